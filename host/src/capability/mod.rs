@@ -1,0 +1,1 @@
+//! Host side of each WIT import: thin glue that delegates to `graph` and friends.

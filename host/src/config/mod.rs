@@ -1,0 +1,1 @@
+//! jac.toml + environment + flags -> one typed `Config`.

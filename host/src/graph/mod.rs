@@ -1,0 +1,1 @@
+//! Anchors (nodes, edges, roots), access levels, per-call changesets and permission checks.

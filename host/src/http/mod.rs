@@ -1,0 +1,1 @@
+//! The axum router built from the app manifest.

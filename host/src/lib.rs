@@ -1,0 +1,11 @@
+//! jac-scale: serve WebAssembly walker apps as a production API.
+//!
+//! One folder per concern; see `ARCHITECTURE.md` for the map and its invariants.
+
+pub mod auth;
+pub mod capability;
+pub mod config;
+pub mod graph;
+pub mod http;
+pub mod runtime;
+pub mod store;

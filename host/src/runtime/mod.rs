@@ -1,0 +1,1 @@
+//! wasmtime engine, compile cache, instance pre-instantiation, pooling and limits.

@@ -1,0 +1,1 @@
+//! Persistence behind traits: the embedded SQLite default.
