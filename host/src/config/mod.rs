@@ -1,1 +1,318 @@
-//! jac.toml + environment + flags -> one typed `Config`.
+//! `jac.toml` + environment + flags -> one typed [`Config`].
+//!
+//! Precedence, highest first: command-line flags, environment variables, the app's
+//! `jac.toml` (the file next to the app), built-in defaults. Unknown `jac.toml` keys
+//! under `[plugins.scale]` are warned about; a value of the wrong type fails the start
+//! with the file, the key and the expected type.
+//!
+//! Invariant: nothing outside this module reads the process environment for settings.
+
+mod toml_file;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use toml_file::JacToml;
+
+/// Everything the server needs to start, resolved once.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The `.wasm` component to serve.
+    pub app_path: PathBuf,
+    /// Address to bind.
+    pub host: IpAddr,
+    /// Port to bind; 0 picks a free port.
+    pub port: u16,
+    /// Tokio worker threads; `None` = one per core.
+    pub workers: Option<usize>,
+    /// Swap in a new component when the file changes.
+    pub reload: bool,
+    /// Where the database, the compile cache and the generated JWT secret live.
+    pub data_dir: PathBuf,
+    /// Per-call and per-request bounds.
+    pub limits: Limits,
+    /// JWT settings (from the environment only, as the spec says).
+    pub jwt: JwtSettings,
+}
+
+/// JWT signing settings: `JWT_SECRET`, `JWT_ALGORITHM`, `JWT_EXP_DELTA_DAYS`.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// The signing secret; `None` = generate one and keep it in the data dir.
+    pub secret: Option<String>,
+    /// HS256 (default), HS384 or HS512.
+    pub algorithm: String,
+    /// Token lifetime in days.
+    pub exp_days: i64,
+}
+
+/// Bounds on what one call or request may use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Wall-clock (and CPU) budget of one guest call; past it the call answers 504.
+    pub call_timeout: Duration,
+    /// Linear memory one instance may grow to.
+    pub memory_limit_bytes: usize,
+    /// Largest request body accepted; larger bodies answer 413 before parsing.
+    pub body_limit_bytes: usize,
+    /// Guest calls running at once; also sizes the instance pool.
+    pub max_concurrency: usize,
+    /// How long a request waits for a free instance before answering 503.
+    pub queue_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            call_timeout: Duration::from_secs(30),
+            memory_limit_bytes: 64 << 20,
+            body_limit_bytes: 1 << 20,
+            max_concurrency: 128,
+            queue_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Values given on the command line; `None` = not given.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub host: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub workers: Option<usize>,
+    pub reload: bool,
+}
+
+/// Why the configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("{path}: `{key}` must be {expected}")]
+    WrongType {
+        path: PathBuf,
+        key: String,
+        expected: &'static str,
+    },
+    #[error("environment variable {name}={value:?} is invalid: expected {expected}")]
+    Env {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Reads one environment variable; a seam so tests can supply their own.
+pub trait Env {
+    /// The variable's value, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Config {
+    /// Resolve the configuration for serving `app_path`.
+    pub fn resolve(app_path: &Path, flags: Flags, env: &dyn Env) -> Result<Self, ConfigError> {
+        let app_dir = app_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let toml = JacToml::load(&app_dir.join("jac.toml"))?;
+
+        let host = match flags.host {
+            Some(h) => h,
+            None => match toml.server_host()? {
+                Some(h) => h,
+                None => IpAddr::from([0, 0, 0, 0]),
+            },
+        };
+        let port = match flags.port {
+            Some(p) => p,
+            None => toml.server_port()?.unwrap_or(8000),
+        };
+
+        let defaults = Limits::default();
+        let mut limits = toml.limits(defaults)?;
+        if let Some(ms) = env_number(env, "JAC_SCALE_CALL_TIMEOUT_MS")? {
+            limits.call_timeout = Duration::from_millis(ms);
+        }
+        if let Some(mib) = env_number(env, "JAC_SCALE_MEMORY_LIMIT_MIB")? {
+            limits.memory_limit_bytes = usize::try_from(mib)
+                .ok()
+                .and_then(|m| m.checked_mul(1 << 20))
+                .ok_or_else(|| {
+                    ConfigError::Invalid("JAC_SCALE_MEMORY_LIMIT_MIB is too large".into())
+                })?;
+        }
+        if let Some(bytes) = env_number(env, "JAC_SCALE_BODY_LIMIT_BYTES")? {
+            limits.body_limit_bytes = usize::try_from(bytes).map_err(|_| {
+                ConfigError::Invalid("JAC_SCALE_BODY_LIMIT_BYTES is too large".into())
+            })?;
+        }
+        if let Some(n) = env_number(env, "JAC_SCALE_MAX_CONCURRENCY")? {
+            limits.max_concurrency = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        limits.validate()?;
+
+        let data_dir = match env.var("JAC_DATA_PATH") {
+            Some(p) => PathBuf::from(p),
+            None => app_dir.join(".jac").join("data"),
+        };
+
+        let jwt = JwtSettings {
+            secret: env.var("JWT_SECRET"),
+            algorithm: env
+                .var("JWT_ALGORITHM")
+                .unwrap_or_else(|| "HS256".to_string()),
+            exp_days: env_number(env, "JWT_EXP_DELTA_DAYS")?
+                .map(|d| d as i64)
+                .unwrap_or(7),
+        };
+
+        Ok(Config {
+            app_path: app_path.to_path_buf(),
+            host,
+            port,
+            workers: flags.workers,
+            reload: flags.reload,
+            data_dir,
+            limits,
+            jwt,
+        })
+    }
+}
+
+impl Limits {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |what: &str| {
+            Err(ConfigError::Invalid(format!(
+                "{what} must be greater than zero"
+            )))
+        };
+        if self.call_timeout.is_zero() {
+            return bad("the call timeout");
+        }
+        if self.memory_limit_bytes == 0 {
+            return bad("the memory limit");
+        }
+        if self.body_limit_bytes == 0 {
+            return bad("the body limit");
+        }
+        if self.max_concurrency == 0 {
+            return bad("max_concurrency");
+        }
+        Ok(())
+    }
+}
+
+fn env_number(env: &dyn Env, name: &'static str) -> Result<Option<u64>, ConfigError> {
+    env.var(name)
+        .map(|value| {
+            value.trim().parse::<u64>().map_err(|_| ConfigError::Env {
+                name,
+                value,
+                expected: "a non-negative integer",
+            })
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct MapEnv(HashMap<&'static str, &'static str>);
+    impl Env for MapEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| v.to_string())
+        }
+    }
+
+    fn app_in(dir: &Path, toml: Option<&str>) -> PathBuf {
+        if let Some(t) = toml {
+            std::fs::write(dir.join("jac.toml"), t).unwrap();
+        }
+        dir.join("app.wasm")
+    }
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::resolve(
+            &app_in(dir.path(), None),
+            Flags::default(),
+            &MapEnv(HashMap::new()),
+        )
+        .unwrap();
+        assert_eq!(cfg.port, 8000);
+        assert_eq!(cfg.host, IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(cfg.limits, Limits::default());
+        assert_eq!(cfg.data_dir, dir.path().join(".jac/data"));
+        assert_eq!(cfg.jwt.algorithm, "HS256");
+        assert_eq!(cfg.jwt.exp_days, 7);
+        assert!(cfg.jwt.secret.is_none());
+    }
+
+    #[test]
+    fn flags_beat_environment_beats_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_in(
+            dir.path(),
+            Some(
+                "[plugins.scale.server]\nport = 9000\nhost = \"127.0.0.1\"\n[plugins.scale.limits]\ncall_timeout_ms = 5000\nmemory_limit_mib = 32\n",
+            ),
+        );
+        let env = MapEnv(HashMap::from([
+            ("JAC_SCALE_CALL_TIMEOUT_MS", "700"),
+            ("JAC_DATA_PATH", "/tmp/x"),
+        ]));
+        let cfg = Config::resolve(
+            &app,
+            Flags {
+                port: Some(1234),
+                ..Flags::default()
+            },
+            &env,
+        )
+        .unwrap();
+        assert_eq!(cfg.port, 1234);
+        assert_eq!(cfg.host, IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(cfg.limits.call_timeout, Duration::from_millis(700));
+        assert_eq!(cfg.limits.memory_limit_bytes, 32 << 20);
+        assert_eq!(cfg.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn wrong_type_in_toml_names_file_key_and_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_in(
+            dir.path(),
+            Some("[plugins.scale.server]\nport = \"eighty\"\n"),
+        );
+        let err = Config::resolve(&app, Flags::default(), &MapEnv(HashMap::new())).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("jac.toml"), "{msg}");
+        assert!(msg.contains("plugins.scale.server.port"), "{msg}");
+        assert!(msg.contains("an integer"), "{msg}");
+    }
+
+    #[test]
+    fn bad_environment_number_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = MapEnv(HashMap::from([("JAC_SCALE_MEMORY_LIMIT_MIB", "lots")]));
+        let err = Config::resolve(&app_in(dir.path(), None), Flags::default(), &env).unwrap_err();
+        assert!(err.to_string().contains("JAC_SCALE_MEMORY_LIMIT_MIB"));
+    }
+}

@@ -1,0 +1,171 @@
+//! Typed reading of the app's `jac.toml`.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{ConfigError, Limits};
+
+/// Sections of `[plugins.scale]` this host understands, with their keys.
+const KNOWN: &[(&str, &[&str])] = &[
+    ("server", &["host", "port"]),
+    (
+        "limits",
+        &[
+            "call_timeout_ms",
+            "memory_limit_mib",
+            "body_limit_bytes",
+            "max_concurrency",
+            "queue_timeout_ms",
+        ],
+    ),
+    // Sections served by later capabilities; accepted without a warning.
+    ("webhook", &[]),
+    ("metrics", &[]),
+    ("monitoring", &[]),
+    ("kubernetes", &[]),
+    ("secrets", &[]),
+    ("capabilities", &[]),
+];
+
+/// A parsed `jac.toml` (empty when the file does not exist).
+#[derive(Debug, Default)]
+pub struct JacToml {
+    path: PathBuf,
+    root: toml::Table,
+}
+
+impl JacToml {
+    /// Parse `path`; a missing file is an empty config, an unreadable or invalid one an error.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(JacToml {
+                    path: path.to_path_buf(),
+                    root: toml::Table::new(),
+                });
+            }
+            Err(e) => {
+                return Err(ConfigError::File {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        let root: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::File {
+                path: path.to_path_buf(),
+                message: e.message().to_string(),
+            })?;
+        let cfg = JacToml {
+            path: path.to_path_buf(),
+            root,
+        };
+        cfg.warn_unknown_keys();
+        Ok(cfg)
+    }
+
+    fn scale(&self) -> Option<&toml::Table> {
+        self.root
+            .get("plugins")?
+            .as_table()?
+            .get("scale")?
+            .as_table()
+    }
+
+    fn value(&self, section: &str, key: &str) -> Option<&toml::Value> {
+        self.scale()?.get(section)?.as_table()?.get(key)
+    }
+
+    fn wrong_type(&self, section: &str, key: &str, expected: &'static str) -> ConfigError {
+        ConfigError::WrongType {
+            path: self.path.clone(),
+            key: format!("plugins.scale.{section}.{key}"),
+            expected,
+        }
+    }
+
+    fn integer(&self, section: &str, key: &str) -> Result<Option<u64>, ConfigError> {
+        match self.value(section, key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_integer()
+                .and_then(|i| u64::try_from(i).ok())
+                .map(Some)
+                .ok_or_else(|| self.wrong_type(section, key, "an integer")),
+        }
+    }
+
+    fn string(&self, section: &str, key: &str) -> Result<Option<&str>, ConfigError> {
+        match self.value(section, key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_str()
+                .map(Some)
+                .ok_or_else(|| self.wrong_type(section, key, "a string")),
+        }
+    }
+
+    /// `[plugins.scale.server] host`.
+    pub fn server_host(&self) -> Result<Option<IpAddr>, ConfigError> {
+        self.string("server", "host")?
+            .map(|h| {
+                h.parse()
+                    .map_err(|_| self.wrong_type("server", "host", "an IP address"))
+            })
+            .transpose()
+    }
+
+    /// `[plugins.scale.server] port`.
+    pub fn server_port(&self) -> Result<Option<u16>, ConfigError> {
+        self.integer("server", "port")?
+            .map(|p| {
+                u16::try_from(p).map_err(|_| self.wrong_type("server", "port", "a port number"))
+            })
+            .transpose()
+    }
+
+    /// `[plugins.scale.limits]`, over `defaults`.
+    pub fn limits(&self, defaults: Limits) -> Result<Limits, ConfigError> {
+        let mut l = defaults;
+        if let Some(ms) = self.integer("limits", "call_timeout_ms")? {
+            l.call_timeout = Duration::from_millis(ms);
+        }
+        if let Some(mib) = self.integer("limits", "memory_limit_mib")? {
+            l.memory_limit_bytes = usize::try_from(mib)
+                .ok()
+                .and_then(|m| m.checked_mul(1 << 20))
+                .ok_or_else(|| self.wrong_type("limits", "memory_limit_mib", "a size in MiB"))?;
+        }
+        if let Some(b) = self.integer("limits", "body_limit_bytes")? {
+            l.body_limit_bytes = usize::try_from(b).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = self.integer("limits", "max_concurrency")? {
+            l.max_concurrency = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(ms) = self.integer("limits", "queue_timeout_ms")? {
+            l.queue_timeout = Duration::from_millis(ms);
+        }
+        Ok(l)
+    }
+
+    fn warn_unknown_keys(&self) {
+        let Some(scale) = self.scale() else { return };
+        for (section, value) in scale {
+            let Some((_, keys)) = KNOWN.iter().find(|(s, _)| s == section) else {
+                tracing::warn!(file = %self.path.display(), "unknown section [plugins.scale.{section}] ignored");
+                continue;
+            };
+            if keys.is_empty() {
+                continue;
+            }
+            if let Some(table) = value.as_table() {
+                for key in table.keys().filter(|k| !keys.contains(&k.as_str())) {
+                    tracing::warn!(file = %self.path.display(), "unknown key plugins.scale.{section}.{key} ignored");
+                }
+            }
+        }
+    }
+}
