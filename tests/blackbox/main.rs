@@ -1,2 +1,29 @@
 //! Black-box tests: start the real `jac-scale` binary on a free loopback port and talk
 //! HTTP to it, with real wasm components built from `examples/` and a real SQLite file.
+//!
+//! Every test starts its own server with its own data dir, so tests run in parallel.
+
+mod support;
+
+/// Bearer tokens: the auth matrix on a protected walker, public walkers with bad tokens.
+mod auth;
+/// Malformed requests: bad JSON, wrong types, oversized bodies, deep nesting.
+mod bad_input;
+/// The command line: start-up failures and SIGTERM.
+mod cli;
+/// `/function/{name}`: results, defaults with their declared types, protected functions.
+mod functions;
+/// `/healthz*` and `X-Trace-Id`.
+mod health;
+/// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.
+mod limits;
+/// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
+mod permissions;
+/// Data surviving a restart; concurrent writes on one root.
+mod persistence;
+/// `@restspec`: GET with typed query parameters, custom paths, path parameters.
+mod restspec;
+/// `/user/register` and `/user/login`: body shapes, duplicates, validation, login body.
+mod users;
+/// The envelope, every walker of the todo app, node serialization, unknown names.
+mod walkers;

@@ -1,0 +1,1 @@
+//! Written once the shared-notes app lands.

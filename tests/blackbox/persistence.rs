@@ -1,0 +1,120 @@
+use crate::support::{App, Server, assert_node};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::thread;
+
+fn list_titles(server: &Server, token: &str) -> Vec<Value> {
+    let reply = server.post_auth("/walker/ListTodos", json!({}), token);
+    reply
+        .only_report()
+        .as_array()
+        .unwrap_or_else(|| panic!("{reply:?}"))
+        .iter()
+        .map(|todo| todo["title"].clone())
+        .collect()
+}
+
+#[test]
+fn users_and_their_graphs_survive_a_restart() {
+    let mut server = Server::start(App::Todo);
+    let user = server.register_and_login("durable@example.com");
+    for title in ["a", "b", "c"] {
+        server
+            .post_auth("/walker/CreateTodo", json!({"title": title}), &user.token)
+            .ok();
+    }
+    server
+        .post_auth("/walker/CompleteTodo", json!({"title": "b"}), &user.token)
+        .ok();
+
+    server.restart();
+
+    let again = server.login("durable@example.com");
+    assert_eq!(again.root_id, user.root_id);
+    assert_eq!(again.user_id, user.user_id);
+    assert_eq!(
+        list_titles(&server, &again.token),
+        vec![json!("a"), json!("b"), json!("c")]
+    );
+    let reply = server.post_auth("/walker/ListTodos", json!({}), &again.token);
+    let done: Vec<_> = reply
+        .only_report()
+        .as_array()
+        .unwrap_or_else(|| panic!("{reply:?}"))
+        .iter()
+        .map(|todo| todo["done"].clone())
+        .collect();
+    assert_eq!(
+        done,
+        vec![json!(false), json!(true), json!(false)],
+        "{reply:?}"
+    );
+}
+
+#[test]
+fn tokens_survive_a_restart_with_a_generated_secret() {
+    // No JWT_SECRET: the server generates one and must keep it in the data dir.
+    let mut server = Server::start(App::Todo);
+    let user = server.register_and_login("token@example.com");
+    server
+        .post_auth("/walker/CreateTodo", json!({"title": "kept"}), &user.token)
+        .ok();
+    server.restart();
+    assert_eq!(list_titles(&server, &user.token), vec![json!("kept")]);
+}
+
+#[test]
+fn duplicate_registration_is_refused_after_a_restart() {
+    let mut server = Server::start(App::Todo);
+    server.register_and_login("once@example.com");
+    server.restart();
+    server
+        .post(
+            "/user/register",
+            json!({"email": "once@example.com", "password": "x-password"}),
+        )
+        .err(400, "IDENTITY_TAKEN");
+}
+
+#[test]
+fn sixteen_concurrent_creates_on_one_root_leave_sixteen_nodes_and_edges() {
+    const CREATES: usize = 16;
+    let server = Server::start(App::Todo);
+    let user = server.register_and_login("burst@example.com");
+    let created_ids: Vec<String> = thread::scope(|scope| {
+        let calls: Vec<_> = (0..CREATES)
+            .map(|i| {
+                let (server, token) = (&server, &user.token);
+                scope.spawn(move || {
+                    let reply = server.post_auth(
+                        "/walker/CreateTodo",
+                        json!({"title": format!("t{i}")}),
+                        token,
+                    );
+                    assert_node(&reply.only_report()[0], "Todo").to_owned()
+                })
+            })
+            .collect();
+        calls
+            .into_iter()
+            .map(|call| call.join().expect("create call"))
+            .collect()
+    });
+
+    let reply = server.post_auth("/walker/CountTodos", json!({}), &user.token);
+    assert_eq!(reply.only_report(), &json!({"count": CREATES}), "{reply:?}");
+
+    let reply = server.post_auth("/walker/ListTodos", json!({}), &user.token);
+    let listed: HashSet<String> = reply
+        .only_report()
+        .as_array()
+        .unwrap_or_else(|| panic!("{reply:?}"))
+        .iter()
+        .map(|todo| assert_node(todo, "Todo").to_owned())
+        .collect();
+    assert_eq!(listed.len(), CREATES, "{reply:?}");
+    assert_eq!(listed, created_ids.into_iter().collect(), "{reply:?}");
+    let titles: HashSet<Value> = list_titles(&server, &user.token).into_iter().collect();
+    let expected: HashSet<Value> = (0..CREATES).map(|i| json!(format!("t{i}"))).collect();
+    assert_eq!(titles, expected);
+}
