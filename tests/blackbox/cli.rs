@@ -160,3 +160,35 @@ fn sigterm_drains_the_call_in_flight_then_exits_zero() {
         process.output()
     );
 }
+
+#[test]
+fn reload_swaps_in_the_new_component_when_the_file_changes() {
+    let dir = TempDir::new().expect("temp dir");
+    let app = dir.path().join("app.wasm");
+    std::fs::copy(App::Todo.wasm(), &app).expect("copy todo.wasm");
+    let server = Server::builder(App::Todo)
+        .wasm_path(app.clone())
+        .arg("--reload")
+        .start();
+    server.post("/walker/Ping", json!({})).ok();
+
+    // Replace the file the way build tools do: write aside, then rename over it.
+    let staged = dir.path().join("app.wasm.new");
+    std::fs::copy(App::Misbehave.wasm(), &staged).expect("copy misbehave.wasm");
+    std::fs::rename(&staged, &app).expect("rename over app.wasm");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = server.post("/walker/Fine", json!({}));
+        if reply.status == 200 {
+            assert_eq!(reply.only_report(), &json!({"ok": true}), "{reply:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "reload never happened: {reply:?}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+    server.post("/walker/Ping", json!({})).err(404, "NOT_FOUND");
+}

@@ -33,6 +33,8 @@ pub struct User {
 /// Configures and starts a [`Server`].
 pub struct ServerBuilder {
     app: App,
+    wasm: Option<PathBuf>,
+    args: Vec<String>,
     env: Vec<(String, String)>,
 }
 
@@ -43,13 +45,27 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves this file instead of the app's built component (the data dir is still
+    /// warmed for the app).
+    pub fn wasm_path(mut self, wasm: PathBuf) -> Self {
+        self.wasm = Some(wasm);
+        self
+    }
+
+    /// Adds a command-line argument after `start <app.wasm> --host --port`.
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
+        self
+    }
+
     /// Starts the server and waits until it listens.
     pub fn start(self) -> Server {
         let data_dir = warm_data_dir(self.app);
-        let wasm = self.app.wasm();
-        let process = spawn_server(&wasm, data_dir.path(), &self.env);
+        let wasm = self.wasm.unwrap_or_else(|| self.app.wasm());
+        let process = spawn_server(&wasm, data_dir.path(), &self.args, &self.env);
         Server {
             wasm,
+            args: self.args,
             env: self.env,
             data_dir,
             process,
@@ -63,6 +79,7 @@ impl ServerBuilder {
 /// A `jac-scale start` child process; killed on drop (its log is printed if the test failed).
 pub struct Server {
     wasm: PathBuf,
+    args: Vec<String>,
     env: Vec<(String, String)>,
     data_dir: TempDir,
     process: Process,
@@ -75,6 +92,8 @@ impl Server {
     pub fn builder(app: App) -> ServerBuilder {
         ServerBuilder {
             app,
+            wasm: None,
+            args: Vec::new(),
             env: Vec::new(),
         }
     }
@@ -116,7 +135,7 @@ impl Server {
     /// Stops the server and starts it again on the same data dir and environment.
     pub fn restart(&mut self) {
         self.stop();
-        self.process = spawn_server(&self.wasm, self.data_dir.path(), &self.env);
+        self.process = spawn_server(&self.wasm, self.data_dir.path(), &self.args, &self.env);
         let port = self.process.wait_listening();
         self.base_url = format!("http://127.0.0.1:{port}");
     }
@@ -235,12 +254,18 @@ fn http_client() -> Client {
         .expect("HTTP client builds")
 }
 
-fn spawn_server(wasm: &Path, data_dir: &Path, env: &[(String, String)]) -> Process {
+fn spawn_server(
+    wasm: &Path,
+    data_dir: &Path,
+    args: &[String],
+    env: &[(String, String)],
+) -> Process {
     let mut command = jac_scale(data_dir);
     command
         .arg("start")
         .arg(wasm)
         .args(["--host", "127.0.0.1", "--port", "0"])
+        .args(args)
         .envs(env.iter().map(|(name, value)| (name, value)));
     Process::spawn(command)
 }
@@ -269,7 +294,7 @@ fn template_dir(app: App) -> Option<&'static Path> {
     slot.get_or_init(|| {
         let dir = TempDir::with_prefix("jac-scale-template-").ok()?;
         let wasm = app.wasm();
-        let mut process = spawn_server(&wasm, dir.path(), &[]);
+        let mut process = spawn_server(&wasm, dir.path(), &[], &[]);
         let ready = process.try_wait_listening();
         process.terminate();
         let stopped = process.wait_exit(STOP_TIMEOUT).is_some_and(|s| s.success());
