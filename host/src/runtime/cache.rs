@@ -1,0 +1,67 @@
+//! Compiled-code cache: `.cwasm` files keyed by the wasm digest and the engine's
+//! compatibility hash, so a restart (or a second app with the same bytes) does not
+//! recompile.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Feeds `Hash` output into SHA-256, so the key is stable across processes.
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn finish(&self) -> u64 {
+        unreachable!("only `write` is used; the digest is read with `finalize`")
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}
+
+/// The hex SHA-256 of `bytes`.
+pub fn digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Where the compiled form of `wasm_digest` lives for this engine.
+fn cache_path(engine: &Engine, dir: &Path, wasm_digest: &str) -> PathBuf {
+    let mut h = Sha256Hasher(Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let engine_key = hex::encode(&h.0.finalize()[..8]);
+    dir.join(format!("{wasm_digest}-{engine_key}.cwasm"))
+}
+
+/// Load the component for `bytes` from the cache, compiling (and caching) it if needed.
+///
+/// Returns the component and whether it came from the cache.
+pub fn load_component(
+    engine: &Engine,
+    dir: &Path,
+    bytes: &[u8],
+) -> wasmtime::Result<(Component, bool)> {
+    let path = cache_path(engine, dir, &digest(bytes));
+    if path.is_file() {
+        // SAFETY: the file was written by `precompile_component` of an engine with the same
+        // compatibility hash (it is in the name), into our own data dir, via an atomic rename.
+        #[allow(unsafe_code)]
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(c) => return Ok((c, true)),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e}")
+            }
+        }
+    }
+    let compiled = engine.precompile_component(bytes)?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, &compiled)?;
+    std::fs::rename(&tmp, &path)?;
+    // SAFETY: as above; we just wrote these bytes with this engine.
+    #[allow(unsafe_code)]
+    let component = unsafe { Component::deserialize(engine, &compiled)? };
+    Ok((component, false))
+}
