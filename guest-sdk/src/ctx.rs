@@ -1,0 +1,319 @@
+//! [`Ctx`]: what one call of an endpoint sees. It holds the reports and wraps the host's
+//! graph imports in typed helpers, one host call each (listing neighbours is one call
+//! per page of [`NEIGHBOR_PAGE`]).
+//!
+//! Writes are explicit: changing a [`Node`] locally costs nothing, [`Ctx::save`] writes
+//! it in one call. All writes of a call are committed together when it succeeds.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::graph::{
+    AccessLevel, Edge, EdgeRef, EdgeType, GenericEdge, HasId, Id, Node, NodeRef, NodeType, Root,
+    to_fields,
+};
+use crate::host::{Direction, Host, LogLevel, Neighbor, NeighborQuery, NewEdge};
+use crate::walk::{Locations, Walk, Walker};
+
+/// How many neighbours the SDK asks for per host call. A page shorter than this ends a
+/// listing, so the host's page bound must not be below it.
+pub const NEIGHBOR_PAGE: u32 = 1000;
+
+/// The context of one call: reports, the graph, the log.
+///
+/// Walker abilities get a [`Walk`], which derefs to `Ctx`; endpoint functions may take
+/// `&Ctx` as their first parameter. Every method takes `&self`, so calls nest freely
+/// (`w.report(w.here())`).
+pub struct Ctx {
+    host: Rc<dyn Host>,
+    root: OnceCell<Id>,
+    reports: RefCell<Vec<Value>>,
+    /// Nodes saved during this call: queued visits see these fields, not older copies.
+    saved: RefCell<HashMap<Id, NodeRef>>,
+    /// Nodes deleted during this call: queued visits to them are dropped.
+    deleted: RefCell<HashSet<Id>>,
+}
+
+impl Ctx {
+    /// A context on `host` with no reports yet.
+    pub fn new(host: Rc<dyn Host>) -> Self {
+        Self {
+            host,
+            root: OnceCell::new(),
+            reports: RefCell::default(),
+            saved: RefCell::default(),
+            deleted: RefCell::default(),
+        }
+    }
+
+    /// Appends a value to the call's reports (`report expr;`). Reporting never stops anything.
+    #[track_caller]
+    pub fn report(&self, value: impl Serialize) -> Result {
+        let value = serde_json::to_value(value)?;
+        self.reports.borrow_mut().push(value);
+        Ok(())
+    }
+
+    /// The values reported so far, in order.
+    pub fn reports(&self) -> Vec<Value> {
+        self.reports.borrow().clone()
+    }
+
+    /// Takes the reports out, leaving none.
+    pub fn take_reports(&self) -> Vec<Value> {
+        std::mem::take(&mut self.reports.borrow_mut())
+    }
+
+    /// Writes a line to the host log, tagged with the app and the request.
+    pub fn log(&self, level: LogLevel, message: impl AsRef<str>) {
+        self.host.log(level, message.as_ref());
+    }
+
+    /// The caller's root node (`root`); the shared guest root for anonymous callers.
+    pub fn root(&self) -> Node<Root> {
+        let id = self.root.get_or_init(|| self.host.root());
+        Node::new(id.clone(), Root {})
+    }
+
+    /// Every user root the caller may read (`allroots()`).
+    pub fn all_roots(&self) -> Vec<Id> {
+        self.host.all_roots()
+    }
+
+    /// Reads a node by id (`jobj(id)`); `NotFound` also when the caller may not read it.
+    pub fn get(&self, node: &impl HasId) -> Result<NodeRef> {
+        Ok(self.host.get_node(node.id())?)
+    }
+
+    /// Reads a node as a `T`; a `TypeError` when it is another archetype.
+    #[track_caller]
+    pub fn get_as<T: NodeType>(&self, node: &impl HasId) -> Result<Node<T>> {
+        self.get(node)?.cast()
+    }
+
+    /// Reads an edge by id.
+    pub fn get_edge(&self, edge: &impl HasId) -> Result<EdgeRef> {
+        Ok(self.host.get_edge(edge.id())?)
+    }
+
+    /// Creates a node owned by the caller, not connected to anything (`Todo(...)`).
+    /// It is dropped at the end of the request unless something connects it.
+    #[track_caller]
+    pub fn create<T: NodeType>(&self, node: T) -> Result<Node<T>> {
+        let id = self.host.create_node(T::ARCHETYPE, &to_fields(&node)?)?;
+        Ok(Node::new(id, node))
+    }
+
+    /// Creates a node and connects `from` to it (`from ++> Todo(...)`); returns the new node.
+    #[track_caller]
+    pub fn attach<T: NodeType>(&self, from: &impl HasId, node: T) -> Result<Node<T>> {
+        let node = self.create(node)?;
+        self.connect(from, &node)?;
+        Ok(node)
+    }
+
+    /// Connects two nodes with a `GenericEdge` (`from ++> to`).
+    #[track_caller]
+    pub fn connect(&self, from: &impl HasId, to: &impl HasId) -> Result<Edge<GenericEdge>> {
+        self.connect_with(from, to, GenericEdge {})
+    }
+
+    /// Connects two nodes with a typed edge (`from +>:Follow(since=2020):+> to`).
+    #[track_caller]
+    pub fn connect_with<E: EdgeType>(
+        &self,
+        from: &impl HasId,
+        to: &impl HasId,
+        edge: E,
+    ) -> Result<Edge<E>> {
+        self.new_edge(from.id(), to.id(), edge, false)
+    }
+
+    /// Connects two nodes with one undirected edge, traversable both ways (`a <+:E:+> b`).
+    #[track_caller]
+    pub fn connect_undirected<E: EdgeType>(
+        &self,
+        a: &impl HasId,
+        b: &impl HasId,
+        edge: E,
+    ) -> Result<Edge<E>> {
+        self.new_edge(a.id(), b.id(), edge, true)
+    }
+
+    #[track_caller]
+    fn new_edge<E: EdgeType>(
+        &self,
+        source: &Id,
+        target: &Id,
+        edge: E,
+        undirected: bool,
+    ) -> Result<Edge<E>> {
+        let fields = to_fields(&edge)?;
+        let stored = self.host.connect(NewEdge {
+            source,
+            target,
+            archetype: E::ARCHETYPE,
+            fields: &fields,
+            undirected,
+        })?;
+        Ok(Edge::new(stored, edge))
+    }
+
+    /// A neighbour query from `origin`: outgoing edges of any type unless narrowed.
+    pub fn neighbors(&self, origin: &impl HasId) -> Neighbors<'_> {
+        Neighbors {
+            cx: self,
+            origin: origin.id().clone(),
+            query: NeighborQuery::default(),
+        }
+    }
+
+    /// Writes a node's fields to the graph (one host call). Needs write access.
+    #[track_caller]
+    pub fn save<T: NodeType>(&self, node: &Node<T>) -> Result {
+        let node = node.to_ref()?;
+        self.host.update_node(&node.id, &node.fields)?;
+        self.saved.borrow_mut().insert(node.id.clone(), node);
+        Ok(())
+    }
+
+    /// Writes an edge's fields to the graph. Needs write access to the edge.
+    #[track_caller]
+    pub fn save_edge<E: EdgeType>(&self, edge: &Edge<E>) -> Result {
+        Ok(self.host.update_edge(edge.id(), &to_fields(&**edge)?)?)
+    }
+
+    /// Deletes a node and every edge touching it (`del node;`). Needs write access.
+    pub fn delete(&self, node: &impl HasId) -> Result {
+        self.host.delete_node(node.id())?;
+        self.deleted.borrow_mut().insert(node.id().clone());
+        Ok(())
+    }
+
+    /// Deletes one edge. Needs write access to the edge.
+    pub fn delete_edge(&self, edge: &impl HasId) -> Result {
+        Ok(self.host.delete_edge(edge.id())?)
+    }
+
+    /// Gives every root `level` access to a node or edge (`perm_grant`). Needs write access.
+    pub fn grant(&self, target: &impl HasId, level: AccessLevel) -> Result {
+        Ok(self.host.grant(target.id(), level)?)
+    }
+
+    /// Removes the access given to every root (`perm_revoke`). Needs write access.
+    pub fn revoke(&self, target: &impl HasId) -> Result {
+        Ok(self.host.revoke(target.id())?)
+    }
+
+    /// Gives one root `level` access to a node or edge (`allow_root`). Needs write access.
+    pub fn allow_root(&self, target: &impl HasId, root: &impl HasId, level: AccessLevel) -> Result {
+        Ok(self.host.allow_root(target.id(), root.id(), level)?)
+    }
+
+    /// Removes one root's access to a node or edge (`disallow_root`). Needs write access.
+    pub fn disallow_root(&self, target: &impl HasId, root: &impl HasId) -> Result {
+        Ok(self.host.disallow_root(target.id(), root.id())?)
+    }
+
+    /// The caller's effective access level to a node or edge.
+    pub fn access(&self, target: &impl HasId) -> AccessLevel {
+        self.host.access(target.id())
+    }
+
+    /// Spawns `walker` on a node, an id or a list of them, runs it to completion and
+    /// returns it with its fields as the run left them (`W() spawn node`).
+    ///
+    /// Its reports join this call's reports, as in Jac.
+    #[track_caller]
+    pub fn spawn<W: Walker>(&self, mut walker: W, on: impl Locations) -> Result<W> {
+        let start = on.locations(self)?;
+        Walk::run(self, &mut walker, start)?;
+        Ok(walker)
+    }
+
+    /// Whether the node was deleted during this call (queued visits to it are dropped).
+    pub(crate) fn is_deleted(&self, id: &Id) -> bool {
+        self.deleted.borrow().contains(id)
+    }
+
+    /// A queued location with the fields this call last saved for it.
+    pub(crate) fn latest(&self, location: NodeRef) -> NodeRef {
+        self.saved
+            .borrow()
+            .get(&location.id)
+            .cloned()
+            .unwrap_or(location)
+    }
+}
+
+/// A neighbour query under construction; one of [`Neighbors::nodes`], [`Neighbors::of`]
+/// or [`Neighbors::edges`] runs it.
+#[must_use = "a neighbour query does nothing until `nodes`, `of` or `edges` runs it"]
+pub struct Neighbors<'c> {
+    cx: &'c Ctx,
+    origin: Id,
+    query: NeighborQuery,
+}
+
+impl Neighbors<'_> {
+    /// Follow edges arriving at the origin (`[<--]`).
+    pub fn incoming(mut self) -> Self {
+        self.query.direction = Direction::Incoming;
+        self
+    }
+
+    /// Follow edges in both directions (`[<-->]`).
+    pub fn both(mut self) -> Self {
+        self.query.direction = Direction::Any;
+        self
+    }
+
+    /// Only via edges of type `E` (`[->:E:->]`); call again to allow more edge types.
+    pub fn via<E: EdgeType>(mut self) -> Self {
+        self.query.edge_types.push(E::ARCHETYPE.to_owned());
+        self
+    }
+
+    /// The neighbour nodes, each once, in edge order (`[-->]`).
+    pub fn nodes(self) -> Result<Vec<NodeRef>> {
+        let mut seen = HashSet::new();
+        Ok(self
+            .fetch()?
+            .into_iter()
+            .map(|step| step.node)
+            .filter(|node| seen.insert(node.id.clone()))
+            .collect())
+    }
+
+    /// The neighbour nodes of type `T`, each once, in edge order (`[-->][?:T]`).
+    #[track_caller]
+    pub fn of<T: NodeType>(mut self) -> Result<Vec<Node<T>>> {
+        self.query.node_types.push(T::ARCHETYPE.to_owned());
+        self.nodes()?.iter().map(NodeRef::cast).collect()
+    }
+
+    /// Each edge taken with the node it leads to (`[edge -->]`).
+    pub fn edges(self) -> Result<Vec<Neighbor>> {
+        self.fetch()
+    }
+
+    /// Runs the query, one host call per page of [`NEIGHBOR_PAGE`].
+    fn fetch(mut self) -> Result<Vec<Neighbor>> {
+        self.query.limit = NEIGHBOR_PAGE;
+        let mut found = Vec::new();
+        loop {
+            let page = self.cx.host.neighbors(&self.origin, &self.query)?;
+            let count = u32::try_from(page.len()).unwrap_or(u32::MAX);
+            found.extend(page);
+            if count < NEIGHBOR_PAGE {
+                return Ok(found);
+            }
+            self.query.offset = self.query.offset.saturating_add(count);
+        }
+    }
+}
