@@ -317,3 +317,134 @@ impl Neighbors<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use crate::prelude::*;
+    use crate::testing::MemoryGraph;
+
+    #[node]
+    struct Item {
+        n: i64,
+    }
+
+    #[node]
+    struct Other {}
+
+    #[edge]
+    struct Follow {
+        #[jac(default = 2020)]
+        since: i64,
+    }
+
+    fn graph() -> (Rc<MemoryGraph>, Ctx) {
+        let graph = Rc::new(MemoryGraph::new());
+        (graph.clone(), Ctx::new(graph))
+    }
+
+    #[test]
+    fn listing_a_hundred_nodes_is_one_host_call() {
+        let (graph, cx) = graph();
+        let root = cx.root();
+        for n in 0..100 {
+            cx.attach(&root, Item::new(n)).expect("attach");
+        }
+        let before = graph.host_calls();
+        let items = cx.neighbors(&root).of::<Item>().expect("list");
+        assert_eq!(graph.host_calls() - before, 1);
+        assert_eq!(
+            items.iter().map(|item| item.n).collect::<Vec<_>>(),
+            (0..100).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn long_listings_are_paged() {
+        let (graph, cx) = graph();
+        let root = cx.root();
+        let total = super::NEIGHBOR_PAGE as i64 + 5;
+        for n in 0..total {
+            cx.attach(&root, Item::new(n)).expect("attach");
+        }
+        let before = graph.host_calls();
+        assert_eq!(
+            cx.neighbors(&root).nodes().expect("list").len() as i64,
+            total
+        );
+        assert_eq!(graph.host_calls() - before, 2);
+    }
+
+    #[test]
+    fn queries_filter_by_direction_edge_type_and_node_type() {
+        let (_, cx) = graph();
+        let a = cx.attach(&cx.root(), Item::new(1)).expect("a");
+        let b = cx.create(Item::new(2)).expect("b");
+        let c = cx.create(Other::new()).expect("c");
+        let follow = cx.connect_with(&a, &b, Follow::new()).expect("a -> b");
+        cx.connect_undirected(&a, &c, GenericEdge {})
+            .expect("a <-> c");
+        assert_eq!(follow.since, 2020);
+        assert_eq!(cx.neighbors(&a).nodes().expect("out").len(), 2);
+        assert_eq!(cx.neighbors(&a).of::<Item>().expect("items")[0].n, 2);
+        assert_eq!(
+            cx.neighbors(&a).via::<Follow>().nodes().expect("via")[0].id,
+            *b.id()
+        );
+        assert_eq!(
+            cx.neighbors(&b).incoming().nodes().expect("in")[0].id,
+            *a.id()
+        );
+        assert_eq!(cx.neighbors(&c).nodes().expect("undirected")[0].id, *a.id());
+        assert_eq!(cx.neighbors(&a).both().edges().expect("edges").len(), 3);
+    }
+
+    #[test]
+    fn saved_and_deleted_nodes_are_seen_by_later_reads() {
+        let (graph, cx) = graph();
+        let mut item = cx.attach(&cx.root(), Item::new(1)).expect("attach");
+        item.n = 5;
+        cx.save(&item).expect("save");
+        assert_eq!(cx.get_as::<Item>(&item).expect("get").n, 5);
+        cx.delete(&item).expect("delete");
+        assert_eq!(graph.node_count(), 1);
+        assert!(cx.neighbors(&cx.root()).nodes().expect("list").is_empty());
+        assert!(matches!(
+            cx.get(&item),
+            Err(Error::Host(HostError::NotFound(_)))
+        ));
+    }
+
+    #[test]
+    fn permission_calls_reach_the_host() {
+        let (graph, cx) = graph();
+        let item = cx.create(Item::new(1)).expect("create");
+        let friend = Id::from("ab".repeat(16));
+        cx.grant(&item, AccessLevel::Read).expect("grant");
+        cx.allow_root(&item, &friend, AccessLevel::Write)
+            .expect("allow");
+        assert_eq!(graph.granted(item.id()), Some(AccessLevel::Read));
+        assert_eq!(graph.allowed(item.id(), &friend), Some(AccessLevel::Write));
+        cx.revoke(&item).expect("revoke");
+        cx.disallow_root(&item, &friend).expect("disallow");
+        assert_eq!(
+            (graph.granted(item.id()), graph.allowed(item.id(), &friend)),
+            (None, None)
+        );
+        assert_eq!(cx.access(&item), AccessLevel::Write);
+    }
+
+    #[test]
+    fn reports_serialize_nodes_like_jac() {
+        let (_, cx) = graph();
+        let item = cx.attach(&cx.root(), Item::new(7)).expect("attach");
+        cx.report([&item]).expect("report");
+        assert_eq!(
+            cx.reports(),
+            vec![
+                json!([{"_jac_type": "Item", "_jac_id": item.id().as_str(), "_jac_archetype": "node", "n": 7}])
+            ]
+        );
+    }
+}

@@ -339,7 +339,168 @@ impl JsonSchema for AccessLevel {
 
 #[cfg(test)]
 mod tests {
+    use std::rc::Rc;
+
     use super::*;
+    use crate::prelude::*;
+    use crate::testing::MemoryGraph;
+
+    /// Greets someone.
+    #[walker(public, method = GET, path = "/hello/{name}")]
+    struct Hello {
+        /// Who to greet.
+        name: String,
+        #[jac(default = 1)]
+        times: i64,
+    }
+
+    #[walker]
+    impl Hello {
+        #[entry(Root)]
+        fn greet(&mut self, w: &mut Walk) -> Result {
+            if self.times < 0 {
+                return Err(raise!("ValueError", "times must not be negative"));
+            }
+            self.times += 1;
+            w.report(format!("hello {}", self.name))
+        }
+    }
+
+    /// Adds.
+    #[function]
+    fn add(a: i64, #[jac(default = 10)] b: i64) -> Result<i64> {
+        Ok(a + b)
+    }
+
+    /// Reads a node that does not exist.
+    #[function(private)]
+    fn missing(cx: &Ctx) -> Result<Value> {
+        cx.get(&Id::from("f".repeat(32)))?;
+        Ok(Value::Null)
+    }
+
+    const TABLE: &[EndpointEntry] = &[
+        EndpointEntry::of::<Hello>(),
+        EndpointEntry::of::<add>(),
+        EndpointEntry::of::<missing>(),
+    ];
+
+    fn call(name: &str, args: &str) -> Result<Outcome, CallError> {
+        dispatch(
+            TABLE,
+            &Ctx::new(Rc::new(MemoryGraph::new())),
+            name,
+            args,
+            None,
+        )
+    }
+
+    #[test]
+    fn manifest_carries_options_fields_defaults_and_docs() {
+        let specs = describe(TABLE);
+        let hello = &specs[0];
+        assert_eq!(
+            (
+                hello.kind,
+                hello.access,
+                hello.method,
+                hello.path.as_deref()
+            ),
+            (
+                Kind::Walker,
+                Access::Public,
+                Method::Get,
+                Some("/hello/{name}")
+            )
+        );
+        assert_eq!(hello.doc.as_deref(), Some("Greets someone."));
+        assert_eq!(
+            hello.fields,
+            vec![
+                FieldSpec {
+                    name: "name".into(),
+                    schema: json!({"type": "string"}),
+                    default: None,
+                    doc: Some("Who to greet.".into()),
+                },
+                FieldSpec {
+                    name: "times".into(),
+                    schema: json!({"type": "integer"}),
+                    default: Some(json!(1)),
+                    doc: None,
+                },
+            ]
+        );
+        let add = &specs[1];
+        assert_eq!(
+            (add.kind, add.access, add.method),
+            (Kind::Function, Access::Protected, Method::Post)
+        );
+        assert_eq!(add.fields[1].default, Some(json!(10)));
+        assert_eq!(specs[2].access, Access::Private);
+        assert!(
+            specs[2].fields.is_empty(),
+            "the context parameter is no field"
+        );
+    }
+
+    #[test]
+    fn walker_result_is_its_fields_after_the_run() {
+        let outcome = call("Hello", r#"{"name": "ann", "ignored": true}"#).expect("runs");
+        assert_eq!(outcome.result, json!({"name": "ann", "times": 2}));
+        assert_eq!(outcome.reports, vec![json!("hello ann")]);
+    }
+
+    #[test]
+    fn function_defaults_fill_missing_parameters() {
+        assert_eq!(call("add", r#"{"a": 1}"#).expect("runs").result, json!(11));
+        assert_eq!(
+            call("add", r#"{"a": 1, "b": 2}"#).expect("runs").result,
+            json!(3)
+        );
+    }
+
+    #[test]
+    fn unknown_endpoint_and_bad_arguments_are_told_apart() {
+        assert_eq!(
+            call("Nope", "{}"),
+            Err(CallError::UnknownEndpoint("Nope".into()))
+        );
+        assert!(
+            matches!(call("add", "{}"), Err(CallError::InvalidArgs(message)) if message.contains("`a`"))
+        );
+        assert!(matches!(
+            call("add", r#"{"a": "x"}"#),
+            Err(CallError::InvalidArgs(_))
+        ));
+        assert!(matches!(call("add", "[1]"), Err(CallError::InvalidArgs(_))));
+        assert!(matches!(
+            call("add", "not json"),
+            Err(CallError::InvalidArgs(_))
+        ));
+    }
+
+    #[test]
+    fn raised_exceptions_and_host_errors_fail_the_call() {
+        let Err(CallError::Failed(Error::Raised(raised))) =
+            call("Hello", r#"{"name": "x", "times": -1}"#)
+        else {
+            panic!("expected a raised exception");
+        };
+        assert_eq!(
+            (raised.kind.as_str(), raised.message.as_str()),
+            ("ValueError", "times must not be negative")
+        );
+        assert!(
+            raised.trace[0].starts_with("guest-sdk/src/endpoint.rs:"),
+            "{:?}",
+            raised.trace
+        );
+        assert!(matches!(
+            call("missing", "{}"),
+            Err(CallError::Failed(Error::Host(HostError::NotFound(_))))
+        ));
+    }
 
     #[test]
     fn schemas_follow_json_schema_types() {

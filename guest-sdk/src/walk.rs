@@ -249,3 +249,273 @@ impl<'c> Walk<'c> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use crate::prelude::*;
+    use crate::testing::MemoryGraph;
+
+    #[node]
+    struct Spot {
+        name: String,
+    }
+
+    /// Records every ability that fires; visits all outgoing neighbours on entry.
+    #[walker]
+    struct Trace {
+        #[jac(default = [])]
+        log: Vec<String>,
+        /// Disengage on entering the node of this name.
+        #[jac(default = "")]
+        stop_at: String,
+        /// `visit :0:` instead of `visit`.
+        #[jac(default = false)]
+        front: bool,
+        /// Disengage after this many typed entries (for cycles).
+        #[jac(default = 100)]
+        max_entries: usize,
+    }
+
+    #[walker]
+    impl Trace {
+        #[entry]
+        fn begin(&mut self, w: &mut Walk) -> Result {
+            self.log.push(format!("begin@{}", name_of(w.here())));
+            Ok(())
+        }
+
+        #[entry(Root, Spot)]
+        fn enter(&mut self, w: &mut Walk) -> Result {
+            let name = name_of(w.here());
+            self.log.push(format!("+{name}"));
+            if name == self.stop_at || self.log.len() > self.max_entries {
+                return w.disengage();
+            }
+            let next = w.neighbors(w.here()).nodes()?;
+            if self.front {
+                w.visit_first(next)?;
+            } else {
+                w.visit(next)?;
+            }
+            Ok(())
+        }
+
+        #[exit(Root, Spot)]
+        fn leave(&mut self, w: &mut Walk) -> Result {
+            self.log.push(format!("-{}", name_of(w.here())));
+            Ok(())
+        }
+
+        #[exit]
+        fn end(&mut self, w: &mut Walk) -> Result {
+            self.log.push(format!("end@{}", name_of(w.here())));
+            Ok(())
+        }
+    }
+
+    fn name_of(node: &NodeRef) -> String {
+        match node.cast::<Spot>() {
+            Ok(spot) => spot.into_inner().name,
+            Err(_) => "root".to_owned(),
+        }
+    }
+
+    /// `root -> {a, b}`, `a -> a1`, `b -> b1`.
+    fn tree() -> Ctx {
+        let cx = Ctx::new(Rc::new(MemoryGraph::new()));
+        let root = cx.root();
+        let a = cx.attach(&root, Spot::new("a")).expect("a");
+        let b = cx.attach(&root, Spot::new("b")).expect("b");
+        cx.attach(&a, Spot::new("a1")).expect("a1");
+        cx.attach(&b, Spot::new("b1")).expect("b1");
+        cx
+    }
+
+    fn trace(cx: &Ctx, walker: Trace) -> String {
+        cx.spawn(walker, cx.root()).expect("walk").log.join(" ")
+    }
+
+    #[test]
+    fn entries_follow_the_queue_and_exits_run_in_reverse() {
+        let cx = tree();
+        assert_eq!(
+            trace(&cx, Trace::new()),
+            "begin@root +root +a +b +a1 +b1 -b1 -a1 -b -a -root end@b1"
+        );
+    }
+
+    #[test]
+    fn disengage_stops_at_once_and_skips_every_exit() {
+        let cx = tree();
+        let mut walker = Trace::new();
+        walker.stop_at = "a".into();
+        assert_eq!(trace(&cx, walker), "begin@root +root +a");
+    }
+
+    #[test]
+    fn visit_first_goes_before_the_rest_of_the_queue() {
+        let cx = tree();
+        let mut walker = Trace::new();
+        walker.front = true;
+        assert_eq!(
+            trace(&cx, walker),
+            "begin@root +root +a +a1 +b +b1 -b1 -b -a1 -a -root end@b1"
+        );
+    }
+
+    #[test]
+    fn a_cycle_is_revisited_until_the_walker_disengages() {
+        let cx = Ctx::new(Rc::new(MemoryGraph::new()));
+        let a = cx.attach(&cx.root(), Spot::new("a")).expect("a");
+        let b = cx.attach(&a, Spot::new("b")).expect("b");
+        cx.connect(&b, &a).expect("b -> a");
+        let mut walker = Trace::new();
+        walker.max_entries = 6;
+        assert_eq!(trace(&cx, walker), "begin@root +root +a +b +a +b +a");
+    }
+
+    #[test]
+    fn spawning_on_a_node_without_matching_abilities_runs_only_untyped_ones() {
+        let cx = Ctx::new(Rc::new(MemoryGraph::new()));
+        let other = cx.create(Spot::new("x")).expect("node");
+        let walker = cx.spawn(Quiet::new(), &other).expect("walk");
+        assert_eq!(walker.seen, vec!["begin", "end"]);
+    }
+
+    #[walker]
+    struct Quiet {
+        #[jac(default = [])]
+        seen: Vec<String>,
+    }
+
+    #[walker]
+    impl Quiet {
+        #[entry]
+        fn begin(&mut self, _: &mut Walk) -> Result {
+            self.seen.push("begin".into());
+            Ok(())
+        }
+
+        #[entry(Root)]
+        fn never(&mut self, _: &mut Walk) -> Result {
+            self.seen.push("root".into());
+            Ok(())
+        }
+
+        #[exit]
+        fn end(&mut self, _: &mut Walk) -> Result {
+            self.seen.push("end".into());
+            Ok(())
+        }
+    }
+
+    /// Spawns [`Inner`] on every Spot next to root and sums what they counted.
+    #[walker]
+    struct Outer {
+        #[jac(default = 0)]
+        total: i64,
+    }
+
+    #[walker]
+    impl Outer {
+        #[entry(Root)]
+        fn fan_out(&mut self, w: &mut Walk) -> Result {
+            w.report("outer")?;
+            for spot in w.neighbors(w.here()).of::<Spot>()? {
+                self.total += w.spawn(Inner::new(), &spot)?.count;
+            }
+            w.report(self.total)
+        }
+    }
+
+    #[walker]
+    struct Inner {
+        #[jac(default = 0)]
+        count: i64,
+    }
+
+    #[walker]
+    impl Inner {
+        #[entry(Spot)]
+        fn count(&mut self, w: &mut Walk) -> Result {
+            self.count += 1;
+            w.report(format!("inner@{}", name_of(w.here())))
+        }
+    }
+
+    #[test]
+    fn inner_walker_reports_join_the_outer_ones_and_its_fields_come_back() {
+        let cx = tree();
+        let outer = cx.spawn(Outer::new(), cx.root()).expect("walk");
+        assert_eq!(outer.total, 2);
+        assert_eq!(
+            cx.reports(),
+            vec![json!("outer"), json!("inner@a"), json!("inner@b"), json!(2)]
+        );
+    }
+
+    /// Marks each Spot it visits, then deletes b before it is reached.
+    #[walker]
+    struct Marker {}
+
+    #[walker]
+    impl Marker {
+        #[entry(Root)]
+        fn start(&mut self, w: &mut Walk) -> Result {
+            let spots = w.neighbors(w.here()).of::<Spot>()?;
+            w.visit(&spots)?;
+            w.visit(&spots)?;
+            Ok(())
+        }
+
+        #[entry(Spot)]
+        fn mark(&mut self, w: &mut Walk) -> Result {
+            let mut spot = w.here_as::<Spot>()?;
+            w.report(&spot.name)?;
+            if spot.name == "a" {
+                let b = w
+                    .neighbors(&w.root())
+                    .nodes()?
+                    .into_iter()
+                    .find(|node| name_of(node) == "b");
+                w.delete(&b.expect("b exists"))?;
+            }
+            spot.name.push('*');
+            w.save(&spot)
+        }
+    }
+
+    #[test]
+    fn queued_visits_see_saved_fields_and_skip_deleted_nodes() {
+        let cx = tree();
+        cx.spawn(Marker {}, cx.root()).expect("walk");
+        // a, (b deleted), a again with the name saved on the first visit, (b deleted).
+        assert_eq!(cx.reports(), vec![json!("a"), json!("a*")]);
+    }
+
+    #[test]
+    fn an_error_in_an_ability_stops_the_walk() {
+        let cx = tree();
+        let error = cx.spawn(Failing {}, cx.root()).expect_err("raises");
+        assert_eq!(error.to_string(), "ValueError: boom!");
+        assert!(cx.reports().is_empty());
+    }
+
+    #[walker]
+    struct Failing {}
+
+    #[walker]
+    impl Failing {
+        #[entry(Root)]
+        fn fail(&mut self, _: &mut Walk) -> Result {
+            Err(raise!("ValueError", "boom!"))
+        }
+
+        #[exit(Root)]
+        fn unreachable(&mut self, w: &mut Walk) -> Result {
+            w.report("exit ran")
+        }
+    }
+}
