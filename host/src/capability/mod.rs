@@ -1,1 +1,76 @@
-//! Host side of each WIT import: thin glue that delegates to `graph` and friends.
+//! Host side of each WIT import: thin glue from the guest's calls to `graph` and the log.
+//!
+//! Invariant: nothing here decides a permission. Every graph call is handed to the
+//! call's [`graph::Session`], which checks it against the caller.
+
+mod graph;
+mod log;
+
+use std::sync::Arc;
+
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::graph::Session;
+use crate::runtime::limiter::CallLimiter;
+use crate::runtime::output::{GuestOutput, Stream};
+
+pub use graph::graph_error_from_wit;
+
+/// Handles a guest may hold at once (WASI streams and the like).
+const MAX_HANDLES: usize = 1_000;
+
+/// The data of one call's `Store`: every capability's per-call context.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Memory bound of this call.
+    pub(crate) limiter: CallLimiter,
+    /// The call's graph session; `None` while the app describes itself.
+    session: Option<Session>,
+    app: Arc<str>,
+    log_bytes: usize,
+}
+
+impl HostState {
+    /// State for one call of `app`. WASI is deny-by-default: no preopened dirs, no
+    /// environment, no sockets; stdout/stderr go to the host log tagged with the app.
+    pub(crate) fn new(app: Arc<str>, session: Option<Session>, memory_limit_bytes: usize) -> Self {
+        let wasi = WasiCtx::builder()
+            .stdout(GuestOutput::new(app.clone(), Stream::Stdout))
+            .stderr(GuestOutput::new(app.clone(), Stream::Stderr))
+            .build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_HANDLES);
+        HostState {
+            wasi,
+            table,
+            limiter: CallLimiter::new(memory_limit_bytes),
+            session,
+            app,
+            log_bytes: 0,
+        }
+    }
+
+    /// Hand the session back to the runtime after the call.
+    pub(crate) fn take_session(&mut self) -> Option<Session> {
+        self.session.take()
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Add WASI (deny-by-default) and every `jac:scale` import to `linker`.
+pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    graph::link(linker)?;
+    log::link(linker)?;
+    Ok(())
+}
