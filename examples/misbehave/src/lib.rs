@@ -1,1 +1,148 @@
+//! Walkers that misbehave on purpose, for the sandbox tests: each one loops, exhausts
+//! memory, traps or floods the response, and `Count` / `Fine` check afterwards that
+//! nothing leaked into the graph and that the server still serves. All are public.
+//!
+//! Build and run:
+//!
+//! ```sh
+//! cargo build --release --target wasm32-wasip2 -p misbehave
+//! jac-scale start target/wasm32-wasip2/release/misbehave.wasm
+//! curl -s -X POST localhost:8000/walker/Spin     # 504 after the CPU budget
+//! curl -s -X POST localhost:8000/walker/Fine     # still serving
+//! ```
 
+use std::hint::black_box;
+
+use jac_scale_guest::prelude::*;
+
+/// A node that should never outlive a failed call.
+#[node]
+pub struct Leftover {
+    /// Which walker made it.
+    pub by: String,
+}
+
+/// Loops forever; the host's CPU budget must stop it.
+#[walker(public)]
+pub struct Spin {}
+
+#[walker]
+impl Spin {
+    #[entry(Root)]
+    fn spin(&mut self, _: &mut Walk) -> Result {
+        spin_forever()
+    }
+}
+
+/// Allocates 16 MiB chunks (and touches them) until memory runs out, up to 4 GiB; the
+/// host's memory limit must trap it.
+#[walker(public)]
+pub struct Hog {}
+
+#[walker]
+impl Hog {
+    #[entry(Root)]
+    fn hog(&mut self, w: &mut Walk) -> Result {
+        const CHUNK: usize = 16 << 20;
+        let mut chunks: Vec<Vec<u8>> = Vec::new();
+        while chunks.len() < 256 {
+            chunks.push(vec![1; CHUNK]);
+            black_box(&chunks);
+        }
+        w.report(json!({"allocated_mib": chunks.len() * 16}))
+    }
+}
+
+/// Traps at once (a panic aborts the instance).
+#[walker(public)]
+pub struct Crash {}
+
+#[walker]
+impl Crash {
+    #[entry(Root)]
+    fn crash(&mut self, _: &mut Walk) -> Result {
+        panic!("Crash traps on purpose")
+    }
+}
+
+/// Reports one 64 MiB string; the host's response bounds must refuse it.
+#[walker(public)]
+pub struct HugeReport {}
+
+#[walker]
+impl HugeReport {
+    #[entry(Root)]
+    fn flood(&mut self, w: &mut Walk) -> Result {
+        w.report("x".repeat(64 << 20))
+    }
+}
+
+/// Creates a node connected to root, then traps: the write must be dropped.
+#[walker(public)]
+pub struct WriteThenCrash {}
+
+#[walker]
+impl WriteThenCrash {
+    #[entry(Root)]
+    fn write_then_crash(&mut self, w: &mut Walk) -> Result {
+        w.attach(&w.root(), Leftover::new("WriteThenCrash"))?;
+        panic!("WriteThenCrash traps after writing")
+    }
+}
+
+/// Creates a node connected to root, then loops forever: the write must be dropped.
+#[walker(public)]
+pub struct WriteThenSpin {}
+
+#[walker]
+impl WriteThenSpin {
+    #[entry(Root)]
+    fn write_then_spin(&mut self, w: &mut Walk) -> Result {
+        w.attach(&w.root(), Leftover::new("WriteThenSpin"))?;
+        spin_forever()
+    }
+}
+
+/// Reports how many nodes are connected to root: `{"count": n}`.
+#[walker(public)]
+pub struct Count {}
+
+#[walker]
+impl Count {
+    #[entry(Root)]
+    fn count(&mut self, w: &mut Walk) -> Result {
+        let count = w.neighbors(&w.root()).nodes()?.len();
+        w.report(json!({"count": count}))
+    }
+}
+
+/// Reports `{"ok": true}`: the server still serves.
+#[walker(public)]
+pub struct Fine {}
+
+#[walker]
+impl Fine {
+    #[entry(Root)]
+    fn fine(&mut self, w: &mut Walk) -> Result {
+        w.report(json!({"ok": true}))
+    }
+}
+
+/// Burns CPU until the host interrupts the instance.
+fn spin_forever() -> ! {
+    let mut turns: u64 = 0;
+    loop {
+        turns = black_box(turns.wrapping_add(1));
+    }
+}
+
+jac_scale_guest::app!(
+    Spin,
+    Hog,
+    Crash,
+    HugeReport,
+    WriteThenCrash,
+    WriteThenSpin,
+    Count,
+    Fine
+);
