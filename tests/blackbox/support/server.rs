@@ -204,11 +204,6 @@ impl Server {
         self.send(self.request(Method::GET, path))
     }
 
-    /// `GET path` with a bearer token.
-    pub fn get_auth(&self, path: &str, token: &str) -> Reply {
-        self.send(self.request(Method::GET, path).bearer_auth(token))
-    }
-
     /// Registers `email` with [`PASSWORD`] and logs in.
     pub fn register_and_login(&self, email: &str) -> User {
         let credentials = json!({"email": email, "password": PASSWORD});
