@@ -8,4 +8,5 @@ pub mod config;
 pub mod graph;
 pub mod http;
 pub mod runtime;
+pub mod server;
 pub mod store;

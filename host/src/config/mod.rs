@@ -33,18 +33,7 @@ pub struct Config {
     /// Per-call and per-request bounds.
     pub limits: Limits,
     /// JWT settings (from the environment only, as the spec says).
-    pub jwt: JwtSettings,
-}
-
-/// JWT signing settings: `JWT_SECRET`, `JWT_ALGORITHM`, `JWT_EXP_DELTA_DAYS`.
-#[derive(Debug, Clone)]
-pub struct JwtSettings {
-    /// The signing secret; `None` = generate one and keep it in the data dir.
-    pub secret: Option<String>,
-    /// HS256 (default), HS384 or HS512.
-    pub algorithm: String,
-    /// Token lifetime in days.
-    pub exp_days: i64,
+    pub jwt: crate::auth::JwtSettings,
 }
 
 /// Bounds on what one call or request may use.
@@ -170,7 +159,7 @@ impl Config {
             None => app_dir.join(".jac").join("data"),
         };
 
-        let jwt = JwtSettings {
+        let jwt = crate::auth::JwtSettings {
             secret: env.var("JWT_SECRET"),
             algorithm: env
                 .var("JWT_ALGORITHM")

@@ -1,1 +1,117 @@
-//! The axum router built from the app manifest.
+//! The HTTP face of the host: axum routes for users, health and the app's endpoints.
+//!
+//! - [`users`]: register and login (flat token bodies).
+//! - [`health`]: liveness and readiness.
+//! - [`endpoints`]: walkers and functions, dispatched through a route table built from
+//!   the app's manifest ([`routes`]), so a reloaded app swaps its routes atomically.
+//! - [`caller`], [`validate`]: who is calling, and are the arguments right.
+//! - [`error`], [`envelope`]: the only places that shape responses.
+//!
+//! Invariant: no SQL and no wasmtime here; this layer talks to `auth`, `graph` and
+//! `runtime` through their APIs.
+
+mod caller;
+mod endpoints;
+mod envelope;
+mod error;
+mod health;
+mod routes;
+mod users;
+mod validate;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+
+use crate::auth::AuthService;
+use crate::runtime::App;
+pub use error::ApiError;
+use routes::Routes;
+
+/// An app together with the routes generated from its manifest.
+pub struct Served {
+    app: App,
+    routes: Routes,
+}
+
+impl Served {
+    /// Generate the routes of `app`; conflicting routes are an error.
+    pub fn new(app: App) -> Result<Self, String> {
+        let routes = Routes::build(app.manifest())?;
+        Ok(Served { app, routes })
+    }
+
+    /// The app.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+}
+
+/// State shared by every handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+struct Shared {
+    served: ArcSwap<Served>,
+    auth: Arc<AuthService>,
+    body_limit: usize,
+}
+
+impl AppState {
+    /// State serving `served`, authenticating with `auth`.
+    pub fn new(served: Served, auth: Arc<AuthService>, body_limit: usize) -> Self {
+        AppState(Arc::new(Shared {
+            served: ArcSwap::from_pointee(served),
+            auth,
+            body_limit,
+        }))
+    }
+
+    /// The app being served now. In-flight calls keep the one they started with.
+    pub fn served(&self) -> Arc<Served> {
+        self.0.served.load_full()
+    }
+
+    /// Swap in a new version of the app (`--reload`).
+    pub fn replace(&self, served: Served) {
+        self.0.served.store(Arc::new(served));
+    }
+
+    fn auth(&self) -> &AuthService {
+        &self.0.auth
+    }
+
+    fn auth_arc(&self) -> Arc<AuthService> {
+        self.0.auth.clone()
+    }
+
+    fn body_limit(&self) -> usize {
+        self.0.body_limit
+    }
+}
+
+/// The whole router: fixed routes first, then the app's generated routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(users::router())
+        .merge(health::router())
+        .fallback(endpoints::dispatch)
+        .layer(middleware::from_fn(trace_id))
+        .with_state(state)
+}
+
+/// Give every request a trace id: in its log span and in the `X-Trace-Id` header.
+async fn trace_id(request: Request, next: Next) -> Response {
+    let id = hex::encode(rand::random::<[u8; 8]>());
+    let span = tracing::info_span!("request", trace_id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-trace-id", value);
+    }
+    response
+}

@@ -1,0 +1,175 @@
+//! Walker and function calls: route, authenticate, validate, run, answer.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::response::Response;
+use serde_json::{Map, Value};
+
+use super::caller::{self, Identity};
+use super::envelope::{self, CallData};
+use super::error::ApiError;
+use super::routes::{Lookup, NODE_PARAM};
+use super::validate::{self, Source};
+use super::{AppState, Served};
+use crate::graph::{AccessLevel, Id};
+use crate::runtime::{Access, Call, Endpoint};
+
+/// Every request no fixed route took: look it up in the app's route table.
+pub async fn dispatch(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let served = state.served();
+    let (parts, body) = request.into_parts();
+    let (target, params) = match served.routes.lookup(&parts.method, parts.uri.path()) {
+        Lookup::Found { target, params } => (target, params),
+        Lookup::MethodNotAllowed => {
+            return Err(ApiError::MethodNotAllowed(parts.method.to_string()));
+        }
+        Lookup::NotFound => {
+            return Err(ApiError::NotFound(format!(
+                "no route for {} {}",
+                parts.method,
+                parts.uri.path()
+            )));
+        }
+    };
+    let endpoint = &served.app.manifest().endpoints[target.endpoint];
+
+    // Authentication comes before anything about the body is looked at.
+    let identity = caller::identify(&state, &parts.headers, endpoint.access == Access::Protected)?;
+
+    let mut node_id = None;
+    let mut raw = Map::new();
+    let mut from_path = Vec::new();
+    for (name, value) in params {
+        if name == NODE_PARAM {
+            node_id = Some(value);
+        } else {
+            from_path.push(name.clone());
+            raw.insert(name, Value::String(value));
+        }
+    }
+    let query_args = takes_query(&parts.method);
+    if query_args {
+        read_query(parts.uri.query().unwrap_or(""), &mut raw);
+    } else {
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        let body = read_json_body(body, state.body_limit(), declared).await?;
+        for (k, v) in body {
+            raw.entry(k).or_insert(v);
+        }
+    }
+    let args = validate::validate(&endpoint.fields, raw, |name| {
+        if from_path.iter().any(|p| p == name) {
+            Source::Path
+        } else if query_args {
+            Source::Query
+        } else {
+            Source::Body
+        }
+    })
+    .map_err(ApiError::Validation)?;
+
+    run(&served, endpoint, identity, args, node_id).await
+}
+
+/// GET and DELETE take their fields from the query string.
+fn takes_query(method: &Method) -> bool {
+    *method == Method::GET || *method == Method::DELETE
+}
+
+/// Query pairs into `args`; a repeated key becomes a list.
+fn read_query(query: &str, args: &mut Map<String, Value>) {
+    for (k, v) in url_pairs(query) {
+        match args.get_mut(&k) {
+            Some(Value::Array(list)) => list.push(Value::String(v)),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, Value::String(v)]);
+            }
+            None => {
+                args.insert(k, Value::String(v));
+            }
+        }
+    }
+}
+
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
+}
+
+/// Read a JSON object body within `limit` bytes; an empty body is `{}`.
+async fn read_json_body(
+    body: Body,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<Map<String, Value>, ApiError> {
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::invalid(
+            &["body"],
+            "Input should be a JSON object",
+            "model_attributes_type",
+        )),
+        Err(e) => Err(ApiError::invalid(
+            &["body"],
+            format!("Invalid JSON: {e}"),
+            "json_invalid",
+        )),
+    }
+}
+
+async fn run(
+    served: &Served,
+    endpoint: &Endpoint,
+    identity: Identity,
+    args: Map<String, Value>,
+    node_id: Option<String>,
+) -> Result<Response, ApiError> {
+    let app = &served.app;
+    let graph = app.graph().clone();
+    let caller = identity.into_caller(&graph);
+    let target = match node_id {
+        None => None,
+        Some(text) => {
+            let hidden = || ApiError::NotFound(format!("no node with id {text:?}"));
+            let id: Id = text.parse().map_err(|_| hidden())?;
+            Some(id)
+        }
+    };
+    let call = Call {
+        name: endpoint.name.clone(),
+        args,
+        target,
+    };
+    let session = tokio::task::block_in_place(|| -> Result<_, ApiError> {
+        let mut session = graph.session(caller);
+        if let Some(id) = target {
+            // Spawning needs READ; anything less is answered as if the node did not exist.
+            if session.access(id) < AccessLevel::Read {
+                return Err(ApiError::NotFound(format!("no node with id {id}")));
+            }
+        }
+        Ok(session)
+    })?;
+    let outcome = app.call(call, session).await?;
+    Ok(envelope::ok(CallData {
+        result: &outcome.result,
+        reports: &outcome.reports,
+        warnings: &outcome.warnings,
+    }))
+}

@@ -1,0 +1,180 @@
+//! Start-up and shutdown: open the data store, load the app, bind, serve, reload, drain.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::AuthService;
+use crate::config::Config;
+use crate::graph::Graph;
+use crate::http::{self, AppState, Served};
+use crate::runtime::Runtime;
+use crate::store::sqlite::SqliteStore;
+
+/// Why the server could not start. Each renders as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(String),
+    #[error("cannot set up authentication: {0}")]
+    Auth(String),
+    #[error("cannot start the wasm runtime: {0}")]
+    Runtime(String),
+    #[error(transparent)]
+    Load(#[from] crate::runtime::LoadError),
+    #[error("{0}")]
+    Routes(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Serve the app of `config` until SIGTERM or Ctrl-C, then drain in-flight calls.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    if !config.app_path.is_file() {
+        return Err(StartError::Load(crate::runtime::LoadError::Read {
+            path: config.app_path.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        }));
+    }
+    let data_dir = &config.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+
+    let store = Arc::new(
+        SqliteStore::open(&data_dir.join("jac.db"))
+            .map_err(|e| StartError::Store(e.to_string()))?,
+    );
+    let graph = Graph::new(store.clone()).map_err(|e| StartError::Store(e.to_string()))?;
+    let auth = AuthService::new(store, graph.clone(), config.jwt.clone(), data_dir)
+        .map_err(|e| StartError::Auth(e.to_string()))?;
+
+    let runtime = Arc::new(
+        Runtime::new(config.limits.clone()).map_err(|e| StartError::Runtime(e.to_string()))?,
+    );
+    let cache_dir = data_dir.join("cache");
+    let app = runtime
+        .load(&config.app_path, &cache_dir, graph.clone())
+        .await?;
+    let served = Served::new(app).map_err(StartError::Routes)?;
+    let state = AppState::new(served, Arc::new(auth), config.limits.body_limit_bytes);
+
+    let addr = SocketAddr::new(config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    // The one line tools and tests read to find the port.
+    println!("jac-scale listening on http://{local}");
+
+    if config.reload {
+        watch_for_reload(
+            runtime.clone(),
+            config.app_path.clone(),
+            cache_dir,
+            graph,
+            state.clone(),
+        );
+    }
+
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartError::Serve)?;
+    tracing::info!("drained; bye");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing in-flight calls");
+}
+
+/// Reload the component whenever its file changes; in-flight calls finish on the old one.
+fn watch_for_reload(
+    runtime: Arc<Runtime>,
+    path: PathBuf,
+    cache_dir: PathBuf,
+    graph: Graph,
+    state: AppState,
+) {
+    use notify::{RecursiveMode, Watcher};
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let file = path.file_name().map(|f| f.to_os_string());
+    let mut watcher =
+        match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if let Ok(event) = event
+                && event
+                    .paths
+                    .iter()
+                    .any(|p| p.file_name().map(|f| f.to_os_string()) == file)
+            {
+                let _ = tx.send(());
+            }
+        }) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!("--reload disabled: cannot watch files: {e}");
+                return;
+            }
+        };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    if let Err(e) = watcher.watch(&dir, RecursiveMode::NonRecursive) {
+        tracing::error!("--reload disabled: cannot watch {}: {e}", dir.display());
+        return;
+    }
+    tokio::spawn(async move {
+        let _watcher = watcher;
+        while rx.recv().await.is_some() {
+            // Let the writer finish: wait for the events to settle.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            while rx.try_recv().is_ok() {}
+            match runtime
+                .load(&path, &cache_dir, graph.clone())
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(Served::new)
+            {
+                Ok(served) => {
+                    state.replace(served);
+                    tracing::info!(app = %path.display(), "reloaded");
+                }
+                Err(e) => tracing::error!("reload failed, still serving the previous version: {e}"),
+            }
+        }
+    });
+}
