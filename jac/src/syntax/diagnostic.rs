@@ -33,7 +33,12 @@ impl Diagnostic {
     }
 
     /// A diagnostic at `span` in a file whose text is `source`.
-    pub fn in_source(file: &str, source: &str, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn in_source(
+        file: &str,
+        source: &str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let excerpt = source
             .split('\n')
             .nth(span.line.saturating_sub(1) as usize)
@@ -41,7 +46,12 @@ impl Diagnostic {
         Self::with_excerpt(file.to_string(), excerpt.to_string(), span, message)
     }
 
-    fn with_excerpt(file: String, excerpt: String, span: Span, message: impl Into<String>) -> Diagnostic {
+    fn with_excerpt(
+        file: String,
+        excerpt: String,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let line_chars = excerpt.chars().count() as u32;
         let remaining = (line_chars + 1).saturating_sub(span.col).max(1);
         let span_chars = span.end.saturating_sub(span.start).max(1);
@@ -72,7 +82,10 @@ impl Diagnostic {
         if self.line == 0 {
             format!("{}: error: {}", self.file, self.message)
         } else {
-            format!("{}:{}:{}: error: {}", self.file, self.line, self.col, self.message)
+            format!(
+                "{}:{}:{}: error: {}",
+                self.file, self.line, self.col, self.message
+            )
         }
     }
 }

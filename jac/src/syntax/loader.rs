@@ -1,0 +1,359 @@
+//! Multi-file program loading: the entry module, every `.jac` module it
+//! imports (transitively), and `x.impl.jac` annexes; then `impl` linking.
+//!
+//! Files are read through a [`SourceProvider`] so the same loader works on a
+//! real directory ([`DirSources`]) and on an in-memory file set inside wasm
+//! ([`MemorySources`]). Imports that do not name a `.jac` file of the app are
+//! left unresolved ([`ModulePath::resolved`] = `None`): they are runtime
+//! (stdlib) modules, checked by the evaluator.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use super::ast::*;
+use super::diagnostic::Diagnostic;
+use super::parser::{module_name_of, parse_module};
+
+/// Where the loader reads `.jac` files from. Paths are `/`-separated and
+/// relative to the app root (`app.jac`, `pkg/models.jac`).
+pub trait SourceProvider {
+    /// The file's text, or `Ok(None)` if there is no such file.
+    fn read(&self, path: &str) -> std::io::Result<Option<String>>;
+}
+
+/// Sources in a directory on disk (or a WASI preopen).
+#[derive(Debug, Clone)]
+pub struct DirSources {
+    root: PathBuf,
+}
+
+impl DirSources {
+    /// Sources under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DirSources { root: root.into() }
+    }
+}
+
+impl SourceProvider for DirSources {
+    fn read(&self, path: &str) -> std::io::Result<Option<String>> {
+        match std::fs::read_to_string(self.root.join(path)) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// An in-memory file set (path -> text).
+#[derive(Debug, Clone, Default)]
+pub struct MemorySources {
+    files: BTreeMap<String, String>,
+}
+
+impl MemorySources {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a file.
+    pub fn insert(&mut self, path: impl Into<String>, text: impl Into<String>) -> &mut Self {
+        self.files.insert(path.into(), text.into());
+        self
+    }
+}
+
+impl SourceProvider for MemorySources {
+    fn read(&self, path: &str) -> std::io::Result<Option<String>> {
+        Ok(self.files.get(path).cloned())
+    }
+}
+
+/// Loads the program whose entry file is `entry` (e.g. `app.jac`).
+pub fn load_program(provider: &dyn SourceProvider, entry: &str) -> Result<Program, Diagnostic> {
+    let mut sources = SourceMap::default();
+    let mut modules = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut queue = VecDeque::from([entry.trim_start_matches("./").to_string()]);
+    seen.insert(queue[0].clone());
+    while let Some(path) = queue.pop_front() {
+        let text = read(provider, &path)?
+            .ok_or_else(|| Diagnostic::without_position(&path, "no such file"))?;
+        let file = sources.add(&path, &text);
+        let mut module = parse_module(&text, file, &path)?;
+        let annex = format!("{}.impl.jac", path.strip_suffix(".jac").unwrap_or(&path));
+        if let Some(annex_text) = read(provider, &annex)? {
+            let annex_file = sources.add(&annex, &annex_text);
+            let annexed = parse_module(&annex_text, annex_file, &annex)?;
+            module.items.extend(annexed.items);
+        }
+        for import in module.items.iter_mut().filter_map(|i| match &mut i.kind {
+            ItemKind::Import(imp) => Some(imp),
+            _ => None,
+        }) {
+            for target in import_paths(import) {
+                if let Some(found) = resolve(provider, &path, target)? {
+                    target.resolved = Some(module_name_of(&found).into());
+                    if seen.insert(found.clone()) {
+                        queue.push_back(found);
+                    }
+                }
+            }
+        }
+        link_impls(&mut module, &sources)?;
+        modules.push(module);
+    }
+    Ok(Program { modules, sources })
+}
+
+fn read(provider: &dyn SourceProvider, path: &str) -> Result<Option<String>, Diagnostic> {
+    provider
+        .read(path)
+        .map_err(|e| Diagnostic::without_position(path, format!("cannot read file: {e}")))
+}
+
+fn import_paths(import: &mut Import) -> Vec<&mut ModulePath> {
+    match &mut import.kind {
+        ImportKind::Modules(mods) => mods.iter_mut().map(|m| &mut m.module).collect(),
+        ImportKind::From { module, .. } | ImportKind::Include(module) => vec![module],
+    }
+}
+
+/// The app file a module path refers to, if it names one. Relative paths
+/// resolve against the importing file's directory; absolute ones against the
+/// importing file's directory first, then the app root.
+fn resolve(
+    provider: &dyn SourceProvider,
+    importer: &str,
+    target: &ModulePath,
+) -> Result<Option<String>, Diagnostic> {
+    if target.parts.is_empty() {
+        return Ok(None);
+    }
+    let mut dir: Vec<&str> = importer.split('/').collect();
+    dir.pop(); // the file name
+    let tail = target.parts.join("/");
+    let mut candidates = Vec::new();
+    if target.level > 0 {
+        for _ in 1..target.level {
+            if dir.pop().is_none() {
+                return Ok(None);
+            }
+        }
+        candidates.push(join(&dir, &tail));
+    } else {
+        candidates.push(join(&dir, &tail));
+        candidates.push(format!("{tail}.jac"));
+    }
+    for candidate in candidates {
+        if read(provider, &candidate)?.is_some() {
+            return Ok(Some(candidate));
+        }
+    }
+    Ok(None)
+}
+
+fn join(dir: &[&str], tail: &str) -> String {
+    if dir.is_empty() {
+        format!("{tail}.jac")
+    } else {
+        format!("{}/{tail}.jac", dir.join("/"))
+    }
+}
+
+// ----------------------------------------------------------------- impl linking
+
+/// A declaration an `impl` can complete.
+enum Target<'a> {
+    Arch(&'a mut Archetype),
+    Enum(&'a mut EnumDecl),
+    Func(&'a mut FunctionDef),
+    Ability(&'a mut Ability),
+}
+
+fn top_target<'a>(items: &'a mut [Item], name: &str) -> Option<Target<'a>> {
+    items.iter_mut().find_map(|item| match &mut item.kind {
+        ItemKind::Archetype(a) if &*a.name == name => Some(Target::Arch(Rc::make_mut(a))),
+        ItemKind::Enum(e) if &*e.name == name => Some(Target::Enum(Rc::make_mut(e))),
+        ItemKind::Function(f) if &*f.name == name => Some(Target::Func(Rc::make_mut(f))),
+        ItemKind::Ability(a) if a.name.as_deref() == Some(name) => {
+            Some(Target::Ability(Rc::make_mut(a)))
+        }
+        _ => None,
+    })
+}
+
+fn member_target<'a>(members: &'a mut [Member], name: &str) -> Option<Target<'a>> {
+    members
+        .iter_mut()
+        .find_map(|member| match &mut member.kind {
+            MemberKind::Archetype(a) if &*a.name == name => Some(Target::Arch(Rc::make_mut(a))),
+            MemberKind::Enum(e) if &*e.name == name => Some(Target::Enum(Rc::make_mut(e))),
+            MemberKind::Method(f) if &*f.name == name => Some(Target::Func(Rc::make_mut(f))),
+            MemberKind::Ability(a) if a.name.as_deref() == Some(name) => {
+                Some(Target::Ability(Rc::make_mut(a)))
+            }
+            _ => None,
+        })
+}
+
+fn find_target<'a>(items: &'a mut [Item], path: &[Name]) -> Option<Target<'a>> {
+    let (first, rest) = path.split_first()?;
+    let mut target = top_target(items, first)?;
+    for segment in rest {
+        target = match target {
+            Target::Arch(a) => member_target(&mut a.members, segment)?,
+            Target::Enum(e) => member_target(&mut e.members, segment)?,
+            Target::Func(_) | Target::Ability(_) => return None,
+        };
+    }
+    Some(target)
+}
+
+/// Moves every `impl` (top level, and inside archetype bodies, where the target
+/// is relative to the archetype) into its declaration, then checks that no
+/// declared-only ability or function is left without a body.
+fn link_impls(module: &mut Module, sources: &SourceMap) -> Result<(), Diagnostic> {
+    let mut impls: Vec<(Vec<Name>, Rc<ImplBlock>)> = Vec::new();
+    module.items.retain(|item| match &item.kind {
+        ItemKind::Impl(imp) => {
+            impls.push((Vec::new(), imp.clone()));
+            false
+        }
+        _ => true,
+    });
+    for item in &mut module.items {
+        if let ItemKind::Archetype(arch) = &mut item.kind
+            && arch
+                .members
+                .iter()
+                .any(|m| matches!(m.kind, MemberKind::Impl(_)))
+        {
+            let arch = Rc::make_mut(arch);
+            let prefix = vec![arch.name.clone()];
+            arch.members.retain(|m| match &m.kind {
+                MemberKind::Impl(imp) => {
+                    impls.push((prefix.clone(), imp.clone()));
+                    false
+                }
+                _ => true,
+            });
+        }
+    }
+    for (prefix, imp) in impls {
+        let path: Vec<Name> = prefix
+            .into_iter()
+            .chain(imp.target.iter().cloned())
+            .collect();
+        let shown = path.join(".");
+        let Some(target) = find_target(&mut module.items, &path) else {
+            return Err(Diagnostic::at(
+                sources,
+                imp.span,
+                format!("impl target '{shown}' is not declared in this module"),
+            ));
+        };
+        let mismatch =
+            |what: &str| Diagnostic::at(sources, imp.span, format!("impl '{shown}': {what}"));
+        match (&imp.kind, target) {
+            (ImplKind::Ability { body, .. }, Target::Ability(ability))
+            | (
+                ImplKind::Function {
+                    body,
+                    params: None,
+                    returns: None,
+                },
+                Target::Ability(ability),
+            ) => {
+                ability.body = Some(body.clone());
+            }
+            (
+                ImplKind::Function {
+                    params,
+                    returns,
+                    body,
+                },
+                Target::Func(func),
+            ) => {
+                if let Some(params) = params {
+                    func.params = params.clone();
+                }
+                if let Some(returns) = returns {
+                    func.returns = Some(returns.clone());
+                }
+                func.body = FnBody::Block(body.clone());
+            }
+            (ImplKind::Members(members), Target::Arch(arch)) => {
+                arch.members.extend(members.iter().cloned())
+            }
+            (ImplKind::Members(members), Target::Enum(decl)) => {
+                decl.members.extend(members.iter().cloned())
+            }
+            (ImplKind::EnumItems(items), Target::Enum(decl)) => {
+                decl.items.extend(items.iter().cloned())
+            }
+            (ImplKind::Ability { .. }, _) => return Err(mismatch("the target is not an ability")),
+            (ImplKind::Function { .. }, _) => {
+                return Err(mismatch("the target is not a function or method"));
+            }
+            (ImplKind::Members(_), _) => {
+                return Err(mismatch(
+                    "members can only be added to an archetype or enum",
+                ));
+            }
+            (ImplKind::EnumItems(_), _) => {
+                return Err(mismatch("enumerators can only be added to an enum"));
+            }
+        }
+    }
+    for item in &module.items {
+        match &item.kind {
+            ItemKind::Archetype(a) => check_members(&a.members, sources)?,
+            ItemKind::Enum(e) => check_members(&e.members, sources)?,
+            ItemKind::Function(f) => check_function(f, sources)?,
+            ItemKind::Ability(a) => check_ability(a, sources)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_members(members: &[Member], sources: &SourceMap) -> Result<(), Diagnostic> {
+    for member in members {
+        match &member.kind {
+            MemberKind::Archetype(a) => check_members(&a.members, sources)?,
+            MemberKind::Enum(e) => check_members(&e.members, sources)?,
+            MemberKind::Method(f) => check_function(f, sources)?,
+            MemberKind::Ability(a) => check_ability(a, sources)?,
+            MemberKind::Has(_) | MemberKind::Impl(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_function(f: &FunctionDef, sources: &SourceMap) -> Result<(), Diagnostic> {
+    if matches!(f.body, FnBody::Declared) {
+        return Err(Diagnostic::at(
+            sources,
+            f.span,
+            format!(
+                "'{}' is declared but never implemented (no matching 'impl')",
+                f.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_ability(a: &Ability, sources: &SourceMap) -> Result<(), Diagnostic> {
+    if a.body.is_none() {
+        let name = a.name.as_deref().unwrap_or("<anonymous>");
+        return Err(Diagnostic::at(
+            sources,
+            a.span,
+            format!("ability '{name}' is declared but never implemented (no matching 'impl')"),
+        ));
+    }
+    Ok(())
+}
