@@ -1,1 +1,5 @@
 pub mod syntax;
+pub mod builtins;
+pub mod graph;
+pub mod interp;
+pub mod value;

@@ -1,0 +1,670 @@
+//! Object-spatial programming: spawning walkers and the traversal algorithm,
+//! `visit`/`disengage`, connect and disconnect operators, edge references
+//! with their typed hops and filters, and assign comprehensions.
+//!
+//! Traversal (jaclang 0.9.8 - 0.36): one FIFO queue per spawn shared by every
+//! location; children queued by `visit` are processed one at a time, so
+//! entries fire in queue order and exits in exact reverse. The recursion of
+//! the reference algorithm is run with an explicit stack of pending exits,
+//! so long chains do not grow the native stack.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::graph::Direction;
+use crate::syntax::ast::{
+    ConnectDir, ConnectOp, EdgeDir, EdgeOp, EdgeRef, EdgeRefKind, Expr, Filter, FilterCond,
+    HopTarget, Name,
+};
+use crate::value::{ArchKind, Args, Class, ExcType, Exception, Instance, JacResult, Str, Value};
+
+use super::Interpreter;
+use super::env::Scope;
+use super::function::Ability;
+
+/// The state of one running spawn.
+pub(crate) struct WalkerRun {
+    queue: VecDeque<Value>,
+    /// The list reports go to (the walker's `reports`).
+    pub(crate) reports: Rc<RefCell<Vec<Value>>>,
+    disengaged: bool,
+    last: Option<Value>,
+}
+
+fn instance_of(v: &Value) -> Option<&Rc<Instance>> {
+    match v {
+        Value::Instance(i) => Some(i),
+        _ => None,
+    }
+}
+
+impl Interpreter {
+    /// `a spawn b`: whichever side is a walker runs on the other (prefix form: on `here`).
+    pub(crate) fn eval_spawn(
+        &mut self,
+        left: Option<&Expr>,
+        right: &Expr,
+        scope: &Rc<Scope>,
+    ) -> JacResult<Value> {
+        let r = self.eval(right, scope)?;
+        let l = match left {
+            Some(e) => self.eval(e, scope)?,
+            None => self.lookup("here", scope)?,
+        };
+        let is_walker =
+            |v: &Value| instance_of(v).is_some_and(|i| i.class.is_kind(ArchKind::Walker));
+        let (walker, location) = if is_walker(&r) {
+            (r, l)
+        } else if is_walker(&l) {
+            (l, r)
+        } else {
+            return Err(Exception::new(
+                ExcType::TypeError,
+                "spawn needs a walker instance on one side",
+            ));
+        };
+        self.spawn(walker, location)
+    }
+
+    /// Runs a walker from `start` (a node, an edge, or a list of them) to completion.
+    pub fn spawn(&mut self, walker: Value, start: Value) -> JacResult<Value> {
+        let Value::Instance(w) = walker.clone() else {
+            return Err(Exception::new(
+                ExcType::TypeError,
+                "spawn needs a walker instance",
+            ));
+        };
+        let reports = match w.get("reports") {
+            Some(Value::List(l)) => l,
+            _ => {
+                let l = Rc::new(RefCell::new(Vec::new()));
+                w.set("reports", Value::List(l.clone()));
+                l
+            }
+        };
+        let mut queue = VecDeque::new();
+        self.enqueue(&start, &mut queue)?;
+        let first = queue.front().cloned().unwrap_or(Value::None);
+        self.walkers.push(WalkerRun {
+            queue,
+            reports,
+            disengaged: false,
+            last: None,
+        });
+        let result = self.run_traversal(&w, first);
+        self.walkers.pop();
+        result.map(|()| walker)
+    }
+
+    fn run_traversal(&mut self, walker: &Rc<Instance>, first: Value) -> JacResult<()> {
+        let abilities = walker.class.abilities.clone();
+        for ab in abilities.iter().filter(|a| a.is_untyped() && a.is_entry()) {
+            self.invoke_ability(ab, walker, &first, true)?;
+            if self.current_run().disengaged {
+                return Ok(());
+            }
+        }
+        let mut pending_exits: Vec<Value> = Vec::new();
+        loop {
+            if self.current_run().disengaged {
+                return Ok(());
+            }
+            let next = self.current_run_mut().queue.pop_front();
+            match next {
+                Some(loc) => {
+                    self.current_run_mut().last = Some(loc.clone());
+                    self.location_phase(walker, &loc, true)?;
+                    pending_exits.push(loc);
+                }
+                None => match pending_exits.pop() {
+                    Some(loc) => self.location_phase(walker, &loc, false)?,
+                    None => break,
+                },
+            }
+        }
+        let last = self.current_run().last.clone();
+        if let Some(here) = last {
+            for ab in abilities.iter().filter(|a| a.is_untyped() && !a.is_entry()) {
+                self.invoke_ability(ab, walker, &here, true)?;
+                if self.current_run().disengaged {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Entry (or exit) abilities at one location, in the reference order.
+    fn location_phase(&mut self, walker: &Rc<Instance>, loc: &Value, entry: bool) -> JacResult<()> {
+        let walker_value = Value::Instance(walker.clone());
+        let walker_abs: Vec<Rc<Ability>> = walker
+            .class
+            .abilities
+            .iter()
+            .filter(|a| !a.is_untyped() && a.is_entry() == entry)
+            .cloned()
+            .collect();
+        let loc_abs: Vec<Rc<Ability>> = match instance_of(loc) {
+            Some(i) => i
+                .class
+                .abilities
+                .iter()
+                .filter(|a| a.is_entry() == entry)
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        // Entry: walker-typed-on-location, location-untyped, location-typed-on-walker.
+        // Exit: location-typed-on-walker, location-untyped, walker-typed-on-location.
+        let mut on_walker_side = Vec::new();
+        for ab in &walker_abs {
+            if self.triggers_match(ab, loc)? {
+                on_walker_side.push((ab.clone(), true));
+            }
+        }
+        let untyped: Vec<(Rc<Ability>, bool)> = loc_abs
+            .iter()
+            .filter(|a| a.is_untyped())
+            .map(|a| (a.clone(), false))
+            .collect();
+        let mut typed = Vec::new();
+        for ab in loc_abs.iter().filter(|a| !a.is_untyped()) {
+            if self.triggers_match(ab, &walker_value)? {
+                typed.push((ab.clone(), false));
+            }
+        }
+        let steps: Vec<(Rc<Ability>, bool)> = if entry {
+            on_walker_side
+                .into_iter()
+                .chain(untyped)
+                .chain(typed)
+                .collect()
+        } else {
+            typed
+                .into_iter()
+                .chain(untyped)
+                .chain(on_walker_side)
+                .collect()
+        };
+        for (ab, on_walker) in steps {
+            if on_walker {
+                self.invoke_ability(&ab, walker, loc, true)?;
+            } else if let Some(node) = instance_of(loc) {
+                self.invoke_ability(&ab, node, &walker_value, false)?;
+            }
+            if self.current_run().disengaged {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn triggers_match(&mut self, ab: &Ability, target: &Value) -> JacResult<bool> {
+        if ab.triggers.get().is_none() {
+            let scope = Scope::module(ab.globals.clone());
+            let mut classes = Vec::new();
+            for t in &ab.decl.event.triggers {
+                match self.eval(t, &scope)? {
+                    Value::Class(c) => classes.push(c),
+                    Value::Tuple(items) => classes.extend(items.iter().filter_map(|v| match v {
+                        Value::Class(c) => Some(c.clone()),
+                        _ => None,
+                    })),
+                    other => {
+                        return Err(Exception::new(
+                            ExcType::TypeError,
+                            format!("ability trigger must be a type, not {}", other.type_name()),
+                        ));
+                    }
+                }
+            }
+            let _ = ab.triggers.set(classes);
+        }
+        let class = crate::builtins::class_of(target);
+        Ok(ab
+            .triggers
+            .get()
+            .is_some_and(|ts| ts.iter().any(|t| class.is_subclass(t))))
+    }
+
+    /// Runs one ability. Walker abilities see `self` = walker, `here` = location;
+    /// node/edge abilities see `self` = the location, `visitor` = the walker.
+    fn invoke_ability(
+        &mut self,
+        ab: &Ability,
+        owner: &Rc<Instance>,
+        other: &Value,
+        walker_side: bool,
+    ) -> JacResult<()> {
+        let Some(body) = &ab.decl.body else {
+            return Ok(());
+        };
+        self.nested(|vm| {
+            let scope = Scope::new(ab.globals.clone(), None);
+            scope.assign(&Str::from("self"), Value::Instance(owner.clone()));
+            if walker_side {
+                scope.assign(&Str::from("here"), other.clone());
+            } else {
+                scope.assign(&Str::from("here"), Value::Instance(owner.clone()));
+                scope.assign(&Str::from("visitor"), other.clone());
+            }
+            if let Some(c) = ab.owner.get() {
+                scope.assign(&Str::from("__class__"), Value::Class(c.clone()));
+            }
+            match vm.exec_block(body, &scope) {
+                Ok(_) => Ok(()),
+                Err(e) => Err(vm.add_frame(e, ab.decl.span, &ab.name())),
+            }
+        })
+    }
+
+    fn current_run(&self) -> &WalkerRun {
+        self.walkers
+            .last()
+            .expect("a walker run is active during traversal")
+    }
+
+    fn current_run_mut(&mut self) -> &mut WalkerRun {
+        self.walkers
+            .last_mut()
+            .expect("a walker run is active during traversal")
+    }
+
+    /// Appends locations for `target` (node, edge + its target, or a list) to `queue`.
+    fn enqueue(&mut self, target: &Value, queue: &mut VecDeque<Value>) -> JacResult<()> {
+        match target {
+            Value::List(items) => {
+                for item in items.borrow().clone() {
+                    self.enqueue(&item, queue)?;
+                }
+            }
+            Value::Tuple(items) => {
+                for item in items.iter() {
+                    self.enqueue(item, queue)?;
+                }
+            }
+            Value::None => {}
+            Value::Instance(inst) if inst.class.is_kind(ArchKind::Edge) => {
+                queue.push_back(target.clone());
+                let dest = inst
+                    .anchor
+                    .borrow()
+                    .as_ref()
+                    .and_then(|a| a.edge.as_ref().map(|e| e.target.clone()));
+                if let Some(id) = dest
+                    && let Some(node) = self.load_node(&id)?
+                {
+                    queue.push_back(node);
+                }
+            }
+            Value::Instance(inst) if inst.class.is_kind(ArchKind::Node) => {
+                queue.push_back(target.clone())
+            }
+            other => {
+                return Err(Exception::new(
+                    ExcType::TypeError,
+                    format!(
+                        "cannot visit a '{}' (expected a node, an edge or a list)",
+                        other.type_name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `visit target;` (`front` for `visit :0:`). Returns whether anything was queued.
+    pub(crate) fn visit(&mut self, target: &Value, front: bool) -> JacResult<bool> {
+        if self.walkers.is_empty() {
+            return Err(Exception::new(
+                ExcType::RuntimeError,
+                "visit used outside a walker",
+            ));
+        }
+        let mut added = VecDeque::new();
+        self.enqueue(target, &mut added)?;
+        let queued = !added.is_empty();
+        let run = self.current_run_mut();
+        if front {
+            for v in added.into_iter().rev() {
+                run.queue.push_front(v);
+            }
+        } else {
+            run.queue.extend(added);
+        }
+        Ok(queued)
+    }
+
+    /// `disengage;`: stop the current walker now (no further entries or exits).
+    pub(crate) fn disengage(&mut self) {
+        if let Some(run) = self.walkers.last_mut() {
+            run.disengaged = true;
+            run.queue.clear();
+        }
+    }
+
+    /// The nodes of a connect operand (a node or a list of nodes).
+    fn node_operands(&self, v: &Value) -> JacResult<Vec<Rc<Instance>>> {
+        let items = match v {
+            Value::List(l) => l.borrow().clone(),
+            Value::Tuple(t) => t.to_vec(),
+            other => vec![other.clone()],
+        };
+        items
+            .into_iter()
+            .map(|item| match item {
+                Value::Instance(i) if i.class.is_kind(ArchKind::Node) => Ok(i),
+                other => Err(Exception::new(
+                    ExcType::TypeError,
+                    format!("connect operands must be nodes, not {}", other.type_name()),
+                )),
+            })
+            .collect()
+    }
+
+    /// `a ++> b`, `a <++ b`, `a <++> b`, `a +>:E(..):+> b`: returns the target-side nodes as a list.
+    pub(crate) fn eval_connect(
+        &mut self,
+        left: &Expr,
+        op: &ConnectOp,
+        right: &Expr,
+        scope: &Rc<Scope>,
+    ) -> JacResult<Value> {
+        let l = self.eval(left, scope)?;
+        let r = self.eval(right, scope)?;
+        let lefts = self.node_operands(&l)?;
+        let rights = self.node_operands(&r)?;
+        for a in &lefts {
+            for b in &rights {
+                let edge = self.new_edge(op, scope)?;
+                let (src, dst) = match op.dir {
+                    ConnectDir::Forward | ConnectDir::Undirected => (a, b),
+                    ConnectDir::Backward => (b, a),
+                };
+                self.connect_nodes(src, dst, &edge, op.dir == ConnectDir::Undirected)?;
+            }
+        }
+        let result = if op.dir == ConnectDir::Backward {
+            lefts
+        } else {
+            rights
+        };
+        Ok(Value::list(
+            result.into_iter().map(Value::Instance).collect(),
+        ))
+    }
+
+    fn new_edge(&mut self, op: &ConnectOp, scope: &Rc<Scope>) -> JacResult<Rc<Instance>> {
+        let edge = match &op.edge {
+            None => self.instantiate(&self.generic_edge_class.clone(), Args::default())?,
+            Some(e) => match self.eval(e, scope)? {
+                Value::Class(c) => self.instantiate(&c, Args::default())?,
+                other => other,
+            },
+        };
+        let Value::Instance(edge) = edge else {
+            return Err(Exception::new(
+                ExcType::TypeError,
+                "the edge of a connect must be an edge type or instance",
+            ));
+        };
+        if !edge.class.is_kind(ArchKind::Edge) {
+            return Err(Exception::new(
+                ExcType::TypeError,
+                format!("'{}' is not an edge type", edge.class.name),
+            ));
+        }
+        for (name, e) in &op.attrs {
+            let v = self.eval(e, scope)?;
+            edge.set(name, v);
+        }
+        Ok(edge)
+    }
+
+    /// `a del --> b`: removes the matching connections between the operands.
+    pub(crate) fn eval_disconnect(
+        &mut self,
+        left: &Expr,
+        op: &EdgeOp,
+        right: &Expr,
+        scope: &Rc<Scope>,
+    ) -> JacResult<Value> {
+        let l = self.eval(left, scope)?;
+        let r = self.eval(right, scope)?;
+        let lefts = self.node_operands(&l)?;
+        let rights: Vec<Str> = self
+            .node_operands(&r)?
+            .iter()
+            .filter_map(|n| n.id())
+            .collect();
+        for a in lefts {
+            for (edge, node) in self.hop(&a, op, scope)? {
+                if node.id().is_some_and(|id| rights.contains(&id)) {
+                    self.destroy(&Value::Instance(edge))?;
+                }
+            }
+        }
+        Ok(Value::None)
+    }
+
+    /// The subtype names of an edge type (for the graph's edge-type filter).
+    fn edge_type_names(&mut self, ty: &Expr, scope: &Rc<Scope>) -> JacResult<Vec<String>> {
+        let Value::Class(c) = self.eval(ty, scope)? else {
+            return Err(Exception::new(
+                ExcType::TypeError,
+                "edge filter must be an edge type",
+            ));
+        };
+        let mut names: Vec<String> = self
+            .classes
+            .values()
+            .filter(|k| k.is_subclass(&c))
+            .map(|k| k.name.to_string())
+            .collect();
+        if c.is_subclass(&self.generic_edge_class) {
+            names.push(c.name.to_string());
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// One hop from `node`: the (edge, node) pairs passing the edge type and predicates.
+    fn hop(
+        &mut self,
+        node: &Rc<Instance>,
+        op: &EdgeOp,
+        scope: &Rc<Scope>,
+    ) -> JacResult<Vec<(Rc<Instance>, Rc<Instance>)>> {
+        let Some(id) = node.id().filter(|_| node.is_persisted()) else {
+            return Ok(Vec::new());
+        };
+        let dir = match op.dir {
+            EdgeDir::Out => Direction::Out,
+            EdgeDir::In => Direction::In,
+            EdgeDir::Any => Direction::Any,
+        };
+        let types = match &op.edge_type {
+            Some(t) => Some(self.edge_type_names(t, scope)?),
+            None => None,
+        };
+        let type_refs: Option<Vec<&str>> = types
+            .as_ref()
+            .map(|t| t.iter().map(String::as_str).collect());
+        let found = self
+            .graph
+            .neighbours(&id, dir, type_refs.as_deref())
+            .map_err(super::graph_error)?;
+        let mut out = Vec::with_capacity(found.len());
+        for n in found {
+            let edge = self.edge_from_data(n.edge)?;
+            if !op.conds.is_empty()
+                && !self.conds_hold(&Value::Instance(edge.clone()), &op.conds, scope)?
+            {
+                continue;
+            }
+            let node = self.node_from_data(n.node)?;
+            out.push((edge, node));
+        }
+        Ok(out)
+    }
+
+    /// `[origin hop...]`: the nodes (or edges) reached.
+    pub(crate) fn eval_edge_ref(&mut self, r: &EdgeRef, scope: &Rc<Scope>) -> JacResult<Value> {
+        let origin = match &r.origin {
+            Some(e) => self.eval(e, scope)?,
+            None => match scope.lookup("here") {
+                Some(h) => h,
+                None => self.lookup("self", scope)?,
+            },
+        };
+        let mut current = self.node_operands(&origin)?;
+        let mut edges: Vec<Rc<Instance>> = Vec::new();
+        for hop in &r.hops {
+            let mut next: Vec<Rc<Instance>> = Vec::new();
+            edges.clear();
+            for node in &current {
+                for (edge, n) in self.hop(node, &hop.op, scope)? {
+                    edges.push(edge);
+                    next.push(n);
+                }
+            }
+            let keep = match &hop.target {
+                None => vec![true; next.len()],
+                Some(HopTarget::Filter(f)) => {
+                    let mut keep = Vec::with_capacity(next.len());
+                    for n in &next {
+                        keep.push(self.filter_accepts(&Value::Instance(n.clone()), f, scope)?);
+                    }
+                    keep
+                }
+                Some(HopTarget::Dest(e)) => {
+                    let dest = self.eval(e, scope)?;
+                    let dest_ids: Vec<Str> = self
+                        .node_operands(&dest)?
+                        .iter()
+                        .filter_map(|n| n.id())
+                        .collect();
+                    next.iter()
+                        .map(|n| n.id().is_some_and(|id| dest_ids.contains(&id)))
+                        .collect()
+                }
+            };
+            let mut kept_nodes = Vec::new();
+            let mut kept_edges = Vec::new();
+            for ((n, e), k) in next.into_iter().zip(edges.drain(..)).zip(keep) {
+                if k {
+                    kept_edges.push(e);
+                    if !kept_nodes.iter().any(|x: &Rc<Instance>| Rc::ptr_eq(x, &n)) {
+                        kept_nodes.push(n);
+                    }
+                }
+            }
+            edges = kept_edges;
+            current = kept_nodes;
+        }
+        let out: Vec<Value> = match r.kind {
+            EdgeRefKind::Nodes => current.into_iter().map(Value::Instance).collect(),
+            EdgeRefKind::Edges => edges.into_iter().map(Value::Instance).collect(),
+        };
+        Ok(Value::list(out))
+    }
+
+    fn filter_accepts(&mut self, v: &Value, f: &Filter, scope: &Rc<Scope>) -> JacResult<bool> {
+        if !f.types.is_empty() {
+            let mut any = false;
+            for t in &f.types {
+                let ty = self.eval(t, scope)?;
+                if self.isinstance(v, &ty)? {
+                    any = true;
+                    break;
+                }
+            }
+            if !any {
+                return Ok(false);
+            }
+        }
+        self.conds_hold(v, &f.conds, scope)
+    }
+
+    fn conds_hold(
+        &mut self,
+        v: &Value,
+        conds: &[FilterCond],
+        scope: &Rc<Scope>,
+    ) -> JacResult<bool> {
+        for c in conds {
+            let field = match v {
+                Value::Instance(i) => i.get(&c.field),
+                Value::Dict(d) => d.borrow().get_str(&c.field),
+                _ => None,
+            };
+            let Some(field) = field else { return Ok(false) };
+            let rhs = self.eval(&c.value, scope)?;
+            if !self.compare(c.op, &field, &rhs)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `items[?:T, cond]`: the elements that pass the filter.
+    pub(crate) fn apply_filter(
+        &mut self,
+        v: &Value,
+        f: &Filter,
+        scope: &Rc<Scope>,
+    ) -> JacResult<Value> {
+        let mut out = Vec::new();
+        for item in self.iterate(v)? {
+            if self.filter_accepts(&item, f, scope)? {
+                out.push(item);
+            }
+        }
+        Ok(Value::list(out))
+    }
+
+    /// `items(=a=1, b=2)`: sets the fields on every element; yields the operand.
+    pub(crate) fn assign_comprehension(
+        &mut self,
+        v: &Value,
+        assigns: &[(Name, Expr)],
+        scope: &Rc<Scope>,
+    ) -> JacResult<Value> {
+        let mut values = Vec::with_capacity(assigns.len());
+        for (name, e) in assigns {
+            values.push((name.clone(), self.eval(e, scope)?));
+        }
+        let targets = match v {
+            Value::List(_) | Value::Tuple(_) => self.iterate(v)?,
+            other => vec![other.clone()],
+        };
+        for t in targets {
+            for (name, value) in &values {
+                self.set_attr(&t, name, value.clone())?;
+            }
+        }
+        Ok(v.clone())
+    }
+
+    /// Attributes every instance of some builtin archetypes has (`root.shared`).
+    pub(crate) fn special_instance_attr(
+        &mut self,
+        inst: &Rc<Instance>,
+        name: &str,
+    ) -> JacResult<Option<Value>> {
+        if name == "shared" && Rc::ptr_eq(&inst.class, &self.root_class) {
+            return match self.graph.shared_root_id() {
+                Some(id) => self.load_node(&id),
+                None => Ok(Some(Value::Instance(inst.clone()))),
+            };
+        }
+        Ok(None)
+    }
+
+    /// The classes known to the program (node/edge/walker/obj), by name.
+    pub fn archetype(&self, name: &str) -> Option<Rc<Class>> {
+        self.classes.get(name).cloned()
+    }
+}

@@ -1,0 +1,433 @@
+//! Graph persistence for one call: lazy loading of nodes and edges (one
+//! instance per id, so aliases share mutations), creation on first
+//! connection, and write-back of changed fields at the end of the call.
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+use serde_json::{Map, Value as Json};
+
+use crate::graph::{AccessLevel, EdgeData, Fields, Graph, GraphError, NodeData};
+use crate::value::class::EdgeEnds;
+use crate::value::json::{ARCHETYPE_KEY, ID_KEY, TYPE_KEY, from_json, to_json};
+use crate::value::{Anchor, ArchKind, Class, ExcType, Exception, Instance, JacResult, Str, Value};
+
+use super::{Interpreter, graph_error};
+
+struct Loaded {
+    instance: Rc<Instance>,
+    /// Fields as last read from / written to the graph.
+    snapshot: Fields,
+}
+
+/// The nodes and edges loaded or created during the current call, by id.
+#[derive(Default)]
+pub(crate) struct AnchorCache {
+    entries: FxHashMap<Str, Loaded>,
+    order: Vec<Str>,
+}
+
+impl AnchorCache {
+    fn get(&self, id: &str) -> Option<Rc<Instance>> {
+        self.entries.get(id).map(|l| l.instance.clone())
+    }
+
+    fn insert(&mut self, id: Str, instance: Rc<Instance>, snapshot: Fields) {
+        if self
+            .entries
+            .insert(id.clone(), Loaded { instance, snapshot })
+            .is_none()
+        {
+            self.order.push(id);
+        }
+    }
+
+    fn remove(&mut self, id: &str) {
+        self.entries.remove(id);
+    }
+
+    /// Forgets everything (end of call).
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.order.clear();
+    }
+
+    /// The id of an instance, assigning a fresh one if it has none yet.
+    pub(crate) fn ensure_id(&mut self, inst: &Rc<Instance>, graph: &mut dyn Graph) -> Str {
+        if let Some(id) = inst.id() {
+            return id;
+        }
+        let id: Str = graph.new_id().into();
+        *inst.anchor.borrow_mut() = Some(Anchor {
+            id: id.clone(),
+            persisted: false,
+            edge: None,
+        });
+        id
+    }
+}
+
+/// The declared fields of an instance as stored JSON.
+fn stored_fields(inst: &Rc<Instance>, cache: &mut AnchorCache, graph: &mut dyn Graph) -> Fields {
+    let mut out = Map::new();
+    for (name, value) in inst.declared_fields() {
+        let mut id_of = |i: &Rc<Instance>| cache.ensure_id(i, graph);
+        out.insert(name.to_string(), to_json(&value, &mut id_of));
+    }
+    out
+}
+
+/// Parses an access level argument: an `AccessLevel` member, its name, or its number.
+pub(crate) fn access_level(v: &Value) -> JacResult<AccessLevel> {
+    let by_name = |s: &str| match s.to_ascii_uppercase().as_str() {
+        "NO_ACCESS" | "NOPERM" | "NO" => Some(AccessLevel::NoPerm),
+        "READ" | "READPERM" => Some(AccessLevel::Read),
+        "CONNECT" | "CONNECTPERM" => Some(AccessLevel::Connect),
+        "WRITE" | "WRITEPERM" => Some(AccessLevel::Write),
+        _ => None,
+    };
+    let by_number = |i: i64| match i {
+        i if i < 0 => Some(AccessLevel::NoPerm),
+        0 => Some(AccessLevel::Read),
+        1 => Some(AccessLevel::Connect),
+        _ => Some(AccessLevel::Write),
+    };
+    let found = match v {
+        Value::Str(s) => by_name(s),
+        Value::Int(i) => by_number(*i),
+        Value::Instance(i) => match i.enum_member() {
+            Some((Value::Str(name), _)) => by_name(&name),
+            _ => None,
+        },
+        _ => None,
+    };
+    found.ok_or_else(|| Exception::new(ExcType::ValueError, format!("invalid access level: {v:?}")))
+}
+
+impl Interpreter {
+    /// The current user's root node.
+    pub fn root_value(&mut self) -> JacResult<Value> {
+        let id = self.graph.root_id();
+        self.load_node(&id)?.ok_or_else(|| {
+            Exception::new(
+                ExcType::RuntimeError,
+                "the root node is missing from the graph",
+            )
+        })
+    }
+
+    /// The node with this id (any user's; `None` if it does not exist).
+    pub fn load_node(&mut self, id: &str) -> JacResult<Option<Value>> {
+        if let Some(inst) = self.anchors.get(id) {
+            return Ok(Some(Value::Instance(inst)));
+        }
+        match self.graph.get(id).map_err(graph_error)? {
+            Some(data) => Ok(Some(Value::Instance(self.node_from_data(data)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn class_named(&self, name: &str) -> JacResult<Rc<Class>> {
+        match name {
+            "Root" => Ok(self.root_class.clone()),
+            "GenericEdge" => Ok(self.generic_edge_class.clone()),
+            _ => self.classes.get(name).cloned().ok_or_else(|| {
+                Exception::new(
+                    ExcType::TypeError,
+                    format!("unknown archetype '{name}' in stored graph"),
+                )
+            }),
+        }
+    }
+
+    /// The instance of a stored node (cached per id).
+    pub(crate) fn node_from_data(&mut self, data: NodeData) -> JacResult<Rc<Instance>> {
+        if let Some(inst) = self.anchors.get(&data.id) {
+            return Ok(inst);
+        }
+        let class = self.class_named(&data.archetype)?;
+        let id: Str = data.id.as_str().into();
+        let inst = self.instance_from_fields(
+            &class,
+            &data.fields,
+            Anchor {
+                id: id.clone(),
+                persisted: true,
+                edge: None,
+            },
+        )?;
+        self.anchors.insert(id, inst.clone(), data.fields);
+        Ok(inst)
+    }
+
+    /// The instance of a stored edge (cached per id).
+    pub(crate) fn edge_from_data(&mut self, data: EdgeData) -> JacResult<Rc<Instance>> {
+        if let Some(inst) = self.anchors.get(&data.id) {
+            return Ok(inst);
+        }
+        let class = self.class_named(&data.archetype)?;
+        let id: Str = data.id.as_str().into();
+        let ends = EdgeEnds {
+            source: data.source.into(),
+            target: data.target.into(),
+            undirected: data.undirected,
+        };
+        let anchor = Anchor {
+            id: id.clone(),
+            persisted: true,
+            edge: Some(ends),
+        };
+        let inst = self.instance_from_fields(&class, &data.fields, anchor)?;
+        self.anchors.insert(id, inst.clone(), data.fields);
+        Ok(inst)
+    }
+
+    fn instance_from_fields(
+        &mut self,
+        class: &Rc<Class>,
+        fields: &Fields,
+        anchor: Anchor,
+    ) -> JacResult<Rc<Instance>> {
+        let inst = Rc::new(Instance::new(class.clone(), Vec::new()));
+        *inst.anchor.borrow_mut() = Some(anchor);
+        for field in &class.fields {
+            let value = match fields.get(&*field.name) {
+                Some(j) => self.value_from_stored(j)?,
+                None => match &field.default {
+                    super::FieldDefault::Expr(e, globals) => {
+                        let scope = super::env::Scope::module(globals.clone());
+                        self.eval(e, &scope)?
+                    }
+                    super::FieldDefault::Value(v) => v.clone(),
+                    _ => Value::None,
+                },
+            };
+            inst.set(&field.name, value);
+        }
+        Ok(inst)
+    }
+
+    /// A stored JSON value; objects carrying `_jac_type` become instances again.
+    fn value_from_stored(&mut self, json: &Json) -> JacResult<Value> {
+        let mut hydrate = |map: &Map<String, Json>| -> Option<JacResult<Value>> {
+            let ty = map.get(TYPE_KEY)?.as_str()?;
+            let id = map.get(ID_KEY).and_then(Json::as_str).unwrap_or_default();
+            let kind = map
+                .get(ARCHETYPE_KEY)
+                .and_then(Json::as_str)
+                .unwrap_or("obj");
+            Some(self.stored_object(ty, id, kind, map))
+        };
+        from_json(json, &mut hydrate)
+    }
+
+    fn stored_object(
+        &mut self,
+        ty: &str,
+        id: &str,
+        kind: &str,
+        map: &Map<String, Json>,
+    ) -> JacResult<Value> {
+        if kind == "node" || kind == "edge" {
+            if let Some(v) = self.load_node(id)? {
+                return Ok(v);
+            }
+            return Ok(Value::None);
+        }
+        let class = self.class_named(ty)?;
+        let mut fields = map.clone();
+        for key in [TYPE_KEY, ID_KEY, ARCHETYPE_KEY] {
+            fields.remove(key);
+        }
+        let anchor = Anchor {
+            id: id.into(),
+            persisted: false,
+            edge: None,
+        };
+        Ok(Value::Instance(
+            self.instance_from_fields(&class, &fields, anchor)?,
+        ))
+    }
+
+    /// Stores a node in the graph if it is not there yet.
+    pub(crate) fn persist_node(&mut self, inst: &Rc<Instance>) -> JacResult<Str> {
+        let id = self.anchors.ensure_id(inst, self.graph.as_mut());
+        if inst.is_persisted() {
+            return Ok(id);
+        }
+        let fields = stored_fields(inst, &mut self.anchors, self.graph.as_mut());
+        let data = NodeData {
+            id: id.to_string(),
+            archetype: inst.class.name.to_string(),
+            fields: fields.clone(),
+        };
+        self.graph.create(&data).map_err(graph_error)?;
+        if let Some(a) = inst.anchor.borrow_mut().as_mut() {
+            a.persisted = true;
+        }
+        self.anchors.insert(id.clone(), inst.clone(), fields);
+        Ok(id)
+    }
+
+    /// Connects two nodes with an edge instance; returns whether the connection was made
+    /// (`false` when the caller lacks CONNECT access on an end).
+    pub(crate) fn connect_nodes(
+        &mut self,
+        source: &Rc<Instance>,
+        target: &Rc<Instance>,
+        edge: &Rc<Instance>,
+        undirected: bool,
+    ) -> JacResult<bool> {
+        let source_id = self.persist_node(source)?;
+        let target_id = self.persist_node(target)?;
+        let id = self.anchors.ensure_id(edge, self.graph.as_mut());
+        let fields = stored_fields(edge, &mut self.anchors, self.graph.as_mut());
+        let data = EdgeData {
+            id: id.to_string(),
+            archetype: edge.class.name.to_string(),
+            source: source_id.to_string(),
+            target: target_id.to_string(),
+            undirected,
+            fields: fields.clone(),
+        };
+        match self.graph.connect(&data) {
+            Ok(()) => {}
+            Err(GraphError::AccessDenied(_)) => return Ok(false),
+            Err(e) => return Err(graph_error(e)),
+        }
+        *edge.anchor.borrow_mut() = Some(Anchor {
+            id: id.clone(),
+            persisted: true,
+            edge: Some(EdgeEnds {
+                source: source_id,
+                target: target_id,
+                undirected,
+            }),
+        });
+        self.anchors.insert(id, edge.clone(), fields);
+        Ok(true)
+    }
+
+    /// Whether a value is a node or edge instance.
+    pub(crate) fn is_graph_object(&self, v: &Value) -> bool {
+        matches!(v, Value::Instance(i) if i.class.is_kind(ArchKind::Node) || i.class.is_kind(ArchKind::Edge))
+    }
+
+    /// `del node` / `del edge` (lists: each element). Deleting without WRITE access is a no-op.
+    pub(crate) fn destroy(&mut self, v: &Value) -> JacResult<()> {
+        match v {
+            Value::List(items) => {
+                let items = items.borrow().clone();
+                items.iter().try_for_each(|i| self.destroy(i))
+            }
+            Value::Instance(inst)
+                if inst.class.is_kind(ArchKind::Node) || inst.class.is_kind(ArchKind::Edge) =>
+            {
+                let Some(id) = inst.id().filter(|_| inst.is_persisted()) else {
+                    return Ok(());
+                };
+                let is_edge = inst
+                    .anchor
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|a| a.edge.is_some());
+                let r = if is_edge {
+                    self.graph.disconnect(&id)
+                } else {
+                    self.graph.delete(&id)
+                };
+                match r {
+                    Ok(()) => {
+                        self.anchors.remove(&id);
+                        if let Some(a) = inst.anchor.borrow_mut().as_mut() {
+                            a.persisted = false;
+                        }
+                        Ok(())
+                    }
+                    Err(GraphError::AccessDenied(_)) => Ok(()),
+                    Err(e) => Err(graph_error(e)),
+                }
+            }
+            other => Err(Exception::new(
+                ExcType::TypeError,
+                format!("cannot delete a '{}' from the graph", other.type_name()),
+            )),
+        }
+    }
+
+    /// Writes back every loaded node/edge whose fields changed (`commit()` and end of call).
+    /// Changes to nodes the caller may not WRITE are dropped, as upstream does.
+    pub fn flush(&mut self) -> JacResult<()> {
+        let ids = self.anchors.order.clone();
+        for id in ids {
+            let Some(loaded) = self.anchors.entries.get(&id) else {
+                continue;
+            };
+            let inst = loaded.instance.clone();
+            if !inst.is_persisted() {
+                continue;
+            }
+            let fields = stored_fields(&inst, &mut self.anchors, self.graph.as_mut());
+            if self
+                .anchors
+                .entries
+                .get(&id)
+                .is_some_and(|l| l.snapshot == fields)
+            {
+                continue;
+            }
+            let edge = inst.anchor.borrow().as_ref().and_then(|a| a.edge.clone());
+            let result = match edge {
+                Some(ends) => self.graph.update_edge(&EdgeData {
+                    id: id.to_string(),
+                    archetype: inst.class.name.to_string(),
+                    source: ends.source.to_string(),
+                    target: ends.target.to_string(),
+                    undirected: ends.undirected,
+                    fields: fields.clone(),
+                }),
+                None => self.graph.update(&NodeData {
+                    id: id.to_string(),
+                    archetype: inst.class.name.to_string(),
+                    fields: fields.clone(),
+                }),
+            };
+            match result {
+                Ok(()) | Err(GraphError::AccessDenied(_)) | Err(GraphError::NotFound(_)) => {}
+                Err(e) => return Err(graph_error(e)),
+            }
+            if let Some(l) = self.anchors.entries.get_mut(&id) {
+                l.snapshot = fields;
+            }
+        }
+        Ok(())
+    }
+
+    /// `jid(x)`: the 32-hex id of an archetype instance.
+    pub fn jid(&mut self, v: &Value) -> JacResult<Value> {
+        match v {
+            Value::Instance(inst) if inst.class.exception_type().is_none() => Ok(Value::Str(
+                self.anchors.ensure_id(inst, self.graph.as_mut()),
+            )),
+            other => Err(Exception::new(
+                ExcType::TypeError,
+                format!(
+                    "jid() needs an archetype instance, not {}",
+                    other.type_name()
+                ),
+            )),
+        }
+    }
+
+    /// The id of a node argument, persisting the node first (grants need a stored node).
+    pub(crate) fn node_id_of(&mut self, v: &Value) -> JacResult<Str> {
+        match v {
+            Value::Instance(inst) if inst.class.is_kind(ArchKind::Node) => self.persist_node(inst),
+            Value::Str(s) => Ok(s.clone()),
+            other => Err(Exception::new(
+                ExcType::TypeError,
+                format!("expected a node, not {}", other.type_name()),
+            )),
+        }
+    }
+}
