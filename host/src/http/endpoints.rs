@@ -2,8 +2,10 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
+use axum::http::Method;
 use axum::response::Response;
+use futures_util::StreamExt;
+use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
 use super::caller::{self, Identity};
@@ -48,18 +50,21 @@ pub async fn dispatch(
             node_id = Some(value);
         } else {
             from_path.push(name.clone());
-            raw.insert(name, Value::String(value));
+            let decoded = percent_decode_str(&value).decode_utf8().map_err(|_| {
+                ApiError::invalid(
+                    &["path", &name],
+                    "path parameter is not valid UTF-8",
+                    "string_unicode",
+                )
+            })?;
+            raw.insert(name, Value::String(decoded.into_owned()));
         }
     }
     let query_args = takes_query(&parts.method);
     if query_args {
         read_query(parts.uri.query().unwrap_or(""), &mut raw);
     } else {
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-        let body = read_json_body(body, state.body_limit(), declared).await?;
+        let body = read_json_body(body, state.body_limit()).await?;
         for (k, v) in body {
             raw.entry(k).or_insert(v);
         }
@@ -104,17 +109,19 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// Read a JSON object body within `limit` bytes; an empty body is `{}`.
-async fn read_json_body(
-    body: Body,
-    limit: usize,
-    declared: Option<usize>,
-) -> Result<Map<String, Value>, ApiError> {
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge(limit));
+async fn read_json_body(body: Body, limit: usize) -> Result<Map<String, Value>, ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::invalid(&["body"], format!("unreadable body: {e}"), "body_read")
+        })?;
+        if bytes.len() + chunk.len() > limit {
+            drain(stream, bytes.len() + chunk.len()).await;
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(limit))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -130,6 +137,20 @@ async fn read_json_body(
             format!("Invalid JSON: {e}"),
             "json_invalid",
         )),
+    }
+}
+
+/// Bytes of an oversized body read and thrown away before answering 413, so a client
+/// still sending gets the answer instead of a reset connection; past this we hang up.
+const MAX_DRAIN_BYTES: usize = 16 << 20;
+
+/// Read and discard the rest of an oversized body, up to [`MAX_DRAIN_BYTES`] in all.
+async fn drain(mut stream: axum::body::BodyDataStream, mut seen: usize) {
+    while seen <= MAX_DRAIN_BYTES {
+        match stream.next().await {
+            Some(Ok(chunk)) => seen += chunk.len(),
+            _ => return,
+        }
     }
 }
 
