@@ -3,3 +3,4 @@ pub mod builtins;
 pub mod graph;
 pub mod interp;
 pub mod value;
+pub mod describe;
