@@ -322,11 +322,19 @@ impl Interpreter {
             .filter(|f| !matches!(f.default, FieldDefault::PostInit))
             .collect();
         if args.positional.len() > params.len() {
+            let required = params
+                .iter()
+                .filter(|f| matches!(f.default, FieldDefault::Required))
+                .count();
+            let takes = if required == params.len() {
+                format!("{}", params.len() + 1)
+            } else {
+                format!("from {} to {}", required + 1, params.len() + 1)
+            };
             return Err(Exception::new(
                 ExcType::TypeError,
                 format!(
-                    "{fname}() takes {} positional arguments but {} were given",
-                    params.len() + 1,
+                    "{fname}() takes {takes} positional arguments but {} were given",
                     args.positional.len() + 1
                 ),
             ));

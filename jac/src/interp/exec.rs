@@ -525,12 +525,4 @@ impl Interpreter {
             }
         }
     }
-
-    /// Runs module-level statements (`with entry` bodies).
-    pub(crate) fn exec_module_block(&mut self, block: &Block, scope: &Rc<Scope>) -> JacResult<()> {
-        match self.exec_block(block, scope) {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.add_frame(e, block.span, "<module>")),
-        }
-    }
 }

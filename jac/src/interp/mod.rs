@@ -163,6 +163,13 @@ impl Interpreter {
     /// Loads `program` (entry module first) against `graph`: runs imports,
     /// declarations, `glob` initialisers and `with entry` blocks.
     pub fn new(program: Program, graph: Box<dyn Graph>, env: HostEnv) -> Result<Self, Failure> {
+        let mut interp = Self::create(program, graph, env);
+        interp.load()?;
+        Ok(interp)
+    }
+
+    /// An interpreter whose program is not loaded yet (see [`Interpreter::load`]).
+    pub fn create(program: Program, graph: Box<dyn Graph>, env: HostEnv) -> Self {
         let root_class = Rc::new(classes::builtin_archetype(
             "Root",
             crate::value::ArchKind::Node,
@@ -171,7 +178,7 @@ impl Interpreter {
             "GenericEdge",
             crate::value::ArchKind::Edge,
         ));
-        let mut interp = Self {
+        let interp = Self {
             program: Rc::new(program),
             graph,
             env,
@@ -192,11 +199,16 @@ impl Interpreter {
             &interp.root_class,
             &interp.generic_edge_class,
         );
-        let entry = interp.program.entry().name.clone();
-        let loaded = interp.load_module(&entry).and_then(|_| interp.flush());
-        interp.end_call();
-        loaded.map_err(|e| Failure::raised(FailureKind::Load, &e))?;
-        Ok(interp)
+        interp
+    }
+
+    /// Loads the entry module: imports, declarations, `glob` initialisers and
+    /// `with entry` blocks (their output stays available to [`Interpreter::take_output`]).
+    pub fn load(&mut self) -> Result<(), Failure> {
+        let entry = self.program.entry().name.clone();
+        let loaded = self.load_module(&entry).and_then(|_| self.flush());
+        self.end_call();
+        loaded.map_err(|e| Failure::raised(FailureKind::Load, &e))
     }
 
     /// Runs walker `name` (a walker of the entry module) with `args` (a JSON
@@ -334,7 +346,7 @@ impl Interpreter {
     /// Appends a reported value to the active walker's (or the call's) reports.
     pub fn report(&mut self, value: Value) {
         if self.env.cli_mode {
-            let text = crate::value::repr::repr(&value);
+            let text = crate::value::repr::str(&value);
             self.output.push_str(&text);
             self.output.push('\n');
         }

@@ -22,10 +22,8 @@ impl Interpreter {
             self.modules.insert(name.into(), globals.clone());
             let scope = Scope::module(globals.clone());
             for item in &module.items {
-                self.exec_item(item, &scope).map_err(|mut e| {
-                    e.note_line(item.span.line);
-                    self.add_frame(e, item.span, "<module>")
-                })?;
+                self.exec_item(item, &scope)
+                    .map_err(|e| self.add_frame(e, item.span, "<module>"))?;
             }
             return Ok(globals);
         }
@@ -79,7 +77,7 @@ impl Interpreter {
                     Some(_) => false,
                 };
                 if runs {
-                    self.exec_module_block(&entry.body, scope)
+                    self.exec_block(&entry.body, scope).map(|_| ())
                 } else {
                     Ok(())
                 }
