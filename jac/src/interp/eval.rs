@@ -634,7 +634,9 @@ impl Interpreter {
                 Args::new(vec![index.clone()]),
             );
         }
-        if let Value::Class(_) = value {
+        if let Value::Class(c) = value
+            && c.kind != crate::value::ArchKind::Enum
+        {
             // Generic aliases in annotations (`list[str]`) evaluate to the class itself.
             return Ok(value.clone());
         }
