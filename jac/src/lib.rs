@@ -4,3 +4,4 @@ pub mod graph;
 pub mod interp;
 pub mod value;
 pub mod describe;
+pub mod stdlib;
