@@ -250,6 +250,15 @@ pub fn default_value<T: DeserializeOwned>(owner: &str, field: &str, json: Value)
 }
 
 /// A type a walker field or function parameter may have: its JSON Schema.
+///
+/// Implemented for strings, integers, floats, `bool`, `Vec<T>`, `HashMap<String, T>`,
+/// `Option<T>`, [`AccessLevel`] and `serde_json::Value` (any JSON). For a struct of your
+/// own, implement it by hand: `{"type": "object", "properties": {...}}`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no JSON schema, so it cannot be a walker field or function parameter",
+    note = "use String, integers, f64, bool, Vec<T>, HashMap<String, T>, Option<T> or serde_json::Value, \
+            or implement `jac_scale_guest::endpoint::JsonSchema` for it"
+)]
 pub trait JsonSchema {
     /// The schema, e.g. `{"type": "integer"}`.
     fn json_schema() -> Value;

@@ -9,6 +9,8 @@
 //! jac-scale start target/wasm32-wasip2/release/todo.wasm
 //! curl -s -X POST localhost:8000/walker/Ping
 //! ```
+//!
+//! Its walkers are unit-tested natively (`cargo test -p todo`) on the SDK's in-memory graph.
 
 use jac_scale_guest::prelude::*;
 
@@ -312,3 +314,70 @@ jac_scale_guest::app!(
     pub_add,
     custom_func,
 );
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use jac_scale_guest::testing::MemoryGraph;
+
+    use super::*;
+
+    fn cx() -> Ctx {
+        Ctx::new(Rc::new(MemoryGraph::new()))
+    }
+
+    #[test]
+    fn create_todo_reports_a_list_of_one_todo() {
+        let cx = cx();
+        cx.spawn(CreateTodo::new("milk"), cx.root()).expect("runs");
+        let reports = cx.reports();
+        assert_eq!(reports.len(), 1);
+        assert_eq!(reports[0][0]["_jac_type"], "Todo");
+        assert_eq!(reports[0][0]["title"], "milk");
+        assert_eq!(reports[0][0]["done"], false);
+    }
+
+    #[test]
+    fn complete_todo_marks_only_the_matching_todo() {
+        let cx = cx();
+        cx.spawn(SeedTodos::new(), cx.root()).expect("seeds");
+        cx.take_reports();
+        cx.spawn(CompleteTodo::new("todo-7"), cx.root())
+            .expect("completes");
+        assert_eq!(cx.take_reports()[0]["title"], "todo-7");
+        let todos = cx.neighbors(&cx.root()).of::<Todo>().expect("lists");
+        assert_eq!(todos.len(), 100);
+        let done: Vec<&str> = todos
+            .iter()
+            .filter(|todo| todo.done)
+            .map(|todo| todo.title.as_str())
+            .collect();
+        assert_eq!(done, ["todo-7"]);
+    }
+
+    #[test]
+    fn where_am_i_tells_root_from_todo() {
+        let cx = cx();
+        let todo = cx.attach(&cx.root(), Todo::new("x")).expect("attaches");
+        cx.spawn(WhereAmI::new(), cx.root()).expect("on root");
+        cx.spawn(WhereAmI::new(), todo.id()).expect("on todo");
+        assert_eq!(
+            cx.reports(),
+            [json!({"at": "root"}), json!({"at": "todo", "title": "x"})]
+        );
+    }
+
+    #[test]
+    fn boom_raises_value_error() {
+        let cx = cx();
+        let error = cx.spawn(Boom::new(), cx.root()).expect_err("raises");
+        assert_eq!(error.to_string(), "ValueError: boom!");
+    }
+
+    #[test]
+    fn sums_overflow_into_an_exception() {
+        assert_eq!(checked_sum(2, 3), Ok(5));
+        assert!(checked_sum(i64::MAX, 1).is_err());
+    }
+}

@@ -30,7 +30,7 @@ pub fn expand(attr: TokenStream, mut item: ItemFn) -> syn::Result<TokenStream> {
             );
             continue;
         };
-        if index == 0 && matches!(*param.ty, Type::Reference(_)) {
+        if index == 0 && is_ctx(&param.ty) {
             takes_ctx = true;
             continue;
         }
@@ -104,4 +104,12 @@ pub fn expand(attr: TokenStream, mut item: ItemFn) -> syn::Result<TokenStream> {
             }
         }
     })
+}
+
+/// Whether a parameter type is `&Ctx` (the call context, not an input).
+fn is_ctx(ty: &Type) -> bool {
+    let Type::Reference(reference) = ty else {
+        return false;
+    };
+    matches!(&*reference.elem, Type::Path(path) if path.path.segments.last().is_some_and(|last| last.ident == "Ctx"))
 }
