@@ -88,12 +88,20 @@ pub enum AccessLevel {
 }
 
 /// A node type: `#[node]` implements it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a node type",
+    note = "declare it with `#[node] struct {Self} {{ ... }}`; abilities fire on node types and `Root`"
+)]
 pub trait NodeType: Serialize + DeserializeOwned {
     /// The archetype name the host stores (the struct's name).
     const ARCHETYPE: &'static str;
 }
 
 /// An edge type: `#[edge]` implements it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an edge type",
+    note = "declare it with `#[edge] struct {Self} {{ ... }}`, or use `GenericEdge`"
+)]
 pub trait EdgeType: Serialize + DeserializeOwned {
     /// The archetype name the host stores (the struct's name).
     const ARCHETYPE: &'static str;

@@ -56,6 +56,34 @@
 //! locations are taken from it, exits in reverse order afterwards, `disengage` skips all
 //! exits, no visited set (see the `walk` module docs).
 //!
+//! ```
+//! use jac_scale_guest::prelude::*;
+//!
+//! #[node]
+//! struct Task { title: String }
+//!
+//! /// Counts the tasks below root, depth first, and reports once at the end.
+//! #[walker(public)]
+//! struct CountTasks { #[jac(default = 0)] seen: i64 }
+//!
+//! #[walker]
+//! impl CountTasks {
+//!     #[entry(Root, Task)]
+//!     fn step(&mut self, w: &mut Walk) -> Result {
+//!         if w.here().is::<Task>() {
+//!             self.seen += 1;
+//!         }
+//!         w.visit_first(w.neighbors(w.here()).of::<Task>()?)?; // visit :0: [-->][?:Task];
+//!         Ok(())
+//!     }
+//!
+//!     #[exit(Root)]
+//!     fn finish(&mut self, w: &mut Walk) -> Result {
+//!         w.report(json!({"seen": self.seen})) // runs after the whole traversal
+//!     }
+//! }
+//! ```
+//!
 //! # The graph
 //!
 //! [`Ctx::root`], [`Ctx::create`], [`Ctx::attach`] (`a ++> Node(...)`),
@@ -72,6 +100,30 @@
 //! passed up with `?`: unhandled, it fails the call with the matching HTTP status. Raise
 //! exceptions with [`raise!`] or [`Exception`]: the client gets a 500 `EXECUTION_ERROR`
 //! with the message. A panic traps; the server answers 500 and keeps serving.
+//!
+//! # Compile-time checks
+//!
+//! The macros reject what the host could not serve, at compile time:
+//!
+//! ```compile_fail
+//! use jac_scale_guest::prelude::*;
+//!
+//! #[walker(method = GET, path = "/items/{id}")] // no field is called `id`
+//! struct GetItem { item_id: String }
+//!
+//! #[walker]
+//! impl GetItem {}
+//! ```
+//!
+//! ```compile_fail
+//! use jac_scale_guest::prelude::*;
+//!
+//! #[walker(method = FETCH)] // not an HTTP method
+//! struct Fetch {}
+//!
+//! #[walker]
+//! impl Fetch {}
+//! ```
 //!
 //! # Testing
 //!

@@ -52,6 +52,11 @@ impl<W> Ability<W> {
 }
 
 /// A walker type: its abilities in declaration order. `#[walker] impl` implements it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no abilities",
+    label = "a walker needs its abilities block",
+    note = "add `#[walker] impl {Self} {{ ... }}` (it may be empty)"
+)]
 pub trait Walker: Sized + 'static {
     /// The abilities, in declaration order.
     const ABILITIES: &'static [Ability<Self>];
