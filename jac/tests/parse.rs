@@ -36,6 +36,16 @@ fn sexpr(e: &Expr) -> String {
         ExprKind::Special(s) => format!("{s:?}").to_lowercase(),
         ExprKind::List(items) => format!("[{}]", list(items)),
         ExprKind::Tuple(items) => format!("(tuple {})", list(items)),
+        ExprKind::Dict(entries) => {
+            let e: Vec<String> = entries
+                .iter()
+                .map(|e| match e {
+                    DictEntry::Pair(k, v) => format!("{}: {}", sexpr(k), sexpr(v)),
+                    DictEntry::Spread(d) => format!("**{}", sexpr(d)),
+                })
+                .collect();
+            format!("{{{}}}", e.join(", "))
+        }
         ExprKind::Unary { op, operand } => format!("({op:?} {})", sexpr(operand)),
         ExprKind::Binary { op, left, right } => {
             format!("({} {} {})", op.symbol(), sexpr(left), sexpr(right))
@@ -858,6 +868,12 @@ fn fstrings() {
     );
     assert_eq!(expr(r#"x = "a" f"{b}" "c""#), r#"(f "a" {b} "c")"#);
     assert_eq!(expr(r#"x = f'{d["k"]}'"#), r#"(f {(idx d "k")})"#);
+    // Python 3.12: a field may hold strings using the enclosing quote.
+    assert_eq!(expr(r#"x = f"{d["k"]}!""#), r#"(f {(idx d "k")} "!")"#);
+    assert_eq!(
+        expr(r#"x = f"{'{'}{ {'a': 1}['a'] }""#),
+        r#"(f {"{"} {(idx {"a": 1} "a")})"#
+    );
     let m = parse("with entry { x = f\"{a + b=}\"; }");
     let ItemKind::Entry(e) = &m.items[0].kind else {
         panic!()
@@ -1023,6 +1039,32 @@ fn loader_resolves_sibling_modules_annexes_and_impls() {
         panic!()
     };
     assert!(matches!(m.body, FnBody::Block(_)));
+}
+
+#[test]
+fn impls_inside_archetype_bodies_are_relative_to_them() {
+    let mut files = MemorySources::new();
+    files.insert(
+        "app.jac",
+        "obj Outer {\n  obj Inner { def f() -> int; }\n  impl Inner.f -> int { return 1; }\n  def g();\n  impl g { }\n}\n",
+    );
+    let program = load_program(&files, "app.jac").unwrap_or_else(|d| panic!("{d}"));
+    let ItemKind::Archetype(outer) = &program.entry().items[0].kind else {
+        panic!()
+    };
+    assert!(
+        !outer
+            .members
+            .iter()
+            .any(|m| matches!(m.kind, MemberKind::Impl(_)))
+    );
+    let MemberKind::Archetype(inner) = &outer.members[0].kind else {
+        panic!()
+    };
+    let MemberKind::Method(f) = &inner.members[0].kind else {
+        panic!()
+    };
+    assert!(matches!(f.body, FnBody::Block(_)));
 }
 
 #[test]

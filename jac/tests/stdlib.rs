@@ -308,3 +308,19 @@ fn unknown_modules_are_named_in_the_error() {
     let err = run_err("import from sqlite3 { connect }", "return 1;");
     assert!(err.contains("No module named 'sqlite3'"), "{err}");
 }
+
+#[test]
+fn realistic_fixtures_load_with_the_stdlib() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for name in ["app.jac", "social.jac", "legacy_09.jac"] {
+        let program = load_program(&jac_lang::syntax::DirSources::new(&dir), name)
+            .unwrap_or_else(|d| panic!("{d}"));
+        let env = HostEnv {
+            natives: stdlib::registry(),
+            ..HostEnv::default()
+        };
+        if let Err(f) = Interpreter::new(program, Box::new(MemoryGraph::new()), env) {
+            panic!("{name}:\n{}", f.traceback());
+        }
+    }
+}

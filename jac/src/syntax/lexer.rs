@@ -243,7 +243,9 @@ impl<'a> Lexer<'a> {
         let delim_len = if triple { 3 } else { 1 };
         self.pos += delim_len;
         let body_start = self.pos;
-        // Find the closing delimiter, skipping escaped characters.
+        // Find the closing delimiter, skipping escaped characters. Inside an
+        // f-string replacement field, quotes open nested strings (Python 3.12).
+        let mut field_depth = 0u32;
         loop {
             if self.pos >= self.end {
                 return Err(self.error(start, body_start, "unterminated string literal"));
@@ -253,14 +255,32 @@ impl<'a> Lexer<'a> {
                 self.pos += 2;
                 continue;
             }
-            if c == b'\n' && !triple {
+            if prefix.format {
+                match c {
+                    b'{' if field_depth == 0 && self.peek(1) == b'{' => {
+                        self.pos += 2;
+                        continue;
+                    }
+                    b'{' => field_depth += 1,
+                    b'}' if field_depth > 0 => field_depth -= 1,
+                    b'"' | b'\'' if field_depth > 0 => {
+                        self.skip_nested_string(c, start, body_start)?;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            if c == b'\n' && !triple && field_depth == 0 {
                 return Err(self.error(
                     start,
                     body_start,
                     "unterminated string literal (end of line)",
                 ));
             }
-            if c == quote && (!triple || (self.peek(1) == quote && self.peek(2) == quote)) {
+            if field_depth == 0
+                && c == quote
+                && (!triple || (self.peek(1) == quote && self.peek(2) == quote))
+            {
                 break;
             }
             self.pos += 1;
@@ -297,6 +317,27 @@ impl<'a> Lexer<'a> {
             String::from_utf8(bytes).expect("unescape of str yields UTF-8")
         };
         Ok(TokenKind::Str(text.into()))
+    }
+
+    /// Skips a string literal nested in an f-string field (at its opening `quote`).
+    fn skip_nested_string(&mut self, quote: u8, start: usize, body_start: usize) -> LexResult<()> {
+        let triple = self.peek(1) == quote && self.peek(2) == quote;
+        self.pos += if triple { 3 } else { 1 };
+        loop {
+            if self.pos >= self.end {
+                return Err(self.error(start, body_start, "unterminated string literal"));
+            }
+            match self.bytes[self.pos] {
+                b'\\' => self.pos += 2,
+                c if c == quote
+                    && (!triple || (self.peek(1) == quote && self.peek(2) == quote)) =>
+                {
+                    self.pos += if triple { 3 } else { 1 };
+                    return Ok(());
+                }
+                _ => self.pos += 1,
+            }
+        }
     }
 
     /// Splits an f-string body `src[start..end]` into pieces. `depth` > 0 when

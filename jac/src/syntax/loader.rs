@@ -211,8 +211,8 @@ fn find_target<'a>(items: &'a mut [Item], path: &[Name]) -> Option<Target<'a>> {
     Some(target)
 }
 
-/// Moves every `impl` (top level, and inside archetype bodies, where the target
-/// is relative to the archetype) into its declaration, then checks that no
+/// Moves every `impl` (top level, and inside archetype bodies at any depth, where
+/// the target is relative to the enclosing archetype) into its declaration, then checks that no
 /// declared-only ability or function is left without a body.
 fn link_impls(module: &mut Module, sources: &SourceMap) -> Result<(), Diagnostic> {
     let mut impls: Vec<(Vec<Name>, Rc<ImplBlock>)> = Vec::new();
@@ -224,21 +224,8 @@ fn link_impls(module: &mut Module, sources: &SourceMap) -> Result<(), Diagnostic
         _ => true,
     });
     for item in &mut module.items {
-        if let ItemKind::Archetype(arch) = &mut item.kind
-            && arch
-                .members
-                .iter()
-                .any(|m| matches!(m.kind, MemberKind::Impl(_)))
-        {
-            let arch = Rc::make_mut(arch);
-            let prefix = vec![arch.name.clone()];
-            arch.members.retain(|m| match &m.kind {
-                MemberKind::Impl(imp) => {
-                    impls.push((prefix.clone(), imp.clone()));
-                    false
-                }
-                _ => true,
-            });
+        if let ItemKind::Archetype(arch) = &mut item.kind {
+            take_member_impls(arch, &mut Vec::new(), &mut impls);
         }
     }
     for (prefix, imp) in impls {
@@ -284,6 +271,19 @@ fn link_impls(module: &mut Module, sources: &SourceMap) -> Result<(), Diagnostic
                 }
                 func.body = FnBody::Block(body.clone());
             }
+            // `impl f { }`: an empty body reads as an empty member list.
+            (ImplKind::Members(members), Target::Func(func)) if members.is_empty() => {
+                func.body = FnBody::Block(Block {
+                    stmts: Vec::new(),
+                    span: imp.span,
+                });
+            }
+            (ImplKind::Members(members), Target::Ability(ability)) if members.is_empty() => {
+                ability.body = Some(Block {
+                    stmts: Vec::new(),
+                    span: imp.span,
+                });
+            }
             (ImplKind::Members(members), Target::Arch(arch)) => {
                 arch.members.extend(members.iter().cloned())
             }
@@ -317,6 +317,38 @@ fn link_impls(module: &mut Module, sources: &SourceMap) -> Result<(), Diagnostic
         }
     }
     Ok(())
+}
+
+/// Removes `impl` members from `arch` and its nested archetypes, recording
+/// each with the path of its enclosing archetype (targets are relative to it).
+fn take_member_impls(
+    arch: &mut Rc<Archetype>,
+    prefix: &mut Vec<Name>,
+    out: &mut Vec<(Vec<Name>, Rc<ImplBlock>)>,
+) {
+    let has_impls = |a: &Archetype| {
+        a.members
+            .iter()
+            .any(|m| matches!(m.kind, MemberKind::Impl(_) | MemberKind::Archetype(_)))
+    };
+    if !has_impls(arch) {
+        return;
+    }
+    let arch = Rc::make_mut(arch);
+    prefix.push(arch.name.clone());
+    arch.members.retain(|m| match &m.kind {
+        MemberKind::Impl(imp) => {
+            out.push((prefix.clone(), imp.clone()));
+            false
+        }
+        _ => true,
+    });
+    for member in &mut arch.members {
+        if let MemberKind::Archetype(nested) = &mut member.kind {
+            take_member_impls(nested, prefix, out);
+        }
+    }
+    prefix.pop();
 }
 
 fn check_members(members: &[Member], sources: &SourceMap) -> Result<(), Diagnostic> {

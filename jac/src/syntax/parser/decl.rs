@@ -713,13 +713,32 @@ impl Parser<'_> {
                 body: self.block()?,
             }
         } else {
+            let open = self.pos;
             self.expect_p(P::LBrace, "to open the impl body")?;
+            let members_like = self.at_p(P::RBrace)
+                || self.at_decl_start()
+                || self.at_kw(Kw::Has)
+                || self.at_kw(Kw::Impl)
+                || matches!(self.kind(), TokenKind::Str(_));
             let enum_like = matches!(self.kind(), TokenKind::Ident { .. })
                 && !self.at_decl_start()
                 && !self.at_kw(Kw::Has)
                 && (self.at_p_ahead(1, P::Assign)
                     || self.at_p_ahead(1, P::Comma)
                     || self.at_p_ahead(1, P::RBrace));
+            if !members_like && !enum_like {
+                // `impl f { stmts }`: the body of a parameterless function.
+                self.pos = open;
+                return Ok(Rc::new(ImplBlock {
+                    target,
+                    kind: ImplKind::Function {
+                        params: None,
+                        returns: None,
+                        body: self.block()?,
+                    },
+                    span: self.since(start),
+                }));
+            }
             if enum_like {
                 let (items, members) = self.enum_body()?;
                 if !members.is_empty() {
