@@ -195,6 +195,18 @@ impl Ctx {
         Ok(())
     }
 
+    /// Removes every edge from `from` to `to`, of any type (`from del --> to;`); returns
+    /// how many. One host call to find them, one per removed edge.
+    pub fn disconnect(&self, from: &impl HasId, to: &impl HasId) -> Result<usize> {
+        let steps = self.neighbors(from).edges()?;
+        let mut removed = 0;
+        for step in steps.iter().filter(|step| step.node.id == *to.id()) {
+            self.delete_edge(&step.edge)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
     /// Deletes one edge. Needs write access to the edge.
     pub fn delete_edge(&self, edge: &impl HasId) -> Result {
         Ok(self.host.delete_edge(edge.id())?)
@@ -414,6 +426,23 @@ mod tests {
             cx.get(&item),
             Err(Error::Host(HostError::NotFound(_)))
         ));
+    }
+
+    #[test]
+    fn disconnect_removes_only_the_edges_between_the_two_nodes() {
+        let (_, cx) = graph();
+        let a = cx.attach(&cx.root(), Item::new(1)).expect("a");
+        let b = cx.attach(&a, Item::new(2)).expect("b");
+        cx.connect_with(&a, &b, Follow::new())
+            .expect("a -> b again");
+        let c = cx.attach(&a, Item::new(3)).expect("c");
+        assert_eq!(cx.disconnect(&a, &b).expect("disconnect"), 2);
+        let left = cx.neighbors(&a).nodes().expect("list");
+        assert_eq!(
+            left.iter().map(|node| &node.id).collect::<Vec<_>>(),
+            [c.id()]
+        );
+        assert_eq!(cx.disconnect(&a, &b).expect("nothing left"), 0);
     }
 
     #[test]

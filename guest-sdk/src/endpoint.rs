@@ -361,6 +361,9 @@ mod tests {
         name: String,
         #[jac(default = 1)]
         times: i64,
+        /// A raw identifier keeps its plain name in JSON.
+        #[jac(default = "plain")]
+        r#type: String,
     }
 
     #[walker]
@@ -438,6 +441,12 @@ mod tests {
                     default: Some(json!(1)),
                     doc: None,
                 },
+                FieldSpec {
+                    name: "type".into(),
+                    schema: json!({"type": "string"}),
+                    default: Some(json!("plain")),
+                    doc: Some("A raw identifier keeps its plain name in JSON.".into()),
+                },
             ]
         );
         let add = &specs[1];
@@ -456,7 +465,10 @@ mod tests {
     #[test]
     fn walker_result_is_its_fields_after_the_run() {
         let outcome = call("Hello", r#"{"name": "ann", "ignored": true}"#).expect("runs");
-        assert_eq!(outcome.result, json!({"name": "ann", "times": 2}));
+        assert_eq!(
+            outcome.result,
+            json!({"name": "ann", "times": 2, "type": "plain"})
+        );
         assert_eq!(outcome.reports, vec![json!("hello ann")]);
     }
 

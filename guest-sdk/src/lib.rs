@@ -90,6 +90,7 @@
 //! [`Ctx::connect`] / [`Ctx::connect_with`] / [`Ctx::connect_undirected`],
 //! [`Ctx::neighbors`] (`[-->]`, `[<--:Follow:<--][?:Todo]`: one host call per 1000
 //! results), [`Ctx::save`] (writes are explicit: one call per saved node), [`Ctx::delete`],
+//! [`Ctx::disconnect`] (`a del --> b`), [`Ctx::delete_edge`],
 //! and the permission calls [`Ctx::grant`], [`Ctx::revoke`], [`Ctx::allow_root`],
 //! [`Ctx::disallow_root`], [`Ctx::all_roots`], [`Ctx::access`]. Every call checks the
 //! caller's access on the host; the call's writes are committed only if it succeeds.

@@ -3,6 +3,7 @@
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
+use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::{Attribute, Expr, Lit, Meta, Token, Type};
 
@@ -48,13 +49,18 @@ impl Field {
 
     /// The name of the generated fn that makes the default.
     pub fn default_fn(&self) -> Ident {
-        format_ident!("__jac_default_{}", self.ident)
+        format_ident!("__jac_default_{}", self.ident.unraw())
+    }
+
+    /// The field's name as JSON sees it (`r#type` is `type`).
+    pub fn name(&self) -> String {
+        self.ident.unraw().to_string()
     }
 
     /// The fn that makes the default: the JSON read as the field's type.
     pub fn default_fn_item(&self, owner: &str) -> Option<TokenStream> {
         let json = self.default.as_ref()?;
-        let (name, ty, field) = (self.default_fn(), &self.ty, self.ident.to_string());
+        let (name, ty, field) = (self.default_fn(), &self.ty, self.name());
         Some(quote! {
             #[doc(hidden)]
             fn #name() -> #ty {
@@ -76,7 +82,7 @@ impl Field {
 
     /// The manifest entry of the field.
     pub fn spec(&self) -> TokenStream {
-        let (name, ty) = (self.ident.to_string(), &self.ty);
+        let (name, ty) = (self.name(), &self.ty);
         let default = match self.default {
             Some(_) => {
                 let make = self.default_fn();

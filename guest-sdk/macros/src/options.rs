@@ -89,7 +89,7 @@ impl Options {
                 return Err(syn::Error::new(path.span(), "unclosed `{` in path"));
             };
             let name = &rest[open + 1..open + close];
-            if !fields.iter().any(|field| field.ident == name) {
+            if !fields.iter().any(|field| field.name() == name) {
                 return Err(syn::Error::new(
                     path.span(),
                     format!("path template `{{{name}}}` names no field"),
