@@ -273,3 +273,80 @@ jac_scale_guest::app!(
     ListRoots,
     ListNotes,
 );
+
+/// The walkers' own logic, on the SDK's single-user in-memory graph; the permission
+/// matrix itself is the host's and is tested end to end against the server.
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use jac_scale_guest::testing::MemoryGraph;
+
+    use super::*;
+
+    fn setup() -> (Rc<MemoryGraph>, Ctx, Id) {
+        let graph = Rc::new(MemoryGraph::new());
+        let cx = Ctx::new(graph.clone());
+        cx.spawn(CreateNote::new("hello"), cx.root())
+            .expect("creates");
+        let id = Id::from(cx.take_reports()[0]["_jac_id"].as_str().expect("an id"));
+        (graph, cx, id)
+    }
+
+    #[test]
+    fn notes_are_created_read_edited_and_deleted_by_id() {
+        let (graph, cx, note) = setup();
+        cx.spawn(EditNote::new("bye"), &note).expect("edits");
+        cx.spawn(ReadNote::new(), &note).expect("reads");
+        assert_eq!(cx.take_reports()[1]["text"], "bye");
+        cx.spawn(ListNotes::new(), cx.root()).expect("lists");
+        assert_eq!(cx.take_reports()[0].as_array().map(Vec::len), Some(1));
+        cx.spawn(DeleteNote::new(), &note).expect("deletes");
+        assert_eq!(graph.node_count(), 1);
+    }
+
+    #[test]
+    fn sharing_reaches_the_host() {
+        let (graph, cx, note) = setup();
+        let mut share = ShareNote::new();
+        share.level = AccessLevel::Write;
+        cx.spawn(share, &note).expect("shares");
+        assert_eq!(graph.granted(&note), Some(AccessLevel::Write));
+        cx.spawn(UnshareNote::new(), &note).expect("unshares");
+        assert_eq!(graph.granted(&note), None);
+
+        let friend = "ab".repeat(16);
+        cx.spawn(AllowUser::new(friend.clone()), &note)
+            .expect("allows");
+        assert_eq!(
+            graph.allowed(&note, &Id::from(&friend)),
+            Some(AccessLevel::Read)
+        );
+        cx.spawn(AllowMyGraph::new(friend.clone()), cx.root())
+            .expect("allows root");
+        assert_eq!(
+            graph.allowed(cx.root().id(), &Id::from(&friend)),
+            Some(AccessLevel::Read)
+        );
+    }
+
+    #[test]
+    fn linked_notes_are_listed_from_the_note() {
+        let (_, cx, note) = setup();
+        let other = cx.create(Note::new("other")).expect("creates");
+        cx.spawn(LinkNote::new(other.id().as_str()), &note)
+            .expect("links");
+        assert_eq!(cx.take_reports()[0]["_jac_archetype"], "edge");
+        cx.spawn(LinkedNotes::new(), &note).expect("lists");
+        assert_eq!(cx.take_reports()[0][0]["text"], "other");
+    }
+
+    #[test]
+    fn note_walkers_spawned_on_root_raise_type_error() {
+        let (_, cx, _) = setup();
+        let error = cx
+            .spawn(ReadNote::new(), cx.root())
+            .expect_err("root is no note");
+        assert_eq!(error.to_string(), "TypeError: expected a Note, got a Root");
+    }
+}
