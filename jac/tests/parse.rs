@@ -605,6 +605,7 @@ import a.b as c, d;
 import from datetime { datetime, timedelta as td }
 import from ..pkg.mod { Y }
 include helpers;
+import from jaclang.runtimelib.builtin { * }
 glob:pub x: int = 1, y = [];
 node User(Entity, Base) { static has count: int = 0; has :pub name: str, tags: list[str] = [], z: int by postinit; }
 edge Follow { has since: int = 0; }
@@ -635,8 +636,8 @@ sem User.name = "the user's name";
     assert_eq!(
         kinds,
         [
-            "import", "import", "import", "import", "import", "glob", "arch", "arch", "enum",
-            "enum", "obj", "entry", "entry", "test"
+            "import", "import", "import", "import", "import", "import", "glob", "arch", "arch",
+            "enum", "enum", "obj", "entry", "entry", "test"
         ]
         .map(|k| if k == "obj" { "arch" } else { k })
     );
@@ -660,7 +661,9 @@ sem User.name = "the user's name";
         panic!()
     };
     assert_eq!(items[1].alias.as_deref(), Some("td"));
-    let ItemKind::Archetype(user) = &m.items[6].kind else {
+    assert!(matches!(&m.items[5].kind,
+        ItemKind::Import(Import { kind: ImportKind::Include(p), .. }) if p.dotted() == "jaclang.runtimelib.builtin"));
+    let ItemKind::Archetype(user) = &m.items[7].kind else {
         panic!()
     };
     assert_eq!(user.bases.len(), 2);
@@ -674,15 +677,15 @@ sem User.name = "the user's name";
     assert_eq!(fields.access, Access::Public);
     assert_eq!(fields.vars.len(), 3);
     assert!(fields.vars[2].postinit);
-    let ItemKind::Enum(color) = &m.items[8].kind else {
+    let ItemKind::Enum(color) = &m.items[9].kind else {
         panic!()
     };
     assert_eq!(color.items.len(), 2);
-    let ItemKind::Archetype(o) = &m.items[10].kind else {
+    let ItemKind::Archetype(o) = &m.items[11].kind else {
         panic!()
     };
     assert!(matches!(&o.members[1].kind, MemberKind::Method(f) if &*f.name == "legacy"));
-    let ItemKind::Entry(main) = &m.items[12].kind else {
+    let ItemKind::Entry(main) = &m.items[13].kind else {
         panic!()
     };
     assert_eq!(main.name.as_deref(), Some("__main__"));
@@ -899,6 +902,26 @@ fn fstrings() {
 fn placement_markers() {
     let m = parse(
         "cl { def client_only() { } } sv { def server() { } } sv def also() { } cl import from react { X }",
+    );
+    let names: Vec<&str> = m
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Function(f) => Some(&*f.name),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, ["server", "also"]);
+}
+
+#[test]
+fn client_code_with_jsx_is_skipped_unparsed() {
+    let m = parse(
+        "cl {\n  def app() -> any { return <div className=\"x\">Don't {name}</div>; }\n}\n\
+         def:pub server() { }\n\
+         cl def widget() { return <p>it's {1}</p>; }\n\
+         to cl:\n def page() { return <a href='#'>x</a>; }\n\
+         to sv:\n def also() { }\n",
     );
     let names: Vec<&str> = m
         .items

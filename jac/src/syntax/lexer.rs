@@ -81,7 +81,8 @@ impl<'a> Lexer<'a> {
 
     /// Lexes to the end of the range; the last token is `Eof`.
     pub(crate) fn tokenize(mut self) -> LexResult<Vec<Token>> {
-        let mut out = Vec::with_capacity((self.end - self.pos) / 4 + 1);
+        let mut out: Vec<Token> = Vec::with_capacity((self.end - self.pos) / 4 + 1);
+        let mut depth = 0usize;
         loop {
             self.skip_trivia()?;
             if self.pos >= self.end {
@@ -91,8 +92,77 @@ impl<'a> Lexer<'a> {
                 });
                 return Ok(out);
             }
-            out.push(self.token()?);
+            let token = self.token()?;
+            match token.kind {
+                TokenKind::Punct(P::LBrace) => depth += 1,
+                TokenKind::Punct(P::RBrace) => depth = depth.saturating_sub(1),
+                TokenKind::Ident {
+                    kw: Some(Kw::Cl), ..
+                } if depth == 0 && self.at_section_colon(&out) => {
+                    // `to cl:` section: drop it up to the next `to sv:` / `to na:`.
+                    out.pop();
+                    let rest = &self.src[self.pos..self.end];
+                    let next = ["to sv:", "to na:"]
+                        .iter()
+                        .filter_map(|m| rest.find(m))
+                        .min();
+                    self.pos = next.map_or(self.end, |i| self.pos + i);
+                    continue;
+                }
+                TokenKind::Ident {
+                    kw: Some(Kw::Cl), ..
+                } if depth == 0 && at_statement_start(out.last()) => {
+                    // Client-only code (often JSX) is dropped unparsed.
+                    self.skip_client_code(token.span.start as usize)?;
+                    continue;
+                }
+                _ => {}
+            }
+            out.push(token);
         }
+    }
+
+    /// Is this `cl` the middle of a `to cl:` section marker at statement start?
+    fn at_section_colon(&self, out: &[Token]) -> bool {
+        let prev_is_to = matches!(
+            out.last(),
+            Some(Token {
+                kind: TokenKind::Ident {
+                    kw: Some(Kw::To),
+                    ..
+                },
+                ..
+            })
+        );
+        prev_is_to
+            && at_statement_start(out.len().checked_sub(2).map(|i| &out[i]))
+            && self.src[self.pos..self.end].trim_start().starts_with(':')
+    }
+
+    /// Skips the client-only code after a top-level `cl` marker: `cl { ... }`
+    /// or one declaration (`cl def f() { ... }`, `cl import ...;`).
+    fn skip_client_code(&mut self, marker: usize) -> LexResult<()> {
+        // Raw brace matching: JSX text may hold quotes that are not strings.
+        let mut depth = 0usize;
+        while self.pos < self.end {
+            match self.bytes[self.pos] {
+                b';' if depth == 0 => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'{' => depth += 1,
+                b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        self.pos += 1;
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        Err(self.error(marker, marker + 2, "unclosed client ('cl') block"))
     }
 
     pub(crate) fn span(&self, start: usize, end: usize) -> Span {
@@ -587,6 +657,14 @@ impl<'a> Lexer<'a> {
             .map(|b| TokenKind::BigInt(Rc::new(b)))
             .map_err(|_| self.error(start, self.pos, "invalid integer literal"))
     }
+}
+
+/// Can a top-level marker start after `prev` (file start, `;`, `}` or a docstring)?
+fn at_statement_start(prev: Option<&Token>) -> bool {
+    matches!(
+        prev.map(|t| &t.kind),
+        None | Some(TokenKind::Punct(P::Semi | P::RBrace | P::Colon) | TokenKind::Str(_))
+    )
 }
 
 fn is_ident_start(c: u8) -> bool {

@@ -31,22 +31,15 @@ impl Parser<'_> {
     pub(super) fn module(&mut self) -> PResult<(Option<Rc<str>>, Vec<Item>)> {
         let doc = self.docstring();
         let mut items = Vec::new();
-        let mut client_section = false;
         while !self.at_eof() {
-            // `to cl:` / `to sv:` section markers (0.10-0.34).
-            if self.at_kw(Kw::To)
-                && matches!(kw_of(self.kind_at(1)), Some(Kw::Cl | Kw::Sv | Kw::Na))
-            {
+            // `to sv:` / `to na:` section markers (0.10-0.34); the lexer drops `to cl:` sections.
+            if self.at_kw(Kw::To) && matches!(kw_of(self.kind_at(1)), Some(Kw::Sv | Kw::Na)) {
                 self.advance();
-                client_section = self.advance().kind_is_kw(Kw::Cl);
+                self.advance();
                 self.expect_p(P::Colon, "after section marker")?;
                 continue;
             }
-            let before = items.len();
             self.toplevel(&mut items)?;
-            if client_section {
-                items.truncate(before);
-            }
         }
         Ok((doc, items))
     }
@@ -812,6 +805,16 @@ impl Parser<'_> {
         if self.eat_kw(Kw::From) {
             let module = self.module_path()?;
             self.expect_p(P::LBrace, "to open the list of imported names")?;
+            if self.at_p(P::Star) && self.at_p_ahead(1, P::RBrace) {
+                // `import from m { * }` imports every public name, like `include m;`.
+                self.advance();
+                self.advance();
+                self.eat_p(P::Semi);
+                return Ok(Import {
+                    kind: ImportKind::Include(module),
+                    span: self.since(start),
+                });
+            }
             let mut items = Vec::new();
             while !self.at_p(P::RBrace) {
                 let (name, span) = self.any_name("an imported name")?;
@@ -895,11 +898,5 @@ impl Parser<'_> {
                 "abilities ('can ... with ...') must be declared in an archetype",
             )),
         }
-    }
-}
-
-impl crate::syntax::token::Token {
-    fn kind_is_kw(&self, kw: Kw) -> bool {
-        kw_of(&self.kind) == Some(kw)
     }
 }
