@@ -274,16 +274,10 @@ macro_rules! schema_of {
     };
 }
 
-schema_of!("string": String, str, char, Id);
+schema_of!("string": String, char, Id);
 schema_of!("integer": i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 schema_of!("number": f32, f64);
 schema_of!("boolean": bool);
-
-impl<T: JsonSchema + ?Sized> JsonSchema for &T {
-    fn json_schema() -> Value {
-        T::json_schema()
-    }
-}
 
 impl<T: JsonSchema> JsonSchema for Vec<T> {
     fn json_schema() -> Value {
@@ -292,12 +286,6 @@ impl<T: JsonSchema> JsonSchema for Vec<T> {
 }
 
 impl<T: JsonSchema> JsonSchema for VecDeque<T> {
-    fn json_schema() -> Value {
-        Vec::<T>::json_schema()
-    }
-}
-
-impl<T: JsonSchema> JsonSchema for [T] {
     fn json_schema() -> Value {
         Vec::<T>::json_schema()
     }
