@@ -44,6 +44,7 @@ fn run_case(dir: &Path, name: &str) -> String {
         .collect();
     let env = HostEnv {
         cli_mode: true,
+        natives: jac_lang::stdlib::registry(),
         ..HostEnv::default()
     };
     let mut transcript = String::new();

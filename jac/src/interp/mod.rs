@@ -258,8 +258,15 @@ impl Interpreter {
                 Err(e) => return Err(Failure::raised(FailureKind::Graph, &e)),
             },
         };
-        self.spawn(walker, location)
-            .map_err(|e| Failure::raised(FailureKind::Raised, &e))
+        let walker = self
+            .spawn(walker, location)
+            .map_err(|e| Failure::raised(FailureKind::Raised, &e))?;
+        if let Value::Instance(w) = &walker
+            && let Some(Value::List(reports)) = w.get("reports")
+        {
+            self.call_reports.extend(reports.borrow().iter().cloned());
+        }
+        Ok(walker)
     }
 
     /// Calls function `name` of the entry module with `args` (a JSON object of its parameters).

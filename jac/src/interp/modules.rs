@@ -153,3 +153,50 @@ impl Interpreter {
         Ok(())
     }
 }
+
+impl Interpreter {
+    /// The `glob` variables of every loaded Jac module, keyed `"<module>.<name>"`,
+    /// serialized like reports (unset globs are left out). Hosts that run each call
+    /// in a fresh instance save these after a call and restore them before the next.
+    pub fn globals_json(&mut self) -> serde_json::Map<String, serde_json::Value> {
+        let program = self.program.clone();
+        let mut out = serde_json::Map::new();
+        for module in &program.modules {
+            let Some(globals) = self.modules.get(&module.name).cloned() else {
+                continue;
+            };
+            for item in &module.items {
+                let ItemKind::Glob(glob) = &item.kind else {
+                    continue;
+                };
+                for var in &glob.vars {
+                    if let Some(v) = globals.get(&var.name) {
+                        out.insert(format!("{}.{}", module.name, var.name), self.to_json(&v));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Restores globals saved by [`Interpreter::globals_json`]; unknown keys are ignored.
+    pub fn restore_globals(
+        &mut self,
+        saved: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), super::Failure> {
+        for (key, json) in saved {
+            let Some((module, name)) = key.rsplit_once('.') else {
+                continue;
+            };
+            let Some(globals) = self.modules.get(module).cloned() else {
+                continue;
+            };
+            let value = self
+                .value_from_stored(json)
+                .map_err(|e| super::Failure::raised(super::FailureKind::Load, &e))?;
+            globals.set(name, value);
+        }
+        self.end_call();
+        Ok(())
+    }
+}

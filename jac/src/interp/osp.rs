@@ -553,10 +553,11 @@ impl Interpreter {
             };
             let mut kept_nodes = Vec::new();
             let mut kept_edges = Vec::new();
+            let mut seen: rustc_hash::FxHashSet<*const Instance> = rustc_hash::FxHashSet::default();
             for ((n, e), k) in next.into_iter().zip(edges.drain(..)).zip(keep) {
                 if k {
                     kept_edges.push(e);
-                    if !kept_nodes.iter().any(|x: &Rc<Instance>| Rc::ptr_eq(x, &n)) {
+                    if seen.insert(Rc::as_ptr(&n)) {
                         kept_nodes.push(n);
                     }
                 }

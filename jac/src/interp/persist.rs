@@ -77,6 +77,35 @@ fn stored_fields(inst: &Rc<Instance>, cache: &mut AnchorCache, graph: &mut dyn G
     out
 }
 
+/// Whether the declared fields still equal their stored JSON, checked without
+/// allocating for the common scalar fields (containers and objects are re-serialised).
+fn unchanged(inst: &Instance, snapshot: &Fields) -> bool {
+    let fields = inst.declared_fields();
+    fields.len() == snapshot.len()
+        && fields.iter().all(|(name, value)| {
+            let Some(stored) = snapshot.get(&**name) else {
+                return false;
+            };
+            match (value, stored) {
+                (Value::None, Json::Null) => true,
+                (Value::Bool(a), Json::Bool(b)) => a == b,
+                (Value::Int(a), Json::Number(b)) => b.as_i64() == Some(*a),
+                (Value::Float(a), Json::Number(b)) => {
+                    !b.is_i64() && !b.is_u64() && b.as_f64() == Some(*a)
+                }
+                (Value::Str(a), Json::String(b)) => **a == **b,
+                (
+                    Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_),
+                    _,
+                ) => false,
+                (other, stored) => {
+                    let mut known_ids = |i: &Rc<Instance>| i.id().unwrap_or_default();
+                    to_json(other, &mut known_ids) == *stored
+                }
+            }
+        })
+}
+
 /// Parses an access level argument: an `AccessLevel` member, its name, or its number.
 pub(crate) fn access_level(v: &Value) -> JacResult<AccessLevel> {
     let by_name = |s: &str| match s.to_ascii_uppercase().as_str() {
@@ -208,7 +237,7 @@ impl Interpreter {
     }
 
     /// A stored JSON value; objects carrying `_jac_type` become instances again.
-    fn value_from_stored(&mut self, json: &Json) -> JacResult<Value> {
+    pub(crate) fn value_from_stored(&mut self, json: &Json) -> JacResult<Value> {
         let mut hydrate = |map: &Map<String, Json>| -> Option<JacResult<Value>> {
             let ty = map.get(TYPE_KEY)?.as_str()?;
             let id = map.get(ID_KEY).and_then(Json::as_str).unwrap_or_default();
@@ -367,15 +396,10 @@ impl Interpreter {
             if !inst.is_persisted() {
                 continue;
             }
-            let fields = stored_fields(&inst, &mut self.anchors, self.graph.as_mut());
-            if self
-                .anchors
-                .entries
-                .get(&id)
-                .is_some_and(|l| l.snapshot == fields)
-            {
+            if unchanged(&inst, &loaded.snapshot) {
                 continue;
             }
+            let fields = stored_fields(&inst, &mut self.anchors, self.graph.as_mut());
             let edge = inst.anchor.borrow().as_ref().and_then(|a| a.edge.clone());
             let result = match edge {
                 Some(ends) => self.graph.update_edge(&EdgeData {

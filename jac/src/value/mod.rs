@@ -30,7 +30,7 @@ use num_bigint::BigInt;
 pub use class::{Anchor, ArchKind, BuiltinType, Class, Field, Instance};
 pub use dict::{Dict, HashKey, Set};
 pub use exception::{ExcType, Exception, JacResult, TraceEntry};
-pub use native::{Args, NativeFn, NativeImpl, NativeObject};
+pub use native::{Args, NativeFn, NativeImpl, NativeObject, NativeRegistry};
 
 use crate::interp::Function;
 
