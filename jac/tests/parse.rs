@@ -782,6 +782,53 @@ def f(d: dict) {
 }
 
 #[test]
+fn switch_desugars_to_match_with_fall_through() {
+    let m = parse(
+        "def f(x) { switch x { case 1: a(); case 2, 3: b(); break; default: c(); case 4: d(); } }",
+    );
+    let ItemKind::Function(f) = &m.items[0].kind else {
+        panic!()
+    };
+    let FnBody::Block(body) = &f.body else {
+        panic!()
+    };
+    let StmtKind::Match { cases, .. } = &body.stmts[0].kind else {
+        panic!("not a match")
+    };
+    let summary: Vec<(String, Vec<String>)> = cases
+        .iter()
+        .map(|c| {
+            let pat = match &c.pattern.kind {
+                PatternKind::Value(v) => sexpr(v),
+                PatternKind::Or(alts) => format!("{} alternatives", alts.len()),
+                PatternKind::Wildcard => "_".into(),
+                other => format!("{other:?}"),
+            };
+            let calls = c
+                .body
+                .stmts
+                .iter()
+                .map(|s| match &s.kind {
+                    StmtKind::Expr(e) => sexpr(e),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            (pat, calls)
+        })
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        summary,
+        [
+            ("1".to_string(), s(&["(call a )", "(call b )"])),
+            ("2 alternatives".to_string(), s(&["(call b )"])),
+            ("4".to_string(), s(&["(call d )"])),
+            ("_".to_string(), s(&["(call c )", "(call d )"])),
+        ]
+    );
+}
+
+#[test]
 fn match_is_a_soft_keyword() {
     assert_eq!(expr("match = re.match(p, s)"), "(call re.match p s)");
 }
@@ -986,8 +1033,8 @@ fn unexpected_token_errors() {
 #[test]
 fn unsupported_constructs_are_errors() {
     assert!(
-        parse_err("def f() { switch x { case 1: break; } }")
-            .contains("'switch' statement (use 'match') is not supported")
+        parse_err("def f() { switch x { case 1: if y { break; } } }")
+            .contains("a 'break' nested inside a switch case is not supported")
     );
     assert!(parse_err("def f() -> str by llm();").contains("LLM delegation"));
     assert!(parse_err("edge E: A --> B {}").contains("typed edge endpoints"));

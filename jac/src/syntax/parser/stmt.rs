@@ -2,6 +2,7 @@
 
 use super::{PResult, Parser, kw_of};
 use crate::syntax::ast::*;
+use crate::syntax::span::Span;
 use crate::syntax::token::{Kw, P, TokenKind};
 
 impl Parser<'_> {
@@ -62,9 +63,7 @@ impl Parser<'_> {
                 self.with_stmt(true)?
             }
             Some(Kw::Match) if self.looks_like_match() => self.match_stmt()?,
-            Some(Kw::Switch) if !self.at_p_ahead(1, P::Assign) => {
-                return Err(self.unsupported("the 'switch' statement (use 'match')"));
-            }
+            Some(Kw::Switch) if self.looks_like_switch() => self.switch_stmt()?,
             Some(Kw::Visit) => self.visit_stmt()?,
             Some(Kw::Return) => {
                 self.advance();
@@ -461,6 +460,95 @@ impl Parser<'_> {
         ok
     }
 
+    /// `switch` is a soft keyword too: `switch subject { case|default`.
+    fn looks_like_switch(&mut self) -> bool {
+        let save = (self.pos, self.last_end, self.depth);
+        self.advance();
+        let ok = self.expr_list().is_ok()
+            && self.eat_p(P::LBrace)
+            && (self.at_kw(Kw::Case) || self.at_kw(Kw::Default));
+        (self.pos, self.last_end, self.depth) = save;
+        ok
+    }
+
+    /// C-style `switch` with fall-through, desugared to `match`: each arm's body
+    /// runs on into the following arms up to the first top-level `break;`, and
+    /// `default` becomes a final wildcard case.
+    fn switch_stmt(&mut self) -> PResult<StmtKind> {
+        self.advance(); // switch
+        let subject = self.expr_list()?;
+        self.expect_p(P::LBrace, "to open the switch body")?;
+        let mut arms: Vec<(Option<Pattern>, Vec<Stmt>, Span)> = Vec::new();
+        while self.at_kw(Kw::Case) || self.at_kw(Kw::Default) {
+            let start = self.span();
+            let pattern = if self.eat_kw(Kw::Default) {
+                None
+            } else {
+                self.advance();
+                let mut alts = Vec::new();
+                loop {
+                    let value = self.bitor()?;
+                    alts.push(Pattern {
+                        span: value.span,
+                        kind: PatternKind::Value(value),
+                    });
+                    if !self.eat_p(P::Comma) {
+                        break;
+                    }
+                }
+                Some(if alts.len() == 1 {
+                    alts.pop().expect("one alternative")
+                } else {
+                    Pattern {
+                        kind: PatternKind::Or(alts),
+                        span: self.since(start),
+                    }
+                })
+            };
+            self.expect_p(P::Colon, "after the switch case")?;
+            let mut body = Vec::new();
+            while !self.at_p(P::RBrace)
+                && !self.at_kw(Kw::Case)
+                && !self.at_kw(Kw::Default)
+                && !self.at_eof()
+            {
+                if let Some(stmt) = self.stmt()? {
+                    reject_nested_break(&stmt, self)?;
+                    body.push(stmt);
+                }
+            }
+            arms.push((pattern, body, self.since(start)));
+        }
+        self.expect_p(P::RBrace, "or 'case' in switch body")?;
+        let mut cases = Vec::with_capacity(arms.len());
+        let mut default = None;
+        for (i, (pattern, _, span)) in arms.iter().enumerate() {
+            // Fall through the following arms until a top-level `break`.
+            let stmts: Vec<Stmt> = arms[i..]
+                .iter()
+                .flat_map(|(_, body, _)| body.iter())
+                .take_while(|s| !matches!(s.kind, StmtKind::Break))
+                .cloned()
+                .collect();
+            let case = MatchCase {
+                pattern: pattern.clone().unwrap_or(Pattern {
+                    kind: PatternKind::Wildcard,
+                    span: *span,
+                }),
+                guard: None,
+                body: Block { stmts, span: *span },
+                span: *span,
+            };
+            if pattern.is_some() {
+                cases.push(case);
+            } else {
+                default = Some(case);
+            }
+        }
+        cases.extend(default);
+        Ok(StmtKind::Match { subject, cases })
+    }
+
     fn match_stmt(&mut self) -> PResult<StmtKind> {
         self.advance(); // match
         let subject = self.expr_list()?;
@@ -486,6 +574,41 @@ impl Parser<'_> {
         self.expect_p(P::RBrace, "or 'case' in match body")?;
         Ok(StmtKind::Match { subject, cases })
     }
+}
+
+/// A `break` that leaves a switch must be a top-level statement of its arm
+/// (breaks inside nested loops belong to those loops and are fine).
+fn reject_nested_break(stmt: &Stmt, p: &Parser<'_>) -> PResult<()> {
+    let blocks: Vec<&Block> = match &stmt.kind {
+        StmtKind::If { branches, orelse } => {
+            branches.iter().map(|(_, b)| b).chain(orelse).collect()
+        }
+        StmtKind::Try {
+            body,
+            handlers,
+            orelse,
+            finally,
+        } => std::iter::once(body)
+            .chain(handlers.iter().map(|h| &h.body))
+            .chain(orelse)
+            .chain(finally)
+            .collect(),
+        StmtKind::With { body, .. } | StmtKind::TypedContext { body, .. } => vec![body],
+        StmtKind::Match { cases, .. } => cases.iter().map(|c| &c.body).collect(),
+        _ => return Ok(()),
+    };
+    for block in blocks {
+        for inner in &block.stmts {
+            if matches!(inner.kind, StmtKind::Break) {
+                return Err(p.error_at(
+                    inner.span,
+                    "a 'break' nested inside a switch case is not supported (put it at the end of the case)",
+                ));
+            }
+            reject_nested_break(inner, p)?;
+        }
+    }
+    Ok(())
 }
 
 fn aug_op(p: P) -> Option<BinOp> {
