@@ -100,12 +100,12 @@ fn to_json_depth(value: &Value, id_of: &mut dyn FnMut(&Rc<Instance>) -> Str, dep
     }
 }
 
+/// Turns selected JSON objects into values (`None` = treat as a plain dict).
+pub type Hydrator<'a> = dyn FnMut(&Map<String, Json>) -> Option<JacResult<Value>> + 'a;
+
 /// Converts JSON to a value; objects for which `hydrate` returns a value
 /// (e.g. ones carrying `_jac_type`) become that value, others become dicts.
-pub fn from_json(
-    json: &Json,
-    hydrate: &mut dyn FnMut(&Map<String, Json>) -> Option<JacResult<Value>>,
-) -> JacResult<Value> {
+pub fn from_json(json: &Json, hydrate: &mut Hydrator<'_>) -> JacResult<Value> {
     Ok(match json {
         Json::Null => Value::None,
         Json::Bool(b) => Value::Bool(*b),
