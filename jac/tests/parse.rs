@@ -1037,7 +1037,11 @@ fn unsupported_constructs_are_errors() {
             .contains("a 'break' nested inside a switch case is not supported")
     );
     assert!(parse_err("def f() -> str by llm();").contains("LLM delegation"));
-    assert!(parse_err("edge E: A --> B {}").contains("typed edge endpoints"));
+    assert!(
+        parse_err("edge E: A + B {}")
+            .contains("expected '-->' or '<-->' between the edge endpoint types")
+    );
+    parse("edge Follow: Profile --> Profile { has since: int = 0; }");
 }
 
 #[test]

@@ -749,6 +749,12 @@ impl NativeObject for TimeDelta {
         self.micros != 0
     }
 
+    /// Responses carry timedeltas as total seconds (FastAPI's encoding).
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::Number::from_f64(self.micros as f64 / US_PER_SEC as f64)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+
     fn binary_op(&self, op: BinOp, other: &Value, reflected: bool) -> Option<JacResult<Value>> {
         let t = &self.types;
         if let Some(o) = downcast::<TimeDelta>(other) {

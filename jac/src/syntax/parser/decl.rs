@@ -222,8 +222,16 @@ impl Parser<'_> {
             }
             self.expect_p(P::RParen, "to close the base class list")?;
         }
-        if self.at_p(P::Colon) {
-            return Err(self.unsupported("typed edge endpoints ('edge E: A --> B')"));
+        if kind == ArchKind::Edge && self.eat_p(P::Colon) {
+            // `edge Follow: Profile --> Profile` (>= 0.16.4): endpoint types only
+            // constrain connects; they are checked by the type checker, not at run time.
+            self.type_atom()?;
+            if !self.eat_p(P::EdgeOut) && !self.eat_p(P::EdgeAny) {
+                return Err(
+                    self.error_here("expected '-->' or '<-->' between the edge endpoint types")
+                );
+            }
+            self.type_atom()?;
         }
         let members = if self.eat_p(P::Semi) {
             Vec::new()
