@@ -62,9 +62,6 @@ fn dumps(vm: &mut Interpreter, args: Args) -> JacResult<Value> {
             "separators",
             "ensure_ascii",
             "default",
-            "skipkeys",
-            "allow_nan",
-            "cls",
         ],
     )?;
     let value = args.required(0, "obj", "dumps")?;

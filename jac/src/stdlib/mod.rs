@@ -22,51 +22,41 @@ use std::rc::Rc;
 
 use crate::interp::Interpreter;
 use crate::value::class::ArchKind;
-use crate::value::native::type_error;
+use crate::value::native::{ModuleLoader, type_error};
 use crate::value::{
     Args, Class, ExcType, Exception, JacResult, Module, NativeFn, NativeRegistry, Value,
 };
 
-/// Every stdlib module, by dotted name.
+/// Every stdlib module: dotted name and the loader that builds it.
+const MODULES: &[(&str, ModuleLoader)] = &[
+    ("asyncio", time::asyncio_module),
+    ("dataclasses", names::dataclasses_module),
+    ("datetime", datetime::module),
+    ("enum", names::enum_module),
+    ("http", names::http_module),
+    ("json", json::module),
+    ("math", math::module),
+    ("os", os::module),
+    ("random", random::module),
+    ("re", re::module),
+    ("time", time::time_module),
+    ("typing", names::typing_module),
+    ("uuid", uuid::module),
+];
+
+/// Every stdlib module, registered by dotted name.
 pub fn registry() -> NativeRegistry {
     let mut registry = NativeRegistry::new();
-    let modules: [(&str, crate::value::native::ModuleLoader); 13] = [
-        ("datetime", datetime::module),
-        ("time", time::time_module),
-        ("asyncio", time::asyncio_module),
-        ("uuid", uuid::module),
-        ("json", json::module),
-        ("random", random::module),
-        ("math", math::module),
-        ("re", re::module),
-        ("os", os::module),
-        ("typing", names::typing_module),
-        ("http", names::http_module),
-        ("enum", names::enum_module),
-        ("dataclasses", names::dataclasses_module),
-    ];
-    for (name, loader) in modules {
-        registry.add_module(name, loader);
+    for (name, loader) in MODULES {
+        registry.add_module(name, *loader);
     }
     registry
 }
 
-/// The dotted names [`registry`] provides (for error messages and docs).
-pub const MODULES: &[&str] = &[
-    "asyncio",
-    "dataclasses",
-    "datetime",
-    "enum",
-    "http",
-    "json",
-    "math",
-    "os",
-    "random",
-    "re",
-    "time",
-    "typing",
-    "uuid",
-];
+/// The dotted names [`registry`] provides, sorted.
+pub fn module_names() -> impl Iterator<Item = &'static str> {
+    MODULES.iter().map(|(name, _)| *name)
+}
 
 // ----------------------------------------------------------------- helpers for the modules
 

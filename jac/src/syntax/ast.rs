@@ -902,7 +902,7 @@ impl CmpOp {
 /// Special references (keywords that evaluate to context objects).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpecialRef {
-    /// `root` (also the legacy call form `root()`, parsed as a call).
+    /// `root` (the legacy call form `root()` is parsed as plain `root`).
     Root,
     /// `here`.
     Here,
