@@ -840,6 +840,8 @@ fn soft_keywords_as_names() {
         "(call perm_grant node READ)"
     );
     assert_eq!(expr("x = max(xs, default=0)"), "(call max xs default=0)");
+    assert_eq!(expr("walker spawn root"), "(spawn walker root)");
+    assert_eq!(expr("node.title"), "node.title");
     assert_eq!(expr("x = self.root.type"), "selfref.root.type");
 }
 

@@ -140,8 +140,10 @@ impl Parser<'_> {
         match kw_of(self.kind()) {
             Some(Kw::Def | Kw::Can | Kw::Static | Kw::Override | Kw::Async) => true,
             Some(Kw::Obj | Kw::Class | Kw::Node | Kw::Edge | Kw::Walker | Kw::Enum) => {
-                // `node = ...` or `node.x` is an expression using a soft keyword as a name.
-                matches!(self.kind_at(1), TokenKind::Ident { .. }) || self.at_p_ahead(1, P::Colon)
+                // `node = ...`, `node.x` or `walker spawn n` use a soft keyword as a name;
+                // a declaration names a (non-keyword) archetype or has an access modifier.
+                matches!(self.kind_at(1), TokenKind::Ident { kw: None, .. })
+                    || self.at_p_ahead(1, P::Colon)
             }
             _ => self.at_p(P::At),
         }
