@@ -174,14 +174,15 @@ pub mod prelude {
 }
 
 /// Exports the app: lists its walkers and functions (by type and fn name) and generates
-/// the component's `describe` and `run`. Use it once, in the crate root.
+/// the component's `describe` and `run`. Use it once per app; endpoints may be paths
+/// (`notes::CreateNote`).
 ///
 /// ```ignore
 /// jac_scale_guest::app!(Ping, Echo, CreateTodo, health_check);
 /// ```
 #[macro_export]
 macro_rules! app {
-    ($($endpoint:ident),+ $(,)?) => {
+    ($($endpoint:path),+ $(,)?) => {
         #[doc(hidden)]
         struct __JacScaleApp;
 
