@@ -1,7 +1,7 @@
 use crate::support::{App, Server, User};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,8 +31,17 @@ fn claims_of(token: &str) -> serde_json::Map<String, Value> {
 
 /// Signs `claims` with HS256 and `secret`.
 fn sign(claims: &serde_json::Map<String, Value>, secret: &str) -> String {
+    sign_with(Algorithm::HS256, claims, secret)
+}
+
+/// Signs `claims` with `algorithm` and `secret`.
+fn sign_with(
+    algorithm: Algorithm,
+    claims: &serde_json::Map<String, Value>,
+    secret: &str,
+) -> String {
     jsonwebtoken::encode(
-        &Header::default(),
+        &Header::new(algorithm),
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
@@ -90,6 +99,24 @@ fn token_signed_with_the_configured_secret_is_accepted() {
     claims.insert("exp".into(), json!(now() + 3600));
     let reply = greet(&server, &sign(&claims, SECRET));
     reply.ok();
+}
+
+#[test]
+fn jwt_algorithm_selects_the_only_accepted_algorithm() {
+    let server = Server::builder(App::Todo)
+        .env("JWT_SECRET", SECRET)
+        .env("JWT_ALGORITHM", "HS512")
+        .start();
+    let user = logged_in(&server);
+    let header = user.token.split('.').next().expect("JWT has a header");
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64url"))
+        .expect("header is JSON");
+    assert_eq!(header["alg"], "HS512", "{header}");
+    greet(&server, &user.token).ok();
+    // Same secret and claims, another algorithm: refused.
+    let claims = claims_of(&user.token);
+    greet(&server, &sign_with(Algorithm::HS256, &claims, SECRET)).err(401, "UNAUTHORIZED");
+    greet(&server, &sign_with(Algorithm::HS512, &claims, SECRET)).ok();
 }
 
 #[test]

@@ -117,6 +117,17 @@ fn two_megabyte_body_is_payload_too_large() {
 }
 
 #[test]
+fn body_limit_covers_the_user_routes_too() {
+    let server = Server::start(App::Todo);
+    let body = json!({"email": "big@example.com", "password": "x".repeat(2 * 1024 * 1024)});
+    for path in ["/user/register", "/user/login"] {
+        server
+            .post_raw(path, body.to_string(), None)
+            .err(413, "PAYLOAD_TOO_LARGE");
+    }
+}
+
+#[test]
 fn body_limit_is_configurable() {
     let server = Server::builder(App::Todo)
         .env("JAC_SCALE_BODY_LIMIT_BYTES", 1000)

@@ -13,13 +13,19 @@ const FAIL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Runs `jac-scale start <wasm> <args>` expecting it to fail; checks it exits non-zero
 /// without listening or panicking, and returns its stderr.
 fn start_fails(wasm: &Path, args: &[&str]) -> String {
+    start_fails_with_env(wasm, args, &[])
+}
+
+/// [`start_fails`] with extra environment variables.
+fn start_fails_with_env(wasm: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let data_dir = TempDir::new().expect("temp dir");
     let mut command = jac_scale(data_dir.path());
     command
         .arg("start")
         .arg(wasm)
         .args(["--host", "127.0.0.1"])
-        .args(args);
+        .args(args)
+        .envs(env.iter().copied());
     let (status, process) = run_to_exit(command, FAIL_TIMEOUT);
     let output = process.output();
     assert!(!status.success(), "start should fail ({status})\n{output}");
@@ -99,6 +105,25 @@ fn port_in_use_fails_instead_of_moving() {
     let port = taken.local_addr().expect("local addr").port().to_string();
     let stderr = start_fails(&App::Todo.wasm(), &["--port", &port]);
     assert_one_clear_line(&stderr, &[&port, "in use"]);
+}
+
+#[test]
+fn invalid_settings_in_the_environment_fail_the_start() {
+    for (name, value) in [
+        ("JAC_SCALE_MEMORY_LIMIT_MIB", "lots"),
+        ("JAC_SCALE_CALL_TIMEOUT_MS", "-5"),
+        ("JWT_ALGORITHM", "none"),
+    ] {
+        let stderr = start_fails_with_env(&App::Todo.wasm(), &["--port", "0"], &[(name, value)]);
+        assert_one_clear_line(&stderr, &[name]);
+    }
+}
+
+#[test]
+fn serves_with_an_explicit_worker_count() {
+    let server = Server::builder(App::Todo).arg("--workers").arg("2").start();
+    let reply = server.post("/walker/Ping", json!({}));
+    assert_eq!(reply.only_report(), &json!({"pong": true}), "{reply:?}");
 }
 
 #[test]

@@ -132,3 +132,24 @@ fn huge_report_is_a_clean_error_and_the_server_keeps_serving() {
     assert_no_host_details(&reply);
     assert_still_serving(&server);
 }
+
+#[test]
+fn guest_output_goes_to_the_host_log_tagged_with_the_app() {
+    let mut server = Server::start(App::Misbehave);
+    server
+        .post("/walker/Crash", json!({}))
+        .err(500, "EXECUTION_ERROR");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let tagged_line = |log: &str| {
+        log.lines()
+            .any(|line| line.contains("Crash traps on purpose") && line.contains("misbehave"))
+    };
+    while !tagged_line(&server.process().stderr.text()) {
+        assert!(
+            Instant::now() < deadline,
+            "the guest's panic message is not in the host log, tagged with the app:\n{}",
+            server.process().output()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}

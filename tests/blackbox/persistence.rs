@@ -77,6 +77,47 @@ fn duplicate_registration_is_refused_after_a_restart() {
 }
 
 #[test]
+fn access_given_to_others_survives_a_restart() {
+    let mut server = Server::start(App::SharedNotes);
+    let alice = server.register_and_login("alice@example.com");
+    let bob = server.register_and_login("bob@example.com");
+    let carol = server.register_and_login("carol@example.com");
+    let note_of = |text: &str| {
+        let reply = server.post_auth("/walker/CreateNote", json!({"text": text}), &alice.token);
+        assert_node(reply.only_report(), "Note").to_owned()
+    };
+    let (public, private) = (note_of("for everyone"), note_of("for bob"));
+    server
+        .post_auth(
+            &format!("/walker/ShareNote/{public}"),
+            json!({"level": "READ"}),
+            &alice.token,
+        )
+        .ok();
+    server
+        .post_auth(
+            &format!("/walker/AllowUser/{private}"),
+            json!({"root_id": bob.root_id, "level": "WRITE"}),
+            &alice.token,
+        )
+        .ok();
+
+    server.restart();
+
+    let level = |note: &str, user: &crate::support::User| {
+        let reply = server.post_auth(&format!("/walker/MyAccess/{note}"), json!({}), &user.token);
+        if reply.status == 404 {
+            return json!("NOT_FOUND");
+        }
+        reply.only_report()["level"].clone()
+    };
+    assert_eq!(level(&public, &bob), "READ");
+    assert_eq!(level(&public, &carol), "READ");
+    assert_eq!(level(&private, &bob), "WRITE");
+    assert_eq!(level(&private, &carol), "NOT_FOUND");
+}
+
+#[test]
 fn sixteen_concurrent_creates_on_one_root_leave_sixteen_nodes_and_edges() {
     const CREATES: usize = 16;
     let server = Server::start(App::Todo);

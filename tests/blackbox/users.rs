@@ -1,5 +1,6 @@
 use crate::support::{App, PASSWORD, Reply, Server, is_hex_id};
 use serde_json::{Value, json};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// Asserts the flat OAuth2-style login body of API.md and returns it.
@@ -188,4 +189,31 @@ fn login_is_fast() {
         fastest < Duration::from_millis(200),
         "login took {fastest:?}"
     );
+}
+
+#[test]
+fn concurrent_registrations_of_one_identity_create_one_account() {
+    const ATTEMPTS: usize = 8;
+    let server = Server::start(App::Todo);
+    let statuses: Vec<u16> = thread::scope(|scope| {
+        let attempts: Vec<_> = (0..ATTEMPTS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let body = json!({"email": "race@example.com", "password": PASSWORD});
+                    let reply = server.post("/user/register", body);
+                    if reply.status != 201 {
+                        reply.err(400, "IDENTITY_TAKEN");
+                    }
+                    reply.status
+                })
+            })
+            .collect();
+        attempts
+            .into_iter()
+            .map(|attempt| attempt.join().expect("register call"))
+            .collect()
+    });
+    let created = statuses.iter().filter(|&&status| status == 201).count();
+    assert_eq!(created, 1, "statuses: {statuses:?}");
+    server.login("race@example.com");
 }
