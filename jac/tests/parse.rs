@@ -616,6 +616,7 @@ with entry { print(1); }
 with entry:__main__ { print(2); }
 test "it works" { assert 1 == 1; }
 sem User.name = "the user's name";
+sem User.init is "constructor"
 "#,
     );
     let kinds: Vec<&str> = m

@@ -667,13 +667,22 @@ impl Parser<'_> {
         Ok(Glob { access, vars })
     }
 
-    /// `sem Name.field = "...";` — semantic strings for LLM prompts; ignored.
+    /// `sem Name.field = "...";` (also `is`, `;` optional) — semantic strings for
+    /// LLM prompts; ignored.
     fn sem_decl(&mut self) -> PResult<()> {
         self.advance();
-        self.type_atom()?;
-        self.expect_p(P::Assign, "in 'sem' declaration")?;
-        self.expr()?;
-        self.expect_semi("'sem' declaration")
+        self.any_name("the name the semantic string describes")?;
+        while self.eat_p(P::Dot) {
+            self.any_name("a name after '.'")?;
+        }
+        if !self.eat_p(P::Assign) && !self.eat_kw(Kw::Is) {
+            return Err(self.error_here("expected '=' or 'is' in 'sem' declaration"));
+        }
+        while matches!(self.kind(), TokenKind::Str(_)) {
+            self.advance();
+        }
+        self.eat_p(P::Semi);
+        Ok(())
     }
 
     // ------------------------------------------------------------- impl, entry, test
