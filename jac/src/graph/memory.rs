@@ -68,16 +68,55 @@ impl MemoryStore {
         self.nodes.get(id).map(|n| n.data.clone())
     }
 
-    fn level(&self, root: &str, id: &str) -> AccessLevel {
-        match self.nodes.get(id) {
-            None => AccessLevel::NoPerm,
-            Some(n) if n.owner == root => AccessLevel::Write,
-            Some(n) => {
-                let public = n.public.unwrap_or(AccessLevel::NoPerm);
-                let personal = n.allowed.get(root).copied().unwrap_or(AccessLevel::NoPerm);
-                public.max(personal)
+    /// Calls `f` with each (edge, node) reachable from `id` that `root` may read.
+    fn for_each_neighbour(
+        &self,
+        root: &str,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+        mut f: impl FnMut(&EdgeData, &NodeData),
+    ) {
+        let Some(node) = self.nodes.get(id) else {
+            return;
+        };
+        for edge_id in &node.edges {
+            let Some(edge) = self.edges.get(edge_id) else {
+                continue;
+            };
+            if edge_types.is_some_and(|types| !types.contains(&edge.archetype.as_str())) {
+                continue;
+            }
+            let outgoing = edge.source == id;
+            let incoming = edge.target == id;
+            let follows = match dir {
+                Direction::Out => outgoing || (edge.undirected && incoming),
+                Direction::In => incoming || (edge.undirected && outgoing),
+                Direction::Any => true,
+            };
+            if !follows {
+                continue;
+            }
+            let other = if outgoing { &edge.target } else { &edge.source };
+            if let Some(n) = self.nodes.get(other)
+                && Self::node_level(root, n) >= AccessLevel::Read
+            {
+                f(edge, &n.data);
             }
         }
+    }
+
+    fn node_level(root: &str, n: &StoredNode) -> AccessLevel {
+        if n.owner == root {
+            return AccessLevel::Write;
+        }
+        let public = n.public.unwrap_or(AccessLevel::NoPerm);
+        let personal = n.allowed.get(root).copied().unwrap_or(AccessLevel::NoPerm);
+        public.max(personal)
+    }
+
+    fn level(&self, root: &str, id: &str) -> AccessLevel {
+        self.nodes.get(id).map_or(AccessLevel::NoPerm, |n| Self::node_level(root, n))
     }
 }
 
@@ -203,10 +242,13 @@ impl Graph for MemoryGraph {
         self.require(&edge.source, AccessLevel::Connect)?;
         self.require(&edge.target, AccessLevel::Connect)?;
         let mut store = self.store.borrow_mut();
-        for end in [&edge.source, &edge.target] {
-            if let Some(n) = store.nodes.get_mut(end)
-                && !n.edges.contains(&edge.id)
-            {
+        let ends: &[&String] = if edge.source == edge.target {
+            &[&edge.source]
+        } else {
+            &[&edge.source, &edge.target]
+        };
+        for end in ends {
+            if let Some(n) = store.nodes.get_mut(*end) {
                 n.edges.push(edge.id.clone());
             }
         }
@@ -251,38 +293,22 @@ impl Graph for MemoryGraph {
         edge_types: Option<&[&str]>,
     ) -> GraphResult<Vec<Neighbour>> {
         let store = self.store.borrow();
-        let Some(node) = store.nodes.get(id) else {
-            return Ok(Vec::new());
-        };
         let mut out = Vec::new();
-        for edge_id in &node.edges {
-            let Some(edge) = store.edges.get(edge_id) else {
-                continue;
-            };
-            if edge_types.is_some_and(|types| !types.contains(&edge.archetype.as_str())) {
-                continue;
-            }
-            let outgoing = edge.source == id;
-            let incoming = edge.target == id;
-            let follows = match dir {
-                Direction::Out => outgoing || (edge.undirected && incoming),
-                Direction::In => incoming || (edge.undirected && outgoing),
-                Direction::Any => true,
-            };
-            if !follows {
-                continue;
-            }
-            let other = if outgoing { &edge.target } else { &edge.source };
-            if store.level(&self.root, other) < AccessLevel::Read {
-                continue;
-            }
-            if let Some(n) = store.nodes.get(other) {
-                out.push(Neighbour {
-                    edge: edge.clone(),
-                    node: n.data.clone(),
-                });
-            }
-        }
+        store.for_each_neighbour(&self.root, id, dir, edge_types, |edge, node| {
+            out.push(Neighbour { edge: edge.clone(), node: node.clone() });
+        });
+        Ok(out)
+    }
+
+    fn neighbour_nodes(
+        &mut self,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+    ) -> GraphResult<Vec<NodeData>> {
+        let store = self.store.borrow();
+        let mut out = Vec::new();
+        store.for_each_neighbour(&self.root, id, dir, edge_types, |_, node| out.push(node.clone()));
         Ok(out)
     }
 

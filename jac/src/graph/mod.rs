@@ -123,6 +123,19 @@ pub trait Graph {
         dir: Direction,
         edge_types: Option<&[&str]>,
     ) -> GraphResult<Vec<Neighbour>>;
+    /// Like [`Graph::neighbours`], for queries that need only the nodes.
+    fn neighbour_nodes(
+        &mut self,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+    ) -> GraphResult<Vec<NodeData>> {
+        Ok(self
+            .neighbours(id, dir, edge_types)?
+            .into_iter()
+            .map(|n| n.node)
+            .collect())
+    }
     /// The caller's access level on a node.
     fn access(&mut self, id: &str) -> GraphResult<AccessLevel>;
     /// Opens a node to every user at `level` (owner or WRITE only).

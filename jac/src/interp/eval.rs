@@ -11,7 +11,7 @@ use crate::syntax::ast::{
 use crate::value::format::format_value;
 use crate::value::ops::{self, BinOp};
 use crate::value::{
-    Args, BoundMethod, Dict, ExcType, Exception, JacResult, NativeObject, Set, Slice, Str, Value,
+    Args, BoundMethod, Dict, ExcType, Exception, JacResult, NativeObject, Set, Slice, Value,
     repr,
 };
 
@@ -529,7 +529,7 @@ impl Interpreter {
         self.nested(|vm| {
             let scope = Scope::new(f.globals.clone(), f.closure.clone());
             if let Some(owner) = f.owner.get() {
-                scope.assign(&Str::from("__class__"), Value::Class(owner.clone()));
+                scope.assign(&vm.names.class_cell, Value::Class(owner.clone()));
             }
             super::function::bind_params(f, receiver, args, &scope)?;
             let result = match &f.def.body {

@@ -138,6 +138,30 @@ pub(crate) fn graph_error(e: GraphError) -> Exception {
     }
 }
 
+/// Names the evaluator binds on every call, allocated once.
+#[derive(Clone)]
+pub(crate) struct Names {
+    /// `self`.
+    pub(crate) self_ref: Str,
+    /// `here`.
+    pub(crate) here: Str,
+    /// `visitor`.
+    pub(crate) visitor: Str,
+    /// The hidden local holding a method's class (for `super`).
+    pub(crate) class_cell: Str,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Self {
+            self_ref: "self".into(),
+            here: "here".into(),
+            visitor: "visitor".into(),
+            class_cell: "__class__".into(),
+        }
+    }
+}
+
 /// The Jac interpreter for one program and one graph view.
 pub struct Interpreter {
     program: Rc<Program>,
@@ -157,6 +181,7 @@ pub struct Interpreter {
     depth: usize,
     /// Exceptions being handled (innermost last), for bare `raise`.
     handling: Vec<Value>,
+    names: Rc<Names>,
 }
 
 impl Interpreter {
@@ -193,6 +218,7 @@ impl Interpreter {
             output: String::new(),
             depth: 0,
             handling: Vec::new(),
+            names: Rc::new(Names::default()),
         };
         crate::builtins::install(
             &interp.builtins,

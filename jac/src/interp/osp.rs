@@ -23,6 +23,17 @@ use super::Interpreter;
 use super::env::Scope;
 use super::function::Ability;
 
+/// The ability groups run at each location, in entry order.
+#[derive(Clone, Copy)]
+enum Group {
+    /// The walker's abilities typed on the location's type.
+    WalkerOnLocation,
+    /// The location's untyped abilities.
+    LocationUntyped,
+    /// The location's abilities typed on the walker's type.
+    LocationOnWalker,
+}
+
 /// The state of one running spawn.
 pub(crate) struct WalkerRun {
     queue: VecDeque<Value>,
@@ -137,67 +148,51 @@ impl Interpreter {
 
     /// Entry (or exit) abilities at one location, in the reference order.
     fn location_phase(&mut self, walker: &Rc<Instance>, loc: &Value, entry: bool) -> JacResult<()> {
-        let walker_value = Value::Instance(walker.clone());
-        let walker_abs: Vec<Rc<Ability>> = walker
-            .class
-            .abilities
-            .iter()
-            .filter(|a| !a.is_untyped() && a.is_entry() == entry)
-            .cloned()
-            .collect();
-        let loc_abs: Vec<Rc<Ability>> = match instance_of(loc) {
-            Some(i) => i
-                .class
-                .abilities
-                .iter()
-                .filter(|a| a.is_entry() == entry)
-                .cloned()
-                .collect(),
-            None => Vec::new(),
-        };
         // Entry: walker-typed-on-location, location-untyped, location-typed-on-walker.
         // Exit: location-typed-on-walker, location-untyped, walker-typed-on-location.
-        let mut on_walker_side = Vec::new();
-        for ab in &walker_abs {
-            if self.triggers_match(ab, loc)? {
-                on_walker_side.push((ab.clone(), true));
-            }
-        }
-        let untyped: Vec<(Rc<Ability>, bool)> = loc_abs
-            .iter()
-            .filter(|a| a.is_untyped())
-            .map(|a| (a.clone(), false))
-            .collect();
-        let mut typed = Vec::new();
-        for ab in loc_abs.iter().filter(|a| !a.is_untyped()) {
-            if self.triggers_match(ab, &walker_value)? {
-                typed.push((ab.clone(), false));
-            }
-        }
-        let steps: Vec<(Rc<Ability>, bool)> = if entry {
-            on_walker_side
-                .into_iter()
-                .chain(untyped)
-                .chain(typed)
-                .collect()
+        let order = if entry {
+            [Group::WalkerOnLocation, Group::LocationUntyped, Group::LocationOnWalker]
         } else {
-            typed
-                .into_iter()
-                .chain(untyped)
-                .chain(on_walker_side)
-                .collect()
+            [Group::LocationOnWalker, Group::LocationUntyped, Group::WalkerOnLocation]
         };
-        for (ab, on_walker) in steps {
-            if on_walker {
-                self.invoke_ability(&ab, walker, loc, true)?;
-            } else if let Some(node) = instance_of(loc) {
-                self.invoke_ability(&ab, node, &walker_value, false)?;
-            }
-            if self.current_run().disengaged {
+        for group in order {
+            if !self.run_group(group, walker, loc, entry)? {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// Runs one group of abilities at a location; `false` once the walker disengaged.
+    fn run_group(&mut self, group: Group, walker: &Rc<Instance>, loc: &Value, entry: bool) -> JacResult<bool> {
+        let walker_value = Value::Instance(walker.clone());
+        let (class, target, location) = match group {
+            Group::WalkerOnLocation => (walker.class.clone(), loc, None),
+            Group::LocationUntyped | Group::LocationOnWalker => match instance_of(loc) {
+                Some(i) => (i.class.clone(), &walker_value, Some(i)),
+                None => return Ok(true),
+            },
+        };
+        for ab in &class.abilities {
+            if ab.is_entry() != entry {
+                continue;
+            }
+            let selected = match group {
+                Group::LocationUntyped => ab.is_untyped(),
+                _ => !ab.is_untyped() && self.triggers_match(ab, target)?,
+            };
+            if !selected {
+                continue;
+            }
+            match location {
+                None => self.invoke_ability(ab, walker, loc, true)?,
+                Some(node) => self.invoke_ability(ab, node, &walker_value, false)?,
+            }
+            if self.current_run().disengaged {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     fn triggers_match(&mut self, ab: &Ability, target: &Value) -> JacResult<bool> {
@@ -242,15 +237,16 @@ impl Interpreter {
         };
         self.nested(|vm| {
             let scope = Scope::new(ab.globals.clone(), None);
-            scope.assign(&Str::from("self"), Value::Instance(owner.clone()));
+            let names = vm.names.clone();
+            scope.assign(&names.self_ref, Value::Instance(owner.clone()));
             if walker_side {
-                scope.assign(&Str::from("here"), other.clone());
+                scope.assign(&names.here, other.clone());
             } else {
-                scope.assign(&Str::from("here"), Value::Instance(owner.clone()));
-                scope.assign(&Str::from("visitor"), other.clone());
+                scope.assign(&names.here, Value::Instance(owner.clone()));
+                scope.assign(&names.visitor, other.clone());
             }
             if let Some(c) = ab.owner.get() {
-                scope.assign(&Str::from("__class__"), Value::Class(c.clone()));
+                scope.assign(&names.class_cell, Value::Class(c.clone()));
             }
             match vm.exec_block(body, &scope) {
                 Ok(_) => Ok(()),
@@ -439,8 +435,10 @@ impl Interpreter {
             .filter_map(|n| n.id())
             .collect();
         for a in lefts {
-            for (edge, node) in self.hop(&a, op, scope)? {
-                if node.id().is_some_and(|id| rights.contains(&id)) {
+            for (edge, node) in self.hop(&a, op, true, scope)? {
+                if let Some(edge) = edge
+                    && node.id().is_some_and(|id| rights.contains(&id))
+                {
                     self.destroy(&Value::Instance(edge))?;
                 }
             }
@@ -470,13 +468,16 @@ impl Interpreter {
         Ok(names)
     }
 
-    /// One hop from `node`: the (edge, node) pairs passing the edge type and predicates.
+    /// One hop from `node`: the (edge, node) pairs passing the edge type and
+    /// predicates. Edge instances are only built when `need_edges` (or when edge
+    /// predicates must read them); otherwise the edge half is `None`.
     fn hop(
         &mut self,
         node: &Rc<Instance>,
         op: &EdgeOp,
+        need_edges: bool,
         scope: &Rc<Scope>,
-    ) -> JacResult<Vec<(Rc<Instance>, Rc<Instance>)>> {
+    ) -> JacResult<Vec<(Option<Rc<Instance>>, Rc<Instance>)>> {
         let Some(id) = node.id().filter(|_| node.is_persisted()) else {
             return Ok(Vec::new());
         };
@@ -492,6 +493,17 @@ impl Interpreter {
         let type_refs: Option<Vec<&str>> = types
             .as_ref()
             .map(|t| t.iter().map(String::as_str).collect());
+        if !need_edges && op.conds.is_empty() {
+            let found = self
+                .graph
+                .neighbour_nodes(&id, dir, type_refs.as_deref())
+                .map_err(super::graph_error)?;
+            let mut out = Vec::with_capacity(found.len());
+            for n in found {
+                out.push((None, self.node_from_data(n)?));
+            }
+            return Ok(out);
+        }
         let found = self
             .graph
             .neighbours(&id, dir, type_refs.as_deref())
@@ -505,7 +517,7 @@ impl Interpreter {
                 continue;
             }
             let node = self.node_from_data(n.node)?;
-            out.push((edge, node));
+            out.push((Some(edge), node));
         }
         Ok(out)
     }
@@ -520,12 +532,13 @@ impl Interpreter {
             },
         };
         let mut current = self.node_operands(&origin)?;
-        let mut edges: Vec<Rc<Instance>> = Vec::new();
+        let need_edges = r.kind == EdgeRefKind::Edges;
+        let mut edges: Vec<Option<Rc<Instance>>> = Vec::new();
         for hop in &r.hops {
             let mut next: Vec<Rc<Instance>> = Vec::new();
             edges.clear();
             for node in &current {
-                for (edge, n) in self.hop(node, &hop.op, scope)? {
+                for (edge, n) in self.hop(node, &hop.op, need_edges, scope)? {
                     edges.push(edge);
                     next.push(n);
                 }
@@ -567,7 +580,7 @@ impl Interpreter {
         }
         let out: Vec<Value> = match r.kind {
             EdgeRefKind::Nodes => current.into_iter().map(Value::Instance).collect(),
-            EdgeRefKind::Edges => edges.into_iter().map(Value::Instance).collect(),
+            EdgeRefKind::Edges => edges.into_iter().flatten().map(Value::Instance).collect(),
         };
         Ok(Value::list(out))
     }
