@@ -1048,7 +1048,32 @@ fn unsupported_constructs_are_errors() {
 }
 
 #[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let ok = format!(
+        "with entry {{ x = {}1{}; }}",
+        "(".repeat(25),
+        ")".repeat(25)
+    );
+    parse(&ok);
+    let deep = format!(
+        "with entry {{ x = {}1{}; }}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    assert!(parse_err(&deep).contains("nesting too deep"));
+    let deep_unary = format!("with entry {{ x = {}1; }}", "-".repeat(5000));
+    assert!(parse_err(&deep_unary).contains("nesting too deep"));
+}
+
+#[test]
 fn lexer_errors_have_positions() {
+    assert_eq!(
+        parse_err("with entry { x = 1 + \u{1F600}; }")
+            .lines()
+            .next()
+            .unwrap_or(""),
+        "t.jac:1:22: error: unexpected character '\u{1f600}'"
+    );
     assert_eq!(
         parse_err("with entry {\n  x = 'abc;\n}")
             .lines()

@@ -34,8 +34,8 @@ pub type Name = Rc<str>;
 /// imports (transitively), with annexes merged in.
 #[derive(Debug, Clone)]
 pub struct Program {
-    /// Every module, the entry module first. Keyed by its dotted module name
-    /// relative to the app root (`app`, `models.user`).
+    /// Every module, the entry module first; each is named by its dotted path
+    /// relative to the app root (`app`, `models.user`), see [`Program::module`].
     pub modules: Vec<Module>,
     /// The source files, for rendering spans.
     pub sources: SourceMap,

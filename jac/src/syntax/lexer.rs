@@ -227,6 +227,14 @@ impl<'a> Lexer<'a> {
                 kind
             } else {
                 let name = self.ident();
+                if name.is_empty() {
+                    let ch = self.src[start..].chars().next().unwrap_or('?');
+                    return Err(self.error(
+                        start,
+                        start + ch.len_utf8(),
+                        format!("unexpected character {ch:?}"),
+                    ));
+                }
                 TokenKind::Ident {
                     kw: Kw::lookup(name),
                     name: name.into(),
