@@ -121,26 +121,94 @@ pub struct DescribeError(pub Diagnostic);
 /// How deep nested `obj` types are expanded before falling back to `{"type": "object"}`.
 const MAX_SCHEMA_DEPTH: usize = 8;
 
-/// Builds the manifest of `program`.
+/// Builds the manifest of `program`: the walkers in the entry module's
+/// namespace (declared there, or imported from the app's own modules by name,
+/// `include` or `{ * }`, as jac-scale's introspection sees them) and the
+/// public functions declared in the entry module. `@schedule`d walkers and
+/// functions are jobs, not endpoints.
 pub fn describe(program: &Program) -> Result<Manifest, DescribeError> {
     let types = TypeTable::new(program);
     let ctx = Describer {
         types,
         sources: &program.sources,
     };
-    let mut endpoints = Vec::new();
+    let mut endpoints: Vec<Endpoint> = Vec::new();
+    let mut add = |endpoint: Endpoint| match endpoints.iter_mut().find(|e| e.name == endpoint.name)
+    {
+        Some(slot) => *slot = endpoint,
+        None => endpoints.push(endpoint),
+    };
     for item in &program.entry().items {
         match &item.kind {
-            ItemKind::Archetype(arch) if arch.kind == ArchKind::Walker => {
-                endpoints.push(ctx.walker(arch)?)
+            ItemKind::Archetype(arch) if is_endpoint_walker(arch) => {
+                add(ctx.walker(arch, &arch.name)?)
             }
-            ItemKind::Function(func) if !func.name.starts_with('_') => {
-                endpoints.push(ctx.function(func)?)
+            ItemKind::Function(func)
+                if !func.name.starts_with('_') && !is_scheduled(&func.decorators) =>
+            {
+                add(ctx.function(func)?);
+            }
+            ItemKind::Import(import) => {
+                for (name, arch) in imported_walkers(program, import) {
+                    add(ctx.walker(&arch, &name)?);
+                }
             }
             _ => {}
         }
     }
     Ok(Manifest { endpoints })
+}
+
+fn is_endpoint_walker(arch: &Archetype) -> bool {
+    arch.kind == ArchKind::Walker && !is_scheduled(&arch.decorators)
+}
+
+/// `@schedule(...)` turns a walker or function into a scheduled job.
+fn is_scheduled(decorators: &[Expr]) -> bool {
+    decorators.iter().any(|d| {
+        let callee = match &d.kind {
+            ExprKind::Call { func, .. } => func,
+            _ => d,
+        };
+        type_name(callee) == Some("schedule")
+    })
+}
+
+/// Walkers an import binds in the entry module, with the names they are bound to.
+fn imported_walkers(program: &Program, import: &Import) -> Vec<(Rc<str>, Rc<Archetype>)> {
+    let walkers_of = |path: &ModulePath| -> Vec<Rc<Archetype>> {
+        let Some(module) = path.resolved.as_deref().and_then(|m| program.module(m)) else {
+            return Vec::new();
+        };
+        module
+            .items
+            .iter()
+            .filter_map(|i| match &i.kind {
+                ItemKind::Archetype(a) if is_endpoint_walker(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    match &import.kind {
+        ImportKind::From { module, items } => {
+            let walkers = walkers_of(module);
+            items
+                .iter()
+                .filter_map(|item| {
+                    let arch = walkers.iter().find(|w| w.name == item.name)?;
+                    Some((
+                        item.alias.clone().unwrap_or_else(|| item.name.clone()),
+                        arch.clone(),
+                    ))
+                })
+                .collect()
+        }
+        ImportKind::Include(module) => walkers_of(module)
+            .into_iter()
+            .map(|w| (w.name.clone(), w))
+            .collect(),
+        ImportKind::Modules(_) => Vec::new(),
+    }
 }
 
 /// A named declaration a type annotation can refer to.
@@ -217,9 +285,10 @@ impl Describer<'_> {
         DescribeError(Diagnostic::at(self.sources, span, msg))
     }
 
-    fn walker(&self, arch: &Archetype) -> Result<Endpoint, DescribeError> {
+    /// The endpoint of walker `arch`, served under `name` (its name in the entry module).
+    fn walker(&self, arch: &Archetype, name: &str) -> Result<Endpoint, DescribeError> {
         let mut endpoint = Endpoint {
-            name: arch.name.to_string(),
+            name: name.to_string(),
             kind: EndpointKind::Walker,
             protocol: Protocol::Http,
             method: HttpMethod::Post,
@@ -521,8 +590,10 @@ impl Describer<'_> {
                     "path" => match &value.kind {
                         ExprKind::Str(path) => endpoint.path = Some(path.to_string()),
                         _ => {
-                            return Err(self
-                                .error(value.span, "@restspec(path=...) must be a string literal"));
+                            return Err(self.error(
+                                value.span,
+                                "@restspec(path=...) must be a string literal",
+                            ));
                         }
                     },
                     "protocol" => endpoint.protocol = self.protocol(value)?,

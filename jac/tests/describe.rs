@@ -245,3 +245,27 @@ fn bad_restspec_is_a_located_error() {
         Protocol::Webhook
     );
 }
+
+#[test]
+fn imported_walkers_are_endpoints_and_scheduled_jobs_are_not() {
+    let mut files = MemorySources::new();
+    files
+        .insert(
+            "app.jac",
+            "import from walkers { Create as MakeTodo, helper }\ninclude admin;\n\
+             @schedule(trigger=ScheduleTrigger.STATIC, interval=60)\nwalker Cleanup { }\n\
+             @schedule(trigger=ScheduleTrigger.STATIC, interval=60)\ndef nightly() { }\n\
+             walker:pub Local { }\n",
+        )
+        .insert(
+            "walkers.jac",
+            "walker Create { has title: str; }\nwalker Unimported { }\ndef helper() { }\n",
+        )
+        .insert("admin.jac", "walker:pub Stats { }\n");
+    let program = load_program(&files, "app.jac").unwrap_or_else(|d| panic!("{d}"));
+    let m = describe(&program).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = m.endpoints.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["MakeTodo", "Stats", "Local"]);
+    assert_eq!(m.endpoints[0].fields[0].name, "title");
+    assert_eq!(m.endpoints[1].access, EndpointAccess::Public);
+}
