@@ -1220,3 +1220,25 @@ fn parse_and_load_of_a_500_line_app_is_fast() {
     let limit_ms = if cfg!(debug_assertions) { 60 } else { 5 };
     assert!(per_load.as_millis() < limit_ms, "took {per_load:?}");
 }
+
+/// Every prefix of the fixtures (cut at character boundaries) and a few
+/// corruptions must give a result or a diagnostic: never a panic or a hang.
+#[test]
+fn truncated_and_corrupted_sources_never_panic() {
+    for name in ["app.jac", "social.jac", "legacy_09.jac"] {
+        let src = std::fs::read_to_string(fixtures().join(name)).expect("fixture");
+        for cut in (0..src.len())
+            .filter(|&i| src.is_char_boundary(i))
+            .step_by(13)
+        {
+            let _ = parse_module(&src[..cut], FileId(0), name);
+        }
+        for (i, _) in src.char_indices().step_by(47) {
+            for junk in ["\"", "{", "}", "(", "`", "#*", "f\"{", "[", "->:", "<+:"] {
+                let mut corrupted = src.clone();
+                corrupted.insert_str(i, junk);
+                let _ = parse_module(&corrupted, FileId(0), name);
+            }
+        }
+    }
+}
