@@ -63,6 +63,10 @@ pub fn class_of(v: &Value) -> Rc<Class> {
         Value::Set(_) => BuiltinType::Set,
         Value::Range(_) => BuiltinType::Range,
         Value::Class(_) => BuiltinType::Type,
+        Value::Object(o) => match o.class() {
+            Some(c) => return c,
+            None => BuiltinType::Object,
+        },
         _ => BuiltinType::Object,
     };
     bt.class()

@@ -227,6 +227,9 @@ impl Interpreter {
 
     /// Calls a class: builtin constructors, enum lookup, or a new instance.
     pub fn instantiate(&mut self, class: &Rc<Class>, args: Args) -> JacResult<Value> {
+        if let Some(Value::Native(ctor)) = class.lookup("__new__") {
+            return ctor.call(self, args);
+        }
         if let Some(bt) = class.builtin() {
             return crate::builtins::construct(self, class, bt, args);
         }

@@ -23,7 +23,7 @@ impl Scope {
     /// A new scope inside `parent` (or directly in the module when `None`).
     pub fn new(globals: Rc<Module>, parent: Option<Rc<Scope>>) -> Rc<Scope> {
         Rc::new(Scope {
-            vars: RefCell::new(Vec::new()),
+            vars: RefCell::new(Vec::with_capacity(4)),
             parent,
             globals,
             declared_global: RefCell::new(Vec::new()),

@@ -80,30 +80,26 @@ fn stored_fields(inst: &Rc<Instance>, cache: &mut AnchorCache, graph: &mut dyn G
 /// Whether the declared fields still equal their stored JSON, checked without
 /// allocating for the common scalar fields (containers and objects are re-serialised).
 fn unchanged(inst: &Instance, snapshot: &Fields) -> bool {
-    let fields = inst.declared_fields();
-    fields.len() == snapshot.len()
-        && fields.iter().all(|(name, value)| {
-            let Some(stored) = snapshot.get(&**name) else {
-                return false;
-            };
-            match (value, stored) {
-                (Value::None, Json::Null) => true,
-                (Value::Bool(a), Json::Bool(b)) => a == b,
-                (Value::Int(a), Json::Number(b)) => b.as_i64() == Some(*a),
-                (Value::Float(a), Json::Number(b)) => {
-                    !b.is_i64() && !b.is_u64() && b.as_f64() == Some(*a)
-                }
-                (Value::Str(a), Json::String(b)) => **a == **b,
-                (
-                    Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_),
-                    _,
-                ) => false,
-                (other, stored) => {
-                    let mut known_ids = |i: &Rc<Instance>| i.id().unwrap_or_default();
-                    to_json(other, &mut known_ids) == *stored
-                }
+    let mut count = 0;
+    let same = inst.all_declared(|name, value| {
+        count += 1;
+        let Some(stored) = snapshot.get(&**name) else {
+            return false;
+        };
+        match (value, stored) {
+            (Value::None, Json::Null) => true,
+            (Value::Bool(a), Json::Bool(b)) => a == b,
+            (Value::Int(a), Json::Number(b)) => b.as_i64() == Some(*a),
+            (Value::Float(a), Json::Number(b)) => !b.is_i64() && !b.is_u64() && b.as_f64() == Some(*a),
+            (Value::Str(a), Json::String(b)) => **a == **b,
+            (Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_), _) => false,
+            (other, stored) => {
+                let mut known_ids = |i: &Rc<Instance>| i.id().unwrap_or_default();
+                to_json(other, &mut known_ids) == *stored
             }
-        })
+        }
+    });
+    same && count == snapshot.len()
 }
 
 /// Parses an access level argument: an `AccessLevel` member, its name, or its number.
@@ -217,7 +213,7 @@ impl Interpreter {
         fields: &Fields,
         anchor: Anchor,
     ) -> JacResult<Rc<Instance>> {
-        let inst = Rc::new(Instance::new(class.clone(), Vec::new()));
+        let inst = Rc::new(Instance::new(class.clone(), Vec::with_capacity(class.fields.len())));
         *inst.anchor.borrow_mut() = Some(anchor);
         for field in &class.fields {
             let value = match fields.get(&*field.name) {

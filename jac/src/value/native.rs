@@ -192,6 +192,10 @@ pub trait NativeObject: Any {
     fn to_json(&self) -> serde_json::Value {
         serde_json::Value::String(self.str())
     }
+    /// The class object of this value, for `isinstance` / `type(x)` (stdlib types).
+    fn class(&self) -> Option<Rc<super::Class>> {
+        None
+    }
     /// Downcasting support.
     fn as_any(&self) -> &dyn Any;
 }
