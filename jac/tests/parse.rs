@@ -830,6 +830,58 @@ fn switch_desugars_to_match_with_fall_through() {
 }
 
 #[test]
+fn casts_are_static_only() {
+    assert_eq!(
+        expr("task = (root ++> Item(title=t))[0] as Item"),
+        "(idx (connectForward root (call Item title=t)) 0)"
+    );
+    assert_eq!(expr("x = y as int if c else z"), "(if c y z)");
+    // `as` after an except type or a with context is the binding, not a cast.
+    let m = parse("def f() { try { g(); } except ValueError as e { } with open(p) as fh { } }");
+    let ItemKind::Function(f) = &m.items[0].kind else {
+        panic!()
+    };
+    let FnBody::Block(body) = &f.body else {
+        panic!()
+    };
+    let StmtKind::Try { handlers, .. } = &body.stmts[0].kind else {
+        panic!()
+    };
+    assert_eq!(handlers[0].name.as_deref(), Some("e"));
+    let StmtKind::With { items, .. } = &body.stmts[1].kind else {
+        panic!()
+    };
+    assert!(items[0].target.is_some());
+}
+
+#[test]
+fn static_only_syntax_is_accepted() {
+    let mut files = MemorySources::new();
+    files.insert(
+        "app.jac",
+        "import type from typing { Callable }\ntype Handler = Callable[[int], str];\n\
+         obj Box[T](Base) { has item: T; def get() -> T; }\n\
+         @cached\nimpl Box.get -> T { return self.item; }\n",
+    );
+    let program = load_program(&files, "app.jac").unwrap_or_else(|d| panic!("{d}"));
+    let items = &program.entry().items;
+    assert!(matches!(&items[1].kind, ItemKind::Glob(g) if &*g.vars[0].name == "Handler"));
+    let ItemKind::Archetype(b) = &items[2].kind else {
+        panic!()
+    };
+    assert_eq!((&*b.name, b.bases.len()), ("Box", 1));
+    let MemberKind::Method(get) = &b.members[1].kind else {
+        panic!()
+    };
+    assert_eq!(
+        get.decorators.len(),
+        1,
+        "impl decorators move to the declaration"
+    );
+    assert!(matches!(get.body, FnBody::Block(_)));
+}
+
+#[test]
 fn match_is_a_soft_keyword() {
     assert_eq!(expr("match = re.match(p, s)"), "(call re.match p s)");
 }

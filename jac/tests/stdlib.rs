@@ -17,7 +17,7 @@ fn interpreter(src: &str, vars: &[(&str, &str)]) -> Result<Interpreter, String> 
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         natives: stdlib::registry(),
-        cli_mode: false,
+        ..HostEnv::default()
     };
     Interpreter::new(program, Box::new(MemoryGraph::new()), env).map_err(|f| f.traceback())
 }

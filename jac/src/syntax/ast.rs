@@ -10,7 +10,10 @@
 //!   classes can hold them without copying.
 //! * Operators are resolved enums; legacy spellings (`&&`, `` `root ``,
 //!   `(?:T)`, `` (`?T) ``, `can f()` methods, `perm_grant` ...) are normalised
-//!   by the parser, so the evaluator sees one form per construct.
+//!   by the parser, so the evaluator sees one form per construct. Purely
+//!   static syntax is checked and dropped: casts `x as T`, generic parameters
+//!   `obj Box[T]`, typed edge endpoints; `type A = B;` becomes a `glob`,
+//!   `import type from` a plain import, and a C-style `switch` a `match`.
 //! * Type annotations are ordinary [`Expr`]s (`list[str]`, `A | None`,
 //!   `Optional[int]`): the evaluator evaluates them when it needs a class,
 //!   [`crate::describe`] reads them structurally.
@@ -461,6 +464,8 @@ pub struct GlobVar {
 pub struct ImplBlock {
     /// The dotted target (`W.ability`, `Obj.method`, `Obj`).
     pub target: Vec<Name>,
+    /// Decorators written on the `impl` (the loader appends them to the declaration's).
+    pub decorators: Vec<Expr>,
     /// What is being implemented.
     pub kind: ImplKind,
     /// Where it is.

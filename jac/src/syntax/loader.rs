@@ -253,6 +253,7 @@ fn link_impls(module: &mut Module, sources: &SourceMap) -> Result<(), Diagnostic
                 },
                 Target::Ability(ability),
             ) => {
+                ability.decorators.extend(imp.decorators.iter().cloned());
                 ability.body = Some(body.clone());
             }
             (
@@ -263,6 +264,7 @@ fn link_impls(module: &mut Module, sources: &SourceMap) -> Result<(), Diagnostic
                 },
                 Target::Func(func),
             ) => {
+                func.decorators.extend(imp.decorators.iter().cloned());
                 if let Some(params) = params {
                     func.params = params.clone();
                 }

@@ -138,6 +138,8 @@ impl Kw {
                 | Kw::Match
                 | Kw::Case
                 | Kw::Skip
+                | Kw::Glob
+                | Kw::Impl
         )
     }
 }

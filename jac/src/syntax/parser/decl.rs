@@ -19,6 +19,7 @@ struct Prelude {
 
 /// A declaration that may appear both at module level and inside blocks or bodies.
 enum Decl {
+    Impl(Rc<ImplBlock>),
     Archetype(Rc<Archetype>),
     Enum(Rc<EnumDecl>),
     Function(Rc<FunctionDef>),
@@ -106,7 +107,8 @@ impl Parser<'_> {
         let kind = match kw_of(self.kind()) {
             Some(Kw::Import | Kw::Include) => ItemKind::Import(self.import()?),
             Some(Kw::Glob) => ItemKind::Glob(self.glob()?),
-            Some(Kw::Impl) => ItemKind::Impl(self.impl_block()?),
+            _ if self.at_type_alias() => ItemKind::Glob(self.type_alias()?),
+            Some(Kw::Impl) => ItemKind::Impl(self.impl_block(Vec::new())?),
             Some(Kw::With) if self.at_kw_ahead(1, Kw::Entry) => {
                 ItemKind::Entry(self.entry_block()?)
             }
@@ -116,6 +118,7 @@ impl Parser<'_> {
                 return Ok(());
             }
             _ if self.at_decl_start() => match self.decl(doc)? {
+                Decl::Impl(i) => ItemKind::Impl(i),
                 Decl::Archetype(a) => ItemKind::Archetype(a),
                 Decl::Enum(e) => ItemKind::Enum(e),
                 Decl::Function(f) => ItemKind::Function(f),
@@ -135,10 +138,35 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// `type Name ... =` (the word `type` is otherwise an ordinary name).
+    fn at_type_alias(&self) -> bool {
+        matches!(self.kind(), TokenKind::Ident { name, kw: None } if &**name == "type")
+            && (matches!(self.kind_at(1), TokenKind::Ident { kw: None, .. })
+                || self.at_p_ahead(1, P::Colon))
+    }
+
     /// Does a declaration (archetype, enum, def, can, decorator, modifiers) start here?
     pub(super) fn at_decl_start(&self) -> bool {
         match kw_of(self.kind()) {
-            Some(Kw::Def | Kw::Can | Kw::Static | Kw::Override | Kw::Async) => true,
+            Some(Kw::Def | Kw::Can) => true,
+            // `override = ...` / `static` as plain names: modifiers precede a declaration keyword.
+            Some(Kw::Static | Kw::Override | Kw::Async) => matches!(
+                kw_of(self.kind_at(1)),
+                Some(
+                    Kw::Def
+                        | Kw::Can
+                        | Kw::Static
+                        | Kw::Override
+                        | Kw::Async
+                        | Kw::Has
+                        | Kw::Obj
+                        | Kw::Class
+                        | Kw::Node
+                        | Kw::Edge
+                        | Kw::Walker
+                        | Kw::Enum
+                )
+            ),
             Some(Kw::Obj | Kw::Class | Kw::Node | Kw::Edge | Kw::Walker | Kw::Enum) => {
                 // `node = ...`, `node.x` or `walker spawn n` use a soft keyword as a name;
                 // a declaration names a (non-keyword) archetype or has an access modifier.
@@ -187,10 +215,55 @@ impl Parser<'_> {
             Some(Kw::Enum) => self.enum_decl(pre, start).map(Decl::Enum),
             Some(Kw::Def) => self.def_decl(pre, start).map(Decl::Function),
             Some(Kw::Can) => self.can_decl(pre, start),
+            Some(Kw::Impl) if !pre.is_async && !pre.is_static && !pre.is_override => {
+                self.impl_block(pre.decorators).map(Decl::Impl)
+            }
             _ => Err(self.error_here(
                 "expected a declaration (def, can, obj, node, edge, walker, class, enum)",
             )),
         }
+    }
+
+    /// Generic parameters `[T, U: Bound = Default]` after an archetype name:
+    /// static typing only, so they are checked for shape and dropped.
+    fn skip_type_params(&mut self) -> PResult<()> {
+        if !self.eat_p(P::LBracket) {
+            return Ok(());
+        }
+        loop {
+            self.name("a type parameter name")?;
+            if self.eat_p(P::Colon) {
+                self.type_expr()?;
+            }
+            if self.eat_p(P::Assign) {
+                self.type_expr()?;
+            }
+            if !self.eat_p(P::Comma) || self.at_p(P::RBracket) {
+                break;
+            }
+        }
+        self.expect_p(P::RBracket, "to close the type parameters")?;
+        Ok(())
+    }
+
+    /// `type Name[T] = T | None;` — a type alias, bound like a `glob`.
+    fn type_alias(&mut self) -> PResult<Glob> {
+        self.advance(); // type
+        let access = self.access()?;
+        let (name, start) = self.name("a type alias name")?;
+        self.skip_type_params()?;
+        self.expect_p(P::Assign, "in type alias")?;
+        let value = self.type_expr()?;
+        self.expect_semi("type alias")?;
+        Ok(Glob {
+            access,
+            vars: vec![GlobVar {
+                name,
+                ty: None,
+                value: Some(value),
+                span: self.since(start),
+            }],
+        })
     }
 
     fn access(&mut self) -> PResult<Access> {
@@ -214,6 +287,7 @@ impl Parser<'_> {
         self.advance(); // kind keyword
         let access = self.access()?;
         let (name, _) = self.name(&format!("a name for the {}", kind.keyword()))?;
+        self.skip_type_params()?;
         let mut bases = Vec::new();
         if self.eat_p(P::LParen) {
             while !self.at_p(P::RParen) {
@@ -281,9 +355,10 @@ impl Parser<'_> {
             {
                 MemberKind::Has(self.has_decl(doc)?)
             } else if self.at_kw(Kw::Impl) {
-                MemberKind::Impl(self.impl_block()?)
+                MemberKind::Impl(self.impl_block(Vec::new())?)
             } else if self.at_decl_start() {
                 match self.decl(doc)? {
+                    Decl::Impl(i) => MemberKind::Impl(i),
                     Decl::Archetype(a) => MemberKind::Archetype(a),
                     Decl::Enum(e) => MemberKind::Enum(e),
                     Decl::Function(f) => MemberKind::Method(f),
@@ -687,7 +762,7 @@ impl Parser<'_> {
 
     // ------------------------------------------------------------- impl, entry, test
 
-    fn impl_block(&mut self) -> PResult<Rc<ImplBlock>> {
+    fn impl_block(&mut self, decorators: Vec<Expr>) -> PResult<Rc<ImplBlock>> {
         let start = self.advance().span; // impl
         if self.at_p(P::Colon) {
             return Err(self.unsupported("the legacy ':obj:Name:can:ability' impl syntax"));
@@ -743,6 +818,7 @@ impl Parser<'_> {
                 self.pos = open;
                 return Ok(Rc::new(ImplBlock {
                     target,
+                    decorators,
                     kind: ImplKind::Function {
                         params: None,
                         returns: None,
@@ -765,6 +841,7 @@ impl Parser<'_> {
         };
         Ok(Rc::new(ImplBlock {
             target,
+            decorators,
             kind,
             span: self.since(start),
         }))
@@ -816,6 +893,12 @@ impl Parser<'_> {
             });
         }
         self.expect_kw(Kw::Import, "")?;
+        // `import type from m { T }`: a typing-only import, bound like any other.
+        if matches!(self.kind(), TokenKind::Ident { name, kw: None } if &**name == "type")
+            && (self.at_kw_ahead(1, Kw::From) || matches!(self.kind_at(1), TokenKind::Ident { .. }))
+        {
+            self.advance();
+        }
         // Legacy language tag: `import:py os;` / `import:jac from x { }`.
         if self.at_p(P::Colon) && matches!(self.kind_at(1), TokenKind::Ident { .. }) {
             self.advance();
@@ -909,6 +992,10 @@ impl Parser<'_> {
     /// A declaration inside a block: nested def / archetype / enum.
     pub(super) fn block_decl(&mut self, doc: Option<Rc<str>>) -> PResult<StmtKind> {
         match self.decl(doc)? {
+            Decl::Impl(i) => Err(self.error_at(
+                i.span,
+                "'impl' blocks must be at module level or in an archetype",
+            )),
             Decl::Archetype(a) => Ok(StmtKind::Archetype(a)),
             Decl::Enum(e) => Ok(StmtKind::Enum(e)),
             Decl::Function(f) => Ok(StmtKind::Function(f)),

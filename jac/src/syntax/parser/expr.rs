@@ -277,9 +277,22 @@ impl Parser<'_> {
         Ok(params)
     }
 
+    /// An expression in which `as` belongs to the enclosing statement
+    /// (`except T as e`, `with ctx as name`), not to a cast.
+    pub(super) fn expr_before_as(&mut self) -> PResult<Expr> {
+        let outer = std::mem::replace(&mut self.no_cast, true);
+        let e = self.expr();
+        self.no_cast = outer;
+        e
+    }
+
     fn ternary(&mut self) -> PResult<Expr> {
         let start = self.span();
         let then = self.walrus()?;
+        // `x as T` (>= 0.16) only informs the type checker: the value is `x`.
+        while !self.no_cast && self.eat_kw(Kw::As) {
+            self.pipe_forward()?;
+        }
         if !self.at_kw(Kw::If) {
             return Ok(then);
         }

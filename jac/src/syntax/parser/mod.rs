@@ -64,6 +64,8 @@ pub(crate) struct Parser<'a> {
     /// End of the most recently consumed token.
     last_end: u32,
     depth: u32,
+    /// Set while parsing `except T as e` / `with x as y`, where `as` is not a cast.
+    no_cast: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -83,6 +85,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             last_end: 0,
             depth: 0,
+            no_cast: false,
         }
     }
 

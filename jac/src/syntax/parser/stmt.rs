@@ -369,7 +369,7 @@ impl Parser<'_> {
             let ty = if self.at_p(P::LBrace) {
                 None
             } else {
-                Some(self.expr()?)
+                Some(self.expr_before_as()?)
             };
             let name = if self.eat_kw(Kw::As) {
                 Some(self.name("a name after 'as'")?.0)
@@ -409,7 +409,7 @@ impl Parser<'_> {
         self.advance(); // with
         let mut items = Vec::new();
         loop {
-            let context = self.expr()?;
+            let context = self.expr_before_as()?;
             let target = if self.eat_kw(Kw::As) {
                 Some(self.target_list()?)
             } else {
