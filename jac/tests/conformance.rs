@@ -21,6 +21,11 @@ use jac_lang::interp::{Failure, HostEnv, Interpreter};
 use jac_lang::syntax::{DirSources, load_program};
 use serde_json::Value as Json;
 
+/// Native stack of the thread running the cases, and the part Jac calls may use:
+/// enough for Python's 1000-call recursion limit even in debug builds.
+const CASE_STACK: usize = 64 << 20;
+const CASE_STACK_BUDGET: usize = 32 << 20;
+
 fn failure_text(f: &Failure) -> String {
     let mut out = format!("Error: {}\n", f.message);
     for frame in f.trace.iter().rev() {
@@ -45,6 +50,7 @@ fn run_case(dir: &Path, name: &str) -> String {
     let env = HostEnv {
         cli_mode: true,
         natives: jac_lang::stdlib::registry(),
+        stack_budget: CASE_STACK_BUDGET,
         ..HostEnv::default()
     };
     let mut transcript = String::new();
@@ -114,6 +120,15 @@ fn cases_dir() -> PathBuf {
 
 #[test]
 fn conformance_cases_match_their_transcripts() {
+    std::thread::Builder::new()
+        .stack_size(CASE_STACK)
+        .spawn(run_all_cases)
+        .expect("spawns the case thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+}
+
+fn run_all_cases() {
     let dir = cases_dir();
     let only = std::env::var("JAC_CASE").ok();
     let mut names: Vec<String> = std::fs::read_dir(&dir)

@@ -116,7 +116,9 @@ impl MemoryStore {
     }
 
     fn level(&self, root: &str, id: &str) -> AccessLevel {
-        self.nodes.get(id).map_or(AccessLevel::NoPerm, |n| Self::node_level(root, n))
+        self.nodes
+            .get(id)
+            .map_or(AccessLevel::NoPerm, |n| Self::node_level(root, n))
     }
 }
 
@@ -295,7 +297,10 @@ impl Graph for MemoryGraph {
         let store = self.store.borrow();
         let mut out = Vec::new();
         store.for_each_neighbour(&self.root, id, dir, edge_types, |edge, node| {
-            out.push(Neighbour { edge: edge.clone(), node: node.clone() });
+            out.push(Neighbour {
+                edge: edge.clone(),
+                node: node.clone(),
+            });
         });
         Ok(out)
     }
@@ -308,7 +313,9 @@ impl Graph for MemoryGraph {
     ) -> GraphResult<Vec<NodeData>> {
         let store = self.store.borrow();
         let mut out = Vec::new();
-        store.for_each_neighbour(&self.root, id, dir, edge_types, |_, node| out.push(node.clone()));
+        store.for_each_neighbour(&self.root, id, dir, edge_types, |_, node| {
+            out.push(node.clone())
+        });
         Ok(out)
     }
 

@@ -11,8 +11,7 @@ use crate::syntax::ast::{
 use crate::value::format::format_value;
 use crate::value::ops::{self, BinOp};
 use crate::value::{
-    Args, BoundMethod, Dict, ExcType, Exception, JacResult, NativeObject, Set, Slice, Value,
-    repr,
+    Args, BoundMethod, Dict, ExcType, Exception, JacResult, NativeObject, Set, Slice, Value, repr,
 };
 
 use super::Interpreter;

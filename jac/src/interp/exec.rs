@@ -356,11 +356,6 @@ impl Interpreter {
         handlers: &[ExceptHandler],
         scope: &Rc<Scope>,
     ) -> JacResult<Flow> {
-        if exc.instance().class.exception_type() == Some(ExcType::RecursionError)
-            && self.depth + 8 >= super::MAX_CALL_DEPTH
-        {
-            return Err(exc);
-        }
         for h in handlers {
             let matches = match &h.ty {
                 None => true,

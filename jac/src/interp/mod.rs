@@ -40,8 +40,18 @@ use osp::WalkerRun;
 use persist::AnchorCache;
 pub(crate) use persist::access_level;
 
-/// Deepest Jac call nesting before `RecursionError` (keeps the native stack bounded).
-const MAX_CALL_DEPTH: usize = 200;
+/// Deepest Jac call nesting before `RecursionError` (Python's default limit).
+const MAX_CALL_DEPTH: usize = 1000;
+
+/// Default native stack the evaluator may use before raising `RecursionError`.
+pub const DEFAULT_STACK_BUDGET: usize = 768 * 1024;
+
+/// The current stack position (approximately), for the recursion guard.
+#[inline(never)]
+fn stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
 
 /// What the embedder grants the program.
 #[derive(Clone, Default)]
@@ -53,6 +63,9 @@ pub struct HostEnv {
     /// Behave like `jac run`: run `with entry:__main__` blocks and print
     /// reported values as they are reported.
     pub cli_mode: bool,
+    /// Native stack (bytes) Jac calls may use before `RecursionError`; `0` means
+    /// [`DEFAULT_STACK_BUDGET`]. Keep it well below the thread's (or wasm) stack size.
+    pub stack_budget: usize,
 }
 
 /// A successful call.
@@ -182,6 +195,8 @@ pub struct Interpreter {
     /// Exceptions being handled (innermost last), for bare `raise`.
     handling: Vec<Value>,
     names: Rc<Names>,
+    /// Stack position of the outermost Jac call (recursion guard).
+    stack_base: usize,
 }
 
 impl Interpreter {
@@ -219,6 +234,7 @@ impl Interpreter {
             depth: 0,
             handling: Vec::new(),
             names: Rc::new(Names::default()),
+            stack_base: 0,
         };
         crate::builtins::install(
             &interp.builtins,
@@ -391,7 +407,15 @@ impl Interpreter {
 
     /// Runs `f` one call level deeper, raising `RecursionError` past the limit.
     pub(crate) fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> JacResult<T>) -> JacResult<T> {
-        if self.depth >= MAX_CALL_DEPTH {
+        let position = stack_position();
+        if self.depth == 0 {
+            self.stack_base = position;
+        }
+        let budget = match self.env.stack_budget {
+            0 => DEFAULT_STACK_BUDGET,
+            b => b,
+        };
+        if self.depth >= MAX_CALL_DEPTH || self.stack_base.abs_diff(position) > budget {
             return Err(Exception::new(
                 ExcType::RecursionError,
                 "maximum recursion depth exceeded",

@@ -151,9 +151,17 @@ impl Interpreter {
         // Entry: walker-typed-on-location, location-untyped, location-typed-on-walker.
         // Exit: location-typed-on-walker, location-untyped, walker-typed-on-location.
         let order = if entry {
-            [Group::WalkerOnLocation, Group::LocationUntyped, Group::LocationOnWalker]
+            [
+                Group::WalkerOnLocation,
+                Group::LocationUntyped,
+                Group::LocationOnWalker,
+            ]
         } else {
-            [Group::LocationOnWalker, Group::LocationUntyped, Group::WalkerOnLocation]
+            [
+                Group::LocationOnWalker,
+                Group::LocationUntyped,
+                Group::WalkerOnLocation,
+            ]
         };
         for group in order {
             if !self.run_group(group, walker, loc, entry)? {
@@ -164,7 +172,13 @@ impl Interpreter {
     }
 
     /// Runs one group of abilities at a location; `false` once the walker disengaged.
-    fn run_group(&mut self, group: Group, walker: &Rc<Instance>, loc: &Value, entry: bool) -> JacResult<bool> {
+    fn run_group(
+        &mut self,
+        group: Group,
+        walker: &Rc<Instance>,
+        loc: &Value,
+        entry: bool,
+    ) -> JacResult<bool> {
         let walker_value = Value::Instance(walker.clone());
         let (class, target, location) = match group {
             Group::WalkerOnLocation => (walker.class.clone(), loc, None),

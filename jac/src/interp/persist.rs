@@ -90,9 +90,13 @@ fn unchanged(inst: &Instance, snapshot: &Fields) -> bool {
             (Value::None, Json::Null) => true,
             (Value::Bool(a), Json::Bool(b)) => a == b,
             (Value::Int(a), Json::Number(b)) => b.as_i64() == Some(*a),
-            (Value::Float(a), Json::Number(b)) => !b.is_i64() && !b.is_u64() && b.as_f64() == Some(*a),
+            (Value::Float(a), Json::Number(b)) => {
+                !b.is_i64() && !b.is_u64() && b.as_f64() == Some(*a)
+            }
             (Value::Str(a), Json::String(b)) => **a == **b,
-            (Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_), _) => false,
+            (Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_), _) => {
+                false
+            }
             (other, stored) => {
                 let mut known_ids = |i: &Rc<Instance>| i.id().unwrap_or_default();
                 to_json(other, &mut known_ids) == *stored
@@ -213,7 +217,10 @@ impl Interpreter {
         fields: &Fields,
         anchor: Anchor,
     ) -> JacResult<Rc<Instance>> {
-        let inst = Rc::new(Instance::new(class.clone(), Vec::with_capacity(class.fields.len())));
+        let inst = Rc::new(Instance::new(
+            class.clone(),
+            Vec::with_capacity(class.fields.len()),
+        ));
         *inst.anchor.borrow_mut() = Some(anchor);
         for field in &class.fields {
             let value = match fields.get(&*field.name) {

@@ -276,10 +276,13 @@ impl Instance {
     /// without copying; stops early when `f` returns `false`. Returns whether it ran to the end.
     pub fn all_declared(&self, mut f: impl FnMut(&Str, &Value) -> bool) -> bool {
         let fields = self.fields.borrow();
-        self.class.fields.iter().all(|decl| match fields.iter().find(|(k, _)| *k == decl.name) {
-            Some((k, v)) => f(k, v),
-            None => true,
-        })
+        self.class
+            .fields
+            .iter()
+            .all(|decl| match fields.iter().find(|(k, _)| *k == decl.name) {
+                Some((k, v)) => f(k, v),
+                None => true,
+            })
     }
 
     /// A snapshot of every field, in order.
