@@ -62,6 +62,8 @@ fn datetime_formatting_and_arithmetic() {
             str(timedelta(days=-1, seconds=5)), naive.weekday(), d.tzinfo == timezone.utc,
             str(d.date()), f"{d:%H.%M}", d < e, str(date.fromisoformat("2024-02-29") + timedelta(days=1)),
             datetime.strptime("2024-03-05 14:30", "%Y-%m-%d %H:%M").isoformat(),
+            isinstance(d, datetime), isinstance(e - d, timedelta), isinstance(d, date), type(d).__name__,
+            repr(datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)), str(timezone(timedelta(hours=-5))),
         ];
         "#,
     );
@@ -85,6 +87,12 @@ fn datetime_formatting_and_arithmetic() {
             true,
             "2024-03-01",
             "2024-03-05T14:30:00",
+            true,
+            true,
+            false,
+            "datetime",
+            "datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)",
+            "UTC-05:00",
         ])
     );
 }
@@ -161,7 +169,8 @@ fn uuid4_values() {
         r#"
         u = uuid4();
         return [len(u.hex), len(str(u)), str(u)[14], u.version, u == u, uuid4() != u,
-                str(uuid.UUID("12345678123456781234567812345678"))];
+                str(uuid.UUID("12345678123456781234567812345678")), isinstance(u, uuid.UUID),
+                type(u).__name__];
         "#,
     );
     assert_eq!(
@@ -173,7 +182,9 @@ fn uuid4_values() {
             4,
             true,
             true,
-            "12345678-1234-5678-1234-567812345678"
+            "12345678-1234-5678-1234-567812345678",
+            true,
+            "UUID"
         ])
     );
 }

@@ -469,6 +469,10 @@ impl NativeObject for DateTime {
         serde_json::Value::String(self.isoformat("T", "auto").unwrap_or_default())
     }
 
+    fn class(&self) -> Option<Rc<Class>> {
+        Some(self.types.datetime.clone())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -647,6 +651,10 @@ impl NativeObject for Date {
         }))
     }
 
+    fn class(&self) -> Option<Rc<Class>> {
+        Some(self.types.date.clone())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -812,6 +820,10 @@ impl NativeObject for TimeDelta {
         })
     }
 
+    fn class(&self) -> Option<Rc<Class>> {
+        Some(self.types.timedelta.clone())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -865,6 +877,10 @@ impl NativeObject for TimeZone {
 
     fn hash(&self) -> Option<u64> {
         Some(hash_of(("timezone", self.offset)))
+    }
+
+    fn class(&self) -> Option<Rc<Class>> {
+        Some(self.types.timezone.clone())
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -10,11 +10,12 @@ use rand::RngCore;
 use super::{arg_str, def, def_static, type_object, value_error};
 use crate::interp::Interpreter;
 use crate::value::num::int_value;
-use crate::value::{JacResult, Module, NativeObject, Value};
+use crate::value::{Class, JacResult, Module, NativeObject, Value};
 
 /// A `uuid.UUID`.
 struct Uuid {
     value: u128,
+    class: Rc<Class>,
 }
 
 impl Uuid {
@@ -82,6 +83,10 @@ impl NativeObject for Uuid {
         }
     }
 
+    fn class(&self) -> Option<Rc<Class>> {
+        Some(self.class.clone())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -99,10 +104,15 @@ fn random_v4() -> u128 {
 pub(super) fn module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
     let module = Rc::new(Module::new("uuid"));
     let class = type_object("UUID");
-    def(&module, "uuid4", |_, _| {
-        Ok(Value::Object(Rc::new(Uuid { value: random_v4() })))
+    let c = class.clone();
+    def(&module, "uuid4", move |_, _| {
+        Ok(Value::Object(Rc::new(Uuid {
+            value: random_v4(),
+            class: c.clone(),
+        })))
     });
-    def_static(&class, "__new__", |_, args| {
+    let c = class.clone();
+    def_static(&class, "__new__", move |_, args| {
         let text = arg_str(&args, 0, "hex", "UUID")?;
         let digits: String = text
             .trim_start_matches("urn:uuid:")
@@ -115,7 +125,10 @@ pub(super) fn module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
         }
         let value = u128::from_str_radix(&digits, 16)
             .map_err(|_| value_error("badly formed hexadecimal UUID string"))?;
-        Ok(Value::Object(Rc::new(Uuid { value })))
+        Ok(Value::Object(Rc::new(Uuid {
+            value,
+            class: c.clone(),
+        })))
     });
     module.set("UUID", Value::Class(class));
     Ok(module)
@@ -127,7 +140,10 @@ mod tests {
 
     #[test]
     fn v4_layout() {
-        let u = Uuid { value: random_v4() };
+        let u = Uuid {
+            value: random_v4(),
+            class: type_object("UUID"),
+        };
         let s = u.hyphenated();
         assert_eq!(s.len(), 36);
         assert_eq!(&s[14..15], "4");

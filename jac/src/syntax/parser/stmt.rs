@@ -147,6 +147,28 @@ impl Parser<'_> {
                 ));
             }
             _ if self.at_decl_start() => self.block_decl(None)?,
+            // Legacy (<= 0.8) `:g: a, b;` = `global a, b;`.
+            _ if self.at_p(P::Colon)
+                && matches!(self.kind_at(1), TokenKind::Ident { name, kw: None } if &**name == "g")
+                && self.at_p_ahead(2, P::Colon) =>
+            {
+                self.advance();
+                self.advance();
+                self.advance();
+                let mut names = vec![self.name("a variable name")?.0];
+                while self.eat_p(P::Comma) {
+                    names.push(self.name("a variable name")?.0);
+                }
+                self.expect_semi("':g:'")?;
+                StmtKind::Global(names)
+            }
+            // Legacy `let x = 1;` = `x = 1;`.
+            _ if matches!(self.kind(), TokenKind::Ident { name, kw: None } if &**name == "let")
+                && matches!(self.kind_at(1), TokenKind::Ident { .. }) =>
+            {
+                self.advance();
+                self.simple_stmt()?
+            }
             _ if self.at_p(P::Arrow) => {
                 self.advance();
                 let ty = self.type_expr()?;
