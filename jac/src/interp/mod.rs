@@ -289,7 +289,7 @@ impl Interpreter {
             None => self
                 .root_value()
                 .map_err(|e| Failure::raised(FailureKind::Graph, &e))?,
-            Some(id) => match self.load_node(id) {
+            Some(id) => match self.readable_node(id) {
                 Ok(Some(node)) => node,
                 Ok(None) => {
                     return Err(Failure::new(
@@ -309,6 +309,14 @@ impl Interpreter {
             self.call_reports.extend(reports.borrow().iter().cloned());
         }
         Ok(walker)
+    }
+
+    /// The node `id` if it exists and the caller may read it.
+    fn readable_node(&mut self, id: &str) -> JacResult<Option<Value>> {
+        if self.graph.access(id).map_err(graph_error)? < crate::graph::AccessLevel::Read {
+            return Ok(None);
+        }
+        self.load_node(id)
     }
 
     /// Calls function `name` of the entry module with `args` (a JSON object of its parameters).
