@@ -1153,11 +1153,12 @@ fn loader_resolves_sibling_modules_annexes_and_impls() {
             "import from models { User }\nimport from .util { helper }\nimport json;\nwalker W { can go with Root entry; def m(x: int) -> int; }\n",
         )
         .insert("main.impl.jac", "impl W.go with Root entry { report 1; }\nimpl W.m(x: int) -> int { return x; }\n")
-        .insert("models.jac", "node User { has name: str; }\n")
+        .insert("models.jac", "node User { has name: str; }\nimport from pkg { thing }\n")
+        .insert("pkg/__init__.jac", "glob thing = 1;\n")
         .insert("util.jac", "import from models { User }\ndef helper() { }\n");
     let program = load_program(&files, "main.jac").unwrap_or_else(|d| panic!("{d}"));
     let names: Vec<&str> = program.modules.iter().map(|m| &*m.name).collect();
-    assert_eq!(names, ["main", "models", "util"]);
+    assert_eq!(names, ["main", "models", "util", "pkg"]);
     let main = program.entry();
     let resolved: Vec<Option<&str>> = main
         .items

@@ -120,9 +120,10 @@ fn import_paths(import: &mut Import) -> Vec<&mut ModulePath> {
     }
 }
 
-/// The app file a module path refers to, if it names one. Relative paths
-/// resolve against the importing file's directory; absolute ones against the
-/// importing file's directory first, then the app root.
+/// The app file a module path refers to, if it names one (`a/b.jac`, or a
+/// package's `a/b/__init__.jac`). Relative paths resolve against the importing
+/// file's directory; absolute ones against the importing file's directory
+/// first, then the app root.
 fn resolve(
     provider: &dyn SourceProvider,
     importer: &str,
@@ -141,10 +142,14 @@ fn resolve(
                 return Ok(None);
             }
         }
-        candidates.push(join(&dir, &tail));
+        candidates.extend([join(&dir, &tail), join(&dir, &format!("{tail}/__init__"))]);
     } else {
-        candidates.push(join(&dir, &tail));
-        candidates.push(format!("{tail}.jac"));
+        candidates.extend([
+            join(&dir, &tail),
+            join(&dir, &format!("{tail}/__init__")),
+            format!("{tail}.jac"),
+            format!("{tail}/__init__.jac"),
+        ]);
     }
     for candidate in candidates {
         if read(provider, &candidate)?.is_some() {

@@ -47,9 +47,10 @@ pub fn parse_module(source: &str, file: FileId, file_name: &str) -> Result<Modul
 }
 
 /// The dotted module name of a file path: `pkg/models.jac` -> `pkg.models`,
-/// `app.impl.jac` -> `app.impl`.
+/// `pkg/__init__.jac` -> `pkg`, `app.impl.jac` -> `app.impl`.
 pub fn module_name_of(file_name: &str) -> String {
     let stem = file_name.strip_suffix(".jac").unwrap_or(file_name);
+    let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
     stem.trim_start_matches("./").replace('/', ".")
 }
 
