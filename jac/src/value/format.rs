@@ -380,3 +380,144 @@ fn pad(text: &str, s: &Spec, default_align: char) -> String {
     out.extend(std::iter::repeat_n(fill, right));
     out
 }
+
+/// printf-style `template % args` (`%s`, `%r`, `%d`, `%i`, `%f`, `%e`, `%g`, `%x`, `%o`,
+/// `%c`, `%%`, with flags, width, precision and `%(name)s` mapping keys).
+pub fn percent_format(template: &str, args: &Value) -> JacResult<String> {
+    let positional: Vec<Value> = match args {
+        Value::Tuple(items) => items.to_vec(),
+        other => vec![other.clone()],
+    };
+    let mut next = 0usize;
+    let mut out = String::with_capacity(template.len());
+    let mut chars = template.chars().peekable();
+    let bad = |msg: &str| Exception::new(ExcType::ValueError, msg.to_string());
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut key = None;
+        if chars.peek() == Some(&'(') {
+            chars.next();
+            let name: String = chars.by_ref().take_while(|c| *c != ')').collect();
+            key = Some(name);
+        }
+        let mut flags = String::new();
+        while let Some(&f) = chars
+            .peek()
+            .filter(|f| matches!(f, '-' | '+' | ' ' | '#' | '0'))
+        {
+            flags.push(f);
+            chars.next();
+        }
+        let mut width = String::new();
+        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            width.push(d);
+            chars.next();
+        }
+        let mut precision = None;
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            let mut p = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                p.push(d);
+                chars.next();
+            }
+            precision = Some(p);
+        }
+        let ty = chars.next().ok_or_else(|| bad("incomplete format"))?;
+        if ty == '%' {
+            out.push('%');
+            continue;
+        }
+        let value = match &key {
+            Some(k) => match args {
+                Value::Dict(d) => d.borrow().get_str(k).ok_or_else(|| {
+                    Exception::with_arg(ExcType::KeyError, Value::from(k.as_str()))
+                })?,
+                _ => {
+                    return Err(Exception::new(
+                        ExcType::TypeError,
+                        "format requires a mapping",
+                    ));
+                }
+            },
+            None => {
+                let v = positional.get(next).cloned().ok_or_else(|| {
+                    Exception::new(ExcType::TypeError, "not enough arguments for format string")
+                })?;
+                next += 1;
+                v
+            }
+        };
+        let align = if flags.contains('-') { "<" } else { ">" };
+        let zero = if flags.contains('0') && !flags.contains('-') {
+            "0"
+        } else {
+            ""
+        };
+        let sign = if flags.contains('+') {
+            "+"
+        } else if flags.contains(' ') {
+            " "
+        } else {
+            ""
+        };
+        let alt = if flags.contains('#') { "#" } else { "" };
+        let prec = precision
+            .map(|p| format!(".{}", if p.is_empty() { "0" } else { &p }))
+            .unwrap_or_default();
+        let text = match ty {
+            's' | 'r' | 'a' => {
+                let s = if ty == 's' {
+                    repr::str(&value)
+                } else {
+                    repr::repr(&value)
+                };
+                format_value(&Value::from(s), &format!("{align}{width}{prec}"))?
+            }
+            'd' | 'i' | 'u' => {
+                let n = match &value {
+                    Value::Float(f) => num::int_value(
+                        num_traits::FromPrimitive::from_f64(f.trunc())
+                            .ok_or_else(|| bad("cannot convert float to integer"))?,
+                    ),
+                    other => other.clone(),
+                };
+                let spec = if zero.is_empty() {
+                    format!("{align}{sign}{width}d")
+                } else {
+                    format!("{sign}0{width}d")
+                };
+                format_value(&n, &spec)?
+            }
+            'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'x' | 'X' | 'o' | 'c' => {
+                let prec = if prec.is_empty() && matches!(ty, 'f' | 'F' | 'e' | 'E') {
+                    ".6".to_string()
+                } else {
+                    prec
+                };
+                let spec = if zero.is_empty() {
+                    format!("{align}{sign}{alt}{width}{prec}{ty}")
+                } else {
+                    format!("{sign}{alt}0{width}{prec}{ty}")
+                };
+                format_value(&value, &spec)?
+            }
+            other => return Err(bad(&format!("unsupported format character '{other}'"))),
+        };
+        out.push_str(&text);
+    }
+    if key_free_leftover(args, next, &positional) {
+        return Err(Exception::new(
+            ExcType::TypeError,
+            "not all arguments converted during string formatting",
+        ));
+    }
+    Ok(out)
+}
+
+fn key_free_leftover(args: &Value, used: usize, positional: &[Value]) -> bool {
+    !matches!(args, Value::Dict(_)) && used < positional.len()
+}

@@ -147,10 +147,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> JacResult<Value> {
         (_, Value::Set(x), Value::Set(y)) => {
             set_op(op, &x.borrow(), &y.borrow()).ok_or_else(|| unsupported(op.symbol(), a, b))?
         }
-        (BinOp::Mod, Value::Str(_), _) => Err(Exception::new(
-            ExcType::TypeError,
-            "printf-style '%' formatting is not supported; use an f-string",
-        )),
+        (BinOp::Mod, Value::Str(template), args) => {
+            Ok(Value::from(super::format::percent_format(template, args)?))
+        }
         (_, Value::Object(o), _) => o
             .binary_op(op, b, false)
             .unwrap_or_else(|| Err(unsupported(op.symbol(), a, b))),
