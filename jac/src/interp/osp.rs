@@ -23,6 +23,9 @@ use super::Interpreter;
 use super::env::Scope;
 use super::function::Ability;
 
+/// One result of a hop: the edge followed (when asked for) and the node reached.
+type HopStep = (Option<Rc<Instance>>, Rc<Instance>);
+
 /// The ability groups run at each location, in entry order.
 #[derive(Clone, Copy)]
 enum Group {
@@ -491,7 +494,7 @@ impl Interpreter {
         op: &EdgeOp,
         need_edges: bool,
         scope: &Rc<Scope>,
-    ) -> JacResult<Vec<(Option<Rc<Instance>>, Rc<Instance>)>> {
+    ) -> JacResult<Vec<HopStep>> {
         let Some(id) = node.id().filter(|_| node.is_persisted()) else {
             return Ok(Vec::new());
         };
