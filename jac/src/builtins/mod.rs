@@ -22,7 +22,7 @@ use crate::value::{
 const MAX_MATERIALISED: i64 = 10_000_000;
 
 /// Fills the builtins namespace.
-pub fn install(builtins: &Module, root_class: &Rc<Class>, generic_edge: &Rc<Class>) {
+pub fn install(builtins: &Module, root_class: &Rc<Class>) {
     for bt in [
         BuiltinType::Object,
         BuiltinType::Type,
@@ -43,7 +43,6 @@ pub fn install(builtins: &Module, root_class: &Rc<Class>, generic_edge: &Rc<Clas
         builtins.set(e.name(), Value::Class(e.class()));
     }
     builtins.set("Root", Value::Class(root_class.clone()));
-    builtins.set("GenericEdge", Value::Class(generic_edge.clone()));
     functions::install(builtins);
 }
 

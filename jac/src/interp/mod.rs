@@ -236,11 +236,7 @@ impl Interpreter {
             names: Rc::new(Names::default()),
             stack_base: 0,
         };
-        crate::builtins::install(
-            &interp.builtins,
-            &interp.root_class,
-            &interp.generic_edge_class,
-        );
+        crate::builtins::install(&interp.builtins, &interp.root_class);
         interp
     }
 
