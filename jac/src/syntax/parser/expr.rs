@@ -459,66 +459,58 @@ impl Parser<'_> {
 
     // ------------------------------------------------------------- binary arithmetic
 
-    fn binary_level(
-        &mut self,
-        ops: &[(P, BinOp)],
-        next: fn(&mut Self) -> PResult<Expr>,
-    ) -> PResult<Expr> {
+    /// The binary operator at the current token with its precedence
+    /// (`|` 1, `^` 2, `&` 3, shifts 4, `+ -` 5, `* / // % @` 6).
+    fn binop_at(&self) -> Option<(BinOp, u8)> {
+        let TokenKind::Punct(p) = self.kind() else {
+            return None;
+        };
+        Some(match p {
+            P::Pipe => (BinOp::BitOr, 1),
+            P::Caret => (BinOp::BitXor, 2),
+            P::Amp => (BinOp::BitAnd, 3),
+            P::Shl => (BinOp::LShift, 4),
+            P::Shr => (BinOp::RShift, 4),
+            P::Plus => (BinOp::Add, 5),
+            P::Minus => (BinOp::Sub, 5),
+            P::Star => (BinOp::Mul, 6),
+            P::Slash => (BinOp::Div, 6),
+            P::FloorDiv => (BinOp::FloorDiv, 6),
+            P::Percent => (BinOp::Mod, 6),
+            P::At => (BinOp::MatMul, 6),
+            _ => return None,
+        })
+    }
+
+    /// Left-associative binary operators binding at least as tightly as
+    /// `min_prec`, by precedence climbing (one native frame per operand level
+    /// instead of one per precedence level keeps deep nesting cheap).
+    fn binary(&mut self, min_prec: u8) -> PResult<Expr> {
         let start = self.span();
-        let mut left = next(self)?;
-        'outer: loop {
-            for &(p, op) in ops {
-                if self.eat_p(p) {
-                    let right = next(self)?;
-                    left = self.mk(
-                        ExprKind::Binary {
-                            op,
-                            left: boxed(left),
-                            right: boxed(right),
-                        },
-                        start,
-                    );
-                    continue 'outer;
-                }
-            }
-            return Ok(left);
+        let mut left = self.power()?;
+        while let Some((op, prec)) = self.binop_at().filter(|&(_, prec)| prec >= min_prec) {
+            self.advance();
+            let right = self.binary(prec + 1)?;
+            left = self.mk(
+                ExprKind::Binary {
+                    op,
+                    left: boxed(left),
+                    right: boxed(right),
+                },
+                start,
+            );
         }
+        Ok(left)
     }
 
+    /// `a | b ^ c & d << e + f * g` and tighter.
     pub(super) fn bitor(&mut self) -> PResult<Expr> {
-        self.binary_level(&[(P::Pipe, BinOp::BitOr)], Self::bitxor)
+        self.binary(1)
     }
 
-    fn bitxor(&mut self) -> PResult<Expr> {
-        self.binary_level(&[(P::Caret, BinOp::BitXor)], Self::bitand)
-    }
-
-    fn bitand(&mut self) -> PResult<Expr> {
-        self.binary_level(&[(P::Amp, BinOp::BitAnd)], Self::shift)
-    }
-
-    fn shift(&mut self) -> PResult<Expr> {
-        self.binary_level(
-            &[(P::Shl, BinOp::LShift), (P::Shr, BinOp::RShift)],
-            Self::arith_expr,
-        )
-    }
-
+    /// `a + b * c` and tighter.
     pub(super) fn arith_expr(&mut self) -> PResult<Expr> {
-        self.binary_level(&[(P::Plus, BinOp::Add), (P::Minus, BinOp::Sub)], Self::term)
-    }
-
-    fn term(&mut self) -> PResult<Expr> {
-        self.binary_level(
-            &[
-                (P::Star, BinOp::Mul),
-                (P::Slash, BinOp::Div),
-                (P::FloorDiv, BinOp::FloorDiv),
-                (P::Percent, BinOp::Mod),
-                (P::At, BinOp::MatMul),
-            ],
-            Self::power,
-        )
+        self.binary(5)
     }
 
     /// `unary ** power` — right-associative, and unary minus binds tighter
