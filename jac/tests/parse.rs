@@ -1286,7 +1286,7 @@ fn truncated_and_corrupted_sources_never_panic() {
         {
             let _ = parse_module(&src[..cut], FileId(0), name);
         }
-        for (i, _) in src.char_indices().step_by(47) {
+        for (i, _) in src.char_indices().step_by(97) {
             for junk in ["\"", "{", "}", "(", "`", "#*", "f\"{", "[", "->:", "<+:"] {
                 let mut corrupted = src.clone();
                 corrupted.insert_str(i, junk);

@@ -296,7 +296,7 @@ fn os_getenv_sees_only_granted_variables() {
 #[test]
 fn time_asyncio_typing_http_enum() {
     let r = run(
-        "import time;\nimport asyncio;\nimport from typing { Any, Optional, List, Dict }\nimport from http { HTTPMethod }\nimport from enum { Enum, auto }",
+        "import time;\nimport asyncio;\nimport from typing { Any, Optional, List, Dict }\nimport from http { HTTPMethod, UploadFile }\nimport from fastapi { UploadFile as UF }\nimport from enum { Enum, auto }",
         r#"
         t0 = time.time();
         time.sleep(0.01);

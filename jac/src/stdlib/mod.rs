@@ -1,7 +1,8 @@
 //! The Python stdlib subset real jac-scale apps import (language notes §9):
 //! `datetime`, `time`, `uuid`, `json`, `random`, `math`, `re`, `os`
 //! (`getenv` only, host-granted values), `asyncio` (`sleep`), `typing`
-//! (names only), `http` (`HTTPMethod`), `enum`.
+//! (names only), `http` (`HTTPMethod`, `UploadFile`), `enum`, and `fastapi`
+//! (`UploadFile` only, for field annotations).
 //!
 //! [`registry`] registers each module by dotted name; the interpreter builds a
 //! module on first import, so state such as the `random` generator is per
@@ -33,6 +34,7 @@ const MODULES: &[(&str, ModuleLoader)] = &[
     ("dataclasses", names::dataclasses_module),
     ("datetime", datetime::module),
     ("enum", names::enum_module),
+    ("fastapi", names::fastapi_module),
     ("http", names::http_module),
     ("json", json::module),
     ("math", math::module),

@@ -1,5 +1,6 @@
 //! Name-only modules: `typing` (annotation names, subscriptable), `http`
-//! (`HTTPMethod`, `HTTPStatus` codes used by apps), `enum` (`Enum` bases,
+//! (`HTTPMethod`, `HTTPStatus` codes used by apps, `UploadFile`), `fastapi`
+//! (`UploadFile`), `enum` (`Enum` bases,
 //! `auto`) and `dataclasses` (`dataclass` as a no-op decorator: archetypes are
 //! already dataclasses).
 
@@ -94,6 +95,15 @@ pub(super) fn http_module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
         "HTTPStatus",
         Value::Class(enum_class("HTTPStatus", &members)),
     );
+    module.set("UploadFile", Value::Class(type_object("UploadFile")));
+    Ok(module)
+}
+
+/// Builds the `fastapi` module: only `UploadFile`, the annotation of multipart
+/// file fields in FastAPI-era apps (the host fills such fields).
+pub(super) fn fastapi_module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
+    let module = Rc::new(Module::new("fastapi"));
+    module.set("UploadFile", Value::Class(type_object("UploadFile")));
     Ok(module)
 }
 
