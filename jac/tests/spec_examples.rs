@@ -111,10 +111,7 @@ fn fragment_examples_fail_with_the_python_error() {
         (8, "NameError: name 'node' is not defined"),
         (9, "NameError: name 'node' is not defined"),
         (13, "NameError: name 'store' is not defined"),
-        (
-            14,
-            "ImportError: cannot import name 'UploadFile' from 'http'",
-        ),
+        (14, "NameError: name 'store' is not defined"),
         (
             15,
             "ModuleNotFoundError: No module named 'jac_scale.factories.storage_factory'",
