@@ -100,7 +100,66 @@ fn check(
     if value.is_null() && schema.get("nullable").and_then(Value::as_bool) == Some(true) {
         return Some(value);
     }
-    match schema_type(schema) {
+    let checked = match schema.get("type") {
+        // `{"type": ["integer", "null"]}`: the first type the value fits.
+        Some(Value::Array(types)) => {
+            let types: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
+            if value.is_null() && types.contains(&"null") {
+                return Some(value);
+            }
+            let mut found = None;
+            for ty in types.iter().filter(|t| **t != "null") {
+                let mut scratch = Vec::new();
+                if let Some(v) = check_type(
+                    Some(ty),
+                    schema,
+                    value.clone(),
+                    from_text,
+                    loc,
+                    &mut scratch,
+                ) {
+                    found = Some(v);
+                    break;
+                }
+            }
+            if found.is_none() {
+                let names = types.join(" or ");
+                problem(
+                    problems,
+                    loc,
+                    format!("Input should be {names}"),
+                    "type_error",
+                );
+            }
+            found
+        }
+        _ => check_type(schema_type(schema), schema, value, from_text, loc, problems),
+    }?;
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(&checked)
+    {
+        let names: Vec<String> = allowed.iter().map(Value::to_string).collect();
+        problem(
+            problems,
+            loc,
+            format!("Input should be one of {}", names.join(", ")),
+            "enum",
+        );
+        return None;
+    }
+    Some(checked)
+}
+
+/// Validate `value` as the single JSON type `ty` of `schema`.
+fn check_type(
+    ty: Option<&str>,
+    schema: &Value,
+    value: Value,
+    from_text: bool,
+    loc: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
+) -> Option<Value> {
+    match ty {
         None => Some(value),
         Some("string") => match value {
             Value::String(_) => Some(value),
@@ -376,6 +435,39 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(problems[0].loc, ["body", "user", "age"]);
+    }
+
+    #[test]
+    fn type_lists_and_enums_are_checked() {
+        let opt = field("n", json!({"type": ["integer", "null"]}), Some(Value::Null));
+        assert!(
+            validate(std::slice::from_ref(&opt), body(json!({"n": null})), |_| {
+                Source::Body
+            })
+            .is_ok()
+        );
+        let ok = validate(std::slice::from_ref(&opt), body(json!({"n": "7"})), |_| {
+            Source::Body
+        })
+        .unwrap();
+        assert_eq!(ok["n"], json!(7));
+        assert!(validate(&[opt], body(json!({"n": "x"})), |_| Source::Body).is_err());
+        let level = field(
+            "level",
+            json!({"type": "string", "enum": ["READ", "WRITE"]}),
+            None,
+        );
+        assert!(
+            validate(
+                std::slice::from_ref(&level),
+                body(json!({"level": "READ"})),
+                |_| Source::Body
+            )
+            .is_ok()
+        );
+        let problems =
+            validate(&[level], body(json!({"level": "ADMIN"})), |_| Source::Body).unwrap_err();
+        assert_eq!(problems[0].kind, "enum");
     }
 
     #[test]
