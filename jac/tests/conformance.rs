@@ -49,7 +49,6 @@ fn run_case(dir: &Path, name: &str) -> String {
         .collect();
     let env = HostEnv {
         cli_mode: true,
-        natives: jac_lang::stdlib::registry(),
         stack_budget: CASE_STACK_BUDGET,
         ..HostEnv::default()
     };

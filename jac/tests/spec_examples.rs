@@ -15,10 +15,7 @@ fn load(n: u32) -> Result<Interpreter, String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let program = load_program(&DirSources::new(&dir), &format!("spec_{n:02}.jac"))
         .map_err(|d| d.to_string())?;
-    let env = HostEnv {
-        natives: jac_lang::stdlib::registry(),
-        ..HostEnv::default()
-    };
+    let env = HostEnv::default();
     let mut vm = Interpreter::create(program, Box::new(MemoryGraph::new()), env);
     vm.load().map_err(|f| f.message)?;
     Ok(vm)

@@ -53,8 +53,9 @@ fn stack_position() -> usize {
     std::hint::black_box(&marker) as *const u8 as usize
 }
 
-/// What the embedder grants the program.
-#[derive(Clone, Default)]
+/// What the embedder grants the program. The default grants no environment
+/// variables and the whole stdlib subset ([`crate::stdlib::registry`]).
+#[derive(Clone)]
 pub struct HostEnv {
     /// Environment variables visible to `os.getenv`.
     pub vars: FxHashMap<String, String>,
@@ -63,9 +64,20 @@ pub struct HostEnv {
     /// Behave like `jac run`: run `with entry:__main__` blocks and print
     /// reported values as they are reported.
     pub cli_mode: bool,
-    /// Native stack (bytes) Jac calls may use before `RecursionError`; `0` means
-    /// [`DEFAULT_STACK_BUDGET`]. Keep it well below the thread's (or wasm) stack size.
+    /// Native stack (bytes) Jac calls may use before `RecursionError` (default
+    /// [`DEFAULT_STACK_BUDGET`]). Keep it well below the thread's (or wasm) stack size.
     pub stack_budget: usize,
+}
+
+impl Default for HostEnv {
+    fn default() -> Self {
+        Self {
+            vars: FxHashMap::default(),
+            natives: crate::stdlib::registry(),
+            cli_mode: false,
+            stack_budget: DEFAULT_STACK_BUDGET,
+        }
+    }
 }
 
 /// A successful call.
@@ -415,11 +427,9 @@ impl Interpreter {
         if self.depth == 0 {
             self.stack_base = position;
         }
-        let budget = match self.env.stack_budget {
-            0 => DEFAULT_STACK_BUDGET,
-            b => b,
-        };
-        if self.depth >= MAX_CALL_DEPTH || self.stack_base.abs_diff(position) > budget {
+        if self.depth >= MAX_CALL_DEPTH
+            || self.stack_base.abs_diff(position) > self.env.stack_budget
+        {
             return Err(Exception::new(
                 ExcType::RecursionError,
                 "maximum recursion depth exceeded",
