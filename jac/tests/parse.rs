@@ -1152,13 +1152,17 @@ fn loader_resolves_sibling_modules_annexes_and_impls() {
             "main.jac",
             "import from models { User }\nimport from .util { helper }\nimport json;\nwalker W { can go with Root entry; def m(x: int) -> int; }\n",
         )
-        .insert("main.impl.jac", "impl W.go with Root entry { report 1; }\nimpl W.m(x: int) -> int { return x; }\n")
+        .insert(
+            "main.impl.jac",
+            "impl W.go with Root entry { import from lazy { later } report later; }\nimpl W.m(x: int) -> int { return x; }\n",
+        )
+        .insert("lazy.jac", "glob later = 2;\n")
         .insert("models.jac", "node User { has name: str; }\nimport from pkg { thing }\n")
         .insert("pkg/__init__.jac", "glob thing = 1;\n")
         .insert("util.jac", "import from models { User }\ndef helper() { }\n");
     let program = load_program(&files, "main.jac").unwrap_or_else(|d| panic!("{d}"));
     let names: Vec<&str> = program.modules.iter().map(|m| &*m.name).collect();
-    assert_eq!(names, ["main", "models", "util", "pkg"]);
+    assert_eq!(names, ["main", "models", "util", "lazy", "pkg"]);
     let main = program.entry();
     let resolved: Vec<Option<&str>> = main
         .items
@@ -1190,6 +1194,18 @@ fn loader_resolves_sibling_modules_annexes_and_impls() {
     };
     let body = go.body.as_ref().expect("linked");
     assert_eq!(program.sources.name(body.span.file), "main.impl.jac");
+    let StmtKind::Import(Import {
+        kind: ImportKind::From { module, .. },
+        ..
+    }) = &body.stmts[0].kind
+    else {
+        panic!("import first")
+    };
+    assert_eq!(
+        module.resolved.as_deref(),
+        Some("lazy"),
+        "imports inside bodies resolve too"
+    );
     let MemberKind::Method(m) = &w.members[1].kind else {
         panic!()
     };

@@ -1,7 +1,8 @@
 //! Multi-file program loading: the entry module, every `.jac` module it
 //! imports (transitively), and `x.impl.jac` annexes; then `impl` linking.
 //!
-//! Files are read through a [`SourceProvider`] so the same loader works on a
+//! Imports are resolved wherever they appear (module level, `with entry`,
+//! function and ability bodies). Files are read through a [`SourceProvider`] so the same loader works on a
 //! real directory ([`DirSources`]) and on an in-memory file set inside wasm
 //! ([`MemorySources`]). Imports that do not name a `.jac` file of the app are
 //! left unresolved ([`ModulePath::resolved`] = `None`): they are runtime
@@ -88,10 +89,9 @@ pub fn load_program(provider: &dyn SourceProvider, entry: &str) -> Result<Progra
             let annexed = parse_module(&annex_text, annex_file, &annex)?;
             module.items.extend(annexed.items);
         }
-        for import in module.items.iter_mut().filter_map(|i| match &mut i.kind {
-            ItemKind::Import(imp) => Some(imp),
-            _ => None,
-        }) {
+        let mut imports = Vec::new();
+        collect_imports(&mut module.items, &mut imports);
+        for import in imports {
             for target in import_paths(import) {
                 if let Some(found) = resolve(provider, &path, target)? {
                     target.resolved = Some(module_name_of(&found).into());
@@ -111,6 +111,110 @@ fn read(provider: &dyn SourceProvider, path: &str) -> Result<Option<String>, Dia
     provider
         .read(path)
         .map_err(|e| Diagnostic::without_position(path, format!("cannot read file: {e}")))
+}
+
+/// Every import of a module: top-level ones and those inside `with entry`
+/// blocks, functions, abilities and methods (at any depth).
+fn collect_imports<'m>(items: &'m mut [Item], out: &mut Vec<&'m mut Import>) {
+    for item in items {
+        match &mut item.kind {
+            ItemKind::Import(import) => out.push(import),
+            ItemKind::Entry(entry) => block_imports(&mut entry.body, out),
+            ItemKind::Test(test) => block_imports(&mut test.body, out),
+            ItemKind::Function(f) => function_imports(Rc::make_mut(f), out),
+            ItemKind::Ability(a) => ability_imports(Rc::make_mut(a), out),
+            ItemKind::Archetype(a) => member_imports(&mut Rc::make_mut(a).members, out),
+            ItemKind::Enum(e) => member_imports(&mut Rc::make_mut(e).members, out),
+            ItemKind::Impl(i) => impl_imports(Rc::make_mut(i), out),
+            ItemKind::Glob(_) => {}
+        }
+    }
+}
+
+fn member_imports<'m>(members: &'m mut [Member], out: &mut Vec<&'m mut Import>) {
+    for member in members {
+        match &mut member.kind {
+            MemberKind::Method(f) => function_imports(Rc::make_mut(f), out),
+            MemberKind::Ability(a) => ability_imports(Rc::make_mut(a), out),
+            MemberKind::Archetype(a) => member_imports(&mut Rc::make_mut(a).members, out),
+            MemberKind::Enum(e) => member_imports(&mut Rc::make_mut(e).members, out),
+            MemberKind::Impl(i) => impl_imports(Rc::make_mut(i), out),
+            MemberKind::Has(_) => {}
+        }
+    }
+}
+
+fn function_imports<'m>(f: &'m mut FunctionDef, out: &mut Vec<&'m mut Import>) {
+    if let FnBody::Block(body) = &mut f.body {
+        block_imports(body, out);
+    }
+}
+
+fn ability_imports<'m>(a: &'m mut Ability, out: &mut Vec<&'m mut Import>) {
+    if let Some(body) = &mut a.body {
+        block_imports(body, out);
+    }
+}
+
+fn impl_imports<'m>(i: &'m mut ImplBlock, out: &mut Vec<&'m mut Import>) {
+    match &mut i.kind {
+        ImplKind::Function { body, .. } | ImplKind::Ability { body, .. } => {
+            block_imports(body, out)
+        }
+        ImplKind::Members(members) => member_imports(members, out),
+        ImplKind::EnumItems(_) => {}
+    }
+}
+
+fn block_imports<'m>(block: &'m mut Block, out: &mut Vec<&'m mut Import>) {
+    for stmt in &mut block.stmts {
+        match &mut stmt.kind {
+            StmtKind::Import(import) => out.push(import),
+            StmtKind::If { branches, orelse } => {
+                for (_, b) in branches {
+                    block_imports(b, out);
+                }
+                if let Some(b) = orelse {
+                    block_imports(b, out);
+                }
+            }
+            StmtKind::For { body, orelse, .. } | StmtKind::While { body, orelse, .. } => {
+                block_imports(body, out);
+                if let Some(b) = orelse {
+                    block_imports(b, out);
+                }
+            }
+            StmtKind::ForTo { body, .. }
+            | StmtKind::With { body, .. }
+            | StmtKind::TypedContext { body, .. } => block_imports(body, out),
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => {
+                block_imports(body, out);
+                for h in handlers {
+                    block_imports(&mut h.body, out);
+                }
+                for b in [orelse, finally].into_iter().flatten() {
+                    block_imports(b, out);
+                }
+            }
+            StmtKind::Match { cases, .. } => {
+                for c in cases {
+                    block_imports(&mut c.body, out);
+                }
+            }
+            StmtKind::Visit {
+                orelse: Some(b), ..
+            } => block_imports(b, out),
+            StmtKind::Function(f) => function_imports(Rc::make_mut(f), out),
+            StmtKind::Archetype(a) => member_imports(&mut Rc::make_mut(a).members, out),
+            StmtKind::Enum(e) => member_imports(&mut Rc::make_mut(e).members, out),
+            _ => {}
+        }
+    }
 }
 
 fn import_paths(import: &mut Import) -> Vec<&mut ModulePath> {
