@@ -1088,6 +1088,14 @@ fn unexpected_token_errors() {
 #[test]
 fn unsupported_constructs_are_errors() {
     assert!(
+        parse_err("obj A { has b: float { getter -> float { return 1.0; } } }")
+            .contains("property accessors")
+    );
+    assert!(
+        parse_err("obj A { with entry { x = 1; } }")
+            .contains("'with entry' block inside an archetype body")
+    );
+    assert!(
         parse_err("def f() { switch x { case 1: if y { break; } } }")
             .contains("a 'break' nested inside a switch case is not supported")
     );

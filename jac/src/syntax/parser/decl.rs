@@ -364,6 +364,8 @@ impl Parser<'_> {
                     Decl::Function(f) => MemberKind::Method(f),
                     Decl::Ability(a) => MemberKind::Ability(a),
                 }
+            } else if self.at_kw(Kw::With) {
+                return Err(self.unsupported("a 'with entry' block inside an archetype body"));
             } else if self.at_eof() {
                 return Err(self.error_here("expected '}' to close the body"));
             } else {
@@ -399,6 +401,11 @@ impl Parser<'_> {
                 postinit = true;
             } else if self.eat_kw(Kw::PostInit) {
                 postinit = true;
+            }
+            if self.at_p(P::LBrace) {
+                return Err(self.unsupported(
+                    "property accessors on 'has' fields ('{ getter ...; setter ... }')",
+                ));
             }
             vars.push(HasVar {
                 name,
