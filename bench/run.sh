@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Build what the benchmark needs, then run every server side by side in one run.
 #
-#   bench/run.sh [--no-build] [suite.py options, e.g. --rounds 9 --secs 10]
+#   bench/run.sh [--no-build | --worktree] [suite.py options, e.g. --rounds 9 --secs 10]
+#
+# By default the servers are built from `git archive $BENCH_REV` (HEAD) exported under
+# $BENCH_WORK/src, so the numbers belong to one exact commit even while others edit the
+# checkout; --worktree builds the checkout as it is instead; --no-build reuses the last build.
 #
 # Results: bench/results/<date>-<host>.{md,json}. See bench/README.md for the
 # prerequisites (wrk, the Python reference, the wasmtime CLI) and the environment below.
@@ -15,8 +19,12 @@ REFJAC=${REFJAC:-$HOME/refjac/bin/jac}                 # the reference's `jac` (
 WASMTIME=${WASMTIME:-$(command -v wasmtime || true)}   # wasmtime CLI 48.0.8
 TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$ROOT/rust-toolchain.toml")
 
-build=1
-if [[ ${1:-} == --no-build ]]; then build=0; shift; fi
+REV=${BENCH_REV:-HEAD}
+mode=export
+case ${1:-} in
+  --no-build) mode=none; shift ;;
+  --worktree) mode=worktree; shift ;;
+esac
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 mkdir -p "$WORK"
@@ -27,9 +35,19 @@ axum=$TARGET_DIR/release/axum-baseline
 hello_dir=$WORK/hello-http
 hello=$hello_dir/target/wasm32-wasip2/release/hello_http.wasm
 
-if ((build)); then
-  (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release -p jac-scale -p axum-baseline)
-  (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --target wasm32-wasip2 -p todo)
+commit_file=$WORK/built-commit
+if [[ $mode != none ]]; then
+  src=$ROOT
+  commit=$(git -C "$ROOT" describe --always --dirty --abbrev=12)
+  if [[ $mode == export ]]; then
+    src=$WORK/src
+    rm -rf "$src" && mkdir -p "$src"
+    git -C "$ROOT" archive "$REV" | tar -x -C "$src"
+    commit=$(git -C "$ROOT" rev-parse --short=12 "$REV")
+  fi
+  (cd "$src" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release -p jac-scale -p axum-baseline)
+  (cd "$src" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --target wasm32-wasip2 -p todo)
+  echo "$commit" > "$commit_file"
   # The hello component is reference material: build a copy, outside any workspace.
   mkdir -p "$hello_dir"
   cp -r --no-preserve=mode "$REFERENCE/wasmtime-serve-hello/." "$hello_dir/"
@@ -37,6 +55,7 @@ if ((build)); then
 fi
 
 args=(--work-dir "$WORK" --ours "$ours" --ours-wasm "$todo" --axum "$axum")
+if [[ -f $commit_file ]]; then args+=(--commit "$(cat "$commit_file")"); fi
 if [[ -x $REFJAC ]]; then
   # A writable copy of the reference app; its compile cache survives between runs here.
   app=$WORK/reference-app
