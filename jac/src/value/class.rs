@@ -197,11 +197,6 @@ impl Class {
     pub fn is_kind(&self, kind: ArchKind) -> bool {
         self.kind == kind || self.mro.iter().any(|c| c.kind == kind)
     }
-
-    /// Index of the field called `name`.
-    pub fn field_index(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|f| &*f.name == name)
-    }
 }
 
 /// Graph identity of an archetype instance.

@@ -185,11 +185,6 @@ impl Exception {
         self.0.pending_line.take()
     }
 
-    /// Whether any frame has been recorded.
-    pub fn has_trace(&self) -> bool {
-        !self.0.trace.is_empty()
-    }
-
     /// Python-style traceback text.
     pub fn traceback(&self) -> String {
         let mut out = String::from("Traceback (most recent call last):\n");

@@ -212,11 +212,6 @@ impl Value {
         Value::Set(Rc::new(RefCell::new(set)))
     }
 
-    /// An `int` from a big integer, normalised to the small form when it fits.
-    pub fn from_bigint(n: BigInt) -> Value {
-        num::int_value(n)
-    }
-
     /// A one-shot iterator value over `items`.
     pub fn iter(items: Vec<Value>) -> Value {
         Value::Iter(Rc::new(RefCell::new(Iter::new(items))))
@@ -302,14 +297,6 @@ impl Value {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The instance if this is an archetype/exception instance.
-    pub fn as_instance(&self) -> Option<&Rc<Instance>> {
-        match self {
-            Value::Instance(i) => Some(i),
             _ => None,
         }
     }
