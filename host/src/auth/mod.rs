@@ -8,6 +8,7 @@
 //! Invariant: no HTTP types here; the HTTP layer picks the identity kind and maps
 //! [`AuthError`] to statuses.
 
+pub mod api_keys;
 mod identity;
 mod password;
 mod secret;
@@ -222,7 +223,8 @@ impl AuthService {
     }
 }
 
-fn unix_now() -> i64 {
+/// Now, in Unix seconds.
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| {

@@ -104,7 +104,7 @@ mod tests {
     fn verification_is_fast_enough_for_logins() {
         let passwords = Passwords::new().unwrap();
         let stored = passwords.hash("secret").unwrap();
-        let fastest = (0..3)
+        let fastest = (0..5)
             .map(|_| {
                 let started = Instant::now();
                 assert!(passwords.verify("secret", Some(&stored)));
@@ -112,9 +112,10 @@ mod tests {
             })
             .min()
             .unwrap();
-        // The target is well under 50 ms; the bound leaves room for a busy CI machine.
+        // About 20 ms on an idle core; the bound (API.md: "login must not take 250 ms")
+        // leaves room for tests running in parallel on a busy machine.
         assert!(
-            fastest < Duration::from_millis(150),
+            fastest < Duration::from_millis(250),
             "verification took {fastest:?}"
         );
     }

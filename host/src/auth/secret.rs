@@ -1,4 +1,5 @@
-//! The JWT signing secret: `JWT_SECRET`, or one generated once and kept in the data dir.
+//! Signing secrets (JWT, webhook API keys): the configured one, or one generated once
+//! and kept in the data dir.
 
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -6,48 +7,73 @@ use std::path::{Path, PathBuf};
 
 use super::AuthError;
 
-/// File in the data dir that keeps the generated secret.
+/// File in the data dir that keeps the generated JWT secret.
 pub const SECRET_FILE: &str = "jwt-secret";
+
+/// Which secret: where the generated one is kept and which setting overrides it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SecretKind {
+    /// File name in the data dir.
+    pub file: &'static str,
+    /// The setting named in log lines and errors.
+    pub setting: &'static str,
+}
+
+/// The JWT signing secret.
+pub(super) const JWT: SecretKind = SecretKind {
+    file: SECRET_FILE,
+    setting: "JWT_SECRET",
+};
 /// Random bytes in a generated secret (256 bits, the HS256 key size).
 const GENERATED_SECRET_BYTES: usize = 32;
 /// Shorter configured secrets are accepted with a warning: HMAC keys under the hash size
 /// are guessable.
 const RECOMMENDED_SECRET_BYTES: usize = 32;
 
-/// The signing secret: the configured one if set and non-empty, otherwise the generated
-/// one from `<data_dir>/jwt-secret` (created on first use, mode 0600). The secret is the
-/// file's text (64 hex digits), so setting `JWT_SECRET` to that text keeps tokens valid.
+/// The JWT signing secret (see [`resolve_kind`]).
 pub(super) fn resolve(configured: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, AuthError> {
+    resolve_kind(JWT, configured, data_dir)
+}
+
+/// The signing secret: the configured one if set and non-empty, otherwise the generated
+/// one from `<data_dir>/<kind.file>` (created on first use, mode 0600). The secret is the
+/// file's text (64 hex digits), so configuring that text keeps tokens valid.
+pub(super) fn resolve_kind(
+    kind: SecretKind,
+    configured: Option<&str>,
+    data_dir: &Path,
+) -> Result<Vec<u8>, AuthError> {
+    let setting = kind.setting;
     if let Some(secret) = configured.filter(|secret| !secret.is_empty()) {
         if secret.len() < RECOMMENDED_SECRET_BYTES {
             tracing::warn!(
-                "JWT_SECRET is shorter than {RECOMMENDED_SECRET_BYTES} bytes; tokens are easier to forge"
+                "{setting} is shorter than {RECOMMENDED_SECRET_BYTES} bytes; tokens are easier to forge"
             );
         }
         return Ok(secret.as_bytes().to_vec());
     }
-    let path = data_dir.join(SECRET_FILE);
+    let path = data_dir.join(kind.file);
     let secret = match fs::read_to_string(&path) {
-        Ok(text) => parse(&text, &path)?,
-        Err(error) if error.kind() == ErrorKind::NotFound => create(&path)?,
+        Ok(text) => parse(&text, &path, setting)?,
+        Err(error) if error.kind() == ErrorKind::NotFound => create(&path, kind)?,
         Err(error) => return Err(file_error(&path, &error)),
     };
     warn_if_readable_by_others(&path);
     tracing::warn!(
         path = %path.display(),
-        "JWT_SECRET is not set; signing tokens with the generated secret kept in the data dir"
+        "{setting} is not set; signing with the generated secret kept in the data dir"
     );
     Ok(secret.into_bytes())
 }
 
 /// Checks a stored secret: 64 hex digits, surrounding whitespace ignored.
-fn parse(text: &str, path: &Path) -> Result<String, AuthError> {
+fn parse(text: &str, path: &Path, setting: &str) -> Result<String, AuthError> {
     let secret = text.trim();
     if secret.len() != GENERATED_SECRET_BYTES * 2 || !secret.bytes().all(|b| b.is_ascii_hexdigit())
     {
         return Err(AuthError::Config(format!(
             "{} does not hold {} hex digits; delete it to generate a new secret \
-             (existing tokens stop working) or set JWT_SECRET",
+             (existing tokens stop working) or set {setting}",
             path.display(),
             GENERATED_SECRET_BYTES * 2
         )));
@@ -58,11 +84,11 @@ fn parse(text: &str, path: &Path) -> Result<String, AuthError> {
 /// Generates a secret and stores it at `path`, unless another process got there first
 /// (then theirs is used): written to a private temporary file, then hard-linked into place,
 /// which fails instead of overwriting.
-fn create(path: &Path) -> Result<String, AuthError> {
+fn create(path: &Path, kind: SecretKind) -> Result<String, AuthError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|error| file_error(dir, &error))?;
     let secret = hex::encode(rand::random::<[u8; GENERATED_SECRET_BYTES]>());
-    let temporary: PathBuf = dir.join(format!(".{SECRET_FILE}.{}.tmp", std::process::id()));
+    let temporary: PathBuf = dir.join(format!(".{}.{}.tmp", kind.file, std::process::id()));
     let written = write_private(&temporary, &secret).and_then(|()| fs::hard_link(&temporary, path));
     // The temporary name is ours alone; failing to remove it only leaves litter.
     let _ = fs::remove_file(&temporary);
@@ -70,7 +96,7 @@ fn create(path: &Path) -> Result<String, AuthError> {
         Ok(()) => Ok(secret),
         Err(error) if error.kind() == ErrorKind::AlreadyExists => {
             let text = fs::read_to_string(path).map_err(|error| file_error(path, &error))?;
-            parse(&text, path)
+            parse(&text, path, kind.setting)
         }
         Err(error) => Err(file_error(path, &error)),
     }
@@ -94,7 +120,7 @@ fn warn_if_readable_by_others(path: &Path) {
     if let Ok(metadata) = fs::metadata(path)
         && metadata.permissions().mode() & 0o077 != 0
     {
-        tracing::warn!(path = %path.display(), "the JWT secret file is readable by other users; chmod 600 it");
+        tracing::warn!(path = %path.display(), "a secret file is readable by other users; chmod 600 it");
     }
 }
 
@@ -102,7 +128,7 @@ fn warn_if_readable_by_others(path: &Path) {
 fn warn_if_readable_by_others(_path: &Path) {}
 
 fn file_error(path: &Path, error: &std::io::Error) -> AuthError {
-    AuthError::Config(format!("JWT secret file {}: {error}", path.display()))
+    AuthError::Config(format!("secret file {}: {error}", path.display()))
 }
 
 #[cfg(test)]

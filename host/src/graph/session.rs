@@ -87,8 +87,8 @@ pub struct Session {
     edges: HashMap<Id, EdgeDraft>,
     /// Edges created in this session, by creation order (commit keeps this order).
     new_edges: BTreeMap<u64, Id>,
-    /// For each node, the `new_edges` keys of edges created here that touch it, ascending
-    /// (keys of since-deleted edges stay and are skipped).
+    /// For each node, the `new_edges` keys of the live edges created here that touch it,
+    /// ascending.
     new_edges_by_node: HashMap<Id, Vec<u64>>,
     next_edge_order: u64,
     /// Access changes, with the kind of anchor they apply to.
@@ -738,8 +738,25 @@ impl Session {
 
     /// Drops an edge created in this session (and its access changes).
     fn forget_new_edge(&mut self, id: Id) {
-        if let Some(EdgeDraft::New { order, fields, .. }) = self.edges.remove(&id) {
+        if let Some(EdgeDraft::New {
+            order,
+            fields,
+            source,
+            target,
+            ..
+        }) = self.edges.remove(&id)
+        {
             self.new_edges.remove(&order);
+            for end in [source, target] {
+                if let Some(orders) = self.new_edges_by_node.get_mut(&end) {
+                    if let Ok(at) = orders.binary_search(&order) {
+                        orders.remove(at);
+                    }
+                    if orders.is_empty() {
+                        self.new_edges_by_node.remove(&end);
+                    }
+                }
+            }
             self.buffered_bytes -= fields.json.len();
         }
         self.access.remove(&id);

@@ -7,7 +7,10 @@
 //!
 //! Invariant: no permission decision is made here; access facts are reported, not judged.
 
+mod api_keys;
 pub mod sqlite;
+
+pub use api_keys::{ApiKeyRecord, ApiKeyStore, ApiKeyWithOwner};
 
 use crate::graph::{AccessFacts, AccessLevel, Direction, Edge, Id, Node};
 

@@ -235,48 +235,49 @@ impl GraphStore for SqliteStore {
     }
 
     fn apply(&self, changes: Changeset) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let mut existing: HashSet<Id> = changes.new_nodes.iter().map(|node| node.id).collect();
-            for node in &changes.new_nodes {
-                insert_node(tx, node)?;
-            }
-            for edge in &changes.new_edges {
-                for end in [edge.source, edge.target] {
-                    if !existing.contains(&end) {
-                        if !node_exists(tx, end)? {
-                            return Err(gone("node", end));
-                        }
-                        existing.insert(end);
-                    }
-                }
-                insert_edge(tx, edge)?;
-            }
-            for update in &changes.node_updates {
-                let mut statement =
-                    tx.prepare_cached("UPDATE nodes SET fields = ?2 WHERE id = ?1")?;
-                if statement.execute(params![update.id.to_bytes(), update.fields])? == 0 {
-                    return Err(gone("node", update.id));
-                }
-            }
-            for update in &changes.edge_updates {
-                let mut statement =
-                    tx.prepare_cached("UPDATE edges SET fields = ?2 WHERE id = ?1")?;
-                if statement.execute(params![update.id.to_bytes(), update.fields])? == 0 {
-                    return Err(gone("edge", update.id));
-                }
-            }
-            for update in &changes.access_updates {
-                update_access(tx, update)?;
-            }
-            for &edge in &changes.deleted_edges {
-                delete_edge(tx, edge)?;
-            }
-            for &node in &changes.deleted_nodes {
-                delete_node(tx, node)?;
-            }
-            Ok(())
-        })
+        self.apply_grouped(changes, apply_changes)
     }
+}
+
+/// Applies one changeset in the open transaction, in the documented order.
+fn apply_changes(conn: &Connection, changes: &Changeset) -> Result<(), StoreError> {
+    let mut existing: HashSet<Id> = changes.new_nodes.iter().map(|node| node.id).collect();
+    for node in &changes.new_nodes {
+        insert_node(conn, node)?;
+    }
+    for edge in &changes.new_edges {
+        for end in [edge.source, edge.target] {
+            if !existing.contains(&end) {
+                if !node_exists(conn, end)? {
+                    return Err(gone("node", end));
+                }
+                existing.insert(end);
+            }
+        }
+        insert_edge(conn, edge)?;
+    }
+    for update in &changes.node_updates {
+        let mut statement = conn.prepare_cached("UPDATE nodes SET fields = ?2 WHERE id = ?1")?;
+        if statement.execute(params![update.id.to_bytes(), update.fields])? == 0 {
+            return Err(gone("node", update.id));
+        }
+    }
+    for update in &changes.edge_updates {
+        let mut statement = conn.prepare_cached("UPDATE edges SET fields = ?2 WHERE id = ?1")?;
+        if statement.execute(params![update.id.to_bytes(), update.fields])? == 0 {
+            return Err(gone("edge", update.id));
+        }
+    }
+    for update in &changes.access_updates {
+        update_access(conn, update)?;
+    }
+    for &edge in &changes.deleted_edges {
+        delete_edge(conn, edge)?;
+    }
+    for &node in &changes.deleted_nodes {
+        delete_node(conn, node)?;
+    }
+    Ok(())
 }
 
 fn insert_node(conn: &Connection, node: &NodeInsert) -> Result<(), StoreError> {

@@ -1,27 +1,30 @@
 //! The embedded default store: one SQLite file in WAL mode holding graph and users.
 //!
 //! Reads run on a small pool of connections (WAL readers never wait for the writer);
-//! writes go through one writer connection, one `BEGIN IMMEDIATE` transaction per
-//! changeset. `synchronous = NORMAL` keeps commits durable against process crashes and
+//! writes go through one writer connection. Changesets are group-committed: whoever
+//! holds the writer applies every changeset queued meanwhile in one `BEGIN IMMEDIATE`
+//! transaction, each inside its own savepoint, so one failing changeset is rolled back
+//! alone and concurrent calls share one commit. `synchronous = NORMAL` keeps commits durable against process crashes and
 //! consistent against power loss, without an fsync per commit. Statements are prepared
 //! once per connection and cached.
 
+mod api_keys;
 mod graph;
 mod schema;
 mod users;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use super::StoreError;
+use super::{Changeset, StoreError};
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle read connections kept open; more are opened under load and closed afterwards.
-const MAX_IDLE_READERS: usize = 8;
+const MAX_IDLE_READERS: usize = 16;
 /// Prepared statements cached per connection (the store uses about twenty).
 const STATEMENT_CACHE: usize = 48;
 
@@ -30,6 +33,17 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Changesets waiting for the next group commit.
+    queued: Mutex<Vec<Queued>>,
+}
+
+/// Where a queued changeset's result is left for its caller.
+type Outcome = Arc<Mutex<Option<Result<(), StoreError>>>>;
+
+/// A changeset waiting for the writer.
+struct Queued {
+    changes: Changeset,
+    outcome: Outcome,
 }
 
 impl SqliteStore {
@@ -54,6 +68,7 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            queued: Mutex::new(Vec::new()),
         })
     }
 
@@ -87,6 +102,70 @@ impl SqliteStore {
         tx.commit()?;
         Ok(value)
     }
+
+    /// Applies a changeset with `apply` (atomically, inside a savepoint), sharing the
+    /// transaction with changesets other threads queued meanwhile.
+    fn apply_grouped(
+        &self,
+        changes: Changeset,
+        apply: fn(&Connection, &Changeset) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let outcome = Outcome::default();
+        lock(&self.queued).push(Queued {
+            changes,
+            outcome: Arc::clone(&outcome),
+        });
+        let mut conn = lock(&self.writer);
+        // A leader that held the writer before us may have applied ours already; it fills
+        // every outcome it took before letting go of the writer.
+        if let Some(result) = lock(&outcome).take() {
+            return result;
+        }
+        let batch = std::mem::take(&mut *lock(&self.queued));
+        match apply_batch(&mut conn, &batch, apply) {
+            Ok(results) => {
+                for (queued, result) in batch.iter().zip(results) {
+                    *lock(&queued.outcome) = Some(result);
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                for queued in &batch {
+                    let failed = StoreError::Backend(format!("commit failed: {message}").into());
+                    *lock(&queued.outcome) = Some(Err(failed));
+                }
+            }
+        }
+        // Only a leader that panicked mid-batch can have taken ours without an outcome.
+        lock(&outcome).take().unwrap_or_else(|| {
+            Err(StoreError::Backend(
+                "the commit holding this changeset was abandoned".into(),
+            ))
+        })
+    }
+}
+
+/// Applies each queued changeset in its own savepoint of one transaction; the per-changeset
+/// results, or the error that failed the whole transaction.
+fn apply_batch(
+    conn: &mut Connection,
+    batch: &[Queued],
+    apply: fn(&Connection, &Changeset) -> Result<(), StoreError>,
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let mut tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(batch.len());
+    for queued in batch {
+        let savepoint = tx.savepoint()?;
+        let result = apply(&savepoint, &queued.changes);
+        if result.is_ok() {
+            savepoint.commit()?;
+        } else {
+            savepoint.finish()?; // rolls back
+        }
+        results.push(result);
+    }
+    tx.commit()?;
+    Ok(results)
 }
 
 /// A connection with this store's settings.
@@ -111,5 +190,94 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
         Self::Backend(Box::new(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Id;
+    use crate::store::{AccessSpec, FieldsUpdate, GraphStore, NodeInsert};
+
+    fn node(owner: Id) -> NodeInsert {
+        NodeInsert {
+            id: Id::generate(),
+            archetype: "N".into(),
+            fields: "{}".into(),
+            owner,
+            access: AccessSpec::default(),
+        }
+    }
+
+    #[test]
+    fn a_failing_changeset_fails_alone_in_a_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("jac.db")).unwrap();
+        let owner = Id::generate();
+        let results: Vec<(Id, bool, Result<(), StoreError>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..32)
+                .map(|n| {
+                    let store = &store;
+                    scope.spawn(move || {
+                        let inserted = node(owner);
+                        let id = inserted.id;
+                        let doomed = n % 3 == 0;
+                        let mut changes = Changeset {
+                            new_nodes: vec![inserted],
+                            ..Changeset::default()
+                        };
+                        if doomed {
+                            // Updating a node that does not exist conflicts.
+                            let missing = FieldsUpdate {
+                                id: Id::generate(),
+                                fields: "{}".into(),
+                            };
+                            changes.node_updates.push(missing);
+                        }
+                        (id, doomed, store.apply(changes))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().unwrap())
+                .collect()
+        });
+        for (id, doomed, result) in results {
+            let stored = store.node(id, owner).unwrap();
+            if doomed {
+                assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+                assert!(stored.is_none(), "a failed changeset leaves nothing behind");
+            } else {
+                assert!(result.is_ok(), "{result:?}");
+                assert!(stored.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jac.db");
+        drop(SqliteStore::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn database_uses_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("jac.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let mode: String = lock(&store.writer)
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
     }
 }

@@ -10,6 +10,7 @@
 //! - `access`: per-root access entries of nodes and edges (`allow_root`).
 //! - `users`: accounts; `identity` is unique.
 //! - `meta`: singletons such as the guest root's id.
+//! - `api_keys`: webhook API keys (id, owner, name, dates, SHA-256 of the key).
 //!
 //! Ids are 16-byte big-endian blobs; access levels are their Jac numbers (-1..=2).
 
@@ -69,6 +70,18 @@ const MIGRATIONS: &[&str] = &[
         root BLOB NOT NULL,
         created_at INTEGER NOT NULL
     ) WITHOUT ROWID;
+    ",
+    // 2: webhook API keys.
+    "
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        key_hash BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at);
     ",
 ];
 

@@ -1,0 +1,314 @@
+//! Webhook API keys: issued to a logged-in user, presented by external services.
+//!
+//! A key is a JWT (HS256) signed with the webhook secret, carrying its id (`jti`), its
+//! owner (`sub`) and, unless it never expires, its expiry (`exp`). The store keeps only
+//! the id, owner, name, dates and the key's SHA-256, so a key survives restarts, a
+//! revoked key stops working at once (its row is gone), and the database alone cannot
+//! produce a usable key.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::secret::{self, SecretKind};
+use super::{AuthError, unix_now};
+use crate::graph::Id;
+use crate::store::{ApiKeyRecord, ApiKeyStore, StoreError};
+
+/// Where the generated webhook secret is kept, and what overrides it.
+const WEBHOOK_SECRET: SecretKind = SecretKind {
+    file: "webhook-secret",
+    setting: "WEBHOOK_SECRET",
+};
+/// Longest key accepted; ours are about 250 bytes.
+const MAX_KEY_BYTES: usize = 2_048;
+/// Longest key name, in bytes.
+pub const MAX_KEY_NAME_BYTES: usize = 200;
+/// Longest key lifetime: a hundred years (0 = never expires).
+pub const MAX_EXPIRY_DAYS: u64 = 36_500;
+const SECONDS_PER_DAY: i64 = 86_400;
+/// The `typ` claim of API keys, so no other token of ours passes as one.
+const KEY_TYPE: &str = "jac-scale/api-key";
+
+/// What a key says.
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyClaims {
+    /// Key id.
+    jti: String,
+    /// Owner's user id.
+    sub: String,
+    typ: String,
+    iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+}
+
+/// A freshly created key: the key string (shown once) and what is stored of it.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub api_key: String,
+    pub record: ApiKeyRecord,
+}
+
+/// Who a valid key acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHolder {
+    pub key_id: String,
+    pub user_id: String,
+    /// The owner's root: webhook walkers run there.
+    pub root: Id,
+}
+
+/// Why a key was refused or a key operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiKeyError {
+    #[error("malformed API key")]
+    Malformed,
+    #[error("the API key has expired")]
+    Expired,
+    #[error("the API key has been revoked")]
+    Revoked,
+    #[error("no API key with id {0:?}")]
+    NotFound(String),
+    #[error("the API key belongs to another user")]
+    NotYours,
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Issues, lists, revokes and checks API keys.
+pub struct ApiKeys {
+    store: Arc<dyn ApiKeyStore>,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    default_expiry_days: u64,
+}
+
+impl ApiKeys {
+    /// Keys signed with `configured` (or the secret generated in `data_dir`); a request
+    /// naming no lifetime gets `default_expiry_days` (0 = never expires).
+    pub fn new(
+        store: Arc<dyn ApiKeyStore>,
+        configured: Option<&str>,
+        data_dir: &Path,
+        default_expiry_days: u64,
+    ) -> Result<Self, AuthError> {
+        let secret = secret::resolve_kind(WEBHOOK_SECRET, configured, data_dir)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked by hand: a key without `exp` never expires, and an expired
+        // key gets its own answer.
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["sub", "jti"]);
+        Ok(ApiKeys {
+            store,
+            encoding: EncodingKey::from_secret(&secret),
+            decoding: DecodingKey::from_secret(&secret),
+            validation,
+            default_expiry_days: default_expiry_days.min(MAX_EXPIRY_DAYS),
+        })
+    }
+
+    /// Issues a key for `user_id`; `expiry_days` `None` = the configured default, 0 = never.
+    pub fn create(
+        &self,
+        user_id: &str,
+        name: &str,
+        expiry_days: Option<u64>,
+    ) -> Result<NewApiKey, ApiKeyError> {
+        let days = expiry_days.unwrap_or(self.default_expiry_days).min(MAX_EXPIRY_DAYS);
+        let now = unix_now();
+        let expires_at = (days > 0).then(|| now + days as i64 * SECONDS_PER_DAY);
+        let claims = KeyClaims {
+            jti: Id::generate().to_string(),
+            sub: user_id.to_owned(),
+            typ: KEY_TYPE.into(),
+            iat: now,
+            exp: expires_at,
+        };
+        let api_key = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| AuthError::Internal(format!("api key signing: {e}")))?;
+        let record = ApiKeyRecord {
+            id: claims.jti,
+            user_id: user_id.to_owned(),
+            name: name.to_owned(),
+            key_hash: digest(&api_key),
+            created_at: now,
+            expires_at,
+        };
+        self.store.insert_api_key(&record)?;
+        Ok(NewApiKey { api_key, record })
+    }
+
+    /// Every key of `user_id`, oldest first (expired ones included).
+    pub fn list(&self, user_id: &str) -> Result<Vec<ApiKeyRecord>, ApiKeyError> {
+        Ok(self.store.api_keys_of(user_id)?)
+    }
+
+    /// Revokes one of `user_id`'s keys.
+    pub fn revoke(&self, user_id: &str, key_id: &str) -> Result<(), ApiKeyError> {
+        let Some(found) = self.store.api_key(key_id)? else {
+            return Err(ApiKeyError::NotFound(key_id.to_owned()));
+        };
+        if found.key.user_id != user_id {
+            return Err(ApiKeyError::NotYours);
+        }
+        if !self.store.delete_api_key(key_id)? {
+            return Err(ApiKeyError::NotFound(key_id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The holder of a presented key: signed by us, unexpired, still stored (not
+    /// revoked), the very key that was issued (hash), and its owner still exists.
+    pub fn verify(&self, api_key: &str) -> Result<KeyHolder, ApiKeyError> {
+        let api_key = api_key.trim();
+        if api_key.len() > MAX_KEY_BYTES {
+            return Err(ApiKeyError::Malformed);
+        }
+        let claims = jsonwebtoken::decode::<KeyClaims>(api_key, &self.decoding, &self.validation)
+            .map_err(|_| ApiKeyError::Malformed)?
+            .claims;
+        if claims.typ != KEY_TYPE {
+            return Err(ApiKeyError::Malformed);
+        }
+        if claims.exp.is_some_and(|exp| exp <= unix_now()) {
+            return Err(ApiKeyError::Expired);
+        }
+        let Some(found) = self.store.api_key(&claims.jti)? else {
+            // Signed by us, so it was issued: its row is gone because it was revoked
+            // (or its owner was deleted).
+            return Err(ApiKeyError::Revoked);
+        };
+        let same_key: bool =
+            subtle_eq(&found.key.key_hash, &digest(api_key)) && found.key.user_id == claims.sub;
+        if !same_key {
+            return Err(ApiKeyError::Malformed);
+        }
+        Ok(KeyHolder {
+            key_id: found.key.id,
+            user_id: found.key.user_id,
+            root: found.owner_root,
+        })
+    }
+}
+
+fn digest(api_key: &str) -> [u8; 32] {
+    Sha256::digest(api_key.as_bytes()).into()
+}
+
+/// Constant-time equality of two digests.
+fn subtle_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Unix seconds as RFC 3339 UTC (`2024-01-15T10:30:00Z`).
+pub fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(SECONDS_PER_DAY);
+    let secs = unix.rem_euclid(SECONDS_PER_DAY);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{UserRecord, UserStore};
+
+    fn fixture() -> (tempfile::TempDir, Arc<SqliteStore>, ApiKeys) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("jac.db")).unwrap());
+        for (id, identity) in [("u1", "a@x.io"), ("u2", "b@x.io")] {
+            store
+                .insert_user(&UserRecord {
+                    id: id.into(),
+                    identity: identity.into(),
+                    password_hash: String::new(),
+                    root: Id::generate(),
+                    created_at: 0,
+                })
+                .unwrap();
+        }
+        let keys = ApiKeys::new(store.clone(), Some("s3cret-s3cret-s3cret-s3cret-s3cret"), dir.path(), 365).unwrap();
+        (dir, store, keys)
+    }
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_705_314_600), "2024-01-15T10:30:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn created_key_verifies_and_is_stored_hashed() {
+        let (_dir, store, keys) = fixture();
+        let new = keys.create("u1", "ci", None).unwrap();
+        let holder = keys.verify(&new.api_key).unwrap();
+        assert_eq!(holder.user_id, "u1");
+        assert_eq!(holder.key_id, new.record.id);
+        let stored = store.api_key(&new.record.id).unwrap().unwrap();
+        assert_eq!(stored.key.key_hash, digest(&new.api_key));
+        assert_eq!(
+            new.record.expires_at,
+            Some(new.record.created_at + 365 * SECONDS_PER_DAY)
+        );
+    }
+
+    #[test]
+    fn zero_days_never_expires() {
+        let (_dir, _store, keys) = fixture();
+        let new = keys.create("u1", "forever", Some(0)).unwrap();
+        assert_eq!(new.record.expires_at, None);
+        assert!(keys.verify(&new.api_key).is_ok());
+    }
+
+    #[test]
+    fn revoked_other_users_and_forged_keys_are_refused() {
+        let (dir, store, keys) = fixture();
+        let new = keys.create("u1", "ci", Some(1)).unwrap();
+        assert!(matches!(keys.revoke("u2", &new.record.id), Err(ApiKeyError::NotYours)));
+        assert!(matches!(keys.revoke("u1", "nope"), Err(ApiKeyError::NotFound(_))));
+        keys.revoke("u1", &new.record.id).unwrap();
+        assert!(matches!(keys.verify(&new.api_key), Err(ApiKeyError::Revoked)));
+
+        let other = ApiKeys::new(store, Some("another-secret-another-secret-xx"), dir.path(), 365).unwrap();
+        let forged = other.create("u1", "x", None).unwrap();
+        assert!(matches!(keys.verify(&forged.api_key), Err(ApiKeyError::Malformed)));
+        assert!(matches!(keys.verify("not a key"), Err(ApiKeyError::Malformed)));
+    }
+
+    #[test]
+    fn expired_key_is_refused() {
+        let (_dir, _store, keys) = fixture();
+        let claims = KeyClaims {
+            jti: Id::generate().to_string(),
+            sub: "u1".into(),
+            typ: KEY_TYPE.into(),
+            iat: 0,
+            exp: Some(1),
+        };
+        let key = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        assert!(matches!(keys.verify(&key), Err(ApiKeyError::Expired)));
+    }
+}
