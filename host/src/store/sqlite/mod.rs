@@ -4,9 +4,9 @@
 //! writes go through one writer connection. Changesets are group-committed: whoever
 //! holds the writer applies every changeset queued meanwhile in one `BEGIN IMMEDIATE`
 //! transaction, each inside its own savepoint, so one failing changeset is rolled back
-//! alone and concurrent calls share one commit. `synchronous = NORMAL` keeps commits durable against process crashes and
-//! consistent against power loss, without an fsync per commit. Statements are prepared
-//! once per connection and cached.
+//! alone and concurrent calls share one commit. `synchronous = NORMAL` keeps commits
+//! durable against process crashes and consistent against power loss, without an fsync
+//! per commit. Statements are prepared once per connection and cached.
 
 mod api_keys;
 mod graph;
