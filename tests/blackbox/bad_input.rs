@@ -72,6 +72,35 @@ fn every_wrong_type_is_listed() {
     }
 }
 
+/// Asserts that `count` sent to Echo is refused with one problem naming it.
+fn assert_count_refused(server: &Server, count: Value) {
+    let reply = server.post("/walker/Echo", json!({"name": "a", "count": count}));
+    let locs = validation_locs(&reply);
+    assert_eq!(locs.len(), 1, "{reply:?}");
+    assert!(mentions(&locs, "count"), "{reply:?}");
+}
+
+#[test]
+fn booleans_floats_and_non_numeric_strings_are_not_ints() {
+    let server = Server::start(App::Todo);
+    for count in [
+        json!(true),
+        json!(1.5),
+        json!("1e400"),
+        json!("7 apples"),
+        json!([7]),
+    ] {
+        assert_count_refused(&server, count);
+    }
+}
+
+#[test]
+fn out_of_range_int_is_a_validation_error_naming_the_field() {
+    let server = Server::start(App::Todo);
+    assert_count_refused(&server, json!(9_223_372_036_854_775_808u64));
+    assert_count_refused(&server, json!("-9223372036854775809"));
+}
+
 #[test]
 fn wrong_list_item_type_is_a_validation_error() {
     let server = Server::start(App::Todo);

@@ -33,6 +33,7 @@ fn every_response_carries_a_distinct_trace_id() {
         ),
         server.post_auth("/walker/CountTodos", json!({}), &user.token),
         server.get("/custom/users"),
+        server.post("/walker/GetInfo", json!({})),
         server.get("/no/such/route"),
     ];
     let mut seen = HashSet::new();

@@ -14,6 +14,17 @@ fn get_walker_takes_typed_fields_from_the_query_string() {
 }
 
 #[test]
+fn get_walker_query_values_are_percent_decoded_and_unknown_ones_ignored() {
+    let server = Server::start(App::Todo);
+    let reply = server.get("/walker/GetInfo?q=hello%20world%26more&n=-3&unknown=1");
+    assert_eq!(
+        reply.only_report(),
+        &json!({"q": "hello world&more", "n": -3, "method": "GET"}),
+        "{reply:?}"
+    );
+}
+
+#[test]
 fn get_walker_without_query_uses_defaults() {
     let server = Server::start(App::Todo);
     let reply = server.get("/walker/GetInfo");

@@ -56,6 +56,14 @@ fn unknown_body_keys_are_ignored() {
 }
 
 #[test]
+fn unicode_text_round_trips() {
+    let server = Server::start(App::Todo);
+    let name = "h\u{e9}llo \u{1f30d} \u{4e16}\u{754c} \"quoted\" \\ back";
+    let reply = server.post("/walker/Echo", json!({"name": name}));
+    assert_eq!(reply.only_report()["name"], name, "{reply:?}");
+}
+
+#[test]
 fn reports_come_in_order() {
     let server = Server::start(App::Todo);
     let reply = server.post("/walker/TwoReports", json!({}));
@@ -308,6 +316,22 @@ fn unknown_walker_is_not_found() {
     server
         .post_auth("/walker/NoSuchWalker", json!({}), &user.token)
         .err(404, "NOT_FOUND");
+}
+
+#[test]
+fn walker_routes_refuse_other_methods_in_the_envelope() {
+    let server = Server::start(App::Todo);
+    server.get("/walker/Ping").err(405, "METHOD_NOT_ALLOWED");
+    server
+        .send(
+            server
+                .request(reqwest::Method::PUT, "/walker/Ping")
+                .json(&json!({})),
+        )
+        .err(405, "METHOD_NOT_ALLOWED");
+    server
+        .send(server.request(reqwest::Method::DELETE, "/function/health_check"))
+        .err(405, "METHOD_NOT_ALLOWED");
 }
 
 #[test]
