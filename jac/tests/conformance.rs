@@ -6,7 +6,10 @@
 //! Transcript format: program output; a load failure as `Error: <exc>` plus
 //! `  at <function>() <file>:<line>` frames, innermost first; for each call
 //! a `== walker Name` / `== function name` header followed by
-//! `reports: <json>` and `result: <json>`, or the error as above.
+//! `reports: <json>`, `result: <json>` and any `warnings: [..]`, or the error as above.
+//!
+//! `JAC_CASE=name` runs one case; `JAC_BLESS=1` rewrites the `.out` files from
+//! the current output (review the diff: expectations come from jaclang and the notes).
 //!
 //! `NAME.calls.json` is a JSON list of
 //! `{"walker": "W", "args": {..}, "target": "<id>" | null, "user": 0}` or
@@ -106,6 +109,9 @@ fn run_case(dir: &Path, name: &str) -> String {
             Ok(outcome) => {
                 let _ = writeln!(transcript, "reports: {}", Json::Array(outcome.reports));
                 let _ = writeln!(transcript, "result: {}", outcome.result);
+                if !outcome.warnings.is_empty() {
+                    let _ = writeln!(transcript, "warnings: {:?}", outcome.warnings);
+                }
             }
             Err(f) => transcript.push_str(&failure_text(&f)),
         }
@@ -130,6 +136,7 @@ fn conformance_cases_match_their_transcripts() {
 fn run_all_cases() {
     let dir = cases_dir();
     let only = std::env::var("JAC_CASE").ok();
+    let bless = std::env::var_os("JAC_BLESS").is_some();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("conformance dir exists")
         .filter_map(|e| {
@@ -143,7 +150,12 @@ fn run_all_cases() {
     let mut failures = Vec::new();
     for name in &names {
         let actual = run_case(&dir, name);
-        let expected = std::fs::read_to_string(dir.join(format!("{name}.out"))).unwrap_or_default();
+        let out_path = dir.join(format!("{name}.out"));
+        if bless {
+            std::fs::write(&out_path, &actual).expect("writes the transcript");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&out_path).unwrap_or_default();
         if actual != expected {
             let mut diff = format!("--- case {name}: transcript differs\n");
             let (a, e): (Vec<&str>, Vec<&str>) =

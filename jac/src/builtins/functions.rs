@@ -230,7 +230,7 @@ fn allroots(vm: &mut Interpreter, _args: Args) -> JacResult<Value> {
 
 fn jobj(vm: &mut Interpreter, args: Args) -> JacResult<Value> {
     match args.required(0, "id", "jobj")? {
-        Value::Str(id) => Ok(vm.load_node(&id)?.unwrap_or(Value::None)),
+        Value::Str(id) => Ok(vm.readable_node(&id)?.unwrap_or(Value::None)),
         other => Err(Exception::new(
             ExcType::TypeError,
             format!("jobj() needs an id string, not {}", other.type_name()),

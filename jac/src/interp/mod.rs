@@ -87,6 +87,8 @@ pub struct Outcome {
     pub result: Json,
     /// Reported values, in order.
     pub reports: Vec<Json>,
+    /// Graph writes that were refused for lack of access (their effects are not shown).
+    pub warnings: Vec<String>,
 }
 
 /// Why a call failed.
@@ -209,6 +211,8 @@ pub struct Interpreter {
     names: Rc<Names>,
     /// Stack position of the outermost Jac call (recursion guard).
     stack_base: usize,
+    /// Refused graph writes of the current call.
+    warnings: Vec<String>,
 }
 
 impl Interpreter {
@@ -247,6 +251,7 @@ impl Interpreter {
             handling: Vec::new(),
             names: Rc::new(Names::default()),
             stack_base: 0,
+            warnings: Vec::new(),
         };
         crate::builtins::install(&interp.builtins, &interp.root_class);
         interp
@@ -320,7 +325,7 @@ impl Interpreter {
     }
 
     /// The node `id` if it exists and the caller may read it.
-    fn readable_node(&mut self, id: &str) -> JacResult<Option<Value>> {
+    pub fn readable_node(&mut self, id: &str) -> JacResult<Option<Value>> {
         if self.graph.access(id).map_err(graph_error)? < crate::graph::AccessLevel::Read {
             return Ok(None);
         }
@@ -351,13 +356,24 @@ impl Interpreter {
     }
 
     fn finish_call(&mut self, result: Result<Value, Failure>) -> Result<Outcome, Failure> {
-        let value = result?;
+        let mut value = result?;
+        if let Value::Instance(walker) = &value
+            && walker.class.kind == crate::value::ArchKind::Walker
+        {
+            // A walker's result is its `has` fields after the run (API.md).
+            let mut fields = crate::value::Dict::new();
+            for (name, v) in walker.declared_fields() {
+                fields.insert_str(&name, v);
+            }
+            value = Value::dict(fields);
+        }
         self.flush()
             .map_err(|e| Failure::raised(FailureKind::Graph, &e))?;
         let reports = std::mem::take(&mut self.call_reports);
         Ok(Outcome {
             result: self.to_json(&value),
             reports: reports.iter().map(|r| self.to_json(r)).collect(),
+            warnings: std::mem::take(&mut self.warnings),
         })
     }
 
@@ -367,6 +383,7 @@ impl Interpreter {
         self.walkers.clear();
         self.call_reports.clear();
         self.handling.clear();
+        self.warnings.clear();
         self.depth = 0;
     }
 

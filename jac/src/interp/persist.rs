@@ -324,7 +324,13 @@ impl Interpreter {
         };
         match self.graph.connect(&data) {
             Ok(()) => {}
-            Err(GraphError::AccessDenied(_)) => return Ok(false),
+            Err(GraphError::AccessDenied(_)) => {
+                self.warnings.push(format!(
+                    "connect {} {source_id} -> {} {target_id} refused: no CONNECT access",
+                    source.class.name, target.class.name
+                ));
+                return Ok(false);
+            }
             Err(e) => return Err(graph_error(e)),
         }
         *edge.anchor.borrow_mut() = Some(Anchor {
@@ -376,7 +382,13 @@ impl Interpreter {
                         }
                         Ok(())
                     }
-                    Err(GraphError::AccessDenied(_)) => Ok(()),
+                    Err(GraphError::AccessDenied(_)) => {
+                        self.warnings.push(format!(
+                            "delete of {} {id} refused: no WRITE access",
+                            inst.class.name
+                        ));
+                        Ok(())
+                    }
                     Err(e) => Err(graph_error(e)),
                 }
             }
@@ -420,11 +432,34 @@ impl Interpreter {
                 }),
             };
             match result {
-                Ok(()) | Err(GraphError::AccessDenied(_)) | Err(GraphError::NotFound(_)) => {}
+                Ok(()) | Err(GraphError::NotFound(_)) => {
+                    if let Some(l) = self.anchors.entries.get_mut(&id) {
+                        l.snapshot = fields;
+                    }
+                }
+                Err(GraphError::AccessDenied(_)) => {
+                    self.warnings.push(format!(
+                        "write to {} {id} refused: no WRITE access",
+                        inst.class.name
+                    ));
+                    self.restore_stored_fields(&id, &inst)?;
+                }
                 Err(e) => return Err(graph_error(e)),
             }
-            if let Some(l) = self.anchors.entries.get_mut(&id) {
-                l.snapshot = fields;
+        }
+        Ok(())
+    }
+
+    /// Puts back the stored field values of an instance whose write was refused,
+    /// so the response shows what the graph holds.
+    fn restore_stored_fields(&mut self, id: &str, inst: &Rc<Instance>) -> JacResult<()> {
+        let Some(snapshot) = self.anchors.entries.get(id).map(|l| l.snapshot.clone()) else {
+            return Ok(());
+        };
+        for field in &inst.class.fields {
+            if let Some(json) = snapshot.get(&*field.name) {
+                let value = self.value_from_stored(json)?;
+                inst.set(&field.name, value);
             }
         }
         Ok(())
