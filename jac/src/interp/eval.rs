@@ -233,10 +233,23 @@ impl Interpreter {
                 })))
             }
             ExprKind::Await(inner) => self.eval(inner, scope),
-            ExprKind::Yield { .. } => Err(Exception::new(
-                ExcType::NotImplementedError,
-                "generators (yield) are not supported by this runtime",
-            )),
+            ExprKind::Yield { value, from } => {
+                let v = match value {
+                    Some(e) => self.eval(e, scope)?,
+                    None => Value::None,
+                };
+                let items = if *from { self.iterate(&v)? } else { vec![v] };
+                match self.generator_frames.last_mut() {
+                    Some(frame) => {
+                        frame.get_or_insert_with(Vec::new).extend(items);
+                        Ok(Value::None)
+                    }
+                    None => Err(Exception::new(
+                        ExcType::RuntimeError,
+                        "'yield' outside function",
+                    )),
+                }
+            }
             ExprKind::Spawn { left, right } => self.eval_spawn(left.as_deref(), right, scope),
             ExprKind::Connect { left, op, right } => self.eval_connect(left, op, right, scope),
             ExprKind::Disconnect { left, op, right } => {
@@ -531,6 +544,7 @@ impl Interpreter {
                 scope.assign(&vm.names.class_cell, Value::Class(owner.clone()));
             }
             super::function::bind_params(f, receiver, args, &scope)?;
+            vm.generator_frames.push(None);
             let result = match &f.def.body {
                 ast::FnBody::Block(block) => vm.exec_block(block, &scope).map(|flow| match flow {
                     super::exec::Flow::Return(v) => v,
@@ -542,7 +556,12 @@ impl Interpreter {
                     format!("{}() is abstract", f.name()),
                 )),
             };
-            result.map_err(|e| vm.add_frame(e, f.def.span, f.name()))
+            // Generators run eagerly: a call that yielded returns an iterator over what it yielded.
+            let yielded = vm.generator_frames.pop().flatten();
+            match (result, yielded) {
+                (Ok(_), Some(items)) => Ok(Value::iter(items)),
+                (result, _) => result.map_err(|e| vm.add_frame(e, f.def.span, f.name())),
+            }
         })
     }
 

@@ -213,6 +213,8 @@ pub struct Interpreter {
     stack_base: usize,
     /// Refused graph writes of the current call.
     warnings: Vec<String>,
+    /// Per active function call: the values it yielded (generators run eagerly).
+    generator_frames: Vec<Option<Vec<Value>>>,
 }
 
 impl Interpreter {
@@ -252,6 +254,7 @@ impl Interpreter {
             names: Rc::new(Names::default()),
             stack_base: 0,
             warnings: Vec::new(),
+            generator_frames: Vec::new(),
         };
         crate::builtins::install(&interp.builtins, &interp.root_class);
         interp
@@ -384,6 +387,7 @@ impl Interpreter {
         self.call_reports.clear();
         self.handling.clear();
         self.warnings.clear();
+        self.generator_frames.clear();
         self.depth = 0;
     }
 
