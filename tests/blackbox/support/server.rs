@@ -62,17 +62,17 @@ impl ServerBuilder {
     pub fn start(self) -> Server {
         let data_dir = warm_data_dir(self.app);
         let wasm = self.wasm.unwrap_or_else(|| self.app.wasm());
-        let process = spawn_server(&wasm, data_dir.path(), &self.args, &self.env);
+        let mut process = spawn_server(&wasm, data_dir.path(), &self.args, &self.env);
+        let base_url = listening_url(&mut process);
         Server {
             wasm,
             args: self.args,
             env: self.env,
             data_dir,
             process,
-            base_url: String::new(),
+            base_url,
             client: http_client(),
         }
-        .with_base_url()
     }
 }
 
@@ -103,12 +103,6 @@ impl Server {
         Self::builder(app).start()
     }
 
-    fn with_base_url(mut self) -> Self {
-        let port = self.process.wait_listening();
-        self.base_url = format!("http://127.0.0.1:{port}");
-        self
-    }
-
     /// The data dir (`JAC_DATA_PATH`).
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
@@ -136,8 +130,7 @@ impl Server {
     pub fn restart(&mut self) {
         self.stop();
         self.process = spawn_server(&self.wasm, self.data_dir.path(), &self.args, &self.env);
-        let port = self.process.wait_listening();
-        self.base_url = format!("http://127.0.0.1:{port}");
+        self.base_url = listening_url(&mut self.process);
     }
 
     /// A request builder for `path` on this server.
@@ -247,6 +240,11 @@ fn http_client() -> Client {
         .timeout(Duration::from_secs(60))
         .build()
         .expect("HTTP client builds")
+}
+
+/// Waits for the server's listening line and returns its base URL.
+fn listening_url(process: &mut Process) -> String {
+    format!("http://127.0.0.1:{}", process.wait_listening())
 }
 
 fn spawn_server(
