@@ -1,12 +1,15 @@
 //! Methods of the builtin types: `str`, `list`, `dict`, `set`, `tuple`,
 //! `bytes`, `int`, `float`.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
 use crate::interp::Interpreter;
 use crate::value::format::format_value;
-use crate::value::{Args, Dict, ExcType, Exception, JacResult, NativeFn, Set, Value, ops, repr};
+use crate::value::{
+    Args, Dict, ExcType, Exception, JacResult, NativeFn, NativeObject, Set, Value, ops, repr,
+};
 
 const STR_METHODS: &[&str] = &[
     "upper",
@@ -744,14 +747,9 @@ fn dict_method(
                     .get(&k)?
                     .unwrap_or_else(|| args.get(1, "default").unwrap_or(Value::None))
             }
-            "keys" => Value::list(dict.borrow().keys().cloned().collect()),
-            "values" => Value::list(dict.borrow().values().cloned().collect()),
-            "items" => Value::list(
-                dict.borrow()
-                    .iter()
-                    .map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()]))
-                    .collect(),
-            ),
+            "keys" => DictView::value(dict, ViewKind::Keys),
+            "values" => DictView::value(dict, ViewKind::Values),
+            "items" => DictView::value(dict, ViewKind::Items),
             "pop" => {
                 let k = args.required(0, "key", name)?;
                 let removed = dict.borrow_mut().remove(&k)?;
@@ -806,6 +804,91 @@ fn dict_method(
         })
     };
     DICT_METHODS.contains(&name).then(r)
+}
+
+/// Which part of a dict a view shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ViewKind {
+    Keys,
+    Values,
+    Items,
+}
+
+/// `dict.keys()` / `.values()` / `.items()`: a live view of the dict.
+struct DictView {
+    dict: Rc<RefCell<Dict>>,
+    kind: ViewKind,
+}
+
+impl DictView {
+    fn value(dict: &Rc<RefCell<Dict>>, kind: ViewKind) -> Value {
+        Value::Object(Rc::new(DictView {
+            dict: dict.clone(),
+            kind,
+        }))
+    }
+
+    fn items(&self) -> Vec<Value> {
+        let d = self.dict.borrow();
+        match self.kind {
+            ViewKind::Keys => d.keys().cloned().collect(),
+            ViewKind::Values => d.values().cloned().collect(),
+            ViewKind::Items => d
+                .iter()
+                .map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()]))
+                .collect(),
+        }
+    }
+}
+
+impl NativeObject for DictView {
+    fn type_name(&self) -> &str {
+        match self.kind {
+            ViewKind::Keys => "dict_keys",
+            ViewKind::Values => "dict_values",
+            ViewKind::Items => "dict_items",
+        }
+    }
+    fn repr(&self) -> String {
+        format!(
+            "{}({})",
+            self.type_name(),
+            repr::repr(&Value::list(self.items()))
+        )
+    }
+    fn eq(&self, other: &Value) -> bool {
+        let mine = Value::list(self.items());
+        match other {
+            Value::Object(o) => o.as_any().downcast_ref::<DictView>().is_some_and(|v| {
+                v.kind == self.kind
+                    && self.kind != ViewKind::Values
+                    && same_members(&mine, &Value::list(v.items()))
+            }),
+            Value::Set(_) if self.kind != ViewKind::Values => same_members(&mine, other),
+            _ => false,
+        }
+    }
+    fn iterate(&self) -> Option<Vec<Value>> {
+        Some(self.items())
+    }
+    fn truthy(&self) -> bool {
+        !self.dict.borrow().is_empty()
+    }
+    fn to_json(&self) -> serde_json::Value {
+        crate::value::json::to_json(&Value::list(self.items()), &mut |i| {
+            i.id().unwrap_or_default()
+        })
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+fn same_members(a: &Value, b: &Value) -> bool {
+    let (Ok(x), Ok(y)) = (super::iterate(a), super::iterate(b)) else {
+        return false;
+    };
+    x.len() == y.len() && x.iter().all(|v| y.iter().any(|w| ops::eq(v, w)))
 }
 
 /// The `(key, value)` pairs of an iterable of pairs (`dict([(k, v)])`).
