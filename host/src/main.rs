@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use jac_scale::build;
 use jac_scale::config::{Config, Flags, ProcessEnv};
 
 /// Serve Jac walker apps, compiled to WebAssembly components, as a production API.
@@ -19,7 +20,8 @@ struct Cli {
 enum Command {
     /// Serve an app (`app.wasm`) on this machine.
     Start {
-        /// The app's WebAssembly component.
+        /// The app: a WebAssembly component (`app.wasm`) or a Jac program (`app.jac`,
+        /// built on the fly and cached in the data dir).
         app: PathBuf,
         /// Address to bind [default: 0.0.0.0, or [plugins.scale.server] host].
         #[arg(long)]
@@ -30,9 +32,17 @@ enum Command {
         /// Worker threads serving requests [default: one per core].
         #[arg(long)]
         workers: Option<usize>,
-        /// Swap in the new component whenever the file changes.
+        /// Swap in the new version whenever the component (or a `.jac` source) changes.
         #[arg(long)]
         reload: bool,
+    },
+    /// Build a Jac app (`app.jac` and the modules it imports) into one component.
+    Build {
+        /// The app's entry module.
+        app: PathBuf,
+        /// Where to write the component [default: the app's path with `.wasm`].
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -48,7 +58,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // A syntax error is already a full report (location, excerpt, caret).
+            match syntax_error(&e) {
+                Some(report) => eprintln!("{report}"),
+                None => eprintln!("error: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -81,5 +95,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .block_on(jac_scale::server::serve(config))?;
             Ok(())
         }
+        Command::Build { app, output } => {
+            if !build::is_jac_app(&app) {
+                anyhow::bail!("{} is not a .jac file", app.display());
+            }
+            let output = output.unwrap_or_else(|| app.with_extension("wasm"));
+            let sources = build::AppSources::read(&app)?;
+            let wasm = tokio::runtime::Builder::new_current_thread()
+                .build()?
+                .block_on(build::build(&sources))?;
+            build::write_atomically(&output, &wasm)?;
+            println!("built {} ({} KiB)", output.display(), wasm.len() >> 10);
+            Ok(())
+        }
+    }
+}
+
+/// The report of a Jac syntax error behind `e`, if that is what stopped us.
+fn syntax_error(e: &anyhow::Error) -> Option<&str> {
+    let build =
+        e.downcast_ref::<build::BuildError>().or_else(|| match e
+            .downcast_ref::<jac_scale::server::StartError>()?
+        {
+            jac_scale::server::StartError::Build(b) => Some(b),
+            _ => None,
+        })?;
+    match build {
+        build::BuildError::Syntax(report) => Some(report),
+        _ => None,
     }
 }

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::AuthService;
+use crate::auth::api_keys::ApiKeys;
 use crate::config::Config;
 use crate::graph::Graph;
-use crate::http::{self, AppState, Served};
+use crate::http::{self, AppState, Realtime, Served};
+use crate::realtime::Hub;
 use crate::runtime::Runtime;
 use crate::store::sqlite::SqliteStore;
 
@@ -28,6 +30,8 @@ pub enum StartError {
     Runtime(String),
     #[error(transparent)]
     Load(#[from] crate::runtime::LoadError),
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
     #[error("{0}")]
     Routes(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -58,18 +62,36 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .map_err(|e| StartError::Store(e.to_string()))?,
     );
     let graph = Graph::new(store.clone()).map_err(|e| StartError::Store(e.to_string()))?;
-    let auth = AuthService::new(store, graph.clone(), config.jwt.clone(), data_dir)
+    let auth = AuthService::new(store.clone(), graph.clone(), config.jwt.clone(), data_dir)
         .map_err(|e| StartError::Auth(e.to_string()))?;
+    let api_keys = ApiKeys::new(
+        store,
+        config.webhook.secret.as_deref(),
+        data_dir,
+        config.webhook.api_key_expiry_days,
+    )
+    .map_err(|e| StartError::Auth(e.to_string()))?;
 
     let runtime = Arc::new(
         Runtime::new(config.limits.clone()).map_err(|e| StartError::Runtime(e.to_string()))?,
     );
     let cache_dir = data_dir.join("cache");
-    let app = runtime
-        .load(&config.app_path, &cache_dir, graph.clone())
-        .await?;
+    let component = crate::build::component_for(&config.app_path, &cache_dir).await?;
+    let app = runtime.load(&component, &cache_dir, graph.clone()).await?;
     let served = Served::new(app).map_err(StartError::Routes)?;
-    let state = AppState::new(served, Arc::new(auth), config.limits.body_limit_bytes);
+    let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
+    let realtime = Realtime::new(
+        api_keys,
+        config.webhook.clone(),
+        hub,
+        config.websocket.max_message_bytes,
+    );
+    let state = AppState::new(
+        served,
+        Arc::new(auth),
+        config.limits.body_limit_bytes,
+        realtime,
+    );
 
     let addr = SocketAddr::new(config.host, config.port);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -131,13 +153,19 @@ fn watch_for_reload(
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let file = path.file_name().map(|f| f.to_os_string());
+    // A Jac app is its `.jac` files anywhere under the app folder; a component is one file.
+    let is_jac = crate::build::is_jac_app(&path);
+    let relevant = move |p: &Path| {
+        if is_jac {
+            p.extension().is_some_and(|e| e == "jac")
+        } else {
+            p.file_name().map(|f| f.to_os_string()) == file
+        }
+    };
     let mut watcher =
         match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             if let Ok(event) = event
-                && event
-                    .paths
-                    .iter()
-                    .any(|p| p.file_name().map(|f| f.to_os_string()) == file)
+                && event.paths.iter().any(|p| relevant(p))
             {
                 let _ = tx.send(());
             }
@@ -153,7 +181,12 @@ fn watch_for_reload(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    if let Err(e) = watcher.watch(&dir, RecursiveMode::NonRecursive) {
+    let mode = if is_jac {
+        RecursiveMode::Recursive
+    } else {
+        RecursiveMode::NonRecursive
+    };
+    if let Err(e) = watcher.watch(&dir, mode) {
         tracing::error!("--reload disabled: cannot watch {}: {e}", dir.display());
         return;
     }
@@ -163,12 +196,14 @@ fn watch_for_reload(
             // Let the writer finish: wait for the events to settle.
             tokio::time::sleep(Duration::from_millis(200)).await;
             while rx.try_recv().is_ok() {}
-            match runtime
-                .load(&path, &cache_dir, graph.clone())
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(Served::new)
-            {
+            let loaded = match crate::build::component_for(&path, &cache_dir).await {
+                Ok(component) => runtime
+                    .load(&component, &cache_dir, graph.clone())
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match loaded.and_then(Served::new) {
                 Ok(served) => {
                     state.replace(served);
                     tracing::info!(app = %path.display(), "reloaded");

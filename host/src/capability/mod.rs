@@ -3,8 +3,10 @@
 //! Invariant: nothing here decides a permission. Every graph call is handed to the
 //! call's [`graph::Session`], which checks it against the caller.
 
+mod globals;
 mod graph;
 mod log;
+mod timer;
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use crate::graph::Session;
 use crate::runtime::limiter::CallLimiter;
 use crate::runtime::output::{GuestOutput, Stream};
 
+pub use globals::{AppGlobals, MAX_GLOBALS_BYTES};
 pub use graph::graph_error_from_wit;
 
 /// Handles a guest may hold at once (WASI streams and the like).
@@ -28,6 +31,8 @@ pub struct HostState {
     pub(crate) limiter: CallLimiter,
     /// The call's graph session; `None` while the app describes itself.
     session: Option<Session>,
+    /// The app's `glob` values (Jac apps); `None` while building or describing.
+    pub(crate) globals: Option<Arc<AppGlobals>>,
     app: Arc<str>,
     log_bytes: usize,
 }
@@ -47,6 +52,7 @@ impl HostState {
             table,
             limiter: CallLimiter::new(memory_limit_bytes),
             session,
+            globals: None,
             app,
             log_bytes: 0,
         }
@@ -72,5 +78,7 @@ pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     graph::link(linker)?;
     log::link(linker)?;
+    timer::link(linker)?;
+    globals::link(linker)?;
     Ok(())
 }

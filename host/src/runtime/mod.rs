@@ -25,7 +25,7 @@ use wasmtime::{
     Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
 };
 
-use crate::capability::HostState;
+use crate::capability::{AppGlobals, HostState};
 use crate::config::Limits;
 use crate::graph::{self, GraphError};
 use bindings::{AppPre, endpoints as wit};
@@ -186,6 +186,7 @@ impl Runtime {
             limits: self.limits.clone(),
             permits: self.permits.clone(),
             graph,
+            globals: Arc::default(),
             manifest: Manifest::default(),
         };
         let raw = app.describe().await.map_err(|e| LoadError::Describe {
@@ -239,6 +240,8 @@ pub struct App {
     limits: Limits,
     permits: Arc<Semaphore>,
     graph: graph::Graph,
+    /// `glob` values of a Jac app, kept between its calls (`jac:scale/globals`).
+    globals: Arc<AppGlobals>,
     manifest: Manifest,
 }
 
@@ -259,7 +262,8 @@ impl App {
     }
 
     fn store(&self, session: Option<graph::Session>) -> Store<HostState> {
-        let state = HostState::new(self.name.clone(), session, self.limits.memory_limit_bytes);
+        let mut state = HostState::new(self.name.clone(), session, self.limits.memory_limit_bytes);
+        state.globals = Some(self.globals.clone());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(HOSTCALL_FUEL);
@@ -381,7 +385,7 @@ fn check_outcome(o: wit::Outcome) -> Result<Outcome, CallError> {
 }
 
 /// The first line of an error chain's top message, without file paths from the host.
-fn one_line(e: &wasmtime::Error) -> String {
+pub(crate) fn one_line(e: &wasmtime::Error) -> String {
     let msg = format!("{e:#}");
     msg.lines().next().unwrap_or_default().to_string()
 }

@@ -1,0 +1,198 @@
+//! The Jac runtime as a `jac:scale` WebAssembly component (world `jac-app`, `wit/jac.wit`).
+//!
+//! Life cycle: `jac-scale build` instantiates this component once, calls `load-program`
+//! with the app's `.jac` files (parse, link, run the module code: imports, `glob`
+//! initialisers, `with entry` blocks) and snapshots the instance (wizer). Every HTTP call
+//! then runs in a fresh copy-on-write instance of that snapshot: `run` finds the loaded
+//! interpreter in its static, restores the app's globals from the host, runs the walker
+//! or function against [`HostGraph`] (every graph access is a host call) and hands the
+//! result back as JSON. Nothing survives the call inside the instance.
+
+mod host_graph;
+mod ids;
+mod manifest;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use jac_lang::describe::{self as jd};
+use jac_lang::interp::{Failure, FailureKind, HostEnv, Interpreter, Outcome};
+use jac_lang::syntax::{MemorySources, load_program};
+use serde_json::Value as Json;
+
+use bindings::exports::jac::scale::endpoints::{self as wit, Guest as Endpoints};
+use bindings::jac::scale::log;
+use bindings::jac::scale::types::Error as WitError;
+use host_graph::HostGraph;
+use ids::IdMap;
+
+/// Bindings of world `jac-app`.
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "jac-app",
+    });
+}
+
+/// The program, loaded once by `load-program` (before the snapshot).
+struct Loaded {
+    interp: Interpreter,
+    manifest: jd::Manifest,
+    ids: Rc<RefCell<IdMap>>,
+}
+
+thread_local! {
+    static APP: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+}
+
+/// What `jac-scale build` hands to `load-program`.
+#[derive(serde::Deserialize)]
+struct Bundle {
+    /// Path of the entry module inside `files` (`app.jac`).
+    entry: String,
+    /// Every `.jac` file of the app, by `/`-separated path relative to the app folder.
+    files: BTreeMap<String, String>,
+}
+
+struct Component;
+
+impl bindings::Guest for Component {
+    fn load_program(bundle: String) -> Result<(), String> {
+        let bundle: Bundle =
+            serde_json::from_str(&bundle).map_err(|e| format!("malformed program bundle: {e}"))?;
+        let mut sources = MemorySources::new();
+        for (path, text) in bundle.files {
+            sources.insert(path, text);
+        }
+        let program = load_program(&sources, &bundle.entry).map_err(|d| d.to_string())?;
+        let manifest = jd::describe(&program).map_err(|e| e.to_string())?;
+        let ids = Rc::new(RefCell::new(IdMap::default()));
+        let graph = Box::new(HostGraph::new(ids.clone()));
+        let env = HostEnv {
+            natives: jac_lang::stdlib::registry(),
+            ..HostEnv::default()
+        };
+        let mut interp = Interpreter::new(program, graph, env).map_err(|f| f.traceback())?;
+        forward_output(&mut interp);
+        APP.with(|app| {
+            *app.borrow_mut() = Some(Loaded {
+                interp,
+                manifest,
+                ids,
+            })
+        });
+        Ok(())
+    }
+}
+
+impl Endpoints for Component {
+    fn describe() -> wit::Manifest {
+        APP.with(|app| match app.borrow().as_ref() {
+            Some(loaded) => manifest::to_wit(&loaded.manifest),
+            None => wit::Manifest {
+                endpoints: Vec::new(),
+            },
+        })
+    }
+
+    fn run(call: wit::Call) -> Result<wit::Outcome, wit::CallError> {
+        APP.with(|app| {
+            let mut app = app.borrow_mut();
+            let loaded = app.as_mut().ok_or_else(|| {
+                wit::CallError::Host(WitError::Unavailable(
+                    "no Jac program is loaded (build the app with `jac-scale build`)".into(),
+                ))
+            })?;
+            let kind = loaded
+                .manifest
+                .endpoints
+                .iter()
+                .find(|e| e.name == call.name)
+                .map(|e| e.kind)
+                .ok_or_else(|| wit::CallError::UnknownEndpoint(call.name.clone()))?;
+            let args: Json = serde_json::from_str(&call.args)
+                .map_err(|e| wit::CallError::InvalidArgs(format!("arguments are not JSON: {e}")))?;
+            let outcome = match kind {
+                jd::EndpointKind::Walker => {
+                    loaded
+                        .interp
+                        .run_walker(&call.name, &args, call.target.as_deref())
+                }
+                jd::EndpointKind::Function => loaded.interp.call_function(&call.name, &args),
+            };
+            forward_output(&mut loaded.interp);
+            let ids = loaded.ids.replace(IdMap::default());
+            outcome
+                .map(|mut o| {
+                    if kind == jd::EndpointKind::Walker {
+                        walker_fields(&mut o.result);
+                    }
+                    outcome_to_wit(o, &ids)
+                })
+                .map_err(failure_to_wit)
+        })
+    }
+}
+
+/// A walker's `result` is its `has` fields after the run (API.md), not the walker as
+/// an archetype: drop the `_jac_*` keys the runtime adds to every archetype.
+fn walker_fields(result: &mut Json) {
+    if let Json::Object(fields) = result {
+        fields.retain(|key, _| !key.starts_with("_jac_"));
+    }
+}
+
+/// Sends what the program printed to the host log.
+fn forward_output(interp: &mut Interpreter) {
+    let text = interp.take_output();
+    for line in text.lines() {
+        log::write(log::Level::Info, line);
+    }
+}
+
+fn outcome_to_wit(outcome: Outcome, ids: &IdMap) -> wit::Outcome {
+    let text = |mut json: Json| {
+        ids.to_host_json(&mut json);
+        json.to_string()
+    };
+    wit::Outcome {
+        result: text(outcome.result),
+        reports: outcome.reports.into_iter().map(text).collect(),
+    }
+}
+
+fn failure_to_wit(failure: Failure) -> wit::CallError {
+    let exception = failure.exception.clone().unwrap_or_default();
+    // `Failure::message` reads `ValueError: boom`; the WIT record carries the parts.
+    let message = failure
+        .message
+        .strip_prefix(&format!("{exception}: "))
+        .unwrap_or(&failure.message)
+        .to_owned();
+    match failure.kind {
+        FailureKind::InvalidArgs => wit::CallError::InvalidArgs(message),
+        FailureKind::NotFound => wit::CallError::Host(WitError::NotFound(message)),
+        FailureKind::Graph => wit::CallError::Host(match exception.as_str() {
+            "PermissionError" => WitError::AccessDenied(message),
+            "KeyError" => WitError::NotFound(message),
+            _ => WitError::Unavailable(message),
+        }),
+        FailureKind::Raised | FailureKind::Load => wit::CallError::Raised(wit::Failure {
+            kind: if exception.is_empty() {
+                "Exception".to_owned()
+            } else {
+                exception
+            },
+            message,
+            trace: failure
+                .trace
+                .iter()
+                .map(|f| format!("File \"{}\", line {}, in {}", f.file, f.line, f.function))
+                .collect(),
+        }),
+    }
+}
+
+bindings::export!(Component with_types_in bindings);
