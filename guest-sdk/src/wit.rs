@@ -297,6 +297,7 @@ fn endpoint_to_wit(spec: EndpointSpec) -> wit_endpoints::Endpoint {
             .map(|field| wit_endpoints::Field {
                 name: field.name,
                 schema: field.schema.to_string(),
+                required: field.default.is_none(),
                 default: field.default.map(|value| value.to_string()),
                 doc: field.doc,
             })

@@ -53,7 +53,7 @@ pub fn validate(
                     None => continue,
                 }
             }
-            None if field.required() => problems.push(Problem {
+            None if field.required => problems.push(Problem {
                 loc: vec![source.name().to_string(), field.name.clone()],
                 msg: "Field required".into(),
                 kind: "missing",
@@ -369,6 +369,7 @@ mod tests {
         Field {
             name: name.into(),
             schema,
+            required: default.is_none(),
             default,
             doc: None,
         }

@@ -41,16 +41,12 @@ pub struct Field {
     pub name: String,
     /// JSON Schema of the value.
     pub schema: Value,
-    /// The default; `None` makes the field required.
+    /// Must the caller send it?
+    pub required: bool,
+    /// The constant default, if the app declared one (for documentation; the guest
+    /// applies defaults itself).
     pub default: Option<Value>,
     pub doc: Option<String>,
-}
-
-impl Field {
-    /// A field without a default must be sent.
-    pub fn required(&self) -> bool {
-        self.default.is_none()
-    }
 }
 
 /// One walker or function.
@@ -126,6 +122,7 @@ impl Manifest {
                 fields.push(Field {
                     name: f.name,
                     schema,
+                    required: f.required,
                     default,
                     doc: f.doc,
                 });
