@@ -74,6 +74,12 @@ impl Ctx {
         self.host.log(level, message.as_ref());
     }
 
+    /// Waits `duration` (`await asyncio.sleep(...)`): the host suspends the call without
+    /// holding a thread, so other calls run meanwhile. Counts against the call's time limit.
+    pub fn sleep(&self, duration: std::time::Duration) {
+        self.host.sleep(duration);
+    }
+
     /// The caller's root node (`root`); the shared guest root for anonymous callers.
     pub fn root(&self) -> Node<Root> {
         let id = self.root.get_or_init(|| self.host.root());

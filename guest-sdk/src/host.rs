@@ -112,4 +112,6 @@ pub trait Host {
     fn access(&self, id: &Id) -> AccessLevel;
     /// Write one line to the host log.
     fn log(&self, level: LogLevel, message: &str);
+    /// Suspend the call for `duration` (whole milliseconds) without holding a host thread.
+    fn sleep(&self, duration: std::time::Duration);
 }

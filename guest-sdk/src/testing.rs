@@ -49,6 +49,8 @@ struct State {
     granted: HashMap<Id, AccessLevel>,
     allowed: HashMap<(Id, Id), AccessLevel>,
     log: Vec<(LogLevel, String)>,
+    /// Total time walkers asked to sleep (not actually slept: tests stay fast).
+    slept: std::time::Duration,
 }
 
 impl State {
@@ -109,6 +111,7 @@ impl MemoryGraph {
             granted: HashMap::new(),
             allowed: HashMap::new(),
             log: Vec::new(),
+            slept: std::time::Duration::ZERO,
         };
         let root = state.new_id();
         state.nodes.insert(
@@ -153,6 +156,11 @@ impl MemoryGraph {
     /// The lines logged so far.
     pub fn log_lines(&self) -> Vec<(LogLevel, String)> {
         self.state.borrow().log.clone()
+    }
+
+    /// Total time the walkers asked to sleep ([`crate::Ctx::sleep`] returns at once here).
+    pub fn slept(&self) -> std::time::Duration {
+        self.state.borrow().slept
     }
 
     fn call(&self) -> std::cell::RefMut<'_, State> {
@@ -319,5 +327,9 @@ impl Host for MemoryGraph {
 
     fn log(&self, level: LogLevel, message: &str) {
         self.call().log.push((level, message.to_owned()));
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        self.call().slept += duration;
     }
 }

@@ -26,7 +26,9 @@ pub mod bindings {
 }
 
 use bindings::exports::jac::scale::endpoints as wit_endpoints;
-use bindings::jac::scale::{graph as wit_graph, log as wit_log, types as wit_types};
+use bindings::jac::scale::{
+    graph as wit_graph, log as wit_log, timer as wit_timer, types as wit_types,
+};
 
 /// The real host: every method is one import call.
 struct WitHost;
@@ -148,6 +150,10 @@ impl Host for WitHost {
             LogLevel::Error => wit_log::Level::Error,
         };
         wit_log::write(level, message);
+    }
+
+    fn sleep(&self, duration: std::time::Duration) {
+        wit_timer::sleep(u32::try_from(duration.as_millis()).unwrap_or(u32::MAX));
     }
 }
 

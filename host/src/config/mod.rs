@@ -7,12 +7,14 @@
 //!
 //! Invariant: nothing outside this module reads the process environment for settings.
 
+mod realtime;
 mod toml_file;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use realtime::{WebSocketSettings, WebhookSettings};
 pub use toml_file::JacToml;
 
 /// Everything the server needs to start, resolved once.
@@ -34,6 +36,10 @@ pub struct Config {
     pub limits: Limits,
     /// JWT settings (from the environment only, as the spec says).
     pub jwt: crate::auth::JwtSettings,
+    /// `[plugins.scale.webhook]` and `WEBHOOK_SECRET`.
+    pub webhook: WebhookSettings,
+    /// `[plugins.scale.websocket]` and `REDIS_URL`.
+    pub websocket: WebSocketSettings,
 }
 
 /// Bounds on what one call or request may use.
@@ -169,6 +175,9 @@ impl Config {
                 .unwrap_or(7),
         };
 
+        let webhook = WebhookSettings::resolve(&toml, env)?;
+        let websocket = WebSocketSettings::resolve(&toml, env)?;
+
         Ok(Config {
             app_path: app_path.to_path_buf(),
             host,
@@ -178,6 +187,8 @@ impl Config {
             data_dir,
             limits,
             jwt,
+            webhook,
+            websocket,
         })
     }
 }

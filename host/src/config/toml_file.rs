@@ -19,8 +19,23 @@ const KNOWN: &[(&str, &[&str])] = &[
             "queue_timeout_ms",
         ],
     ),
+    (
+        "webhook",
+        &[
+            "secret",
+            "signature_header",
+            "verify_signature",
+            "api_key_expiry_days",
+            "replay_tolerance_seconds",
+            "require_timestamp",
+            "rate_limit_per_minute",
+        ],
+    ),
+    (
+        "websocket",
+        &["max_connections_per_user", "max_connections", "max_message_bytes"],
+    ),
     // Sections served by later capabilities; accepted without a warning.
-    ("webhook", &[]),
     ("metrics", &[]),
     ("monitoring", &[]),
     ("kubernetes", &[]),
@@ -79,7 +94,7 @@ impl JacToml {
         self.scale()?.get(section)?.as_table()?.get(key)
     }
 
-    fn wrong_type(&self, section: &str, key: &str, expected: &'static str) -> ConfigError {
+    pub(super) fn wrong_type(&self, section: &str, key: &str, expected: &'static str) -> ConfigError {
         ConfigError::WrongType {
             path: self.path.clone(),
             key: format!("plugins.scale.{section}.{key}"),
@@ -87,7 +102,7 @@ impl JacToml {
         }
     }
 
-    fn integer(&self, section: &str, key: &str) -> Result<Option<u64>, ConfigError> {
+    pub(super) fn integer(&self, section: &str, key: &str) -> Result<Option<u64>, ConfigError> {
         match self.value(section, key) {
             None => Ok(None),
             Some(v) => v
@@ -98,13 +113,23 @@ impl JacToml {
         }
     }
 
-    fn string(&self, section: &str, key: &str) -> Result<Option<&str>, ConfigError> {
+    pub(super) fn string(&self, section: &str, key: &str) -> Result<Option<&str>, ConfigError> {
         match self.value(section, key) {
             None => Ok(None),
             Some(v) => v
                 .as_str()
                 .map(Some)
                 .ok_or_else(|| self.wrong_type(section, key, "a string")),
+        }
+    }
+
+    pub(super) fn boolean(&self, section: &str, key: &str) -> Result<Option<bool>, ConfigError> {
+        match self.value(section, key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| self.wrong_type(section, key, "true or false")),
         }
     }
 

@@ -15,7 +15,7 @@ use super::routes::{Lookup, NODE_PARAM};
 use super::validate::{self, Source};
 use super::{AppState, Served};
 use crate::graph::{AccessLevel, Id};
-use crate::runtime::{Access, Call, Endpoint};
+use crate::runtime::{Access, Call, Endpoint, Outcome};
 
 /// Every request no fixed route took: look it up in the app's route table.
 pub async fn dispatch(
@@ -110,6 +110,11 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
 
 /// Read a JSON object body within `limit` bytes; an empty body is `{}`.
 async fn read_json_body(body: Body, limit: usize) -> Result<Map<String, Value>, ApiError> {
+    parse_object(&read_body(body, limit).await?)
+}
+
+/// Read a whole body within `limit` bytes (413 past it).
+pub(super) async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -122,10 +127,15 @@ async fn read_json_body(body: Body, limit: usize) -> Result<Map<String, Value>, 
         }
         bytes.extend_from_slice(&chunk);
     }
+    Ok(bytes)
+}
+
+/// A JSON object of arguments; empty (or blank) input is `{}`.
+pub(super) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
-    match serde_json::from_slice::<Value>(&bytes) {
+    match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::invalid(
             &["body"],
@@ -154,13 +164,30 @@ async fn drain(mut stream: axum::body::BodyDataStream, mut seen: usize) {
     }
 }
 
-async fn run(
+/// Run a call and answer it with the envelope.
+pub(super) async fn run(
     served: &Served,
     endpoint: &Endpoint,
     identity: Identity,
     args: Map<String, Value>,
     node_id: Option<String>,
 ) -> Result<Response, ApiError> {
+    let outcome = execute(served, endpoint, identity, args, node_id).await?;
+    Ok(envelope::ok(CallData {
+        result: &outcome.result,
+        reports: &outcome.reports,
+        warnings: &outcome.warnings,
+    }))
+}
+
+/// Run one call of `endpoint` as `identity`, on its root or on `node_id`.
+pub(super) async fn execute(
+    served: &Served,
+    endpoint: &Endpoint,
+    identity: Identity,
+    args: Map<String, Value>,
+    node_id: Option<String>,
+) -> Result<Outcome, ApiError> {
     let app = &served.app;
     let graph = app.graph().clone();
     let caller = identity.into_caller(&graph);
@@ -187,10 +214,5 @@ async fn run(
         }
         Ok(session)
     })?;
-    let outcome = app.call(call, session).await?;
-    Ok(envelope::ok(CallData {
-        result: &outcome.result,
-        reports: &outcome.reports,
-        warnings: &outcome.warnings,
-    }))
+    Ok(app.call(call, session).await?)
 }

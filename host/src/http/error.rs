@@ -43,6 +43,8 @@ pub enum ApiError {
     #[error("{message}")]
     Execution { message: String, details: Value },
     #[error("{0}")]
+    RateLimited(String),
+    #[error("{0}")]
     Timeout(String),
     #[error("{0}")]
     Unavailable(String),
@@ -72,6 +74,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR"),
             ApiError::Execution { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
@@ -87,13 +90,22 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        if let ApiError::Internal(detail) = &self {
+impl ApiError {
+    /// Code, public message and details, for answers outside HTTP (WebSocket frames).
+    /// Internal errors are logged here and answered generically.
+    pub(super) fn public_parts(&self) -> (&'static str, String, Value) {
+        if let ApiError::Internal(detail) = self {
             tracing::error!("internal error: {detail}");
         }
-        envelope::error(status, code, &self.to_string(), self.details())
+        (self.status_and_code().1, self.to_string(), self.details())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_and_code().0;
+        let (code, message, details) = self.public_parts();
+        envelope::error(status, code, &message, details)
     }
 }
 

@@ -4,12 +4,15 @@
 //! - [`health`]: liveness and readiness.
 //! - [`endpoints`]: walkers and functions, dispatched through a route table built from
 //!   the app's manifest ([`routes`]), so a reloaded app swaps its routes atomically.
+//! - [`api_keys`], [`webhooks`]: API keys and the webhook walkers they call.
+//! - [`websocket`]: WebSocket walkers (connections and broadcasts live in `realtime`).
 //! - [`caller`], [`validate`]: who is calling, and are the arguments right.
 //! - [`error`], [`envelope`]: the only places that shape responses.
 //!
 //! Invariant: no SQL and no wasmtime here; this layer talks to `auth`, `graph` and
 //! `runtime` through their APIs.
 
+mod api_keys;
 mod caller;
 mod endpoints;
 mod envelope;
@@ -18,6 +21,8 @@ mod health;
 mod routes;
 mod users;
 mod validate;
+mod webhooks;
+mod websocket;
 
 use std::sync::Arc;
 
@@ -29,7 +34,11 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 
 use crate::auth::AuthService;
-use crate::runtime::App;
+use crate::auth::api_keys::ApiKeys;
+use crate::config::WebhookSettings;
+use crate::realtime::Hub;
+use crate::runtime::{Access, App, Endpoint, Protocol};
+use crate::webhook::RateLimiter;
 pub use error::ApiError;
 use routes::Routes;
 
@@ -50,6 +59,46 @@ impl Served {
     pub fn app(&self) -> &App {
         &self.app
     }
+
+    /// The non-private endpoint `name` reached by `protocol` (webhook, WebSocket).
+    fn endpoint(&self, name: &str, protocol: Protocol) -> Option<&Endpoint> {
+        self.app
+            .manifest()
+            .endpoints
+            .iter()
+            .find(|e| e.name == name && e.protocol == protocol && e.access != Access::Private)
+    }
+}
+
+/// What webhooks and WebSockets need besides the app and the users.
+pub struct Realtime {
+    /// Issues and checks webhook API keys.
+    pub api_keys: Arc<ApiKeys>,
+    /// `[plugins.scale.webhook]`.
+    pub webhook: WebhookSettings,
+    /// WebSocket connections and broadcasts.
+    pub hub: Arc<Hub>,
+    /// Largest WebSocket message, in bytes.
+    pub max_message_bytes: usize,
+    rate_limiter: RateLimiter,
+}
+
+impl Realtime {
+    /// The services, with the webhook rate limit of `webhook`.
+    pub fn new(
+        api_keys: ApiKeys,
+        webhook: WebhookSettings,
+        hub: Arc<Hub>,
+        max_message_bytes: usize,
+    ) -> Self {
+        Realtime {
+            api_keys: Arc::new(api_keys),
+            rate_limiter: RateLimiter::new(webhook.rate_limit_per_minute),
+            webhook,
+            hub,
+            max_message_bytes,
+        }
+    }
 }
 
 /// State shared by every handler. Cheap to clone.
@@ -60,15 +109,22 @@ struct Shared {
     served: ArcSwap<Served>,
     auth: Arc<AuthService>,
     body_limit: usize,
+    realtime: Realtime,
 }
 
 impl AppState {
     /// State serving `served`, authenticating with `auth`.
-    pub fn new(served: Served, auth: Arc<AuthService>, body_limit: usize) -> Self {
+    pub fn new(
+        served: Served,
+        auth: Arc<AuthService>,
+        body_limit: usize,
+        realtime: Realtime,
+    ) -> Self {
         AppState(Arc::new(Shared {
             served: ArcSwap::from_pointee(served),
             auth,
             body_limit,
+            realtime,
         }))
     }
 
@@ -93,6 +149,10 @@ impl AppState {
     fn body_limit(&self) -> usize {
         self.0.body_limit
     }
+
+    fn realtime(&self) -> &Realtime {
+        &self.0.realtime
+    }
 }
 
 /// The whole router: fixed routes first, then the app's generated routes.
@@ -100,6 +160,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(users::router())
         .merge(health::router())
+        .merge(api_keys::router())
+        .merge(webhooks::router())
+        .merge(websocket::router())
         .fallback(endpoints::dispatch)
         .layer(middleware::from_fn(trace_id))
         .with_state(state)

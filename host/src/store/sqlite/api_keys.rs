@@ -39,9 +39,7 @@ impl ApiKeyStore for SqliteStore {
             );
             let found = conn
                 .prepare_cached(&sql)?
-                .query_row([id], |row| {
-                    Ok((record(row)?, row.get::<_, [u8; 16]>(6)?))
-                })
+                .query_row([id], |row| Ok((record(row)?, row.get::<_, [u8; 16]>(6)?)))
                 .optional()?;
             Ok(found.map(|(key, root)| ApiKeyWithOwner {
                 key,
