@@ -9,6 +9,7 @@
 //! per commit. Statements are prepared once per connection and cached.
 
 mod api_keys;
+mod checkpoint;
 mod graph;
 mod schema;
 mod users;
@@ -20,11 +21,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use super::{Changeset, StoreError};
+use checkpoint::Checkpointer;
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle read connections kept open; more are opened under load and closed afterwards.
 const MAX_IDLE_READERS: usize = 16;
+/// The WAL file is truncated back to this size after a checkpoint empties it.
+const WAL_SIZE_LIMIT_BYTES: i64 = 64 << 20;
 /// Prepared statements cached per connection (the store uses about twenty).
 const STATEMENT_CACHE: usize = 48;
 
@@ -35,6 +39,8 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     /// Changesets waiting for the next group commit.
     queued: Mutex<Vec<Queued>>,
+    /// Runs WAL checkpoints until the store is dropped.
+    _checkpointer: Checkpointer,
 }
 
 /// Where a queued changeset's result is left for its caller.
@@ -64,11 +70,16 @@ impl SqliteStore {
             ));
         }
         schema::migrate(&mut writer)?;
+        // Checkpoints run in the background (see `checkpoint`), not inside commits.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        writer.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)?;
+        let checkpointer = Checkpointer::start(open_connection(path)?)?;
         Ok(Self {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             queued: Mutex::new(Vec::new()),
+            _checkpointer: checkpointer,
         })
     }
 
@@ -153,6 +164,14 @@ fn apply_batch(
     apply: fn(&Connection, &Changeset) -> Result<(), StoreError>,
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
     let mut tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+    if let [alone] = batch {
+        // The transaction itself is this changeset's savepoint (dropping it rolls back).
+        let result = apply(&tx, &alone.changes);
+        if result.is_ok() {
+            tx.commit()?;
+        }
+        return Ok(vec![result]);
+    }
     let mut results = Vec::with_capacity(batch.len());
     for queued in batch {
         let savepoint = tx.savepoint()?;
