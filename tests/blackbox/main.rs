@@ -7,6 +7,8 @@ mod support;
 
 /// Bearer tokens: the auth matrix on a protected walker, public walkers with bad tokens.
 mod auth;
+/// Jac apps: the todo app's expectations against the Jac build too; `start app.jac`.
+mod jac_apps;
 /// Malformed requests: bad JSON, wrong types, oversized bodies, deep nesting.
 mod bad_input;
 /// The command line: start-up failures and SIGTERM.

@@ -46,8 +46,16 @@ pub enum BuildError {
 }
 
 /// Builds the component for `sources`.
+///
+/// Compiling and snapshotting take seconds of CPU, so they run on a blocking thread and
+/// the server keeps answering meanwhile (a `--reload` rebuild).
 pub async fn build(sources: &AppSources) -> Result<Vec<u8>, BuildError> {
-    snapshot::snapshot(JAC_RUNTIME, &sources.bundle()).await
+    let bundle = sources.bundle();
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Handle::current().block_on(snapshot::snapshot(JAC_RUNTIME, &bundle))
+    })
+    .await
+    .map_err(|e| BuildError::Snapshot(e.to_string()))?
 }
 
 /// Whether `app` names a Jac program (rather than a built component).
