@@ -354,3 +354,9 @@ fn tokens_survive_restart_with_the_generated_secret() {
     );
     assert!(restarted.login("bob", "pw").is_ok(), "users persist too");
 }
+
+#[test]
+fn the_service_is_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<AuthService>();
+}

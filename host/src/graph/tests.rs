@@ -960,3 +960,11 @@ fn bad_archetype_names_are_invalid() {
         Err(GraphError::QuotaExceeded(_))
     ));
 }
+
+#[test]
+fn sessions_move_across_threads_and_graphs_are_shared() {
+    fn send<T: Send>() {}
+    fn shared<T: Send + Sync + Clone>() {}
+    send::<Session>();
+    shared::<Graph>();
+}
