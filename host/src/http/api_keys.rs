@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::body::{parse_object, read_body};
 use super::caller::{self, Identity};
-use super::endpoints::{parse_object, read_body};
 use super::envelope;
 use super::error::ApiError;
 use crate::auth::api_keys::{ApiKeyError, MAX_EXPIRY_DAYS, MAX_KEY_NAME_BYTES, rfc3339};
@@ -71,9 +71,19 @@ async fn create(
             ));
         }
         Some(_) => {
-            return Err(ApiError::invalid(&["body", "name"], "Input should be a valid string", "string_type"));
+            return Err(ApiError::invalid(
+                &["body", "name"],
+                "Input should be a valid string",
+                "string_type",
+            ));
         }
-        None => return Err(ApiError::invalid(&["body", "name"], "Field required", "missing")),
+        None => {
+            return Err(ApiError::invalid(
+                &["body", "name"],
+                "Field required",
+                "missing",
+            ));
+        }
     };
     let expiry_days = match body.get("expiry_days") {
         None | Some(Value::Null) => None,
@@ -133,15 +143,17 @@ async fn revoke(
 ) -> Result<Response, ApiError> {
     let user = user_id(&state, &headers)?;
     tokio::task::block_in_place(|| state.realtime().api_keys.revoke(&user, &api_key_id))?;
-    Ok(envelope::ok(json!({ "api_key_id": api_key_id, "revoked": true })))
+    Ok(envelope::ok(
+        json!({ "api_key_id": api_key_id, "revoked": true }),
+    ))
 }
 
 impl From<ApiKeyError> for ApiError {
     fn from(e: ApiKeyError) -> Self {
         match e {
-            ApiKeyError::Malformed
-            | ApiKeyError::Expired
-            | ApiKeyError::Revoked => ApiError::Unauthorized(e.to_string()),
+            ApiKeyError::Malformed | ApiKeyError::Expired | ApiKeyError::Revoked => {
+                ApiError::Unauthorized(e.to_string())
+            }
             ApiKeyError::NotFound(_) => ApiError::NotFound(e.to_string()),
             ApiKeyError::NotYours => ApiError::Forbidden(e.to_string()),
             ApiKeyError::Auth(_) | ApiKeyError::Store(_) => ApiError::Internal(e.to_string()),

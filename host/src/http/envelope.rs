@@ -73,7 +73,7 @@ pub fn ok_with<D: Serialize>(status: StatusCode, data: D) -> Response {
         Ok(body) => respond(status, body),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
+            "EXECUTION_ERROR",
             &format!("response encoding failed: {e}"),
             Value::Null,
         ),

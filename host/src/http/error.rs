@@ -77,7 +77,8 @@ impl ApiError {
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            // API.md has one code for server-side failures; the detail is only logged.
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
         }
     }
 

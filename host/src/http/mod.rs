@@ -13,6 +13,7 @@
 //! `runtime` through their APIs.
 
 mod api_keys;
+mod body;
 mod caller;
 mod endpoints;
 mod envelope;

@@ -6,7 +6,7 @@
 //! Both answer the flat OAuth2-style token body, not the envelope.
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
+use super::body::read_body;
 use super::error::ApiError;
 use crate::auth::{AuthError, Identity, LoginGrant};
 
@@ -161,8 +162,8 @@ fn auth_error(e: AuthError) -> ApiError {
     }
 }
 
-async fn register(State(state): State<AppState>, bytes: Bytes) -> Result<Response, ApiError> {
-    let c = parse(&bytes)?;
+async fn register(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    let c = parse(&read_body(body, state.body_limit()).await?)?;
     let auth = state.auth_arc();
     let grant = tokio::task::spawn_blocking(move || auth.register(c.identity(), &c.password))
         .await
@@ -171,8 +172,8 @@ async fn register(State(state): State<AppState>, bytes: Bytes) -> Result<Respons
     Ok(token_response(StatusCode::CREATED, grant))
 }
 
-async fn login(State(state): State<AppState>, bytes: Bytes) -> Result<Response, ApiError> {
-    let c = parse(&bytes)?;
+async fn login(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    let c = parse(&read_body(body, state.body_limit()).await?)?;
     let auth = state.auth_arc();
     let grant = tokio::task::spawn_blocking(move || auth.login(&c.identity, &c.password))
         .await

@@ -244,13 +244,17 @@ fn any_of(
     None
 }
 
+/// An integer that fits the guest's 64-bit ints; floats with no fraction and numeric
+/// strings are accepted, anything out of range is not.
 fn integer(value: &Value) -> Option<Number> {
     match value {
-        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.clone()),
-        Value::Number(n) => n
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-            .map(|f| Number::from(f as i64)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Some(Number::from(i)),
+            None => n
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| Number::from(f as i64)),
+        },
         Value::String(s) => s.trim().parse::<i64>().ok().map(Number::from),
         _ => None,
     }
@@ -436,6 +440,20 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(problems[0].loc, ["body", "user", "age"]);
+    }
+
+    #[test]
+    fn integers_out_of_i64_range_are_refused() {
+        let fields = [field("n", json!({"type": "integer"}), None)];
+        for bad in [
+            json!(9223372036854775808u64),
+            json!("-9223372036854775809"),
+            json!(1.5),
+        ] {
+            let problems =
+                validate(&fields, body(json!({ "n": bad })), |_| Source::Body).unwrap_err();
+            assert_eq!(problems[0].loc, ["body", "n"]);
+        }
     }
 
     #[test]

@@ -15,11 +15,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 
+use super::AppState;
+use super::body::{parse_object, read_body};
 use super::caller::Identity;
-use super::endpoints::{parse_object, read_body, run};
+use super::endpoints::run;
 use super::error::ApiError;
 use super::validate::{self, Source};
-use super::AppState;
 use crate::auth::AuthedUser;
 use crate::runtime::Protocol;
 use crate::webhook::{self, Policy, Signed};

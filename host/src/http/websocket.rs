@@ -26,8 +26,9 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::body::parse_object;
 use super::caller::{self, Identity};
-use super::endpoints::{execute, parse_object};
+use super::endpoints::execute;
 use super::envelope::CallData;
 use super::error::ApiError;
 use super::validate::{self, Source};
@@ -293,6 +294,8 @@ fn error_frame(error: &ApiError) -> Utf8Bytes {
         },
     };
     serde_json::to_string(&frame)
-        .unwrap_or_else(|_| r#"{"ok":false,"error":{"code":"INTERNAL_ERROR","message":"internal error"}}"#.into())
+        .unwrap_or_else(|_| {
+            r#"{"ok":false,"error":{"code":"EXECUTION_ERROR","message":"internal error"}}"#.into()
+        })
         .into()
 }
