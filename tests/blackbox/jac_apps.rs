@@ -608,3 +608,54 @@ fn reload_rebuilds_when_a_jac_source_changes() {
     }
     process.kill();
 }
+
+#[test]
+fn globals_are_shared_by_the_calls_of_an_app_but_not_persisted() {
+    let app = TempDir::with_prefix("jac-scale-jac-globals-").expect("temp dir");
+    std::fs::write(
+        app.path().join("app.jac"),
+        r#"glob hits: int = 0;
+glob seen: list = [];
+
+walker:pub Hit {
+    has who: str = "anon";
+
+    can run with Root entry {
+        global hits;
+        hits += 1;
+        seen.append(self.who);
+        report {"hits": hits, "seen": seen};
+    }
+}
+"#,
+    )
+    .expect("write app");
+    let data = TempDir::with_prefix("jac-scale-jac-data-").expect("temp dir");
+    let client = reqwest::blocking::Client::new();
+    let hit = |port: u16, who: &str| -> Value {
+        let reply: Value = client
+            .post(format!("http://127.0.0.1:{port}/walker/Hit"))
+            .json(&json!({"who": who}))
+            .send()
+            .and_then(|r| r.json())
+            .expect("Hit answers");
+        reply["data"]["reports"][0].clone()
+    };
+    let entry = app.path().join("app.jac");
+    let mut process = serve(&entry, data.path(), &[]);
+    let port = process.wait_listening();
+    assert_eq!(hit(port, "a"), json!({"hits": 1, "seen": ["a"]}));
+    assert_eq!(hit(port, "b"), json!({"hits": 2, "seen": ["a", "b"]}));
+    process.terminate();
+    assert!(process.wait_exit(Duration::from_secs(20)).is_some());
+
+    let mut process = serve(&entry, data.path(), &[]);
+    let port = process.wait_listening();
+    assert_eq!(
+        hit(port, "c"),
+        json!({"hits": 1, "seen": ["c"]}),
+        "globals must not survive a restart\n{}",
+        process.output()
+    );
+    process.kill();
+}

@@ -22,8 +22,8 @@ use jac_lang::syntax::{MemorySources, load_program};
 use serde_json::Value as Json;
 
 use bindings::exports::jac::scale::endpoints::{self as wit, Guest as Endpoints};
-use bindings::jac::scale::log;
 use bindings::jac::scale::types::Error as WitError;
+use bindings::jac::scale::{globals, log};
 use host_graph::HostGraph;
 use ids::IdMap;
 
@@ -41,6 +41,9 @@ struct Loaded {
     interp: Interpreter,
     manifest: jd::Manifest,
     ids: Rc<RefCell<IdMap>>,
+    /// The program's `glob` values as JSON text, as the snapshot holds them; `None`
+    /// when the program declares no globals (then calls skip the host round trips).
+    initial_globals: Option<String>,
 }
 
 thread_local! {
@@ -76,11 +79,14 @@ impl bindings::Guest for Component {
         };
         let mut interp = Interpreter::new(program, graph, env).map_err(|f| f.traceback())?;
         forward_output(&mut interp);
+        let initial_globals = declares_globals(interp.program())
+            .then(|| Json::Object(interp.globals_json()).to_string());
         APP.with(|app| {
             *app.borrow_mut() = Some(Loaded {
                 interp,
                 manifest,
                 ids,
+                initial_globals,
             })
         });
         Ok(())
@@ -114,6 +120,7 @@ impl Endpoints for Component {
                 .ok_or_else(|| wit::CallError::UnknownEndpoint(call.name.clone()))?;
             let args: Json = serde_json::from_str(&call.args)
                 .map_err(|e| wit::CallError::InvalidArgs(format!("arguments are not JSON: {e}")))?;
+            let globals_before = loaded.restore_globals().map_err(failure_to_wit)?;
             let outcome = match kind {
                 jd::EndpointKind::Walker => {
                     loaded
@@ -123,6 +130,9 @@ impl Endpoints for Component {
                 jd::EndpointKind::Function => loaded.interp.call_function(&call.name, &args),
             };
             forward_output(&mut loaded.interp);
+            if let Some(before) = globals_before {
+                loaded.save_globals(&before);
+            }
             let ids = loaded.ids.replace(IdMap::default());
             outcome
                 .map(|mut o| {
@@ -134,6 +144,44 @@ impl Endpoints for Component {
                 .map_err(failure_to_wit)
         })
     }
+}
+
+impl Loaded {
+    /// Brings the app's globals up to date with what earlier calls left (the host keeps
+    /// them); returns their JSON text, or `None` when the program has no globals.
+    fn restore_globals(&mut self) -> Result<Option<String>, Failure> {
+        let Some(initial) = &self.initial_globals else {
+            return Ok(None);
+        };
+        let Some(text) = globals::load() else {
+            return Ok(Some(initial.clone()));
+        };
+        if let Ok(Json::Object(saved)) = serde_json::from_str::<Json>(&text) {
+            self.interp.restore_globals(&saved)?;
+        }
+        Ok(Some(text))
+    }
+
+    /// Hands the globals to the host when the call changed them (also after a failed
+    /// call: a global assigned before an exception stays assigned, as in Python).
+    fn save_globals(&mut self, before: &str) {
+        let mut now = Json::Object(self.interp.globals_json());
+        self.ids.borrow().to_host_json(&mut now);
+        let now = now.to_string();
+        if now != before {
+            globals::store(&now);
+        }
+    }
+}
+
+/// Whether any module of the program declares a `glob`.
+fn declares_globals(program: &jac_lang::syntax::ast::Program) -> bool {
+    program.modules.iter().any(|module| {
+        module
+            .items
+            .iter()
+            .any(|item| matches!(item.kind, jac_lang::syntax::ast::ItemKind::Glob(_)))
+    })
 }
 
 /// A walker's `result` is its `has` fields after the run (API.md), not the walker as
