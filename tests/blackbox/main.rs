@@ -9,6 +9,8 @@ mod support;
 mod auth;
 /// Jac apps: the todo app's expectations against the Jac build too; `start app.jac`.
 mod jac_apps;
+/// Async walkers: a hundred sleeping calls at once.
+mod async_walkers;
 /// Malformed requests: bad JSON, wrong types, oversized bodies, deep nesting.
 mod bad_input;
 /// The command line: start-up failures and SIGTERM.
@@ -27,5 +29,9 @@ mod persistence;
 mod restspec;
 /// `/user/register` and `/user/login`: body shapes, duplicates, validation, login body.
 mod users;
+/// Webhook walkers and API keys: signatures, timestamps, refusals, listing, revocation.
+mod webhooks;
+/// WebSocket walkers: echo, tokens, error frames, broadcast (also across processes via Redis).
+mod websockets;
 /// The envelope, every walker of the todo app, node serialization, unknown names.
 mod walkers;

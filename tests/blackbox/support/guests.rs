@@ -16,6 +16,8 @@ pub enum App {
     Misbehave,
     /// `examples/shared-notes`: nodes shared between users.
     SharedNotes,
+    /// `examples/realtime`: webhook, WebSocket and async (sleeping) walkers.
+    Realtime,
 }
 
 impl App {
@@ -25,6 +27,7 @@ impl App {
             App::Todo => "todo.wasm",
             App::Misbehave => "misbehave.wasm",
             App::SharedNotes => "shared_notes.wasm",
+            App::Realtime => "realtime.wasm",
         }
     }
 
@@ -58,7 +61,7 @@ fn build_guests() -> Result<PathBuf, String> {
     command
         .current_dir(root)
         .args(["build", "--release", "--target", "wasm32-wasip2"])
-        .args(["-p", "todo", "-p", "misbehave", "-p", "shared-notes"])
+        .args(["-p", "todo", "-p", "misbehave", "-p", "shared-notes", "-p", "realtime"])
         .env("CARGO_TARGET_DIR", &target_dir);
     let output = command
         .output()
