@@ -453,3 +453,29 @@ fn deleted_note_is_not_found_for_everyone() {
         }
     }
 }
+
+#[test]
+fn a_refused_write_the_app_carries_on_after_is_listed_in_warnings_and_not_applied() {
+    let w = world();
+    w.share("READ");
+    let reply = w.on("TryEditNote", &w.note, json!({"text": "defaced"}), &w.bob);
+    let data = reply.ok();
+    assert_eq!(data["reports"], json!([{"saved": false}]), "{reply:?}");
+    let warnings = data["warnings"].as_array().expect("warnings listed");
+    assert_eq!(warnings.len(), 1, "{reply:?}");
+    assert!(
+        warnings[0].as_str().unwrap_or_default().contains(&w.note),
+        "{reply:?}"
+    );
+    assert_eq!(w.text_seen_by(&w.alice).as_deref(), Some("alice's note"));
+}
+
+#[test]
+fn a_write_the_owner_makes_has_no_warnings() {
+    let w = world();
+    let reply = w.on("TryEditNote", &w.note, json!({"text": "new"}), &w.alice);
+    let data = reply.ok();
+    assert_eq!(data["reports"], json!([{"saved": true}]), "{reply:?}");
+    assert!(data.get("warnings").is_none(), "{reply:?}");
+    assert_eq!(w.text_seen_by(&w.alice).as_deref(), Some("new"));
+}

@@ -68,6 +68,26 @@ impl EditNote {
     }
 }
 
+/// Like `EditNote`, but carries on when the write is refused, as Jac code does: the
+/// refused write is not applied and the answer lists it in `data.warnings`.
+/// Reports `{"saved": bool}`.
+#[walker]
+pub struct TryEditNote {
+    /// The new text.
+    text: String,
+}
+
+#[walker]
+impl TryEditNote {
+    #[entry]
+    fn edit(&mut self, w: &mut Walk) -> Result {
+        let mut note = w.here_as::<Note>()?;
+        note.text.clone_from(&self.text);
+        let saved = w.save(&note).is_ok();
+        w.report(json!({ "saved": saved }))
+    }
+}
+
 /// Deletes the note it is spawned on, with its edges (needs WRITE).
 /// Reports `{"deleted": note_id}`.
 #[walker]
@@ -260,6 +280,7 @@ jac_scale_guest::app!(
     CreateNote,
     ReadNote,
     EditNote,
+    TryEditNote,
     DeleteNote,
     ShareNote,
     UnshareNote,
