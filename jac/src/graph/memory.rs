@@ -2,7 +2,9 @@
 //!
 //! A [`MemoryStore`] holds every user's nodes; a [`MemoryGraph`] is one
 //! user's view of it (its root, its access rights). Ids are deterministic
-//! 32-hex counters, so test output is stable.
+//! 32-hex counters, so test output is stable. Internally nodes and edges live
+//! in slot vectors and refer to each other by slot, so a neighbour query does
+//! one id lookup and then follows plain indices.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,19 +15,32 @@ use super::{
     AccessLevel, Direction, EdgeData, Graph, GraphError, GraphResult, Neighbour, NodeData,
 };
 
+/// Index of a node or edge in its slot vector.
+type Slot = usize;
+
 struct StoredNode {
     data: NodeData,
-    owner: String,
-    edges: Vec<String>,
+    /// Slot of the owner's root node.
+    owner: Slot,
+    /// Slots of the incident edges, in insertion order.
+    edges: Vec<Slot>,
     public: Option<AccessLevel>,
     allowed: FxHashMap<String, AccessLevel>,
+}
+
+struct StoredEdge {
+    data: EdgeData,
+    source: Slot,
+    target: Slot,
 }
 
 /// Every node and edge of every user.
 #[derive(Default)]
 pub struct MemoryStore {
-    nodes: FxHashMap<String, StoredNode>,
-    edges: FxHashMap<String, EdgeData>,
+    nodes: Vec<Option<StoredNode>>,
+    node_slots: FxHashMap<String, Slot>,
+    edges: Vec<Option<StoredEdge>>,
+    edge_slots: FxHashMap<String, Slot>,
     roots: Vec<String>,
     next_id: u64,
 }
@@ -36,89 +51,146 @@ impl MemoryStore {
         format!("{:032x}", self.next_id)
     }
 
-    fn add_root(&mut self, id: String) {
+    fn add_root(&mut self, id: String) -> Slot {
+        let slot = self.nodes.len();
         let data = NodeData {
             id: id.clone(),
             archetype: "Root".into(),
             fields: Default::default(),
         };
-        let node = StoredNode {
+        self.insert_node(data, slot);
+        self.roots.push(id);
+        slot
+    }
+
+    fn insert_node(&mut self, data: NodeData, owner: Slot) {
+        let slot = self.nodes.len();
+        self.node_slots.insert(data.id.clone(), slot);
+        self.nodes.push(Some(StoredNode {
             data,
-            owner: id.clone(),
+            owner,
             edges: Vec::new(),
             public: None,
             allowed: Default::default(),
-        };
-        self.nodes.insert(id.clone(), node);
-        self.roots.push(id);
+        }));
+    }
+
+    fn node_slot(&self, id: &str) -> Option<Slot> {
+        self.node_slots.get(id).copied()
+    }
+
+    fn node_at(&self, slot: Slot) -> Option<&StoredNode> {
+        self.nodes.get(slot).and_then(Option::as_ref)
+    }
+
+    fn node_mut(&mut self, id: &str) -> Option<&mut StoredNode> {
+        let slot = self.node_slot(id)?;
+        self.nodes.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    fn edge_at(&self, slot: Slot) -> Option<&StoredEdge> {
+        self.edges.get(slot).and_then(Option::as_ref)
     }
 
     /// Number of stored nodes (roots included).
     pub fn node_count(&self) -> usize {
-        self.nodes.len()
+        self.node_slots.len()
     }
 
     /// Number of stored edges.
     pub fn edge_count(&self) -> usize {
-        self.edges.len()
+        self.edge_slots.len()
     }
 
     /// A stored node, regardless of access.
     pub fn node(&self, id: &str) -> Option<NodeData> {
-        self.nodes.get(id).map(|n| n.data.clone())
+        self.node_slot(id)
+            .and_then(|s| self.node_at(s))
+            .map(|n| n.data.clone())
     }
 
-    /// Calls `f` with each (edge, node) reachable from `id` that `root` may read.
+    /// Calls `f` with each (edge, node) reachable from `id` that the user
+    /// `viewer` may read.
     fn for_each_neighbour(
         &self,
-        root: &str,
+        viewer: &Viewer,
         id: &str,
         dir: Direction,
         edge_types: Option<&[&str]>,
         mut f: impl FnMut(&EdgeData, &NodeData),
     ) {
-        let Some(node) = self.nodes.get(id) else {
+        let Some(slot) = self.node_slot(id) else {
             return;
         };
-        for edge_id in &node.edges {
-            let Some(edge) = self.edges.get(edge_id) else {
+        let Some(node) = self.node_at(slot) else {
+            return;
+        };
+        for &edge_slot in &node.edges {
+            let Some(edge) = self.edge_at(edge_slot) else {
                 continue;
             };
-            if edge_types.is_some_and(|types| !types.contains(&edge.archetype.as_str())) {
+            if edge_types.is_some_and(|types| !types.contains(&edge.data.archetype.as_str())) {
                 continue;
             }
-            let outgoing = edge.source == id;
-            let incoming = edge.target == id;
+            let outgoing = edge.source == slot;
+            let incoming = edge.target == slot;
+            let undirected = edge.data.undirected;
             let follows = match dir {
-                Direction::Out => outgoing || (edge.undirected && incoming),
-                Direction::In => incoming || (edge.undirected && outgoing),
+                Direction::Out => outgoing || (undirected && incoming),
+                Direction::In => incoming || (undirected && outgoing),
                 Direction::Any => true,
             };
             if !follows {
                 continue;
             }
-            let other = if outgoing { &edge.target } else { &edge.source };
-            if let Some(n) = self.nodes.get(other)
-                && Self::node_level(root, n) >= AccessLevel::Read
+            let other = if outgoing { edge.target } else { edge.source };
+            if let Some(n) = self.node_at(other)
+                && viewer.level_on(n) >= AccessLevel::Read
             {
-                f(edge, &n.data);
+                f(&edge.data, &n.data);
             }
         }
     }
 
-    fn node_level(root: &str, n: &StoredNode) -> AccessLevel {
-        if n.owner == root {
+    /// Removes an edge and its entries in both ends' edge lists.
+    fn remove_edge(&mut self, slot: Slot) {
+        let Some(edge) = self.edges.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        self.edge_slots.remove(&edge.data.id);
+        for end in [edge.source, edge.target] {
+            if let Some(Some(n)) = self.nodes.get_mut(end) {
+                n.edges.retain(|&e| e != slot);
+            }
+        }
+    }
+
+    fn level(&self, viewer: &Viewer, id: &str) -> AccessLevel {
+        self.node_slot(id)
+            .and_then(|s| self.node_at(s))
+            .map_or(AccessLevel::NoPerm, |n| viewer.level_on(n))
+    }
+}
+
+/// The user a [`MemoryGraph`] acts for: its root id and the root's slot.
+#[derive(Clone)]
+struct Viewer {
+    root: String,
+    slot: Slot,
+}
+
+impl Viewer {
+    fn level_on(&self, n: &StoredNode) -> AccessLevel {
+        if n.owner == self.slot {
             return AccessLevel::Write;
         }
         let public = n.public.unwrap_or(AccessLevel::NoPerm);
-        let personal = n.allowed.get(root).copied().unwrap_or(AccessLevel::NoPerm);
+        let personal = n
+            .allowed
+            .get(&self.root)
+            .copied()
+            .unwrap_or(AccessLevel::NoPerm);
         public.max(personal)
-    }
-
-    fn level(&self, root: &str, id: &str) -> AccessLevel {
-        self.nodes
-            .get(id)
-            .map_or(AccessLevel::NoPerm, |n| Self::node_level(root, n))
     }
 }
 
@@ -126,7 +198,7 @@ impl MemoryStore {
 #[derive(Clone)]
 pub struct MemoryGraph {
     store: Rc<RefCell<MemoryStore>>,
-    root: String,
+    viewer: Viewer,
     shared_root: Option<String>,
 }
 
@@ -141,21 +213,22 @@ impl MemoryGraph {
     pub fn new() -> Self {
         let mut store = MemoryStore::default();
         let root = format!("{:032x}", 0);
-        store.add_root(root.clone());
+        let slot = store.add_root(root.clone());
         Self {
             store: Rc::new(RefCell::new(store)),
-            root,
+            viewer: Viewer { root, slot },
             shared_root: None,
         }
     }
 
     /// A new user (with a fresh root) in the same store.
     pub fn new_user(&self) -> Self {
-        let root = self.store.borrow_mut().fresh_id();
-        self.store.borrow_mut().add_root(root.clone());
+        let mut store = self.store.borrow_mut();
+        let root = store.fresh_id();
+        let slot = store.add_root(root.clone());
         Self {
             store: self.store.clone(),
-            root,
+            viewer: Viewer { root, slot },
             shared_root: self.shared_root.clone(),
         }
     }
@@ -173,10 +246,10 @@ impl MemoryGraph {
 
     fn require(&self, id: &str, level: AccessLevel) -> GraphResult<()> {
         let store = self.store.borrow();
-        if !store.nodes.contains_key(id) {
+        if store.node_slot(id).is_none() {
             return Err(GraphError::NotFound(id.to_string()));
         }
-        if store.level(&self.root, id) < level {
+        if store.level(&self.viewer, id) < level {
             return Err(GraphError::AccessDenied(format!("{level:?} on {id}")));
         }
         Ok(())
@@ -185,7 +258,7 @@ impl MemoryGraph {
 
 impl Graph for MemoryGraph {
     fn root_id(&self) -> String {
-        self.root.clone()
+        self.viewer.root.clone()
     }
 
     fn new_id(&mut self) -> String {
@@ -193,27 +266,22 @@ impl Graph for MemoryGraph {
     }
 
     fn get(&mut self, id: &str) -> GraphResult<Option<NodeData>> {
-        Ok(self.store.borrow().nodes.get(id).map(|n| n.data.clone()))
+        Ok(self.store.borrow().node(id))
     }
 
     fn create(&mut self, node: &NodeData) -> GraphResult<()> {
-        let stored = StoredNode {
-            data: node.clone(),
-            owner: self.root.clone(),
-            edges: Vec::new(),
-            public: None,
-            allowed: Default::default(),
-        };
-        self.store
-            .borrow_mut()
-            .nodes
-            .insert(node.id.clone(), stored);
+        let mut store = self.store.borrow_mut();
+        if let Some(existing) = store.node_mut(&node.id) {
+            existing.data = node.clone();
+            return Ok(());
+        }
+        store.insert_node(node.clone(), self.viewer.slot);
         Ok(())
     }
 
     fn update(&mut self, node: &NodeData) -> GraphResult<()> {
         self.require(&node.id, AccessLevel::Write)?;
-        if let Some(n) = self.store.borrow_mut().nodes.get_mut(&node.id) {
+        if let Some(n) = self.store.borrow_mut().node_mut(&node.id) {
             n.data.fields = node.fields.clone();
         }
         Ok(())
@@ -222,20 +290,14 @@ impl Graph for MemoryGraph {
     fn delete(&mut self, id: &str) -> GraphResult<()> {
         self.require(id, AccessLevel::Write)?;
         let mut store = self.store.borrow_mut();
-        let Some(node) = store.nodes.remove(id) else {
+        let Some(slot) = store.node_slots.remove(id) else {
             return Ok(());
         };
-        for edge_id in node.edges {
-            if let Some(edge) = store.edges.remove(&edge_id) {
-                let other = if edge.source == id {
-                    edge.target
-                } else {
-                    edge.source
-                };
-                if let Some(n) = store.nodes.get_mut(&other) {
-                    n.edges.retain(|e| *e != edge_id);
-                }
-            }
+        let Some(node) = store.nodes.get_mut(slot).and_then(Option::take) else {
+            return Ok(());
+        };
+        for edge_slot in node.edges {
+            store.remove_edge(edge_slot);
         }
         Ok(())
     }
@@ -244,25 +306,43 @@ impl Graph for MemoryGraph {
         self.require(&edge.source, AccessLevel::Connect)?;
         self.require(&edge.target, AccessLevel::Connect)?;
         let mut store = self.store.borrow_mut();
-        let ends: &[&String] = if edge.source == edge.target {
-            &[&edge.source]
-        } else {
-            &[&edge.source, &edge.target]
+        let (Some(source), Some(target)) =
+            (store.node_slot(&edge.source), store.node_slot(&edge.target))
+        else {
+            return Err(GraphError::NotFound(edge.id.clone()));
         };
-        for end in ends {
-            if let Some(n) = store.nodes.get_mut(*end) {
-                n.edges.push(edge.id.clone());
+        let slot = store.edges.len();
+        let ends: &[Slot] = if source == target {
+            &[source]
+        } else {
+            &[source, target]
+        };
+        for &end in ends {
+            if let Some(Some(n)) = store.nodes.get_mut(end) {
+                n.edges.push(slot);
             }
         }
-        store.edges.insert(edge.id.clone(), edge.clone());
+        store.edge_slots.insert(edge.id.clone(), slot);
+        store.edges.push(Some(StoredEdge {
+            data: edge.clone(),
+            source,
+            target,
+        }));
         Ok(())
     }
 
     fn update_edge(&mut self, edge: &EdgeData) -> GraphResult<()> {
         self.require(&edge.source, AccessLevel::Connect)?;
-        match self.store.borrow_mut().edges.get_mut(&edge.id) {
+        let mut store = self.store.borrow_mut();
+        let stored = store
+            .edge_slots
+            .get(&edge.id)
+            .copied()
+            .and_then(|s| store.edges.get_mut(s))
+            .and_then(Option::as_mut);
+        match stored {
             Some(e) => {
-                e.fields = edge.fields.clone();
+                e.data.fields = edge.fields.clone();
                 Ok(())
             }
             None => Err(GraphError::NotFound(edge.id.clone())),
@@ -271,20 +351,22 @@ impl Graph for MemoryGraph {
 
     fn disconnect(&mut self, edge_id: &str) -> GraphResult<()> {
         let mut store = self.store.borrow_mut();
-        let Some(edge) = store.edges.get(edge_id).cloned() else {
+        let Some(slot) = store.edge_slots.get(edge_id).copied() else {
             return Ok(());
         };
-        if store.level(&self.root, &edge.source) < AccessLevel::Connect
-            && store.level(&self.root, &edge.target) < AccessLevel::Connect
-        {
+        let Some(edge) = store.edge_at(slot) else {
+            return Ok(());
+        };
+        let (source, target) = (edge.source, edge.target);
+        let level = |s: Slot| {
+            store
+                .node_at(s)
+                .map_or(AccessLevel::NoPerm, |n| self.viewer.level_on(n))
+        };
+        if level(source) < AccessLevel::Connect && level(target) < AccessLevel::Connect {
             return Err(GraphError::AccessDenied(format!("disconnect {edge_id}")));
         }
-        store.edges.remove(edge_id);
-        for end in [&edge.source, &edge.target] {
-            if let Some(n) = store.nodes.get_mut(end) {
-                n.edges.retain(|e| e != edge_id);
-            }
-        }
+        store.remove_edge(slot);
         Ok(())
     }
 
@@ -296,7 +378,7 @@ impl Graph for MemoryGraph {
     ) -> GraphResult<Vec<Neighbour>> {
         let store = self.store.borrow();
         let mut out = Vec::new();
-        store.for_each_neighbour(&self.root, id, dir, edge_types, |edge, node| {
+        store.for_each_neighbour(&self.viewer, id, dir, edge_types, |edge, node| {
             out.push(Neighbour {
                 edge: edge.clone(),
                 node: node.clone(),
@@ -311,21 +393,30 @@ impl Graph for MemoryGraph {
         dir: Direction,
         edge_types: Option<&[&str]>,
     ) -> GraphResult<Vec<NodeData>> {
-        let store = self.store.borrow();
         let mut out = Vec::new();
-        store.for_each_neighbour(&self.root, id, dir, edge_types, |_, node| {
-            out.push(node.clone())
-        });
+        self.visit_neighbour_nodes(id, dir, edge_types, &mut |node| out.push(node.clone()))?;
         Ok(out)
     }
 
+    fn visit_neighbour_nodes(
+        &mut self,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+        visit: &mut dyn FnMut(&NodeData),
+    ) -> GraphResult<()> {
+        let store = self.store.borrow();
+        store.for_each_neighbour(&self.viewer, id, dir, edge_types, |_, node| visit(node));
+        Ok(())
+    }
+
     fn access(&mut self, id: &str) -> GraphResult<AccessLevel> {
-        Ok(self.store.borrow().level(&self.root, id))
+        Ok(self.store.borrow().level(&self.viewer, id))
     }
 
     fn grant(&mut self, id: &str, level: AccessLevel) -> GraphResult<()> {
         self.require(id, AccessLevel::Write)?;
-        if let Some(n) = self.store.borrow_mut().nodes.get_mut(id) {
+        if let Some(n) = self.store.borrow_mut().node_mut(id) {
             n.public = Some(level);
         }
         Ok(())
@@ -333,7 +424,7 @@ impl Graph for MemoryGraph {
 
     fn revoke(&mut self, id: &str) -> GraphResult<()> {
         self.require(id, AccessLevel::Write)?;
-        if let Some(n) = self.store.borrow_mut().nodes.get_mut(id) {
+        if let Some(n) = self.store.borrow_mut().node_mut(id) {
             n.public = None;
         }
         Ok(())
@@ -341,7 +432,7 @@ impl Graph for MemoryGraph {
 
     fn allow_root(&mut self, id: &str, root_id: &str, level: AccessLevel) -> GraphResult<()> {
         self.require(id, AccessLevel::Write)?;
-        if let Some(n) = self.store.borrow_mut().nodes.get_mut(id) {
+        if let Some(n) = self.store.borrow_mut().node_mut(id) {
             n.allowed.insert(root_id.to_string(), level);
         }
         Ok(())
@@ -349,7 +440,7 @@ impl Graph for MemoryGraph {
 
     fn disallow_root(&mut self, id: &str, root_id: &str) -> GraphResult<()> {
         self.require(id, AccessLevel::Write)?;
-        if let Some(n) = self.store.borrow_mut().nodes.get_mut(id) {
+        if let Some(n) = self.store.borrow_mut().node_mut(id) {
             n.allowed.remove(root_id);
         }
         Ok(())

@@ -136,6 +136,20 @@ pub trait Graph {
             .map(|n| n.node)
             .collect())
     }
+    /// Like [`Graph::neighbour_nodes`], lending each node to `visit` instead of
+    /// returning copies; implement it when the graph can do so without copying.
+    fn visit_neighbour_nodes(
+        &mut self,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+        visit: &mut dyn FnMut(&NodeData),
+    ) -> GraphResult<()> {
+        for node in self.neighbour_nodes(id, dir, edge_types)? {
+            visit(&node);
+        }
+        Ok(())
+    }
     /// The caller's access level on a node.
     fn access(&mut self, id: &str) -> GraphResult<AccessLevel>;
     /// Opens a node to every user at `level` (owner or WRITE only).

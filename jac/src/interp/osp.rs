@@ -511,15 +511,9 @@ impl Interpreter {
             .as_ref()
             .map(|t| t.iter().map(String::as_str).collect());
         if !need_edges && op.conds.is_empty() {
-            let found = self
-                .graph
-                .neighbour_nodes(&id, dir, type_refs.as_deref())
-                .map_err(super::graph_error)?;
-            let mut out = Vec::with_capacity(found.len());
-            for n in found {
-                out.push((None, self.node_from_data(n)?));
-            }
-            return Ok(out);
+            return self
+                .neighbour_instances(&id, dir, type_refs.as_deref())
+                .map(|nodes| nodes.into_iter().map(|n| (None, n)).collect());
         }
         let found = self
             .graph

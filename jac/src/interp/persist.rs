@@ -7,7 +7,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value as Json};
 
-use crate::graph::{AccessLevel, EdgeData, Fields, Graph, GraphError, NodeData};
+use crate::graph::{AccessLevel, Direction, EdgeData, Fields, Graph, GraphError, NodeData};
 use crate::value::class::EdgeEnds;
 use crate::value::json::{ARCHETYPE_KEY, ID_KEY, TYPE_KEY, from_json, to_json};
 use crate::value::{Anchor, ArchKind, Class, ExcType, Exception, Instance, JacResult, Str, Value};
@@ -106,6 +106,25 @@ fn unchanged(inst: &Instance, snapshot: &Fields) -> bool {
     same && count == snapshot.len()
 }
 
+/// The class of a stored archetype name: `Root`, `GenericEdge` or a declared one.
+fn lookup_class(
+    (root, generic_edge, classes): (&Rc<Class>, &Rc<Class>, &FxHashMap<Str, Rc<Class>>),
+    name: &str,
+) -> Option<Rc<Class>> {
+    match name {
+        "Root" => Some(root.clone()),
+        "GenericEdge" => Some(generic_edge.clone()),
+        _ => classes.get(name).cloned(),
+    }
+}
+
+fn unknown_archetype(name: &str) -> Exception {
+    Exception::new(
+        ExcType::TypeError,
+        format!("unknown archetype '{name}' in stored graph"),
+    )
+}
+
 /// Parses an access level argument: an `AccessLevel` member, its name, or its number.
 pub(crate) fn access_level(v: &Value) -> JacResult<AccessLevel> {
     let by_name = |s: &str| match s.to_ascii_uppercase().as_str() {
@@ -157,16 +176,52 @@ impl Interpreter {
     }
 
     fn class_named(&self, name: &str) -> JacResult<Rc<Class>> {
-        match name {
-            "Root" => Ok(self.root_class.clone()),
-            "GenericEdge" => Ok(self.generic_edge_class.clone()),
-            _ => self.classes.get(name).cloned().ok_or_else(|| {
-                Exception::new(
-                    ExcType::TypeError,
-                    format!("unknown archetype '{name}' in stored graph"),
-                )
-            }),
+        let classes = (&self.root_class, &self.generic_edge_class, &self.classes);
+        lookup_class(classes, name).ok_or_else(|| unknown_archetype(name))
+    }
+
+    /// The instances of the nodes next to `id`: nodes already loaded in this
+    /// call are taken from the cache; only the others' fields are copied out of
+    /// the graph.
+    pub(crate) fn neighbour_instances(
+        &mut self,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+    ) -> JacResult<Vec<Rc<Instance>>> {
+        enum Found {
+            Loaded(Rc<Instance>),
+            Stored(Str, Rc<Class>, Fields),
         }
+        let mut found = Vec::new();
+        let mut unknown_type = None;
+        let anchors = &self.anchors;
+        let classes = (&self.root_class, &self.generic_edge_class, &self.classes);
+        self.graph
+            .visit_neighbour_nodes(id, dir, edge_types, &mut |node| {
+                if let Some(inst) = anchors.get(&node.id) {
+                    found.push(Found::Loaded(inst));
+                } else if let Some(class) = lookup_class(classes, &node.archetype) {
+                    found.push(Found::Stored(
+                        node.id.as_str().into(),
+                        class,
+                        node.fields.clone(),
+                    ));
+                } else {
+                    unknown_type.get_or_insert_with(|| node.archetype.clone());
+                }
+            })
+            .map_err(graph_error)?;
+        if let Some(name) = unknown_type {
+            return Err(unknown_archetype(&name));
+        }
+        found
+            .into_iter()
+            .map(|f| match f {
+                Found::Loaded(inst) => Ok(inst),
+                Found::Stored(id, class, fields) => self.node_from_parts(id, &class, fields),
+            })
+            .collect()
     }
 
     /// The instance of a stored node (cached per id).
@@ -175,17 +230,29 @@ impl Interpreter {
             return Ok(inst);
         }
         let class = self.class_named(&data.archetype)?;
-        let id: Str = data.id.as_str().into();
+        self.node_from_parts(data.id.as_str().into(), &class, data.fields)
+    }
+
+    /// Builds (and caches) the instance of a stored node not loaded yet.
+    fn node_from_parts(
+        &mut self,
+        id: Str,
+        class: &Rc<Class>,
+        fields: Fields,
+    ) -> JacResult<Rc<Instance>> {
+        if let Some(inst) = self.anchors.get(&id) {
+            return Ok(inst);
+        }
         let inst = self.instance_from_fields(
-            &class,
-            &data.fields,
+            class,
+            &fields,
             Anchor {
                 id: id.clone(),
                 persisted: true,
                 edge: None,
             },
         )?;
-        self.anchors.insert(id, inst.clone(), data.fields);
+        self.anchors.insert(id, inst.clone(), fields);
         Ok(inst)
     }
 
@@ -217,11 +284,7 @@ impl Interpreter {
         fields: &Fields,
         anchor: Anchor,
     ) -> JacResult<Rc<Instance>> {
-        let inst = Rc::new(Instance::new(
-            class.clone(),
-            Vec::with_capacity(class.fields.len()),
-        ));
-        *inst.anchor.borrow_mut() = Some(anchor);
+        let mut values = Vec::with_capacity(class.fields.len());
         for field in &class.fields {
             let value = match fields.get(&*field.name) {
                 Some(j) => self.value_from_stored(j)?,
@@ -234,9 +297,11 @@ impl Interpreter {
                     _ => Value::None,
                 },
             };
-            inst.set(&field.name, value);
+            values.push((field.name.clone(), value));
         }
-        Ok(inst)
+        let mut inst = Instance::new(class.clone(), values);
+        *inst.anchor.get_mut() = Some(anchor);
+        Ok(Rc::new(inst))
     }
 
     /// A stored JSON value; objects carrying `_jac_type` become instances again.
