@@ -18,12 +18,21 @@ fn a_hundred_sleeping_walkers_finish_together() {
         let calls: Vec<_> = (0..100)
             .map(|i| {
                 let server = &server;
-                scope.spawn(move || server.post("/walker/SlowEcho", json!({"ms": 200, "message": i.to_string()})))
+                scope.spawn(move || {
+                    server.post(
+                        "/walker/SlowEcho",
+                        json!({"ms": 200, "message": i.to_string()}),
+                    )
+                })
             })
             .collect();
         for (i, call) in calls.into_iter().enumerate() {
             let reply = call.join().expect("request thread");
-            assert_eq!(reply.only_report(), &json!({"slept_ms": 200, "message": i.to_string()}), "{reply:?}");
+            assert_eq!(
+                reply.only_report(),
+                &json!({"slept_ms": 200, "message": i.to_string()}),
+                "{reply:?}"
+            );
         }
     });
     let elapsed = started.elapsed();

@@ -32,7 +32,10 @@ pub fn hmac_hex(key: &str, message: &[u8]) -> String {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn create_key(server: &Server, user: &User, body: Value) -> Reply {
@@ -63,7 +66,11 @@ fn webhook(server: &Server, headers: &[(&str, &str)], body: &str) -> Reply {
 
 fn signed(server: &Server, key: &str, body: &str) -> Reply {
     let signature = hmac_hex(key, body.as_bytes());
-    webhook(server, &[("X-API-Key", key), ("X-Webhook-Signature", &signature)], body)
+    webhook(
+        server,
+        &[("X-API-Key", key), ("X-Webhook-Signature", &signature)],
+        body,
+    )
 }
 
 fn assert_refused(reply: &Reply, status: u16, code: &str, says: &str) {
@@ -81,7 +88,12 @@ fn the_specs_curl_and_openssl_example_works_verbatim() {
     let server = Server::start(App::Realtime);
     let user = server.register_and_login("hook@example.com");
     let (key, _) = new_key(&server, &user);
-    let url = server.request(Method::POST, "/webhook/PaymentReceived").build().unwrap().url().to_string();
+    let url = server
+        .request(Method::POST, "/webhook/PaymentReceived")
+        .build()
+        .unwrap()
+        .url()
+        .to_string();
     let script = format!(
         r#"API_KEY="{key}"
 PAYLOAD='{PAYLOAD}'
@@ -93,7 +105,11 @@ curl -s -X POST "{url}" \
     -H "X-Webhook-Signature: $SIGNATURE" \
     -d "$PAYLOAD""#
     );
-    let output = std::process::Command::new("bash").arg("-c").arg(&script).output().expect("bash runs");
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("bash runs");
     let body: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|_| panic!("curl output: {}", String::from_utf8_lossy(&output.stdout)));
     assert_eq!(body["ok"], true, "{body}");
@@ -110,7 +126,11 @@ fn signed_calls_run_as_the_keys_owner_with_or_without_timestamp() {
     assert_eq!(plain.only_report(), &payment_report(), "{plain:?}");
 
     let prefixed = format!("sha256={}", hmac_hex(&key, PAYLOAD.as_bytes()));
-    let reply = webhook(&server, &[("X-API-Key", &key), ("X-Webhook-Signature", &prefixed)], PAYLOAD);
+    let reply = webhook(
+        &server,
+        &[("X-API-Key", &key), ("X-Webhook-Signature", &prefixed)],
+        PAYLOAD,
+    );
     assert_eq!(reply.status, 200, "{reply:?}");
 
     let ts = now().to_string();
@@ -118,7 +138,11 @@ fn signed_calls_run_as_the_keys_owner_with_or_without_timestamp() {
     let signature = hmac_hex(&key, over.as_bytes());
     let reply = webhook(
         &server,
-        &[("X-API-Key", &key), ("X-Webhook-Signature", &signature), ("X-Webhook-Timestamp", &ts)],
+        &[
+            ("X-API-Key", &key),
+            ("X-Webhook-Signature", &signature),
+            ("X-Webhook-Timestamp", &ts),
+        ],
         PAYLOAD,
     );
     assert_eq!(reply.status, 200, "{reply:?}");
@@ -130,33 +154,67 @@ fn signed_calls_run_as_the_keys_owner_with_or_without_timestamp() {
 
 #[test]
 fn each_refusal_has_its_own_status_and_message() {
-    let server = Server::builder(App::Realtime).env("WEBHOOK_SECRET", SECRET).env("JAC_SCALE_BODY_LIMIT_BYTES", 512).start();
+    let server = Server::builder(App::Realtime)
+        .env("WEBHOOK_SECRET", SECRET)
+        .env("JAC_SCALE_BODY_LIMIT_BYTES", 512)
+        .start();
     let user = server.register_and_login("refusals@example.com");
     let (key, key_id) = new_key(&server, &user);
     let good_signature = hmac_hex(&key, PAYLOAD.as_bytes());
 
-    let reply = webhook(&server, &[("X-Webhook-Signature", &good_signature)], PAYLOAD);
+    let reply = webhook(
+        &server,
+        &[("X-Webhook-Signature", &good_signature)],
+        PAYLOAD,
+    );
     assert_refused(&reply, 401, "UNAUTHORIZED", "missing X-API-Key");
 
-    let reply = webhook(&server, &[("X-API-Key", "not-a-key"), ("X-Webhook-Signature", &good_signature)], PAYLOAD);
+    let reply = webhook(
+        &server,
+        &[
+            ("X-API-Key", "not-a-key"),
+            ("X-Webhook-Signature", &good_signature),
+        ],
+        PAYLOAD,
+    );
     assert_refused(&reply, 401, "UNAUTHORIZED", "malformed API key");
 
     let reply = webhook(&server, &[("X-API-Key", &key)], PAYLOAD);
-    assert_refused(&reply, 401, "UNAUTHORIZED", "missing signature header X-Webhook-Signature");
+    assert_refused(
+        &reply,
+        401,
+        "UNAUTHORIZED",
+        "missing signature header X-Webhook-Signature",
+    );
 
     let wrong = hmac_hex("another key", PAYLOAD.as_bytes());
-    let reply = webhook(&server, &[("X-API-Key", &key), ("X-Webhook-Signature", &wrong)], PAYLOAD);
+    let reply = webhook(
+        &server,
+        &[("X-API-Key", &key), ("X-Webhook-Signature", &wrong)],
+        PAYLOAD,
+    );
     assert_refused(&reply, 401, "UNAUTHORIZED", "does not match");
 
     // A body changed after signing.
-    let reply = webhook(&server, &[("X-API-Key", &key), ("X-Webhook-Signature", &good_signature)], r#"{"payment_id":"PAY-12345","amount":1000000}"#);
+    let reply = webhook(
+        &server,
+        &[
+            ("X-API-Key", &key),
+            ("X-Webhook-Signature", &good_signature),
+        ],
+        r#"{"payment_id":"PAY-12345","amount":1000000}"#,
+    );
     assert_refused(&reply, 401, "UNAUTHORIZED", "does not match");
 
     let stale = (now() - 1_000).to_string();
     let signature = hmac_hex(&key, format!("{stale}.{PAYLOAD}").as_bytes());
     let reply = webhook(
         &server,
-        &[("X-API-Key", &key), ("X-Webhook-Signature", &signature), ("X-Webhook-Timestamp", &stale)],
+        &[
+            ("X-API-Key", &key),
+            ("X-Webhook-Signature", &signature),
+            ("X-Webhook-Timestamp", &stale),
+        ],
         PAYLOAD,
     );
     assert_refused(&reply, 401, "UNAUTHORIZED", "300 seconds");
@@ -179,7 +237,11 @@ fn each_refusal_has_its_own_status_and_message() {
     let reply = signed(&server, &expired, PAYLOAD);
     assert_refused(&reply, 401, "UNAUTHORIZED", "expired");
 
-    let revoked = server.send(server.request(Method::DELETE, &format!("/api-key/{key_id}")).bearer_auth(&user.token));
+    let revoked = server.send(
+        server
+            .request(Method::DELETE, &format!("/api-key/{key_id}"))
+            .bearer_auth(&user.token),
+    );
     assert_eq!(revoked.status, 200, "{revoked:?}");
     let reply = signed(&server, &key, PAYLOAD);
     assert_refused(&reply, 401, "UNAUTHORIZED", "revoked");
@@ -190,7 +252,13 @@ fn webhook_walkers_exist_only_at_webhook_routes() {
     let server = Server::start(App::Realtime);
     let user = server.register_and_login("routes@example.com");
     let (key, _) = new_key(&server, &user);
-    server.post_auth("/walker/PaymentReceived", serde_json::from_str(PAYLOAD).unwrap(), &user.token).err(404, "NOT_FOUND");
+    server
+        .post_auth(
+            "/walker/PaymentReceived",
+            serde_json::from_str(PAYLOAD).unwrap(),
+            &user.token,
+        )
+        .err(404, "NOT_FOUND");
     let signature = hmac_hex(&key, b"{}");
     let reply = server.send(
         server
@@ -211,13 +279,27 @@ fn config_rate_limit_required_timestamp_and_unsigned_mode() {
     let server = Server::builder(App::Realtime).wasm_path(wasm).start();
     let user = server.register_and_login("limits@example.com");
     let (key, _) = new_key(&server, &user);
-    assert_refused(&signed(&server, &key, PAYLOAD), 401, "UNAUTHORIZED", "requires");
+    assert_refused(
+        &signed(&server, &key, PAYLOAD),
+        401,
+        "UNAUTHORIZED",
+        "requires",
+    );
     let ts = now().to_string();
     let signature = hmac_hex(&key, format!("{ts}.{PAYLOAD}").as_bytes());
-    let headers = [("X-API-Key", key.as_str()), ("X-Webhook-Signature", &signature), ("X-Webhook-Timestamp", &ts)];
+    let headers = [
+        ("X-API-Key", key.as_str()),
+        ("X-Webhook-Signature", &signature),
+        ("X-Webhook-Timestamp", &ts),
+    ];
     // The refused call above counted too: one more passes, the next is limited.
     assert_eq!(webhook(&server, &headers, PAYLOAD).status, 200);
-    assert_refused(&webhook(&server, &headers, PAYLOAD), 429, "RATE_LIMITED", "this minute");
+    assert_refused(
+        &webhook(&server, &headers, PAYLOAD),
+        429,
+        "RATE_LIMITED",
+        "this minute",
+    );
 
     let (_dir, wasm) = app_with_config(
         "realtime",
@@ -237,7 +319,11 @@ fn keys_are_listed_revoked_per_owner_and_survive_restarts() {
     let ada = server.register_and_login("ada@example.com");
     let bob = server.register_and_login("bob@example.com");
 
-    let created = create_key(&server, &ada, json!({"name": "My Webhook Key", "expiry_days": 30}));
+    let created = create_key(
+        &server,
+        &ada,
+        json!({"name": "My Webhook Key", "expiry_days": 30}),
+    );
     assert_eq!(created.status, 201, "{created:?}");
     let data = created.body()["data"].clone();
     for field in ["api_key", "api_key_id", "name", "created_at", "expires_at"] {
@@ -247,38 +333,89 @@ fn keys_are_listed_revoked_per_owner_and_survive_restarts() {
     assert_eq!(forever.status, 201, "{forever:?}");
     assert_eq!(forever.body()["data"]["expires_at"], Value::Null);
     let default = create_key(&server, &ada, json!({"name": "default"}));
-    let year = |d: &Value| d["expires_at"].as_str().unwrap()[..4].parse::<i32>().unwrap() - d["created_at"].as_str().unwrap()[..4].parse::<i32>().unwrap();
-    assert_eq!(year(&default.body()["data"]), 1, "365 days by default: {default:?}");
-    create_key(&server, &ada, json!({"name": "bad", "expiry_days": -1})).err(422, "VALIDATION_ERROR");
-    server.post("/api-key/create", json!({"name": "anon"})).err(401, "UNAUTHORIZED");
+    let year = |d: &Value| {
+        d["expires_at"].as_str().unwrap()[..4]
+            .parse::<i32>()
+            .unwrap()
+            - d["created_at"].as_str().unwrap()[..4]
+                .parse::<i32>()
+                .unwrap()
+    };
+    assert_eq!(
+        year(&default.body()["data"]),
+        1,
+        "365 days by default: {default:?}"
+    );
+    create_key(&server, &ada, json!({"name": "bad", "expiry_days": -1}))
+        .err(422, "VALIDATION_ERROR");
+    server
+        .post("/api-key/create", json!({"name": "anon"}))
+        .err(401, "UNAUTHORIZED");
 
     let list = |user: &User| {
-        let reply = server.send(server.request(Method::GET, "/api-key/list").bearer_auth(&user.token));
+        let reply = server.send(
+            server
+                .request(Method::GET, "/api-key/list")
+                .bearer_auth(&user.token),
+        );
         reply.ok()["api_keys"].as_array().unwrap().clone()
     };
     let keys = list(&ada);
     let mut names: Vec<&str> = keys.iter().map(|k| k["name"].as_str().unwrap()).collect();
     names.sort_unstable();
     assert_eq!(names, ["My Webhook Key", "default", "forever"]);
-    assert!(keys.iter().all(|k| k.get("api_key").is_none()), "the key itself is never listed");
+    assert!(
+        keys.iter().all(|k| k.get("api_key").is_none()),
+        "the key itself is never listed"
+    );
     assert!(list(&bob).is_empty());
 
     let id = data["api_key_id"].as_str().unwrap();
-    let delete = |user: &User, id: &str| server.send(server.request(Method::DELETE, &format!("/api-key/{id}")).bearer_auth(&user.token));
+    let delete = |user: &User, id: &str| {
+        server.send(
+            server
+                .request(Method::DELETE, &format!("/api-key/{id}"))
+                .bearer_auth(&user.token),
+        )
+    };
     delete(&bob, id).err(403, "FORBIDDEN");
     delete(&ada, "0123456789abcdef0123456789abcdef").err(404, "NOT_FOUND");
 
     let key = data["api_key"].as_str().unwrap().to_owned();
     server.restart();
-    assert_eq!(signed(&server, &key, PAYLOAD).status, 200, "keys survive a restart");
-    let delete = |user: &User, id: &str| server.send(server.request(Method::DELETE, &format!("/api-key/{id}")).bearer_auth(&user.token));
+    assert_eq!(
+        signed(&server, &key, PAYLOAD).status,
+        200,
+        "keys survive a restart"
+    );
+    let delete = |user: &User, id: &str| {
+        server.send(
+            server
+                .request(Method::DELETE, &format!("/api-key/{id}"))
+                .bearer_auth(&user.token),
+        )
+    };
     assert_eq!(delete(&ada, id).status, 200);
     server.restart();
-    assert_refused(&signed(&server, &key, PAYLOAD), 401, "UNAUTHORIZED", "revoked");
+    assert_refused(
+        &signed(&server, &key, PAYLOAD),
+        401,
+        "UNAUTHORIZED",
+        "revoked",
+    );
     let ada = server.login("ada@example.com");
     let mut after: Vec<String> = {
-        let reply = server.send(server.request(Method::GET, "/api-key/list").bearer_auth(&ada.token));
-        reply.ok()["api_keys"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_owned()).collect()
+        let reply = server.send(
+            server
+                .request(Method::GET, "/api-key/list")
+                .bearer_auth(&ada.token),
+        );
+        reply.ok()["api_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap().to_owned())
+            .collect()
     };
     after.sort_unstable();
     assert_eq!(after, ["default", "forever"]);

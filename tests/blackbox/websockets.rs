@@ -20,7 +20,12 @@ type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn ws_url(server: &Server, path: &str) -> String {
-    let url = server.request(Method::GET, path).build().unwrap().url().to_string();
+    let url = server
+        .request(Method::GET, path)
+        .build()
+        .unwrap()
+        .url()
+        .to_string();
     url.replacen("http://", "ws://", 1)
 }
 
@@ -28,10 +33,16 @@ fn connect(server: &Server, path: &str) -> Socket {
     connect_with(server, path, None).unwrap_or_else(|e| panic!("connect {path}: {e}"))
 }
 
-fn connect_with(server: &Server, path: &str, bearer: Option<&str>) -> Result<Socket, tungstenite::Error> {
+fn connect_with(
+    server: &Server,
+    path: &str,
+    bearer: Option<&str>,
+) -> Result<Socket, tungstenite::Error> {
     let mut request = ws_url(server, path).into_client_request()?;
     if let Some(token) = bearer {
-        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
     }
     let (socket, _) = tungstenite::connect(request)?;
     if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
@@ -75,9 +86,14 @@ fn echo_answers_each_message_with_the_walkers_reports() {
         json!({"ok": true, "data": {"result": {"message": "hi", "client_id": "anonymous"}, "reports": [{"echo": "hi", "client_id": "anonymous"}]}})
     );
     let reply = ask(&mut socket, json!({"message": "again", "client_id": "c1"}));
-    assert_eq!(reply["data"]["reports"][0], json!({"echo": "again", "client_id": "c1"}));
+    assert_eq!(
+        reply["data"]["reports"][0],
+        json!({"echo": "again", "client_id": "c1"})
+    );
     // HTTP does not reach it, and only WebSocket walkers have a /ws route.
-    server.post("/walker/EchoMessage", json!({"message": "x"})).err(404, "NOT_FOUND");
+    server
+        .post("/walker/EchoMessage", json!({"message": "x"}))
+        .err(404, "NOT_FOUND");
     assert!(connect_with(&server, "/ws/PaymentReceived", None).is_err());
     assert!(connect_with(&server, "/ws/Nope", None).is_err());
 }
@@ -92,11 +108,20 @@ fn malformed_frames_get_error_frames_and_the_connection_stays_usable() {
     assert_eq!(error_code(&next(&mut socket)), "VALIDATION_ERROR");
     let missing = ask(&mut socket, json!({"client_id": "c"}));
     assert_eq!(error_code(&missing), "VALIDATION_ERROR");
-    assert_eq!(missing["error"]["details"][0]["loc"], json!(["body", "message"]));
-    assert_eq!(error_code(&ask(&mut socket, json!({"message": 5}))), "VALIDATION_ERROR");
+    assert_eq!(
+        missing["error"]["details"][0]["loc"],
+        json!(["body", "message"])
+    );
+    assert_eq!(
+        error_code(&ask(&mut socket, json!({"message": 5}))),
+        "VALIDATION_ERROR"
+    );
     socket.send(Message::binary(vec![1u8, 2, 3])).unwrap();
     assert_eq!(error_code(&next(&mut socket)), "VALIDATION_ERROR");
-    assert_eq!(ask(&mut socket, json!({"message": "still here"}))["ok"], true);
+    assert_eq!(
+        ask(&mut socket, json!({"message": "still here"}))["ok"],
+        true
+    );
 }
 
 #[test]
@@ -111,7 +136,10 @@ fn protected_walker_takes_the_token_from_each_route() {
     let mut anonymous = connect(&server, "/ws/WhoAmI");
     assert_eq!(error_code(&ask(&mut anonymous, json!({}))), "UNAUTHORIZED");
     expect_root(ask(&mut anonymous, json!({"token": user.token})));
-    assert_eq!(error_code(&ask(&mut anonymous, json!({"token": "forged"}))), "UNAUTHORIZED");
+    assert_eq!(
+        error_code(&ask(&mut anonymous, json!({"token": "forged"}))),
+        "UNAUTHORIZED"
+    );
 
     let mut by_query = connect(&server, &format!("/ws/WhoAmI?token={}", user.token));
     expect_root(ask(&mut by_query, json!({"note": "q"})));
@@ -127,10 +155,16 @@ fn protected_walker_takes_the_token_from_each_route() {
 fn broadcast_reaches_every_client_and_echo_only_the_sender() {
     let server = Server::start(App::Realtime);
     let mut clients: Vec<Socket> = (0..3).map(|_| connect(&server, "/ws/ChatRoom")).collect();
-    send(&mut clients[0], json!({"message": "hello all", "sender": "ada"}));
+    send(
+        &mut clients[0],
+        json!({"message": "hello all", "sender": "ada"}),
+    );
     for client in &mut clients {
         let frame = next(client);
-        assert_eq!(frame["data"]["reports"][0], json!({"type": "message", "sender": "ada", "content": "hello all"}));
+        assert_eq!(
+            frame["data"]["reports"][0],
+            json!({"type": "message", "sender": "ada", "content": "hello all"})
+        );
     }
     // A client that leaves is dropped; the others still get broadcasts.
     clients.pop().unwrap().close(None).unwrap();
@@ -145,7 +179,11 @@ fn broadcast_reaches_every_client_and_echo_only_the_sender() {
     let mut one = connect(&server, "/ws/EchoMessage");
     let mut other = connect(&server, "/ws/EchoMessage");
     assert_eq!(ask(&mut one, json!({"message": "mine"}))["ok"], true);
-    assert_eq!(ask(&mut other, json!({"message": "theirs"}))["data"]["reports"][0]["echo"], "theirs", "the echo walker does not broadcast");
+    assert_eq!(
+        ask(&mut other, json!({"message": "theirs"}))["data"]["reports"][0]["echo"],
+        "theirs",
+        "the echo walker does not broadcast"
+    );
 }
 
 #[test]
@@ -153,8 +191,14 @@ fn broadcast_crosses_processes_sharing_redis() {
     // A unique app name gives this test its own Redis channel.
     let name = format!("realtime-{}", std::process::id());
     let (_dir, wasm) = app_with_config(&name, "");
-    let first = Server::builder(App::Realtime).wasm_path(wasm.clone()).env("REDIS_URL", "redis://127.0.0.1:6379").start();
-    let second = Server::builder(App::Realtime).wasm_path(wasm).env("REDIS_URL", "redis://127.0.0.1:6379").start();
+    let first = Server::builder(App::Realtime)
+        .wasm_path(wasm.clone())
+        .env("REDIS_URL", "redis://127.0.0.1:6379")
+        .start();
+    let second = Server::builder(App::Realtime)
+        .wasm_path(wasm)
+        .env("REDIS_URL", "redis://127.0.0.1:6379")
+        .start();
     let mut on_first = connect(&first, "/ws/ChatRoom");
     let mut on_second = connect(&second, "/ws/ChatRoom");
     send(&mut on_first, json!({"message": "across", "sender": "one"}));
@@ -169,7 +213,10 @@ fn broadcast_crosses_processes_sharing_redis() {
 
 #[test]
 fn connection_slots_are_released_on_disconnect() {
-    let (_dir, wasm) = app_with_config("realtime", "[plugins.scale.websocket]\nmax_connections_per_user = 2\n");
+    let (_dir, wasm) = app_with_config(
+        "realtime",
+        "[plugins.scale.websocket]\nmax_connections_per_user = 2\n",
+    );
     let server = Server::builder(App::Realtime).wasm_path(wasm).start();
     let user = server.register_and_login("slots@example.com");
     let path = format!("/ws/WhoAmI?token={}", user.token);
@@ -177,7 +224,10 @@ fn connection_slots_are_released_on_disconnect() {
     let _second = connect(&server, &path);
     match connect_with(&server, &path, None) {
         Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
-        other => panic!("a third connection must be refused with 429, got {:?}", other.map(|_| ())),
+        other => panic!(
+            "a third connection must be refused with 429, got {:?}",
+            other.map(|_| ())
+        ),
     }
     // Anonymous connections do not use the user's slots.
     let _anonymous = connect(&server, "/ws/WhoAmI");

@@ -126,7 +126,9 @@ mod tests {
         cx.spawn(walker, cx.root()).expect("runs");
         assert_eq!(
             cx.reports(),
-            [json!({"status": "success", "message": "Payment PAY-1 received", "amount": 9.5, "currency": "EUR"})]
+            [
+                json!({"status": "success", "message": "Payment PAY-1 received", "amount": 9.5, "currency": "EUR"})
+            ]
         );
     }
 

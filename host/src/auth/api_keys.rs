@@ -121,7 +121,9 @@ impl ApiKeys {
         name: &str,
         expiry_days: Option<u64>,
     ) -> Result<NewApiKey, ApiKeyError> {
-        let days = expiry_days.unwrap_or(self.default_expiry_days).min(MAX_EXPIRY_DAYS);
+        let days = expiry_days
+            .unwrap_or(self.default_expiry_days)
+            .min(MAX_EXPIRY_DAYS);
         let now = unix_now();
         let expires_at = (days > 0).then(|| now + days as i64 * SECONDS_PER_DAY);
         let claims = KeyClaims {
@@ -249,7 +251,13 @@ mod tests {
                 })
                 .unwrap();
         }
-        let keys = ApiKeys::new(store.clone(), Some("s3cret-s3cret-s3cret-s3cret-s3cret"), dir.path(), 365).unwrap();
+        let keys = ApiKeys::new(
+            store.clone(),
+            Some("s3cret-s3cret-s3cret-s3cret-s3cret"),
+            dir.path(),
+            365,
+        )
+        .unwrap();
         (dir, store, keys)
     }
 
@@ -287,15 +295,36 @@ mod tests {
     fn revoked_other_users_and_forged_keys_are_refused() {
         let (dir, store, keys) = fixture();
         let new = keys.create("u1", "ci", Some(1)).unwrap();
-        assert!(matches!(keys.revoke("u2", &new.record.id), Err(ApiKeyError::NotYours)));
-        assert!(matches!(keys.revoke("u1", "nope"), Err(ApiKeyError::NotFound(_))));
+        assert!(matches!(
+            keys.revoke("u2", &new.record.id),
+            Err(ApiKeyError::NotYours)
+        ));
+        assert!(matches!(
+            keys.revoke("u1", "nope"),
+            Err(ApiKeyError::NotFound(_))
+        ));
         keys.revoke("u1", &new.record.id).unwrap();
-        assert!(matches!(keys.verify(&new.api_key), Err(ApiKeyError::Revoked)));
+        assert!(matches!(
+            keys.verify(&new.api_key),
+            Err(ApiKeyError::Revoked)
+        ));
 
-        let other = ApiKeys::new(store, Some("another-secret-another-secret-xx"), dir.path(), 365).unwrap();
+        let other = ApiKeys::new(
+            store,
+            Some("another-secret-another-secret-xx"),
+            dir.path(),
+            365,
+        )
+        .unwrap();
         let forged = other.create("u1", "x", None).unwrap();
-        assert!(matches!(keys.verify(&forged.api_key), Err(ApiKeyError::Malformed)));
-        assert!(matches!(keys.verify("not a key"), Err(ApiKeyError::Malformed)));
+        assert!(matches!(
+            keys.verify(&forged.api_key),
+            Err(ApiKeyError::Malformed)
+        ));
+        assert!(matches!(
+            keys.verify("not a key"),
+            Err(ApiKeyError::Malformed)
+        ));
     }
 
     #[test]
@@ -308,7 +337,8 @@ mod tests {
             iat: 0,
             exp: Some(1),
         };
-        let key = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
+        let key =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
         assert!(matches!(keys.verify(&key), Err(ApiKeyError::Expired)));
     }
 }

@@ -127,3 +127,66 @@ impl WebSocketSettings {
         Ok(w)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct OneVar(&'static str, &'static str);
+    impl Env for OneVar {
+        fn var(&self, name: &str) -> Option<String> {
+            (name == self.0).then(|| self.1.to_owned())
+        }
+    }
+
+    fn toml(text: &str) -> (tempfile::TempDir, JacToml) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jac.toml");
+        std::fs::write(&path, text).unwrap();
+        let parsed = JacToml::load(&path).unwrap();
+        (dir, parsed)
+    }
+
+    #[test]
+    fn webhook_settings_from_toml_and_environment() {
+        let (_dir, t) = toml(
+            "[plugins.scale.webhook]\nsecret = \"from-toml\"\nsignature_header = \"X-Sig\"\n\
+             verify_signature = false\napi_key_expiry_days = 0\nreplay_tolerance_seconds = 60\n\
+             require_timestamp = true\nrate_limit_per_minute = 5\n",
+        );
+        let w = WebhookSettings::resolve(&t, &OneVar("WEBHOOK_SECRET", "from-env")).unwrap();
+        assert_eq!(
+            w,
+            WebhookSettings {
+                secret: Some("from-env".into()),
+                signature_header: "X-Sig".into(),
+                verify_signature: false,
+                api_key_expiry_days: 0,
+                replay_tolerance: Duration::from_secs(60),
+                require_timestamp: true,
+                rate_limit_per_minute: 5,
+            }
+        );
+        let w = WebhookSettings::resolve(&t, &OneVar("OTHER", "")).unwrap();
+        assert_eq!(w.secret.as_deref(), Some("from-toml"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let (_dir, t) = toml("[plugins.scale.webhook]\nverify_signature = \"yes\"\n");
+        let e = WebhookSettings::resolve(&t, &OneVar("", "")).unwrap_err();
+        assert!(e.to_string().contains("true or false"), "{e}");
+        let (_dir, t) = toml("[plugins.scale.webhook]\nsignature_header = \"bad header\"\n");
+        assert!(WebhookSettings::resolve(&t, &OneVar("", "")).is_err());
+        let (_dir, t) = toml("[plugins.scale.websocket]\nmax_message_bytes = 0\n");
+        assert!(WebSocketSettings::resolve(&t, &OneVar("", "")).is_err());
+    }
+
+    #[test]
+    fn websocket_settings_take_redis_url_from_the_environment() {
+        let (_dir, t) = toml("[plugins.scale.websocket]\nmax_connections_per_user = 3\n");
+        let w = WebSocketSettings::resolve(&t, &OneVar("REDIS_URL", "redis://r:6379")).unwrap();
+        assert_eq!(w.max_connections_per_user, 3);
+        assert_eq!(w.redis_url.as_deref(), Some("redis://r:6379"));
+    }
+}

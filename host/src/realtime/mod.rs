@@ -220,7 +220,10 @@ mod tests {
         drop(two);
         hub.broadcast("Chat", "again".into()).await;
         assert_eq!(rx1.recv().await.unwrap().as_str(), "again");
-        assert!(rx2.recv().await.is_none(), "the dropped connection left the group");
+        assert!(
+            rx2.recv().await.is_none(),
+            "the dropped connection left the group"
+        );
         hub.broadcast("Other", "x".into()).await;
         assert!(rx1.try_recv().is_err());
     }

@@ -61,7 +61,9 @@ impl Relay {
             ready_tx,
         ));
         match tokio::time::timeout(FIRST_SUBSCRIBE_TIMEOUT, ready_rx).await {
-            Ok(Ok(())) => tracing::info!(channel = %self.channel, "WebSocket broadcasts go through Redis"),
+            Ok(Ok(())) => {
+                tracing::info!(channel = %self.channel, "WebSocket broadcasts go through Redis")
+            }
             _ => tracing::warn!("Redis is not reachable yet; broadcasts stay local until it is"),
         }
     }

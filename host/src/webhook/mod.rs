@@ -59,7 +59,9 @@ pub fn check(request: &Signed<'_>, policy: &Policy<'_>, now: i64) -> Result<(), 
         None if policy.require_timestamp => return Err(SignatureError::TimestampRequired),
         None => None,
         Some(text) => {
-            let seconds: i64 = text.parse().map_err(|_| SignatureError::TimestampMalformed)?;
+            let seconds: i64 = text
+                .parse()
+                .map_err(|_| SignatureError::TimestampMalformed)?;
             if seconds.abs_diff(now) > policy.tolerance_seconds {
                 return Err(SignatureError::Stale(policy.tolerance_seconds));
             }
@@ -86,7 +88,8 @@ pub fn check(request: &Signed<'_>, policy: &Policy<'_>, now: i64) -> Result<(), 
     }
     mac.update(request.body);
     // `verify_slice` compares in constant time.
-    mac.verify_slice(&sent).map_err(|_| SignatureError::Mismatch)
+    mac.verify_slice(&sent)
+        .map_err(|_| SignatureError::Mismatch)
 }
 
 #[cfg(test)]
@@ -139,7 +142,10 @@ mod tests {
     #[test]
     fn timestamp_is_signed_and_bounded() {
         let sig = sign("key", b"1000.{\"a\":1}");
-        assert_eq!(check(&signed(Some(&sig), Some("1000")), &POLICY, 1200), Ok(()));
+        assert_eq!(
+            check(&signed(Some(&sig), Some("1000")), &POLICY, 1200),
+            Ok(())
+        );
         assert_eq!(
             check(&signed(Some(&sig), Some("1000")), &POLICY, 1301),
             Err(SignatureError::Stale(300))
