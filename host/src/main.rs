@@ -8,6 +8,11 @@ use clap::{Parser, Subcommand};
 use jac_scale::build;
 use jac_scale::config::{Config, Flags, ProcessEnv};
 
+/// Many small, short-lived strings per request (JSON, field maps): mimalloc keeps them
+/// off glibc's contended per-thread arenas.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Serve Jac walker apps, compiled to WebAssembly components, as a production API.
 #[derive(Parser)]
 #[command(name = "jac-scale", version, about)]
@@ -104,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let sources = build::AppSources::read(&app)?;
             let wasm = tokio::runtime::Builder::new_current_thread()
                 .build()?
-                .block_on(build::build(&sources))?;
+                .block_on(build::build(&sources, None))?;
             build::write_atomically(&output, &wasm)?;
             println!("built {} ({} KiB)", output.display(), wasm.len() >> 10);
             Ok(())

@@ -49,10 +49,19 @@ pub enum BuildError {
 ///
 /// Compiling and snapshotting take seconds of CPU, so they run on a blocking thread and
 /// the server keeps answering meanwhile (a `--reload` rebuild).
-pub async fn build(sources: &AppSources) -> Result<Vec<u8>, BuildError> {
+/// `compile_cache` keeps the compiled runtime between builds (see [`snapshot`]).
+pub async fn build(
+    sources: &AppSources,
+    compile_cache: Option<&Path>,
+) -> Result<Vec<u8>, BuildError> {
     let bundle = sources.bundle();
+    let compile_cache = compile_cache.map(Path::to_path_buf);
     tokio::task::spawn_blocking(move || {
-        tokio::runtime::Handle::current().block_on(snapshot::snapshot(JAC_RUNTIME, &bundle))
+        tokio::runtime::Handle::current().block_on(snapshot::snapshot(
+            JAC_RUNTIME,
+            &bundle,
+            compile_cache.as_deref(),
+        ))
     })
     .await
     .map_err(|e| BuildError::Snapshot(e.to_string()))?
@@ -82,7 +91,7 @@ pub async fn component_for(app: &Path, cache_dir: &Path) -> Result<PathBuf, Buil
         return Ok(path);
     }
     let started = std::time::Instant::now();
-    let wasm = build(&sources).await?;
+    let wasm = build(&sources, Some(&cache_dir.join("jac"))).await?;
     write_atomically(&path, &wasm)?;
     tracing::info!(app = %app.display(), elapsed = ?started.elapsed(), "built Jac app");
     Ok(path)

@@ -5,12 +5,15 @@
 //! the same imports as at serving time, with no graph session, so module code that
 //! touches the graph fails the build with a clear error instead of reaching a database.
 
+use std::path::Path;
+
 use wasmtime::component::{Component, ComponentExportIndex, Instance, Lift, Linker, WasmList};
 use wasmtime::{Engine, Store};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
 use super::BuildError;
 use crate::capability::HostState;
+use crate::runtime::cache;
 
 /// The export `jac-scale build` calls before the snapshot (world `jac-app`).
 const INIT_FUNC: &str = "load-program";
@@ -18,7 +21,14 @@ const INIT_FUNC: &str = "load-program";
 const LOAD_MEMORY_LIMIT: usize = 256 << 20;
 
 /// Pre-initialises `runtime` (the Jac runtime component) with `bundle` loaded.
-pub(super) async fn snapshot(runtime: &[u8], bundle: &str) -> Result<Vec<u8>, BuildError> {
+///
+/// With a `compile_cache` dir, the compiled instrumented runtime (the same for every app)
+/// is kept there, so later builds (another app, a `--reload`) skip that compile.
+pub(super) async fn snapshot(
+    runtime: &[u8],
+    bundle: &str,
+    compile_cache: Option<&Path>,
+) -> Result<Vec<u8>, BuildError> {
     let fault = |e: wasmtime::Error| BuildError::Snapshot(format!("{e:#}"));
     let mut wizer = Wizer::new();
     // Keep the export: wizer 48 drops the core export but not the component's lift of it
@@ -27,7 +37,14 @@ pub(super) async fn snapshot(runtime: &[u8], bundle: &str) -> Result<Vec<u8>, Bu
     let (context, instrumented) = wizer.instrument_component(runtime).map_err(fault)?;
 
     let engine = Engine::new(wasmtime::Config::new().wasm_component_model(true)).map_err(fault)?;
-    let component = Component::new(&engine, &instrumented).map_err(fault)?;
+    let component = match compile_cache {
+        Some(dir) => {
+            cache::load_component(&engine, dir, &instrumented)
+                .map_err(fault)?
+                .0
+        }
+        None => Component::new(&engine, &instrumented).map_err(fault)?,
+    };
     let mut linker = Linker::new(&engine);
     crate::capability::link(&mut linker).map_err(fault)?;
     let state = HostState::new("jac-build".into(), None, LOAD_MEMORY_LIMIT);
