@@ -1,7 +1,7 @@
-pub mod syntax;
 pub mod builtins;
+pub mod describe;
 pub mod graph;
 pub mod interp;
-pub mod value;
-pub mod describe;
 pub mod stdlib;
+pub mod syntax;
+pub mod value;

@@ -17,7 +17,37 @@ use super::{Interpreter, graph_error};
 struct Loaded {
     instance: Rc<Instance>,
     /// Fields as last read from / written to the graph.
-    snapshot: Fields,
+    snapshot: Snapshot,
+}
+
+/// Stored field values of an instance, aligned with its class's declared
+/// fields (one small allocation instead of a copy of the stored map).
+pub(crate) struct Snapshot {
+    /// The stored value of each declared field (`None` = not stored).
+    values: Box<[Option<Json>]>,
+    /// The stored record also had keys that are not declared fields.
+    extra_keys: bool,
+}
+
+impl Snapshot {
+    /// The declared fields of `class` picked out of a stored record.
+    pub(crate) fn of(class: &Class, fields: &Fields) -> Self {
+        let values: Box<[Option<Json>]> = class
+            .fields
+            .iter()
+            .map(|f| fields.get(&*f.name).cloned())
+            .collect();
+        let stored = values.iter().filter(|v| v.is_some()).count();
+        Self {
+            extra_keys: stored != fields.len(),
+            values,
+        }
+    }
+
+    /// The stored value of the `index`-th declared field.
+    fn value(&self, index: usize) -> Option<&Json> {
+        self.values.get(index).and_then(Option::as_ref)
+    }
 }
 
 /// The nodes and edges loaded or created during the current call, by id.
@@ -32,7 +62,7 @@ impl AnchorCache {
         self.entries.get(id).map(|l| l.instance.clone())
     }
 
-    fn insert(&mut self, id: Str, instance: Rc<Instance>, snapshot: Fields) {
+    fn insert(&mut self, id: Str, instance: Rc<Instance>, snapshot: Snapshot) {
         if self
             .entries
             .insert(id.clone(), Loaded { instance, snapshot })
@@ -79,11 +109,14 @@ fn stored_fields(inst: &Rc<Instance>, cache: &mut AnchorCache, graph: &mut dyn G
 
 /// Whether the declared fields still equal their stored JSON, checked without
 /// allocating for the common scalar fields (containers and objects are re-serialised).
-fn unchanged(inst: &Instance, snapshot: &Fields) -> bool {
-    let mut count = 0;
-    let same = inst.all_declared(|name, value| {
-        count += 1;
-        let Some(stored) = snapshot.get(&**name) else {
+fn unchanged(inst: &Instance, snapshot: &Snapshot) -> bool {
+    if snapshot.extra_keys {
+        return false;
+    }
+    let mut present = 0;
+    let same = inst.all_declared(|index, _, value| {
+        present += 1;
+        let Some(stored) = snapshot.value(index) else {
             return false;
         };
         match (value, stored) {
@@ -103,7 +136,7 @@ fn unchanged(inst: &Instance, snapshot: &Fields) -> bool {
             }
         }
     });
-    same && count == snapshot.len()
+    same && present == snapshot.values.iter().flatten().count()
 }
 
 /// The class of a stored archetype name: `Root`, `GenericEdge` or a declared one.
@@ -191,7 +224,7 @@ impl Interpreter {
     ) -> JacResult<Vec<Rc<Instance>>> {
         enum Found {
             Loaded(Rc<Instance>),
-            Stored(Str, Rc<Class>, Fields),
+            Stored(Str, Rc<Class>, Snapshot),
         }
         let mut found = Vec::new();
         let mut unknown_type = None;
@@ -202,11 +235,8 @@ impl Interpreter {
                 if let Some(inst) = anchors.get(&node.id) {
                     found.push(Found::Loaded(inst));
                 } else if let Some(class) = lookup_class(classes, &node.archetype) {
-                    found.push(Found::Stored(
-                        node.id.as_str().into(),
-                        class,
-                        node.fields.clone(),
-                    ));
+                    let snapshot = Snapshot::of(&class, &node.fields);
+                    found.push(Found::Stored(node.id.as_str().into(), class, snapshot));
                 } else {
                     unknown_type.get_or_insert_with(|| node.archetype.clone());
                 }
@@ -230,7 +260,8 @@ impl Interpreter {
             return Ok(inst);
         }
         let class = self.class_named(&data.archetype)?;
-        self.node_from_parts(data.id.as_str().into(), &class, data.fields)
+        let snapshot = Snapshot::of(&class, &data.fields);
+        self.node_from_parts(data.id.as_str().into(), &class, snapshot)
     }
 
     /// Builds (and caches) the instance of a stored node not loaded yet.
@@ -238,21 +269,21 @@ impl Interpreter {
         &mut self,
         id: Str,
         class: &Rc<Class>,
-        fields: Fields,
+        snapshot: Snapshot,
     ) -> JacResult<Rc<Instance>> {
         if let Some(inst) = self.anchors.get(&id) {
             return Ok(inst);
         }
         let inst = self.instance_from_fields(
             class,
-            &fields,
+            &snapshot,
             Anchor {
                 id: id.clone(),
                 persisted: true,
                 edge: None,
             },
         )?;
-        self.anchors.insert(id, inst.clone(), fields);
+        self.anchors.insert(id, inst.clone(), snapshot);
         Ok(inst)
     }
 
@@ -273,20 +304,21 @@ impl Interpreter {
             persisted: true,
             edge: Some(ends),
         };
-        let inst = self.instance_from_fields(&class, &data.fields, anchor)?;
-        self.anchors.insert(id, inst.clone(), data.fields);
+        let snapshot = Snapshot::of(&class, &data.fields);
+        let inst = self.instance_from_fields(&class, &snapshot, anchor)?;
+        self.anchors.insert(id, inst.clone(), snapshot);
         Ok(inst)
     }
 
     fn instance_from_fields(
         &mut self,
         class: &Rc<Class>,
-        fields: &Fields,
+        stored: &Snapshot,
         anchor: Anchor,
     ) -> JacResult<Rc<Instance>> {
         let mut values = Vec::with_capacity(class.fields.len());
-        for field in &class.fields {
-            let value = match fields.get(&*field.name) {
+        for (index, field) in class.fields.iter().enumerate() {
+            let value = match stored.value(index) {
                 Some(j) => self.value_from_stored(j)?,
                 None => match &field.default {
                     super::FieldDefault::Expr(e, globals) => {
@@ -332,10 +364,7 @@ impl Interpreter {
             return Ok(Value::None);
         }
         let class = self.class_named(ty)?;
-        let mut fields = map.clone();
-        for key in [TYPE_KEY, ID_KEY, ARCHETYPE_KEY] {
-            fields.remove(key);
-        }
+        let fields = Snapshot::of(&class, map);
         let anchor = Anchor {
             id: id.into(),
             persisted: false,
@@ -353,16 +382,17 @@ impl Interpreter {
             return Ok(id);
         }
         let fields = stored_fields(inst, &mut self.anchors, self.graph.as_mut());
+        let snapshot = Snapshot::of(&inst.class, &fields);
         let data = NodeData {
             id: id.to_string(),
             archetype: inst.class.name.to_string(),
-            fields: fields.clone(),
+            fields,
         };
         self.graph.create(&data).map_err(graph_error)?;
         if let Some(a) = inst.anchor.borrow_mut().as_mut() {
             a.persisted = true;
         }
-        self.anchors.insert(id.clone(), inst.clone(), fields);
+        self.anchors.insert(id.clone(), inst.clone(), snapshot);
         Ok(id)
     }
 
@@ -379,13 +409,14 @@ impl Interpreter {
         let target_id = self.persist_node(target)?;
         let id = self.anchors.ensure_id(edge, self.graph.as_mut());
         let fields = stored_fields(edge, &mut self.anchors, self.graph.as_mut());
+        let snapshot = Snapshot::of(&edge.class, &fields);
         let data = EdgeData {
             id: id.to_string(),
             archetype: edge.class.name.to_string(),
             source: source_id.to_string(),
             target: target_id.to_string(),
             undirected,
-            fields: fields.clone(),
+            fields,
         };
         match self.graph.connect(&data) {
             Ok(()) => {}
@@ -407,7 +438,7 @@ impl Interpreter {
                 undirected,
             }),
         });
-        self.anchors.insert(id, edge.clone(), fields);
+        self.anchors.insert(id, edge.clone(), snapshot);
         Ok(true)
     }
 
@@ -480,6 +511,7 @@ impl Interpreter {
                 continue;
             }
             let fields = stored_fields(&inst, &mut self.anchors, self.graph.as_mut());
+            let snapshot = Snapshot::of(&inst.class, &fields);
             let edge = inst.anchor.borrow().as_ref().and_then(|a| a.edge.clone());
             let result = match edge {
                 Some(ends) => self.graph.update_edge(&EdgeData {
@@ -488,18 +520,18 @@ impl Interpreter {
                     source: ends.source.to_string(),
                     target: ends.target.to_string(),
                     undirected: ends.undirected,
-                    fields: fields.clone(),
+                    fields,
                 }),
                 None => self.graph.update(&NodeData {
                     id: id.to_string(),
                     archetype: inst.class.name.to_string(),
-                    fields: fields.clone(),
+                    fields,
                 }),
             };
             match result {
                 Ok(()) | Err(GraphError::NotFound(_)) => {
                     if let Some(l) = self.anchors.entries.get_mut(&id) {
-                        l.snapshot = fields;
+                        l.snapshot = snapshot;
                     }
                 }
                 Err(GraphError::AccessDenied(_)) => {
@@ -518,11 +550,16 @@ impl Interpreter {
     /// Puts back the stored field values of an instance whose write was refused,
     /// so the response shows what the graph holds.
     fn restore_stored_fields(&mut self, id: &str, inst: &Rc<Instance>) -> JacResult<()> {
-        let Some(snapshot) = self.anchors.entries.get(id).map(|l| l.snapshot.clone()) else {
+        let Some(stored) = self
+            .anchors
+            .entries
+            .get(id)
+            .map(|l| l.snapshot.values.clone())
+        else {
             return Ok(());
         };
-        for field in &inst.class.fields {
-            if let Some(json) = snapshot.get(&*field.name) {
+        for (field, json) in inst.class.fields.iter().zip(stored.iter()) {
+            if let Some(json) = json {
                 let value = self.value_from_stored(json)?;
                 inst.set(&field.name, value);
             }

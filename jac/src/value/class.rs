@@ -267,17 +267,17 @@ impl Instance {
         fields.len() != before
     }
 
-    /// Calls `f` with each declared (dataclass) field and its value, in declaration order,
+    /// Calls `f` with each declared (dataclass) field (its index in `class.fields`, name and
+    /// value), in declaration order,
     /// without copying; stops early when `f` returns `false`. Returns whether it ran to the end.
-    pub fn all_declared(&self, mut f: impl FnMut(&Str, &Value) -> bool) -> bool {
+    pub fn all_declared(&self, mut f: impl FnMut(usize, &Str, &Value) -> bool) -> bool {
         let fields = self.fields.borrow();
-        self.class
-            .fields
-            .iter()
-            .all(|decl| match fields.iter().find(|(k, _)| *k == decl.name) {
-                Some((k, v)) => f(k, v),
+        self.class.fields.iter().enumerate().all(|(index, decl)| {
+            match fields.iter().find(|(k, _)| *k == decl.name) {
+                Some((k, v)) => f(index, k, v),
                 None => true,
-            })
+            }
+        })
     }
 
     /// A snapshot of every field, in order.
