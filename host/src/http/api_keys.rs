@@ -131,7 +131,7 @@ async fn create(
 
 async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let user = user_id(&state, &headers)?;
-    let keys = tokio::task::block_in_place(|| state.realtime().api_keys.list(&user))?;
+    let keys = state.realtime().api_keys.list(&user)?;
     let keys: Vec<KeyInfo> = keys.iter().map(KeyInfo::from).collect();
     Ok(envelope::ok(json!({ "api_keys": keys })))
 }
@@ -142,7 +142,7 @@ async fn revoke(
     Path(api_key_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let user = user_id(&state, &headers)?;
-    tokio::task::block_in_place(|| state.realtime().api_keys.revoke(&user, &api_key_id))?;
+    state.realtime().api_keys.revoke(&user, &api_key_id)?;
     Ok(envelope::ok(
         json!({ "api_key_id": api_key_id, "revoked": true }),
     ))

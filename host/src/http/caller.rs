@@ -54,7 +54,7 @@ pub fn identify(
             Ok(Identity::Anonymous)
         };
     };
-    match tokio::task::block_in_place(|| state.auth().verify(token)) {
+    match state.auth().verify(token) {
         Ok(user) => Ok(Identity::User(user)),
         Err(e) if required => Err(ApiError::Unauthorized(format!("invalid token: {e}"))),
         Err(_) => Ok(Identity::Anonymous),

@@ -62,7 +62,7 @@ async fn call(
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .ok_or_else(|| ApiError::Unauthorized("missing X-API-Key header".into()))?;
-    let holder = tokio::task::block_in_place(|| realtime.api_keys.verify(api_key))?;
+    let holder = realtime.api_keys.verify(api_key)?;
     if let Err(retry) = realtime.rate_limiter.admit(&holder.key_id, Instant::now()) {
         return Err(ApiError::RateLimited(format!(
             "this API key made more than {} webhook calls this minute; retry in {} s",

@@ -77,7 +77,7 @@ async fn upgrade(
         .or_else(|| caller::bearer(&headers).map(str::to_owned));
     let auth = match token {
         None => ConnectionAuth::None,
-        Some(token) => match tokio::task::block_in_place(|| state.auth().verify(&token)) {
+        Some(token) => match state.auth().verify(&token) {
             Ok(user) => ConnectionAuth::User(user),
             Err(e) => ConnectionAuth::Invalid(e.to_string()),
         },
@@ -250,7 +250,7 @@ impl Connection {
         };
         let protected = endpoint.access == Access::Protected;
         let identity = match token {
-            Some(token) => match tokio::task::block_in_place(|| self.state.auth().verify(&token)) {
+            Some(token) => match self.state.auth().verify(&token) {
                 Ok(user) => Identity::User(user),
                 Err(e) if protected => return Err(ApiError::Unauthorized(e.to_string())),
                 Err(_) => Identity::Anonymous,
