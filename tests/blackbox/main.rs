@@ -5,12 +5,10 @@
 
 mod support;
 
-/// Bearer tokens: the auth matrix on a protected walker, public walkers with bad tokens.
-mod auth;
-/// Jac apps: the todo app's expectations against the Jac build too; `start app.jac`.
-mod jac_apps;
 /// Async walkers: a hundred sleeping calls at once.
 mod async_walkers;
+/// Bearer tokens: the auth matrix on a protected walker, public walkers with bad tokens.
+mod auth;
 /// Malformed requests: bad JSON, wrong types, oversized bodies, deep nesting.
 mod bad_input;
 /// The command line: start-up failures and SIGTERM.
@@ -19,6 +17,8 @@ mod cli;
 mod functions;
 /// `/healthz*` and `X-Trace-Id`.
 mod health;
+/// Jac apps: the todo app's expectations against the Jac build too; `start app.jac`.
+mod jac_apps;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.
 mod limits;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
@@ -29,9 +29,9 @@ mod persistence;
 mod restspec;
 /// `/user/register` and `/user/login`: body shapes, duplicates, validation, login body.
 mod users;
+/// The envelope, every walker of the todo app, node serialization, unknown names.
+mod walkers;
 /// Webhook walkers and API keys: signatures, timestamps, refusals, listing, revocation.
 mod webhooks;
 /// WebSocket walkers: echo, tokens, error frames, broadcast (also across processes via Redis).
 mod websockets;
-/// The envelope, every walker of the todo app, node serialization, unknown names.
-mod walkers;

@@ -33,7 +33,11 @@ const KNOWN: &[(&str, &[&str])] = &[
     ),
     (
         "websocket",
-        &["max_connections_per_user", "max_connections", "max_message_bytes"],
+        &[
+            "max_connections_per_user",
+            "max_connections",
+            "max_message_bytes",
+        ],
     ),
     // Sections served by later capabilities; accepted without a warning.
     ("metrics", &[]),
@@ -94,7 +98,12 @@ impl JacToml {
         self.scale()?.get(section)?.as_table()?.get(key)
     }
 
-    pub(super) fn wrong_type(&self, section: &str, key: &str, expected: &'static str) -> ConfigError {
+    pub(super) fn wrong_type(
+        &self,
+        section: &str,
+        key: &str,
+        expected: &'static str,
+    ) -> ConfigError {
         ConfigError::WrongType {
             path: self.path.clone(),
             key: format!("plugins.scale.{section}.{key}"),

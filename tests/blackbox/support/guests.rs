@@ -61,7 +61,16 @@ fn build_guests() -> Result<PathBuf, String> {
     command
         .current_dir(root)
         .args(["build", "--release", "--target", "wasm32-wasip2"])
-        .args(["-p", "todo", "-p", "misbehave", "-p", "shared-notes", "-p", "realtime"])
+        .args([
+            "-p",
+            "todo",
+            "-p",
+            "misbehave",
+            "-p",
+            "shared-notes",
+            "-p",
+            "realtime",
+        ])
         .env("CARGO_TARGET_DIR", &target_dir);
     let output = command
         .output()

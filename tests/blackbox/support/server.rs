@@ -277,8 +277,12 @@ fn warm_data_dir(app: App) -> TempDir {
 /// The data dir of one started-and-stopped server per app (`None` if that failed: then
 /// every test starts cold and reports the real failure itself).
 fn template_dir(app: App) -> Option<&'static Path> {
-    static TEMPLATES: [OnceLock<Option<TempDir>>; 4] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static TEMPLATES: [OnceLock<Option<TempDir>>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
     let slot = match app {
         App::Todo => &TEMPLATES[0],
         App::Misbehave => &TEMPLATES[1],
