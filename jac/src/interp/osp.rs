@@ -575,9 +575,10 @@ impl Interpreter {
                         .collect()
                 }
             };
-            let mut kept_nodes = Vec::new();
-            let mut kept_edges = Vec::new();
-            let mut seen: rustc_hash::FxHashSet<*const Instance> = rustc_hash::FxHashSet::default();
+            let mut kept_nodes = Vec::with_capacity(next.len());
+            let mut kept_edges = Vec::with_capacity(next.len());
+            let mut seen: rustc_hash::FxHashSet<*const Instance> =
+                rustc_hash::FxHashSet::with_capacity_and_hasher(next.len(), Default::default());
             for ((n, e), k) in next.into_iter().zip(edges.drain(..)).zip(keep) {
                 if k {
                     kept_edges.push(e);

@@ -72,6 +72,12 @@ impl AnchorCache {
         }
     }
 
+    /// Makes room for `additional` more entries.
+    fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        self.order.reserve(additional);
+    }
+
     fn remove(&mut self, id: &str) {
         self.entries.remove(id);
     }
@@ -245,6 +251,11 @@ impl Interpreter {
         if let Some(name) = unknown_type {
             return Err(unknown_archetype(&name));
         }
+        let new_nodes = found
+            .iter()
+            .filter(|f| matches!(f, Found::Stored(..)))
+            .count();
+        self.anchors.reserve(new_nodes);
         found
             .into_iter()
             .map(|f| match f {
