@@ -60,6 +60,9 @@ fn to_json_depth(value: &Value, id_of: &mut dyn FnMut(&Rc<Instance>) -> Str, dep
         Value::Tuple(t) => seq(&mut t.iter().cloned()),
         Value::Set(s) => seq(&mut s.borrow().iter().cloned().collect::<Vec<_>>().into_iter()),
         Value::Range(r) => seq(&mut (0..r.len()).map(|i| Value::Int(r.nth(i)))),
+        // A reported generator is a streamed response upstream; without streaming the
+        // items not consumed yet become one list (the iterator itself is left as it is).
+        Value::Iter(it) => seq(&mut it.borrow().remaining().to_vec().into_iter()),
         Value::Dict(d) => {
             let entries: Vec<(Value, Value)> = d
                 .borrow()

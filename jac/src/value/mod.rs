@@ -130,6 +130,11 @@ impl Iter {
             items: items.into_iter(),
         }
     }
+
+    /// The items not consumed yet.
+    pub fn remaining(&self) -> &[Value] {
+        self.items.as_slice()
+    }
 }
 
 impl Iterator for Iter {
