@@ -29,13 +29,43 @@ pub struct PaymentReceived {
 impl PaymentReceived {
     #[entry(Root)]
     fn process(&mut self, w: &mut Walk) -> Result {
-        w.report(json!({
-            "status": "success",
-            "message": format!("Payment {} received", self.payment_id),
-            "amount": self.amount,
-            "currency": self.currency,
-        }))
+        w.report(payment_report(
+            &self.payment_id,
+            self.amount,
+            &self.currency,
+        ))
     }
+}
+
+/// The same payment walker over plain HTTP, public (`POST /walker/PaymentPreview`): the
+/// baseline a signed webhook call is benchmarked against.
+#[walker(public)]
+pub struct PaymentPreview {
+    payment_id: String,
+    amount: f64,
+    #[jac(default = "USD")]
+    currency: String,
+}
+
+#[walker]
+impl PaymentPreview {
+    #[entry(Root)]
+    fn process(&mut self, w: &mut Walk) -> Result {
+        w.report(payment_report(
+            &self.payment_id,
+            self.amount,
+            &self.currency,
+        ))
+    }
+}
+
+fn payment_report(payment_id: &str, amount: f64, currency: &str) -> Value {
+    json!({
+        "status": "success",
+        "message": format!("Payment {payment_id} received"),
+        "amount": amount,
+        "currency": currency,
+    })
 }
 
 /// Echoes each message back to its sender (spec, "Basic WebSocket Walker").
@@ -105,7 +135,14 @@ impl SlowEcho {
     }
 }
 
-jac_scale_guest::app!(PaymentReceived, EchoMessage, ChatRoom, WhoAmI, SlowEcho);
+jac_scale_guest::app!(
+    PaymentReceived,
+    PaymentPreview,
+    EchoMessage,
+    ChatRoom,
+    WhoAmI,
+    SlowEcho
+);
 
 #[cfg(test)]
 mod tests {
