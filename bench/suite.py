@@ -355,6 +355,8 @@ def load_phase(targets: list[Target], args: argparse.Namespace, res: dict) -> No
     ]
     for sc in scenarios:
         runners = [t for t in targets if t.serves_app or not sc.app_only]
+        if not runners:
+            continue
         out = res["scenarios"][sc.key] = {"title": sc.title, "path": sc.path,
                                           "body": sc.body, "rounds": [], "single_client": {}}
         for t in runners:  # warm-up: JIT-free, but caches, pools and connections settle
@@ -544,8 +546,8 @@ def render_markdown(res: dict) -> str:
     lines += ["## Summary against the targets of issue 2", "",
               "| target | measured (same run) | goal | verdict |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary_rows(res)]
-    lines += ["", "## Servers", "", "| key | command |", "|---|---|"]
-    lines += [f"| {k} | `{v}` |" for k, v in res["targets"].items()]
+    lines += ["", "## Servers", "", "| key | server | command |", "|---|---|---|"]
+    lines += [f"| {k} | {v['label']} | `{v['command']}` |" for k, v in res["targets"].items()]
     lines += ["", "## Start-up and idle memory", "",
               "| server | start to first 200, median (all), ms | server CPU until then, "
               "median, ms | idle RSS MB, median | cold compile cache start |",
@@ -698,7 +700,8 @@ def main() -> None:
     res = {"started_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "commit": commit, "machine": machine_info(), "command": shlex.join(sys.argv),
            "args": {k: v for k, v in vars(args).items()},
-           "targets": {t.key: t.command.format(port=t.port) for t in targets},
+           "targets": {t.key: {"label": t.label, "command": t.command.format(port=t.port)}
+                       for t in targets},
            "startup": {}, "scenarios": {}, "login": {}, "fanout": {}}
     try:
         if "startup" in skip:
