@@ -686,11 +686,74 @@ impl Interpreter {
                 None => Ok(Some(Value::Instance(inst.clone()))),
             };
         }
+        if name == "__jac__" && inst.class.exception_type().is_none() {
+            return self.anchor_view(inst).map(Some);
+        }
         Ok(None)
+    }
+
+    /// `x.__jac__`: the instance's anchor, whose `id` is a `uuid.UUID` with
+    /// `id.hex == jid(x)` (a plain id string when no `uuid` module is available).
+    fn anchor_view(&mut self, inst: &Rc<Instance>) -> JacResult<Value> {
+        let hex = self.anchors.ensure_id(inst, self.graph.as_mut());
+        let id = match self.load_module("uuid").ok().and_then(|m| m.get("UUID")) {
+            Some(uuid) => self.call_value(&uuid, Args::new(vec![Value::Str(hex)]))?,
+            None => Value::Str(hex),
+        };
+        let kind = if inst.class.is_kind(ArchKind::Node) {
+            "NodeAnchor"
+        } else if inst.class.is_kind(ArchKind::Edge) {
+            "EdgeAnchor"
+        } else if inst.class.is_kind(ArchKind::Walker) {
+            "WalkerAnchor"
+        } else {
+            "Anchor"
+        };
+        let class = Rc::new(Class::new(
+            kind,
+            ArchKind::Class,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        ));
+        Ok(Value::Object(Rc::new(AnchorView { class, id })))
     }
 
     /// The classes known to the program (node/edge/walker/obj), by name.
     pub fn archetype(&self, name: &str) -> Option<Rc<Class>> {
         self.classes.get(name).cloned()
+    }
+}
+
+/// What `x.__jac__` returns: the archetype's anchor (only `id` is exposed).
+struct AnchorView {
+    /// `NodeAnchor`, `EdgeAnchor`, `WalkerAnchor` or `Anchor`.
+    class: Rc<Class>,
+    id: Value,
+}
+
+impl crate::value::NativeObject for AnchorView {
+    fn type_name(&self) -> &str {
+        &self.class.name
+    }
+
+    fn repr(&self) -> String {
+        format!(
+            "{}(id={})",
+            self.class.name,
+            crate::value::repr::repr(&self.id)
+        )
+    }
+
+    fn class(&self) -> Option<Rc<Class>> {
+        Some(self.class.clone())
+    }
+
+    fn get_attr(&self, _this: &Value, name: &str) -> Option<Value> {
+        (name == "id").then(|| self.id.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
