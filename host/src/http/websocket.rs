@@ -94,20 +94,24 @@ async fn upgrade(
     let broadcast = endpoint.broadcast;
     let name = endpoint.name.clone();
     let limit = realtime.max_message_bytes;
+    let mut connection = Connection {
+        state,
+        served,
+        walker: name,
+        broadcast,
+        auth,
+        ticket,
+    };
+    // Join the broadcast group before answering the upgrade: a broadcast sent as soon as
+    // the client's handshake completes then waits in the outbox instead of being missed.
+    let (outbox, inbox) = mpsc::channel::<Utf8Bytes>(OUTBOX_CAPACITY);
+    if connection.broadcast && connection.may_receive_broadcasts() {
+        connection.ticket.join(&connection.walker, outbox.clone());
+    }
     Ok(ws
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| {
-            let connection = Connection {
-                state,
-                served,
-                walker: name,
-                broadcast,
-                auth,
-                ticket,
-            };
-            connection.serve(socket)
-        }))
+        .on_upgrade(move |socket| connection.serve(socket, outbox, inbox)))
 }
 
 /// One open connection.
@@ -142,11 +146,12 @@ struct ErrorBody<'a> {
 }
 
 impl Connection {
-    async fn serve(mut self, mut socket: WebSocket) {
-        let (outbox, mut inbox) = mpsc::channel::<Utf8Bytes>(OUTBOX_CAPACITY);
-        if self.broadcast && self.may_receive_broadcasts() {
-            self.ticket.join(&self.walker, outbox.clone());
-        }
+    async fn serve(
+        mut self,
+        mut socket: WebSocket,
+        outbox: mpsc::Sender<Utf8Bytes>,
+        mut inbox: mpsc::Receiver<Utf8Bytes>,
+    ) {
         let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
         let mut last_heard = Instant::now();
         loop {
