@@ -9,7 +9,7 @@ B=127.0.0.1:$PORT
 curl -s -X POST $B/user/register -H 'Content-Type: application/json' -d '{"email": "b@example.com", "password": "pw"}' > /dev/null
 T=$(curl -s -X POST $B/user/login -H 'Content-Type: application/json' -d '{"email": "b@example.com", "password": "pw"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 curl -s -X POST $B/walker/SeedTodos -H "Authorization: Bearer $T" -d '{"n": 100}' > /dev/null
-L=/work/shared/reference/bench/post.lua
+L="$(dirname "$0")/post.lua"
 p=$(wrk -t1 -c16 -d5s -s $L http://$B/walker/Ping -- '{}' | grep Requests/sec | awk '{print $2}')
 l=$(wrk -t1 -c16 -d5s -s $L http://$B/walker/ListTodos -- '{}' $T | grep Requests/sec | awk '{print $2}')
 c=$(wrk -t1 -c16 -d5s -s $L http://$B/walker/CreateTodo -- '{"title":"x"}' $T | grep Requests/sec | awk '{print $2}')
