@@ -16,6 +16,7 @@ use tempfile::TempDir;
 
 use crate::support::guests::workspace_root;
 use crate::support::process::{Process, jac_scale, run_to_exit};
+use crate::support::server::copy_dir;
 use crate::support::{App, Server, assert_node, is_hex_id};
 
 /// How long `jac-scale build` of the todo app may take (it compiles the runtime once).
@@ -112,19 +113,6 @@ fn jac_template_dir() -> Option<&'static Path> {
         })
         .as_ref()
         .map(TempDir::path)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("template dir is readable") {
-        let entry = entry.expect("template entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            std::fs::create_dir_all(&target).expect("create dir");
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy template file");
-        }
-    }
 }
 
 /// `jac-scale start <app> --host 127.0.0.1 --port 0 <args>` with `data_dir` as data dir.

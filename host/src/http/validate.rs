@@ -150,6 +150,20 @@ fn check(
     Some(checked)
 }
 
+/// `converted`, or a problem saying why there is none.
+fn accept(
+    converted: Option<Value>,
+    msg: &str,
+    kind: &'static str,
+    loc: &[String],
+    problems: &mut Vec<Problem>,
+) -> Option<Value> {
+    if converted.is_none() {
+        problem(problems, loc, msg, kind);
+    }
+    converted
+}
+
 /// Validate `value` as the single JSON type `ty` of `schema`.
 fn check_type(
     ty: Option<&str>,
@@ -161,61 +175,41 @@ fn check_type(
 ) -> Option<Value> {
     match ty {
         None => Some(value),
-        Some("string") => match value {
-            Value::String(_) => Some(value),
-            _ => {
-                problem(
-                    problems,
-                    loc,
-                    "Input should be a valid string",
-                    "string_type",
-                );
-                None
-            }
-        },
-        Some("integer") => match integer(&value) {
-            Some(n) => Some(Value::Number(n)),
-            None => {
-                problem(
-                    problems,
-                    loc,
-                    "Input should be a valid integer",
-                    "int_parsing",
-                );
-                None
-            }
-        },
-        Some("number") => match number(&value) {
-            Some(n) => Some(Value::Number(n)),
-            None => {
-                problem(
-                    problems,
-                    loc,
-                    "Input should be a valid number",
-                    "float_parsing",
-                );
-                None
-            }
-        },
-        Some("boolean") => match boolean(&value, from_text) {
-            Some(b) => Some(Value::Bool(b)),
-            None => {
-                problem(
-                    problems,
-                    loc,
-                    "Input should be a valid boolean",
-                    "bool_parsing",
-                );
-                None
-            }
-        },
-        Some("null") => match value {
-            Value::Null => Some(value),
-            _ => {
-                problem(problems, loc, "Input should be None", "none_required");
-                None
-            }
-        },
+        Some("string") => accept(
+            value.is_string().then_some(value),
+            "Input should be a valid string",
+            "string_type",
+            loc,
+            problems,
+        ),
+        Some("integer") => accept(
+            integer(&value).map(Value::Number),
+            "Input should be a valid integer",
+            "int_parsing",
+            loc,
+            problems,
+        ),
+        Some("number") => accept(
+            number(&value).map(Value::Number),
+            "Input should be a valid number",
+            "float_parsing",
+            loc,
+            problems,
+        ),
+        Some("boolean") => accept(
+            boolean(&value, from_text).map(Value::Bool),
+            "Input should be a valid boolean",
+            "bool_parsing",
+            loc,
+            problems,
+        ),
+        Some("null") => accept(
+            value.is_null().then_some(value),
+            "Input should be None",
+            "none_required",
+            loc,
+            problems,
+        ),
         Some("array") => array(schema, value, from_text, loc, problems),
         Some("object") => object(schema, value, loc, problems),
         Some(_) => Some(value),

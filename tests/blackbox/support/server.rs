@@ -303,7 +303,8 @@ fn template_dir(app: App) -> Option<&'static Path> {
     .map(TempDir::path)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copy a directory tree (a template data dir) into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("template dir is readable") {
         let entry = entry.expect("template entry");
         let target = to.join(entry.file_name());
