@@ -54,7 +54,13 @@ if [[ $mode != none ]]; then
   (cd "$hello_dir" && cargo "+$TOOLCHAIN" build --release --target wasm32-wasip2)
 fi
 
-args=(--work-dir "$WORK" --ours "$ours" --ours-wasm "$todo" --axum "$axum")
+# A copy of the Jac todo app, so its `.jac` build cache stays out of the checkout.
+jac_app=$WORK/todo-jac
+mkdir -p "$jac_app"
+cp "${src:-$ROOT}/examples/todo-jac/app.jac" "${src:-$ROOT}/examples/todo-jac/jac.toml" "$jac_app/"
+
+args=(--work-dir "$WORK" --ours "$ours" --ours-wasm "$todo" --ours-jac-app "$jac_app/app.jac"
+      --axum "$axum")
 if [[ -f $commit_file ]]; then args+=(--commit "$(cat "$commit_file")"); fi
 if [[ -x $REFJAC ]]; then
   # A writable copy of the reference app; its compile cache survives between runs here.

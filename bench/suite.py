@@ -3,14 +3,16 @@
 
 Targets (each optional, but ratios need them in the same run):
   ours        `jac-scale start todo.wasm`                 (examples/todo)
+  ours-jac    `jac-scale start app.jac`                   (examples/todo-jac, built on the fly)
   reference   `jac start app.jac` (Python jac-scale 0.2.31, ../shared/reference/app.jac)
   wasmtime    `wasmtime serve` with the hello-world wasi:http component
   axum        bench/axum-baseline, a raw axum handler returning the Ping JSON
 
 Phases:
   1. start-up: time from spawn to the first 200 from POST /walker/Ping, and idle RSS.
-     ours: one start with an empty data dir (cold compile cache), then starts on the same
-     data dir (warm cache). reference: optionally one start with no compile cache, then
+     ours and ours-jac: one start with an empty data dir and cache dir (cold compile cache;
+     for ours-jac this includes `jac-scale build`'s snapshot), then starts on the same data
+     dir (warm cache). reference: optionally one start with no compile cache, then
      starts with a fresh data dir and a warm cache (as the reference's own bench.py does).
   2. load, all servers up at once: scenarios (a) public Ping, (b) authenticated CreateTodo,
      (c) authenticated ListTodos over 100 todos; `rounds` wrk runs each. Within a round every
@@ -302,7 +304,8 @@ def startup_phase(targets: list[Target], args: argparse.Namespace, res: dict) ->
     for t in targets:
         entry = res["startup"].setdefault(t.key, {"warm_s": [], "warm_cpu_s": [],
                                                   "idle_rss_mb": []})
-        cold = t.key == "ours" or (t.key == "reference" and args.reference_cold_compile)
+        cold = t.key in ("ours", "ours-jac") or (t.key == "reference"
+                                                 and args.reference_cold_compile)
         if cold:
             seconds, cpu = t.start(args.log_dir, cold=True)
             time.sleep(1.0)
@@ -408,7 +411,7 @@ def fanout_phase(targets: list[Target], args: argparse.Namespace, res: dict) -> 
     for t in targets:
         if not t.serves_app:
             continue
-        n = args.fanout if t.key == "ours" else args.reference_fanout
+        n = args.fanout if t.key == "ours" else args.reference_fanout  # ours-jac: the latter
         token = register_login(t.port, f"fanout-{time.time_ns()}@example.com")
         client = Client(t.port)
         latencies = []
@@ -478,13 +481,13 @@ def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
     """(metric, measured, target, verdict) for each target of issue 2."""
     rows = []
 
-    def ratio_row(label: str, scenario: str, other: str, goal: float) -> None:
-        ours, theirs = scenario_median(res, scenario, "ours"), scenario_median(res, scenario, other)
+    def ratio_row(label: str, scenario: str, other: str, goal: float, key: str = "ours") -> None:
+        ours, theirs = scenario_median(res, scenario, key), scenario_median(res, scenario, other)
         if ours is None or theirs is None:
             rows.append((label, "not measured", f">= {goal:g}x", "-"))
             return
         ratio = ours / theirs
-        paired = paired_ratios(res, scenario, "ours", other)
+        paired = paired_ratios(res, scenario, key, other)
         spread = f" (per round {min(paired):,.2f}-{max(paired):,.2f})" if paired else ""
         rows.append((label, f"{ours:,.0f} / {theirs:,.0f} req/s = **{ratio:,.2f}x**{spread}",
                      f">= {goal:g}x", "met" if ratio >= goal else "MISSED"))
@@ -494,6 +497,21 @@ def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
     ratio_row("(a) Ping vs raw axum", "a_ping", "axum", 0.25)
     ratio_row("(b) CreateTodo vs reference", "b_create", "reference", 100)
     ratio_row("(c) ListTodos-100 vs reference", "c_list100", "reference", 100)
+    ratio_row("Jac (a) Ping vs reference", "a_ping", "reference", 50, "ours-jac")
+    ratio_row("Jac (b) CreateTodo vs reference", "b_create", "reference", 50, "ours-jac")
+    ratio_row("Jac (c) ListTodos-100 vs reference", "c_list100", "reference", 50, "ours-jac")
+    ratio_row("Jac (a) Ping vs Rust build", "a_ping", "ours", 0, "ours-jac")
+
+    jac_start = res["startup"].get("ours-jac", {})
+    if "cold_cache_s" in jac_start:
+        cold = jac_start["cold_cache_s"]
+        rows.append(("Jac `start app.jac` to first 200, cold cache", f"{cold * 1000:.0f} ms",
+                     "< 2 s", "met" if cold < 2 else "MISSED"))
+    jac_warm = median(jac_start.get("warm_s", []))
+    if jac_warm is not None:
+        rows.append(("Jac `start app.jac` to first 200, warm (median)",
+                     f"{jac_warm * 1000:.1f} ms", "< 100 ms",
+                     "met" if jac_warm < 0.1 else "MISSED"))
 
     ours_start = res["startup"].get("ours", {})
     ref_start = res["startup"].get("reference", {})
@@ -543,7 +561,7 @@ def render_markdown(res: dict) -> str:
              f"-d{res['args']['secs']}s`, {res['args']['rounds']} rounds per scenario, "
              f"targets interleaved within each round",
              f"- command: `{res['command']}`", ""]
-    lines += ["## Summary against the targets of issue 2", "",
+    lines += ["## Summary against the targets of issues 2 and 4", "",
               "| target | measured (same run) | goal | verdict |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in summary_rows(res)]
     lines += ["", "## Servers", "", "| key | server | command |", "|---|---|---|"]
@@ -637,6 +655,16 @@ def build_targets(args: argparse.Namespace) -> list[Target]:
             "--host 127.0.0.1 --port {port}",
             args.port_base, args.work_dir, True, env={"JAC_DATA_PATH": data},
             wipe_for_cold=[data]))
+    if args.ours and args.ours_jac_app:
+        data = os.path.join(args.work_dir, "ours-jac-data")
+        cache = os.path.join(args.work_dir, "ours-jac-xdg-cache")
+        targets.append(Target(
+            "ours-jac", "jac-scale (Rust host, examples/todo-jac/app.jac)",
+            f"exec {shlex.quote(args.ours)} start {shlex.quote(args.ours_jac_app)} "
+            "--host 127.0.0.1 --port {port}",
+            args.port_base + 4, args.work_dir, True,
+            env={"JAC_DATA_PATH": data, "XDG_CACHE_HOME": cache},
+            wipe_for_cold=[data, cache]))
     if args.reference_jac:
         app_dir = args.reference_app_dir
         targets.append(Target(
@@ -663,6 +691,7 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ours", help="path of the jac-scale binary")
     ap.add_argument("--ours-wasm", help="path of examples/todo's todo.wasm")
+    ap.add_argument("--ours-jac-app", help="path of a copy of examples/todo-jac/app.jac")
     ap.add_argument("--reference-jac", help="path of the reference's `jac` (venv bin)")
     ap.add_argument("--reference-app-dir", help="writable folder holding app.jac and jac.toml")
     ap.add_argument("--reference-cold-compile", action="store_true",
