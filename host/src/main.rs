@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use jac_scale::build;
+use jac_scale::capability::GrantDefault;
 use jac_scale::config::{Config, Flags, ProcessEnv};
 
 /// Many small, short-lived strings per request (JSON, field maps): mimalloc keeps them
@@ -40,6 +41,11 @@ enum Command {
         /// Swap in the new version whenever the component (or a `.jac` source) changes.
         #[arg(long)]
         reload: bool,
+        /// Kvstores and storage of an app whose jac.toml declares no
+        /// `[plugins.scale.capabilities]`: `allow` all or `deny` all
+        /// [default: JAC_SCALE_CAPABILITIES, else allow].
+        #[arg(long, value_name = "allow|deny")]
+        capabilities: Option<GrantDefault>,
     },
     /// Build a Jac app (`app.jac` and the modules it imports) into one component.
     Build {
@@ -82,12 +88,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             port,
             workers,
             reload,
+            capabilities,
         } => {
             let flags = Flags {
                 host,
                 port,
                 workers,
                 reload,
+                capabilities,
             };
             let config = Config::resolve(&app, flags, &ProcessEnv)?;
             let mut builder = tokio::runtime::Builder::new_multi_thread();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::auth::AuthService;
 use crate::auth::api_keys::ApiKeys;
+use crate::capability::AppContext;
 use crate::config::Config;
 use crate::graph::Graph;
 use crate::http::{self, AppState, Realtime, Served};
@@ -77,7 +78,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     );
     let cache_dir = data_dir.join("cache");
     let component = crate::build::component_for(&config.app_path, &cache_dir).await?;
-    let app = runtime.load(&component, &cache_dir, graph.clone()).await?;
+    let context = AppContext::new(&config);
+    let app = runtime
+        .load(&component, &cache_dir, graph.clone(), context.clone())
+        .await?;
     let served = Served::new(app).map_err(StartError::Routes)?;
     let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
     let realtime = Realtime::new(
@@ -109,6 +113,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             config.app_path.clone(),
             cache_dir,
             graph,
+            context,
             state.clone(),
         );
     }
@@ -147,6 +152,7 @@ fn watch_for_reload(
     path: PathBuf,
     cache_dir: PathBuf,
     graph: Graph,
+    context: AppContext,
     state: AppState,
 ) {
     use notify::{RecursiveMode, Watcher};
@@ -198,7 +204,7 @@ fn watch_for_reload(
             while rx.try_recv().is_ok() {}
             let loaded = match crate::build::component_for(&path, &cache_dir).await {
                 Ok(component) => runtime
-                    .load(&component, &cache_dir, graph.clone())
+                    .load(&component, &cache_dir, graph.clone(), context.clone())
                     .await
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),

@@ -309,6 +309,45 @@ fn time_asyncio_typing_http_enum() {
     assert_eq!(r, json!([true, [1], {}, "GET", "POST"]));
 }
 
+/// `time.sleep` and `asyncio.sleep` wait through the embedding's hook (the component
+/// hands it the host's timer), with the length asked for, capped at a minute.
+#[test]
+fn sleeps_wait_through_the_embeddings_hook() {
+    use std::sync::Mutex;
+    use std::time::Duration;
+    static SLEPT: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
+    let src = "import time;\nimport asyncio;\n\
+               async def:pub f() {\n\
+                   time.sleep(0.25);\n\
+                   r = await asyncio.sleep(1.5, \"done\");\n\
+                   await asyncio.sleep(3600);\n\
+                   return r;\n\
+               }\n";
+    let mut files = MemorySources::new();
+    files.insert("app.jac", src);
+    let program = load_program(&files, "app.jac").unwrap_or_else(|d| panic!("{d}"));
+    let env = HostEnv {
+        sleep: |length| SLEPT.lock().unwrap().push(length),
+        ..HostEnv::default()
+    };
+    let started = std::time::Instant::now();
+    let mut vm = Interpreter::new(program, Box::new(MemoryGraph::new()), env)
+        .unwrap_or_else(|f| panic!("{}", f.traceback()));
+    let outcome = vm
+        .call_function("f", &json!({}))
+        .unwrap_or_else(|f| panic!("{}", f.traceback()));
+    assert_eq!(outcome.result, json!("done"));
+    assert_eq!(
+        *SLEPT.lock().unwrap(),
+        [
+            Duration::from_millis(250),
+            Duration::from_millis(1500),
+            Duration::from_secs(60)
+        ]
+    );
+    assert!(started.elapsed() < Duration::from_secs(1), "the hook, not a real sleep");
+}
+
 #[test]
 fn unknown_modules_are_named_in_the_error() {
     let err = run_err("import numpy;", "return 1;");

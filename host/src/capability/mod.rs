@@ -4,6 +4,7 @@
 //! call's [`graph::Session`], which checks it against the caller.
 
 mod globals;
+mod grants;
 mod graph;
 mod log;
 mod timer;
@@ -18,10 +19,27 @@ use crate::runtime::limiter::CallLimiter;
 use crate::runtime::output::{GuestOutput, Stream};
 
 pub use globals::{AppGlobals, MAX_GLOBALS_BYTES};
+pub use grants::{GrantDefault, Grants};
 pub use graph::graph_error_from_wit;
 
 /// Handles a guest may hold at once (WASI streams and the like).
 const MAX_HANDLES: usize = 1_000;
+
+/// What the host gives one app besides its graph; shared by all its calls.
+#[derive(Debug, Clone)]
+pub struct AppContext {
+    /// The kvstores and storage paths the app may open.
+    pub grants: Arc<Grants>,
+}
+
+impl AppContext {
+    /// The context of an app configured by `config`.
+    pub fn new(config: &crate::config::Config) -> Self {
+        AppContext {
+            grants: Arc::new(config.capabilities.clone()),
+        }
+    }
+}
 
 /// The data of one call's `Store`: every capability's per-call context.
 pub struct HostState {
@@ -33,6 +51,8 @@ pub struct HostState {
     session: Option<Session>,
     /// The app's `glob` values (Jac apps); `None` while building or describing.
     pub(crate) globals: Option<Arc<AppGlobals>>,
+    /// The app's grants and stores; `None` while building a Jac app (nothing granted).
+    pub(crate) context: Option<AppContext>,
     app: Arc<str>,
     log_bytes: usize,
 }
@@ -53,9 +73,24 @@ impl HostState {
             limiter: CallLimiter::new(memory_limit_bytes),
             session,
             globals: None,
+            context: None,
             app,
             log_bytes: 0,
         }
+    }
+
+    /// Whether this call's app may open the kvstore `name`.
+    pub fn may_open_kvstore(&self, name: &str) -> bool {
+        self.context
+            .as_ref()
+            .is_some_and(|c| c.grants.allows_kvstore(name))
+    }
+
+    /// Whether this call's app may open storage at `base_path`.
+    pub fn may_open_storage(&self, base_path: &str) -> bool {
+        self.context
+            .as_ref()
+            .is_some_and(|c| c.grants.allows_storage(base_path))
     }
 
     /// Hand the session back to the runtime after the call.

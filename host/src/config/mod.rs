@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use realtime::{WebSocketSettings, WebhookSettings};
+
+use crate::capability::{GrantDefault, Grants};
 pub use toml_file::JacToml;
 
 /// Everything the server needs to start, resolved once.
@@ -40,6 +42,9 @@ pub struct Config {
     pub webhook: WebhookSettings,
     /// `[plugins.scale.websocket]` and `REDIS_URL`.
     pub websocket: WebSocketSettings,
+    /// `[plugins.scale.capabilities]`, else the operator's default
+    /// (`--capabilities`, `JAC_SCALE_CAPABILITIES`; allow when neither is given).
+    pub capabilities: Grants,
 }
 
 /// Bounds on what one call or request may use.
@@ -76,6 +81,8 @@ pub struct Flags {
     pub port: Option<u16>,
     pub workers: Option<usize>,
     pub reload: bool,
+    /// `--capabilities allow|deny`: the grants of an app that declares none.
+    pub capabilities: Option<GrantDefault>,
 }
 
 /// Why the configuration could not be built.
@@ -177,6 +184,21 @@ impl Config {
 
         let webhook = WebhookSettings::resolve(&toml, env)?;
         let websocket = WebSocketSettings::resolve(&toml, env)?;
+        let capabilities = match toml.capabilities()? {
+            Some(declared) => declared,
+            None => {
+                let default = match (flags.capabilities, env.var("JAC_SCALE_CAPABILITIES")) {
+                    (Some(d), _) => d,
+                    (None, Some(value)) => value.parse().map_err(|_| ConfigError::Env {
+                        name: "JAC_SCALE_CAPABILITIES",
+                        value,
+                        expected: "`allow` or `deny`",
+                    })?,
+                    (None, None) => GrantDefault::default(),
+                };
+                Grants::by_default(default)
+            }
+        };
 
         Ok(Config {
             app_path: app_path.to_path_buf(),
@@ -189,6 +211,7 @@ impl Config {
             jwt,
             webhook,
             websocket,
+            capabilities,
         })
     }
 }
@@ -314,5 +337,46 @@ mod tests {
         let env = MapEnv(HashMap::from([("JAC_SCALE_MEMORY_LIMIT_MIB", "lots")]));
         let err = Config::resolve(&app_in(dir.path(), None), Flags::default(), &env).unwrap_err();
         assert!(err.to_string().contains("JAC_SCALE_MEMORY_LIMIT_MIB"));
+    }
+
+    #[test]
+    fn capabilities_section_beats_the_operator_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let deny = MapEnv(HashMap::from([("JAC_SCALE_CAPABILITIES", "deny")]));
+        let cfg = Config::resolve(&app_in(dir.path(), None), Flags::default(), &deny).unwrap();
+        assert_eq!(cfg.capabilities, Grants::by_default(GrantDefault::Deny));
+        let flags = Flags {
+            capabilities: Some(GrantDefault::Allow),
+            ..Flags::default()
+        };
+        let cfg = Config::resolve(&app_in(dir.path(), None), flags, &deny).unwrap();
+        assert_eq!(cfg.capabilities, Grants::by_default(GrantDefault::Allow));
+        let app = app_in(
+            dir.path(),
+            Some("[plugins.scale.capabilities]\nkvstore = [\"cache\"]\n"),
+        );
+        let cfg = Config::resolve(&app, Flags::default(), &MapEnv(HashMap::new())).unwrap();
+        assert!(cfg.capabilities.allows_kvstore("cache"));
+        assert!(!cfg.capabilities.allows_kvstore("other"));
+        assert!(!cfg.capabilities.allows_storage("./uploads"));
+    }
+
+    #[test]
+    fn capability_lists_must_hold_strings() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app_in(
+            dir.path(),
+            Some("[plugins.scale.capabilities]\nkvstore = \"cache\"\n"),
+        );
+        let err = Config::resolve(&app, Flags::default(), &MapEnv(HashMap::new())).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("plugins.scale.capabilities.kvstore"),
+            "{err}"
+        );
+        let env = MapEnv(HashMap::from([("JAC_SCALE_CAPABILITIES", "maybe")]));
+        let err =
+            Config::resolve(&app_in(dir.path(), Some("")), Flags::default(), &env).unwrap_err();
+        assert!(err.to_string().contains("JAC_SCALE_CAPABILITIES"), "{err}");
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{ConfigError, Limits};
+use crate::capability::Grants;
 
 /// Sections of `[plugins.scale]` this host understands, with their keys.
 const KNOWN: &[(&str, &[&str])] = &[
@@ -39,12 +40,12 @@ const KNOWN: &[(&str, &[&str])] = &[
             "max_message_bytes",
         ],
     ),
+    ("capabilities", &["kvstore", "storage"]),
     // Sections served by later capabilities; accepted without a warning.
     ("metrics", &[]),
     ("monitoring", &[]),
     ("kubernetes", &[]),
     ("secrets", &[]),
-    ("capabilities", &[]),
 ];
 
 /// A parsed `jac.toml` (empty when the file does not exist).
@@ -140,6 +141,26 @@ impl JacToml {
                 .map(Some)
                 .ok_or_else(|| self.wrong_type(section, key, "true or false")),
         }
+    }
+
+    /// `[plugins.scale.capabilities]`: `None` when the section is absent.
+    pub fn capabilities(&self) -> Result<Option<Grants>, ConfigError> {
+        if self.scale().and_then(|s| s.get("capabilities")).is_none() {
+            return Ok(None);
+        }
+        let list = |key: &str| -> Result<Option<Vec<String>>, ConfigError> {
+            let wrong = || self.wrong_type("capabilities", key, "a list of strings");
+            match self.value("capabilities", key) {
+                None => Ok(None),
+                Some(toml::Value::Array(items)) => items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string).ok_or_else(wrong))
+                    .collect::<Result<_, _>>()
+                    .map(Some),
+                Some(_) => Err(wrong()),
+            }
+        };
+        Ok(Some(Grants::declared(list("kvstore")?, list("storage")?)))
     }
 
     /// `[plugins.scale.server] host`.

@@ -25,7 +25,7 @@ use wasmtime::{
     Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
 };
 
-use crate::capability::{AppGlobals, HostState};
+use crate::capability::{AppContext, AppGlobals, HostState};
 use crate::config::Limits;
 use crate::graph::{self, GraphError};
 use bindings::{AppPre, endpoints as wit};
@@ -148,12 +148,14 @@ impl Runtime {
     }
 
     /// Load the component at `path`: compile (or reuse the cache in `cache_dir`),
-    /// check it implements our world, and read its manifest.
+    /// check it implements our world, and read its manifest. `context` holds the app's
+    /// grants and stores.
     pub async fn load(
         &self,
         path: &Path,
         cache_dir: &Path,
         graph: graph::Graph,
+        context: AppContext,
     ) -> Result<App, LoadError> {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
@@ -189,6 +191,7 @@ impl Runtime {
             permits: self.permits.clone(),
             graph,
             globals: Arc::default(),
+            context,
             manifest: Manifest::default(),
         };
         let raw = app.describe().await.map_err(|e| LoadError::Describe {
@@ -247,6 +250,8 @@ pub struct App {
     graph: graph::Graph,
     /// `glob` values of a Jac app, kept between its calls (`jac:scale/globals`).
     globals: Arc<AppGlobals>,
+    /// Grants and stores of the app (kvstore, storage).
+    context: AppContext,
     manifest: Manifest,
 }
 
@@ -269,6 +274,7 @@ impl App {
     fn store(&self, session: Option<graph::Session>) -> Store<HostState> {
         let mut state = HostState::new(self.name.clone(), session, self.limits.memory_limit_bytes);
         state.globals = Some(self.globals.clone());
+        state.context = Some(self.context.clone());
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(HOSTCALL_FUEL);

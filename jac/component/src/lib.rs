@@ -23,7 +23,7 @@ use serde_json::Value as Json;
 
 use bindings::exports::jac::scale::endpoints::{self as wit, Guest as Endpoints};
 use bindings::jac::scale::types::Error as WitError;
-use bindings::jac::scale::{globals, log};
+use bindings::jac::scale::{globals, log, timer};
 use host_graph::HostGraph;
 use ids::IdMap;
 
@@ -75,6 +75,7 @@ impl bindings::Guest for Component {
         let graph = Box::new(HostGraph::new(ids.clone()));
         let env = HostEnv {
             natives: jac_lang::stdlib::registry(),
+            sleep: host_sleep,
             ..HostEnv::default()
         };
         let mut interp = Interpreter::new(program, graph, env).map_err(|f| f.traceback())?;
@@ -190,6 +191,13 @@ fn walker_fields(result: &mut Json) {
     if let Json::Object(fields) = result {
         fields.retain(|key, _| !key.starts_with("_jac_"));
     }
+}
+
+/// `time.sleep` / `await asyncio.sleep`: the host suspends the call on its timer, so
+/// a sleeping walker holds no host thread. Rounded up to whole milliseconds.
+fn host_sleep(length: std::time::Duration) {
+    let ms = length.as_nanos().div_ceil(1_000_000);
+    timer::sleep(u32::try_from(ms).unwrap_or(u32::MAX));
 }
 
 /// Sends what the program printed to the host log.

@@ -25,6 +25,7 @@ pub mod patterns;
 pub mod persist;
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use rustc_hash::FxHashMap;
 use serde_json::Value as Json;
@@ -67,6 +68,10 @@ pub struct HostEnv {
     /// Native stack (bytes) Jac calls may use before `RecursionError` (default
     /// [`DEFAULT_STACK_BUDGET`]). Keep it well below the thread's (or wasm) stack size.
     pub stack_budget: usize,
+    /// How `time.sleep` and `await asyncio.sleep` wait (default: a real thread sleep).
+    /// An embedding that can suspend the call instead sets its own (the component
+    /// calls the host's `jac:scale/timer`).
+    pub sleep: fn(Duration),
 }
 
 impl Default for HostEnv {
@@ -76,6 +81,7 @@ impl Default for HostEnv {
             natives: crate::stdlib::registry(),
             cli_mode: false,
             stack_budget: DEFAULT_STACK_BUDGET,
+            sleep: std::thread::sleep,
         }
     }
 }

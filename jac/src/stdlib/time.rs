@@ -1,6 +1,8 @@
 //! `time` (`time`, `time_ns`, `monotonic`, `perf_counter`, `sleep`) and
 //! `asyncio` (`sleep`, `gather`, `run`): the interpreter runs async code
-//! synchronously, so awaiting is evaluating.
+//! synchronously, so awaiting is evaluating. Both sleeps wait through the
+//! embedding's [`HostEnv::sleep`](crate::interp::HostEnv::sleep), so inside the
+//! host a sleeping walker suspends its call instead of blocking a thread.
 
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,12 +20,12 @@ fn since_epoch() -> Duration {
         .unwrap_or_default()
 }
 
-fn sleep(args: &Args, fname: &str) -> JacResult<Value> {
+fn sleep(vm: &Interpreter, args: &Args, fname: &str) -> JacResult<Value> {
     let secs = arg_f64(args, 0, "secs", fname)?;
     if secs.is_nan() || secs < 0.0 {
         return Err(value_error("sleep length must be non-negative"));
     }
-    std::thread::sleep(Duration::from_secs_f64(secs.min(MAX_SLEEP_SECS)));
+    (vm.env().sleep)(Duration::from_secs_f64(secs.min(MAX_SLEEP_SECS)));
     Ok(Value::None)
 }
 
@@ -45,15 +47,15 @@ pub(super) fn time_module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
     def(&module, "perf_counter", move |_, _| {
         Ok(Value::Float(start.elapsed().as_secs_f64()))
     });
-    def(&module, "sleep", |_, args| sleep(&args, "sleep"));
+    def(&module, "sleep", |vm, args| sleep(vm, &args, "sleep"));
     Ok(module)
 }
 
 /// Builds the `asyncio` module.
 pub(super) fn asyncio_module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
     let module = Rc::new(Module::new("asyncio"));
-    def(&module, "sleep", |_, args| {
-        sleep(&args, "sleep")?;
+    def(&module, "sleep", |vm, args| {
+        sleep(vm, &args, "sleep")?;
         Ok(args.get(1, "result").unwrap_or(Value::None))
     });
     // Awaitables are already values: `gather(a, b)` is `[a, b]`, `run(x)` is `x`.
