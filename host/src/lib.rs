@@ -8,6 +8,7 @@ pub mod capability;
 pub mod config;
 pub mod graph;
 pub mod http;
+pub mod kvstore;
 pub mod realtime;
 pub mod runtime;
 pub mod server;

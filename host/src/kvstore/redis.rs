@@ -1,0 +1,153 @@
+//! Key-value stores on Redis, through one multiplexed `ConnectionManager` per server
+//! (reconnects by itself). Every key is `jac:kv:<tenant>:<store>:<key>`; values are the
+//! JSON text itself, so `INCRBY` works on integer values as it does in Redis.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::ConnectionManager;
+use tokio::sync::OnceCell;
+
+use super::{KeyValueStore, KvError, KvResult, MAX_SCAN_MATCHES, Scope};
+
+/// How long connecting to a Redis server may take before the call gets `unavailable`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Keys asked for per `SCAN` step.
+const SCAN_COUNT: usize = 1_000;
+
+/// One Redis server; the connection is made on first use and shared.
+#[derive(Clone)]
+pub struct RedisServer {
+    client: redis::Client,
+    connection: Arc<OnceCell<ConnectionManager>>,
+}
+
+fn failed(e: redis::RedisError) -> KvError {
+    if e.to_string().contains("not an integer") {
+        return KvError::Invalid("the value is not an integer".into());
+    }
+    super::unavailable("redis", e)
+}
+
+impl RedisServer {
+    /// A client for `url` (not connected yet); `invalid` for a malformed URL.
+    pub fn new(url: &str) -> KvResult<RedisServer> {
+        let client = redis::Client::open(url)
+            .map_err(|e| KvError::Invalid(format!("bad Redis URL: {e}")))?;
+        Ok(RedisServer {
+            client,
+            connection: Arc::default(),
+        })
+    }
+
+    /// The key-value store of `scope` on this server.
+    pub async fn store(&self, scope: Scope) -> KvResult<RedisKeyValue> {
+        let connection = self
+            .connection
+            .get_or_try_init(|| async {
+                match tokio::time::timeout(
+                    CONNECT_TIMEOUT,
+                    ConnectionManager::new(self.client.clone()),
+                )
+                .await
+                {
+                    Ok(Ok(c)) => Ok(c),
+                    Ok(Err(e)) => Err(failed(e)),
+                    Err(_) => Err(super::unavailable("redis", "connection timed out")),
+                }
+            })
+            .await?
+            .clone();
+        Ok(RedisKeyValue {
+            connection,
+            prefix: format!("jac:kv:{}:", scope.as_str()),
+        })
+    }
+}
+
+/// A key-value store of one scope on Redis.
+pub struct RedisKeyValue {
+    connection: ConnectionManager,
+    prefix: String,
+}
+
+impl RedisKeyValue {
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> KvResult<T> {
+        cmd.query_async(&mut self.connection.clone())
+            .await
+            .map_err(failed)
+    }
+}
+
+#[async_trait]
+impl KeyValueStore for RedisKeyValue {
+    async fn get(&self, key: &str) -> KvResult<Option<String>> {
+        self.query(redis::cmd("GET").arg(self.key(key))).await
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Option<Duration>) -> KvResult<()> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(value);
+        if let Some(ttl) = ttl {
+            cmd.arg("EX").arg(ttl.as_secs());
+        }
+        self.query(&cmd).await
+    }
+
+    async fn delete(&self, key: &str) -> KvResult<bool> {
+        let n: u64 = self.query(redis::cmd("DEL").arg(self.key(key))).await?;
+        Ok(n > 0)
+    }
+
+    async fn exists(&self, key: &str) -> KvResult<bool> {
+        let n: u64 = self.query(redis::cmd("EXISTS").arg(self.key(key))).await?;
+        Ok(n > 0)
+    }
+
+    async fn expire(&self, key: &str, ttl: Duration) -> KvResult<bool> {
+        let n: u64 = self
+            .query(redis::cmd("EXPIRE").arg(self.key(key)).arg(ttl.as_secs()))
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn incr(&self, key: &str, by: i64) -> KvResult<i64> {
+        self.query(redis::cmd("INCRBY").arg(self.key(key)).arg(by))
+            .await
+    }
+
+    async fn keys(&self, pattern: &str) -> KvResult<Vec<String>> {
+        let matching = self.key(pattern);
+        let mut keys = Vec::new();
+        let mut cursor = 0u64;
+        loop {
+            let (next, batch): (u64, Vec<String>) = self
+                .query(
+                    redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&matching)
+                        .arg("COUNT")
+                        .arg(SCAN_COUNT),
+                )
+                .await?;
+            keys.extend(
+                batch
+                    .into_iter()
+                    .filter_map(|k| k.strip_prefix(&self.prefix).map(str::to_string)),
+            );
+            if next == 0 || keys.len() > MAX_SCAN_MATCHES {
+                break;
+            }
+            cursor = next;
+        }
+        keys.sort();
+        keys.dedup();
+        super::check_scan(keys)
+    }
+}
