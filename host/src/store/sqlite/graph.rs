@@ -14,9 +14,9 @@ use crate::store::{
 };
 
 /// `adjacency.directions` bit: the edge is followed outward from `node`.
-const OUTGOING: i64 = 1;
+pub(super) const OUTGOING: i64 = 1;
 /// `adjacency.directions` bit: the edge is followed inward to `node`.
-const INCOMING: i64 = 2;
+pub(super) const INCOMING: i64 = 2;
 
 /// The five access-fact columns every anchor query selects (after its own columns), for
 /// the anchor aliased `x` and the viewer bound as `?2`.
@@ -462,11 +462,11 @@ fn type_filter(types: &[String]) -> Option<String> {
     (!types.is_empty()).then(|| Value::from(types).to_string())
 }
 
-fn id_at(row: &Row<'_>, index: usize) -> Result<Id, StoreError> {
+pub(super) fn id_at(row: &Row<'_>, index: usize) -> Result<Id, StoreError> {
     Ok(Id::from_bytes(row.get(index)?))
 }
 
-fn fields_at(row: &Row<'_>, index: usize) -> Result<Map<String, Value>, StoreError> {
+pub(super) fn fields_at(row: &Row<'_>, index: usize) -> Result<Map<String, Value>, StoreError> {
     let text = row
         .get_ref(index)?
         .as_str()
@@ -493,7 +493,7 @@ fn facts_at(row: &Row<'_>, index: usize) -> Result<AccessFacts, StoreError> {
     })
 }
 
-fn corrupt(what: &str) -> StoreError {
+pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }
 

@@ -11,6 +11,7 @@
 mod api_keys;
 mod checkpoint;
 mod graph;
+mod records;
 mod schema;
 mod users;
 
@@ -35,6 +36,10 @@ const STATEMENT_CACHE: usize = 48;
 /// A graph and user store in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
+    /// The database's random identity (see [`AnchorRecords::store_id`]).
+    ///
+    /// [`AnchorRecords::store_id`]: crate::store::records::AnchorRecords::store_id
+    store_id: String,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     /// Changesets waiting for the next group commit.
@@ -70,12 +75,14 @@ impl SqliteStore {
             ));
         }
         schema::migrate(&mut writer)?;
+        let store_id = Self::load_store_id(&writer)?;
         // Checkpoints run in the background (see `checkpoint`), not inside commits.
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         writer.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)?;
         let checkpointer = Checkpointer::start(open_connection(path)?)?;
         Ok(Self {
             path: path.to_owned(),
+            store_id,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             queued: Mutex::new(Vec::new()),
@@ -272,6 +279,29 @@ mod tests {
                 assert!(stored.is_some());
             }
         }
+    }
+
+    /// The shared store contract on SQLite.
+    mod contract {
+        use std::sync::Arc;
+
+        use super::SqliteStore;
+        use crate::store::contract::{TestData, graph_contract};
+
+        struct Data(tempfile::TempDir);
+
+        impl TestData for Data {
+            type Store = SqliteStore;
+            fn handle(&self) -> Arc<SqliteStore> {
+                Arc::new(SqliteStore::open(&self.0.path().join("jac.db")).unwrap())
+            }
+        }
+
+        fn fresh() -> Data {
+            Data(tempfile::tempdir().unwrap())
+        }
+
+        graph_contract!(fresh);
     }
 
     #[test]
