@@ -13,6 +13,7 @@ use crate::graph::Graph;
 use crate::http::{self, AppState, Realtime, Served};
 use crate::realtime::Hub;
 use crate::runtime::Runtime;
+use crate::runtime::code_cache::CodeCache;
 use crate::store::sqlite::SqliteStore;
 
 /// Why the server could not start. Each renders as one line.
@@ -73,11 +74,14 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     )
     .map_err(|e| StartError::Auth(e.to_string()))?;
 
+    let code_cache = CodeCache::new(&config.compile_cache_dir);
     let runtime = Arc::new(
-        Runtime::new(config.limits.clone()).map_err(|e| StartError::Runtime(e.to_string()))?,
+        Runtime::new(config.limits.clone(), Some(&code_cache))
+            .map_err(|e| StartError::Runtime(e.to_string()))?,
     );
     let cache_dir = data_dir.join("cache");
-    let component = crate::build::component_for(&config.app_path, &cache_dir).await?;
+    let component =
+        crate::build::component_for(&config.app_path, &cache_dir, Some(&code_cache)).await?;
     let context = AppContext::new(&config);
     let app = runtime
         .load(&component, &cache_dir, graph.clone(), context.clone())
@@ -112,6 +116,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             runtime.clone(),
             config.app_path.clone(),
             cache_dir,
+            code_cache,
             graph,
             context,
             state.clone(),
@@ -151,6 +156,7 @@ fn watch_for_reload(
     runtime: Arc<Runtime>,
     path: PathBuf,
     cache_dir: PathBuf,
+    code_cache: Arc<CodeCache>,
     graph: Graph,
     context: AppContext,
     state: AppState,
@@ -202,13 +208,14 @@ fn watch_for_reload(
             // Let the writer finish: wait for the events to settle.
             tokio::time::sleep(Duration::from_millis(200)).await;
             while rx.try_recv().is_ok() {}
-            let loaded = match crate::build::component_for(&path, &cache_dir).await {
-                Ok(component) => runtime
-                    .load(&component, &cache_dir, graph.clone(), context.clone())
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
+            let loaded =
+                match crate::build::component_for(&path, &cache_dir, Some(&code_cache)).await {
+                    Ok(component) => runtime
+                        .load(&component, &cache_dir, graph.clone(), context.clone())
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
             match loaded.and_then(Served::new) {
                 Ok(served) => {
                     state.replace(served);

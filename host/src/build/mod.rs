@@ -14,8 +14,11 @@ mod snapshot;
 mod sources;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use sources::AppSources;
+
+use crate::runtime::code_cache::CodeCache;
 
 /// The Jac runtime component, built from `jac/component` for `wasm32-wasip2`.
 pub static JAC_RUNTIME: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jac_component.wasm"));
@@ -49,18 +52,18 @@ pub enum BuildError {
 ///
 /// Compiling and snapshotting take seconds of CPU, so they run on a blocking thread and
 /// the server keeps answering meanwhile (a `--reload` rebuild).
-/// `compile_cache` keeps the compiled runtime between builds (see [`snapshot`]).
+/// `code_cache` keeps the compiled runtime between builds (see [`snapshot`]).
 pub async fn build(
     sources: &AppSources,
-    compile_cache: Option<&Path>,
+    code_cache: Option<&Arc<CodeCache>>,
 ) -> Result<Vec<u8>, BuildError> {
     let bundle = sources.bundle();
-    let compile_cache = compile_cache.map(Path::to_path_buf);
+    let code_cache = code_cache.cloned();
     tokio::task::spawn_blocking(move || {
         tokio::runtime::Handle::current().block_on(snapshot::snapshot(
             JAC_RUNTIME,
             &bundle,
-            compile_cache.as_deref(),
+            code_cache.as_ref(),
         ))
     })
     .await
@@ -74,8 +77,12 @@ pub fn is_jac_app(app: &Path) -> bool {
 
 /// The component to serve for `app`: itself for a `.wasm`; for a `.jac` app, its built
 /// component from `cache_dir/jac/<digest>/`, built now when the sources (or this
-/// binary's runtime) changed since the last build.
-pub async fn component_for(app: &Path, cache_dir: &Path) -> Result<PathBuf, BuildError> {
+/// binary's runtime) changed since the last build, compiling through `code_cache`.
+pub async fn component_for(
+    app: &Path,
+    cache_dir: &Path,
+    code_cache: Option<&Arc<CodeCache>>,
+) -> Result<PathBuf, BuildError> {
     if !is_jac_app(app) {
         return Ok(app.to_path_buf());
     }
@@ -91,7 +98,7 @@ pub async fn component_for(app: &Path, cache_dir: &Path) -> Result<PathBuf, Buil
         return Ok(path);
     }
     let started = std::time::Instant::now();
-    let wasm = build(&sources, Some(&cache_dir.join("jac"))).await?;
+    let wasm = build(&sources, code_cache).await?;
     write_atomically(&path, &wasm)?;
     tracing::info!(app = %app.display(), elapsed = ?started.elapsed(), "built Jac app");
     Ok(path)

@@ -5,7 +5,8 @@
 //! the same imports as at serving time, with no graph session, so module code that
 //! touches the graph fails the build with a clear error instead of reaching a database.
 
-use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::{Component, ComponentExportIndex, Instance, Lift, Linker, WasmList};
 use wasmtime::{Engine, Store};
@@ -14,6 +15,7 @@ use wasmtime_wizer::{ComponentInstanceState, Wizer};
 use super::BuildError;
 use crate::capability::HostState;
 use crate::runtime::cache;
+use crate::runtime::code_cache::{self, CodeCache};
 
 /// The export `jac-scale build` calls before the snapshot (world `jac-app`).
 const INIT_FUNC: &str = "load-program";
@@ -22,34 +24,46 @@ const LOAD_MEMORY_LIMIT: usize = 256 << 20;
 
 /// Pre-initialises `runtime` (the Jac runtime component) with `bundle` loaded.
 ///
-/// With a `compile_cache` dir, the compiled instrumented runtime (the same for every app)
-/// is kept there, so later builds (another app, a `--reload`) skip that compile.
+/// The engine generates the same code as the serving engine, so with a `code_cache` the
+/// functions compiled here are reused when the snapshot is compiled to be served; the
+/// compiled instrumented runtime (the same for every app) is kept there whole too, so
+/// later builds (another app, a `--reload`) skip that compile.
 pub(super) async fn snapshot(
     runtime: &[u8],
     bundle: &str,
-    compile_cache: Option<&Path>,
+    code_cache: Option<&Arc<CodeCache>>,
 ) -> Result<Vec<u8>, BuildError> {
     let fault = |e: wasmtime::Error| BuildError::Snapshot(format!("{e:#}"));
+    let started = Instant::now();
     let mut wizer = Wizer::new();
     // Keep the export: wizer 48 drops the core export but not the component's lift of it
     // (invalid component). The host never calls it after the build.
     wizer.init_func(INIT_FUNC).keep_init_func(true);
     let (context, instrumented) = wizer.instrument_component(runtime).map_err(fault)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "build: instrumented the runtime");
 
-    let engine = Engine::new(wasmtime::Config::new().wasm_component_model(true)).map_err(fault)?;
-    let component = match compile_cache {
-        Some(dir) => {
-            cache::load_component(&engine, dir, &instrumented)
-                .map_err(fault)?
-                .0
+    let started = Instant::now();
+    let engine =
+        Engine::new(&code_cache::codegen_config(code_cache).map_err(fault)?).map_err(fault)?;
+    let (component, cached) = match code_cache {
+        Some(cache) => {
+            cache::load_component(&engine, &cache.components_dir(), &instrumented).map_err(fault)?
         }
-        None => Component::new(&engine, &instrumented).map_err(fault)?,
+        None => (
+            Component::new(&engine, &instrumented).map_err(fault)?,
+            false,
+        ),
     };
+    tracing::debug!(elapsed = ?started.elapsed(), cached, "build: compiled the instrumented runtime");
+
+    let started = Instant::now();
     let mut linker = Linker::new(&engine);
     crate::capability::link(&mut linker).map_err(fault)?;
     let state = HostState::new("jac-build".into(), None, LOAD_MEMORY_LIMIT);
     let mut store = Store::new(&engine, state);
     store.limiter(|s| &mut s.limiter);
+    // Nothing advances this engine's epoch: a deadline of one tick never passes.
+    store.set_epoch_deadline(1);
     let instance = linker
         .instantiate_async(&mut store, &component)
         .await
@@ -69,14 +83,19 @@ pub(super) async fn snapshot(
         }
     }
 
+    tracing::debug!(elapsed = ?started.elapsed(), "build: ran load-program");
+
+    let started = Instant::now();
     let mut state = Snapshotted {
         store: &mut store,
         instance,
     };
-    wizer
+    let snapshot = wizer
         .snapshot_component(&context, &mut state)
         .await
-        .map_err(fault)
+        .map_err(fault)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "build: snapshotted the loaded runtime");
+    Ok(snapshot)
 }
 
 /// Lets wizer read the loaded instance's state through the exports it instrumented.

@@ -34,6 +34,9 @@ pub struct Config {
     pub reload: bool,
     /// Where the database, the compile cache and the generated JWT secret live.
     pub data_dir: PathBuf,
+    /// Compiled code shared by every app of this machine user (`JAC_SCALE_CACHE_DIR`,
+    /// else `$XDG_CACHE_HOME/jac-scale`, else `~/.cache/jac-scale`, else the data dir).
+    pub compile_cache_dir: PathBuf,
     /// Per-call and per-request bounds.
     pub limits: Limits,
     /// JWT settings (from the environment only, as the spec says).
@@ -172,6 +175,9 @@ impl Config {
             None => app_dir.join(".jac").join("data"),
         };
 
+        let compile_cache_dir =
+            machine_cache_dir(env).unwrap_or_else(|| data_dir.join("cache").join("compiled"));
+
         let jwt = crate::auth::JwtSettings {
             secret: env.var("JWT_SECRET"),
             algorithm: env
@@ -207,6 +213,7 @@ impl Config {
             workers: flags.workers,
             reload: flags.reload,
             data_dir,
+            compile_cache_dir,
             limits,
             jwt,
             webhook,
@@ -237,6 +244,21 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+/// The machine-wide compile cache: `JAC_SCALE_CACHE_DIR`, else `$XDG_CACHE_HOME/jac-scale`,
+/// else `$HOME/.cache/jac-scale`; `None` when none of them is set.
+pub fn machine_cache_dir(env: &dyn Env) -> Option<PathBuf> {
+    env.var("JAC_SCALE_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            env.var("XDG_CACHE_HOME")
+                .map(|d| Path::new(&d).join("jac-scale"))
+        })
+        .or_else(|| {
+            env.var("HOME")
+                .map(|d| Path::new(&d).join(".cache").join("jac-scale"))
+        })
 }
 
 fn env_number(env: &dyn Env, name: &'static str) -> Result<Option<u64>, ConfigError> {

@@ -10,6 +10,7 @@
 
 pub mod bindings;
 pub(crate) mod cache;
+pub mod code_cache;
 pub(crate) mod limiter;
 pub mod manifest;
 pub(crate) mod output;
@@ -29,6 +30,7 @@ use crate::capability::{AppContext, AppGlobals, HostState};
 use crate::config::Limits;
 use crate::graph::{self, GraphError};
 use bindings::{AppPre, endpoints as wit};
+use code_cache::CodeCache;
 pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
 
 /// One epoch tick; the CPU budget of a call is counted in ticks.
@@ -124,8 +126,9 @@ pub enum CallError {
 
 impl Runtime {
     /// Build the engine (pooling allocator, epochs) and the linker with every capability.
-    pub fn new(limits: Limits) -> wasmtime::Result<Self> {
-        let engine = make_engine(&limits)?;
+    /// With a `code_cache`, Cranelift reuses the functions compiled before (see [`code_cache`]).
+    pub fn new(limits: Limits, code_cache: Option<&Arc<CodeCache>>) -> wasmtime::Result<Self> {
+        let engine = make_engine(&limits, code_cache)?;
         let weak = engine.weak();
         std::thread::Builder::new()
             .name("epoch-ticker".into())
@@ -206,11 +209,9 @@ impl Runtime {
     }
 }
 
-fn make_engine(limits: &Limits) -> wasmtime::Result<Engine> {
-    let mut cfg = wasmtime::Config::new();
-    cfg.wasm_component_model(true)
-        .epoch_interruption(true)
-        .memory_init_cow(true);
+fn make_engine(limits: &Limits, code_cache: Option<&Arc<CodeCache>>) -> wasmtime::Result<Engine> {
+    let mut cfg = code_cache::codegen_config(code_cache)?;
+    cfg.memory_init_cow(true);
     let instances = u32::try_from(limits.max_concurrency)
         .unwrap_or(u32::MAX)
         .saturating_add(POOL_HEADROOM);

@@ -1,0 +1,128 @@
+//! Cranelift's incremental compilation cache, kept on disk and shared by every engine of
+//! this machine user: compiled functions keyed by the hash of their IR and the target.
+//!
+//! Every Jac app is the same runtime code with other data (a wizer snapshot), so a new
+//! snapshot's component differs from any earlier one only in its data segments. With this
+//! cache, compiling it reuses the machine code of every function compiled before (for an
+//! earlier snapshot, or for the instrumented runtime of the same build) and Cranelift runs
+//! only for what is new.
+//!
+//! An entry is the file `<dir>/functions/<2 hex digits>/<other hex digits of the key>`: the
+//! SHA-256 of the payload, then the payload. It is written to a temporary file and renamed,
+//! so concurrent processes never read half an entry; a damaged entry fails its checksum and
+//! is a miss (compiled again and rewritten), never wrong code. Nothing is evicted: the
+//! cache grows by one runtime's functions (tens of MiB) per `jac-scale` version.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sha2::{Digest, Sha256};
+use wasmtime::{CacheStore, Config};
+
+/// Bytes of the checksum in front of each entry's payload.
+const CHECKSUM_BYTES: usize = 32;
+
+/// The compiled-function cache in one directory.
+#[derive(Debug)]
+pub struct CodeCache {
+    /// The cache's root: `functions/` here, and [`CodeCache::components_dir`].
+    dir: PathBuf,
+    /// Distinguishes the temporary files of this process's compile threads.
+    next_tmp: AtomicU64,
+}
+
+impl CodeCache {
+    /// The cache in `dir` (created on the first insert).
+    pub fn new(dir: &Path) -> Arc<Self> {
+        Arc::new(CodeCache {
+            dir: dir.to_path_buf(),
+            next_tmp: AtomicU64::new(0),
+        })
+    }
+
+    /// Where whole compiled components shared by all apps live (`.cwasm`, see `cache.rs`).
+    pub fn components_dir(&self) -> PathBuf {
+        self.dir.join("components")
+    }
+
+    fn entry(&self, key: &[u8]) -> PathBuf {
+        let key = hex::encode(key);
+        let (shard, rest) = key.split_at(2.min(key.len()));
+        self.dir.join("functions").join(shard).join(rest)
+    }
+
+    fn write(&self, path: &Path, value: &[u8]) -> std::io::Result<()> {
+        let mut bytes = Vec::with_capacity(CHECKSUM_BYTES + value.len());
+        bytes.extend_from_slice(&Sha256::digest(value));
+        bytes.extend_from_slice(value);
+        let tmp = path.with_extension(format!(
+            "tmp{}-{}",
+            std::process::id(),
+            self.next_tmp.fetch_add(1, Ordering::Relaxed)
+        ));
+        if let Err(e) = std::fs::write(&tmp, &bytes) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(e);
+            }
+            std::fs::create_dir_all(tmp.parent().unwrap_or(&self.dir))?;
+            std::fs::write(&tmp, &bytes)?;
+        }
+        std::fs::rename(&tmp, path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+}
+
+impl CacheStore for CodeCache {
+    fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        let mut bytes = std::fs::read(self.entry(key)).ok()?;
+        let (checksum, payload) = bytes.split_at_checked(CHECKSUM_BYTES)?;
+        if Sha256::digest(payload)[..] != *checksum {
+            return None;
+        }
+        bytes.drain(..CHECKSUM_BYTES);
+        Some(Cow::Owned(bytes))
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        self.write(&self.entry(key), &value).is_ok()
+    }
+}
+
+/// The settings that shape generated code, shared by every engine that compiles our
+/// components (serving and `jac-scale build`), so they hit the same `code_cache` entries.
+pub fn codegen_config(code_cache: Option<&Arc<CodeCache>>) -> wasmtime::Result<Config> {
+    let mut cfg = Config::new();
+    cfg.wasm_component_model(true).epoch_interruption(true);
+    if let Some(cache) = code_cache {
+        cfg.enable_incremental_compilation(cache.clone())?;
+    }
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_comes_back_and_a_damaged_one_is_a_miss() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = CodeCache::new(dir.path());
+        assert!(cache.get(b"key").is_none());
+        assert!(cache.insert(b"key", b"machine code".to_vec()));
+        assert_eq!(cache.get(b"key").as_deref(), Some(&b"machine code"[..]));
+
+        let path = cache.entry(b"key");
+        let mut bytes = std::fs::read(&path).expect("entry");
+        *bytes.last_mut().expect("payload") ^= 1;
+        std::fs::write(&path, &bytes).expect("damage");
+        assert!(cache.get(b"key").is_none());
+        std::fs::write(&path, b"short").expect("truncate");
+        assert!(cache.get(b"key").is_none());
+
+        assert!(cache.insert(b"key", b"machine code".to_vec()));
+        assert_eq!(cache.get(b"key").as_deref(), Some(&b"machine code"[..]));
+    }
+}
