@@ -14,9 +14,11 @@ pub mod cache;
 mod contract;
 pub mod records;
 pub mod sqlite;
+mod tiers;
 mod view;
 
 pub use api_keys::{ApiKeyRecord, ApiKeyStore, ApiKeyWithOwner};
+pub use tiers::{Stores, open};
 
 use crate::graph::{AccessFacts, AccessLevel, Direction, Edge, Id, Node};
 
