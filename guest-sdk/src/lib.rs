@@ -95,6 +95,12 @@
 //! [`Ctx::disallow_root`], [`Ctx::all_roots`], [`Ctx::access`]. Every call checks the
 //! caller's access on the host; the call's writes are committed only if it succeeds.
 //!
+//! # Direct database access
+//!
+//! [`kvstore::KvStore`] is the spec's `kvstore(db_name=..., db_type=...)`: document stores
+//! (queries with `$eq $gt ...`, updates with `$set $inc ...`) and key-value stores (TTLs,
+//! counters, key scans), confined to the app and checked against its grants.
+//!
 //! # Errors
 //!
 //! Everything returns [`Result`]. A [`HostError`] (e.g. `NotFound`) can be matched or
@@ -141,6 +147,7 @@ pub mod endpoint;
 mod error;
 mod graph;
 pub mod host;
+pub mod kvstore;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod walk;

@@ -14,6 +14,7 @@ use crate::http::{self, AppState, Realtime, Served};
 use crate::realtime::Hub;
 use crate::runtime::Runtime;
 use crate::runtime::code_cache::CodeCache;
+use crate::store::sqlite::SqliteStore;
 
 /// Why the server could not start. Each renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,8 @@ pub enum StartError {
     Store(String),
     #[error("cannot set up authentication: {0}")]
     Auth(String),
+    #[error("cannot open the kvstore database: {0}")]
+    Kvstore(String),
     #[error("cannot start the wasm runtime: {0}")]
     Runtime(String),
     #[error(transparent)]
@@ -58,13 +61,15 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         source,
     })?;
 
-    let stores = crate::store::open(data_dir, &config.database)
-        .map_err(|e| StartError::Store(e.to_string()))?;
-    let graph = Graph::new(stores.graph).map_err(|e| StartError::Store(e.to_string()))?;
-    let auth = AuthService::new(stores.users, graph.clone(), config.jwt.clone(), data_dir)
+    let store = Arc::new(
+        SqliteStore::open(&data_dir.join("jac.db"))
+            .map_err(|e| StartError::Store(e.to_string()))?,
+    );
+    let graph = Graph::new(store.clone()).map_err(|e| StartError::Store(e.to_string()))?;
+    let auth = AuthService::new(store.clone(), graph.clone(), config.jwt.clone(), data_dir)
         .map_err(|e| StartError::Auth(e.to_string()))?;
     let api_keys = ApiKeys::new(
-        stores.api_keys,
+        store,
         config.webhook.secret.as_deref(),
         data_dir,
         config.webhook.api_key_expiry_days,
@@ -79,7 +84,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let cache_dir = data_dir.join("cache");
     let component =
         crate::build::component_for(&config.app_path, &cache_dir, Some(&code_cache)).await?;
-    let context = AppContext::new(&config);
+    let context = AppContext::new(&config).with_kvstore(app_kvstores(&config)?);
     let app = runtime
         .load(&component, &cache_dir, graph.clone(), context.clone())
         .await?;
@@ -126,6 +131,17 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         .map_err(StartError::Serve)?;
     tracing::info!("drained; bye");
     Ok(())
+}
+
+/// The app's kvstores: tenant = the app's file stem, embedded ones in the data dir.
+fn app_kvstores(config: &Config) -> Result<Arc<crate::kvstore::AppStores>, StartError> {
+    let tenant = config
+        .app_path
+        .file_stem()
+        .map_or_else(|| "app".into(), |s| s.to_string_lossy());
+    crate::kvstore::AppStores::open(&tenant, &config.data_dir, config.kvstore.clone())
+        .map(Arc::new)
+        .map_err(|e| StartError::Kvstore(e.to_string()))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -6,6 +6,7 @@
 mod globals;
 mod grants;
 mod graph;
+mod kvstore;
 mod log;
 mod timer;
 
@@ -15,6 +16,7 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::graph::Session;
+use crate::kvstore::AppStores;
 use crate::runtime::limiter::CallLimiter;
 use crate::runtime::output::{GuestOutput, Stream};
 
@@ -30,6 +32,8 @@ const MAX_HANDLES: usize = 1_000;
 pub struct AppContext {
     /// The kvstores and storage paths the app may open.
     pub grants: Arc<Grants>,
+    /// The app's kvstores (`None` while building a Jac app).
+    pub kvstore: Option<Arc<AppStores>>,
 }
 
 impl AppContext {
@@ -37,6 +41,15 @@ impl AppContext {
     pub fn new(config: &crate::config::Config) -> Self {
         AppContext {
             grants: Arc::new(config.capabilities.clone()),
+            kvstore: None,
+        }
+    }
+
+    /// This context with the app's kvstores.
+    pub fn with_kvstore(self, stores: Arc<AppStores>) -> Self {
+        AppContext {
+            kvstore: Some(stores),
+            ..self
         }
     }
 }
@@ -53,6 +66,8 @@ pub struct HostState {
     pub(crate) globals: Option<Arc<AppGlobals>>,
     /// The app's grants and stores; `None` while building a Jac app (nothing granted).
     pub(crate) context: Option<AppContext>,
+    /// Kvstore handles open in this call (bounded by `kvstore::MAX_OPEN_STORES`).
+    open_kvstores: usize,
     app: Arc<str>,
     log_bytes: usize,
 }
@@ -74,6 +89,7 @@ impl HostState {
             session,
             globals: None,
             context: None,
+            open_kvstores: 0,
             app,
             log_bytes: 0,
         }
@@ -114,6 +130,7 @@ pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     graph::link(linker)?;
     log::link(linker)?;
     timer::link(linker)?;
+    kvstore::link(linker)?;
     globals::link(linker)?;
     Ok(())
 }

@@ -41,6 +41,7 @@ const KNOWN: &[(&str, &[&str])] = &[
         ],
     ),
     ("capabilities", &["kvstore", "storage"]),
+    ("database", &["redis_url", "mongodb_uri"]),
     // Sections served by later capabilities; accepted without a warning.
     ("metrics", &[]),
     ("monitoring", &[]),

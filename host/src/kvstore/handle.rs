@@ -11,14 +11,18 @@ use serde_json::{Map, Value};
 
 use super::query::ID;
 use super::{
-    DEFAULT_COLLECTION, DocumentStore, Filter, KeyValueStore, KvError, KvResult, MAX_BATCH,
+    DEFAULT_COLLECTION, DocumentStore, Filter, KeyValueStore, Kind, KvError, KvResult, MAX_BATCH,
     MAX_PAGE, Store, Update, check_name, check_size, parse_value, ttl,
 };
 
 /// `invalid` for a method of the other kind (the Jac runtime raises `NotImplementedError`).
-fn wrong_kind(method: &str, needs: &str) -> KvError {
+fn wrong_kind(method: &str, store_is: Kind) -> KvError {
+    let (is, method_of) = match store_is {
+        Kind::KeyValue => ("a key-value (redis)", "document (mongodb)"),
+        Kind::Document => ("a document (mongodb)", "key-value (redis)"),
+    };
     KvError::Invalid(format!(
-        "{method} is a {needs} method: this store is not a {needs}"
+        "{method} is a {method_of} store method; this kvstore is {is} store"
     ))
 }
 
@@ -63,14 +67,14 @@ impl Store {
     fn documents(&self, method: &str) -> KvResult<&Arc<dyn DocumentStore>> {
         match self {
             Store::Document(d) => Ok(d),
-            Store::KeyValue(_) => Err(wrong_kind(method, "document-store (mongodb)")),
+            Store::KeyValue(_) => Err(wrong_kind(method, Kind::KeyValue)),
         }
     }
 
     fn key_value(&self, method: &str) -> KvResult<&Arc<dyn KeyValueStore>> {
         match self {
             Store::KeyValue(k) => Ok(k),
-            Store::Document(_) => Err(wrong_kind(method, "key-value-store (redis)")),
+            Store::Document(_) => Err(wrong_kind(method, Kind::Document)),
         }
     }
 

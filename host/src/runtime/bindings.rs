@@ -7,9 +7,11 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "app",
-    imports: { default: trappable },
+    // Kvstore talks to Redis / SQLite: its host functions are async.
+    imports: { "jac:scale/kvstore": async | trappable, default: trappable },
+    with: { "jac:scale/kvstore.store": crate::kvstore::Store },
     exports: { default: async },
 });
 
 pub use exports::jac::scale::endpoints;
-pub use jac::scale::{graph, log, types};
+pub use jac::scale::{graph, kvstore, log, types};
