@@ -4,7 +4,24 @@ pub mod guests;
 pub mod process;
 pub mod reply;
 pub mod server;
+pub mod webhook;
+pub mod websocket;
 
 pub use guests::App;
 pub use reply::{Reply, assert_node, is_hex_id};
 pub use server::{PASSWORD, Server, User};
+
+/// Runs each listed scenario, a `fn(App)` of the calling module, against both builds of
+/// the todo app: as `rust_build::<scenario>` with [`App::Todo`] and as
+/// `jac_build::<scenario>` with [`App::TodoJac`], so a failure names the build.
+macro_rules! for_both_todo_builds {
+    ($($scenario:ident),* $(,)?) => {
+        mod rust_build {
+            $( #[test] fn $scenario() { super::$scenario($crate::support::App::Todo) } )*
+        }
+        mod jac_build {
+            $( #[test] fn $scenario() { super::$scenario($crate::support::App::TodoJac) } )*
+        }
+    };
+}
+pub(crate) use for_both_todo_builds;

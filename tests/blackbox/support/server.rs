@@ -277,18 +277,9 @@ fn warm_data_dir(app: App) -> TempDir {
 /// The data dir of one started-and-stopped server per app (`None` if that failed: then
 /// every test starts cold and reports the real failure itself).
 fn template_dir(app: App) -> Option<&'static Path> {
-    static TEMPLATES: [OnceLock<Option<TempDir>>; 4] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
-    let slot = match app {
-        App::Todo => &TEMPLATES[0],
-        App::Misbehave => &TEMPLATES[1],
-        App::SharedNotes => &TEMPLATES[2],
-        App::Realtime => &TEMPLATES[3],
-    };
+    static TEMPLATES: [OnceLock<Option<TempDir>>; App::ALL.len()] =
+        [const { OnceLock::new() }; App::ALL.len()];
+    let slot = &TEMPLATES[app.index()];
     slot.get_or_init(|| {
         let dir = TempDir::with_prefix("jac-scale-template-").ok()?;
         let wasm = app.wasm();
