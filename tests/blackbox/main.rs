@@ -19,6 +19,8 @@ mod functions;
 mod health;
 /// Jac apps: the todo app's expectations against the Jac build too; `start app.jac`.
 mod jac_apps;
+/// `start app.jac` across starts: build reuse, rebuild on edit, the machine-wide compile cache.
+mod jac_start;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.
 mod limits;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
