@@ -14,7 +14,6 @@ use crate::http::{self, AppState, Realtime, Served};
 use crate::realtime::Hub;
 use crate::runtime::Runtime;
 use crate::runtime::code_cache::CodeCache;
-use crate::store::sqlite::SqliteStore;
 
 /// Why the server could not start. Each renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -61,15 +60,13 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         source,
     })?;
 
-    let store = Arc::new(
-        SqliteStore::open(&data_dir.join("jac.db"))
-            .map_err(|e| StartError::Store(e.to_string()))?,
-    );
-    let graph = Graph::new(store.clone()).map_err(|e| StartError::Store(e.to_string()))?;
-    let auth = AuthService::new(store.clone(), graph.clone(), config.jwt.clone(), data_dir)
+    let stores = crate::store::open(data_dir, &config.database)
+        .map_err(|e| StartError::Store(e.to_string()))?;
+    let graph = Graph::new(stores.graph).map_err(|e| StartError::Store(e.to_string()))?;
+    let auth = AuthService::new(stores.users, graph.clone(), config.jwt.clone(), data_dir)
         .map_err(|e| StartError::Auth(e.to_string()))?;
     let api_keys = ApiKeys::new(
-        store,
+        stores.api_keys,
         config.webhook.secret.as_deref(),
         data_dir,
         config.webhook.api_key_expiry_days,
@@ -133,13 +130,18 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The app's kvstores: tenant = the app's file stem, embedded ones in the data dir.
+/// The app's kvstores: tenant = the app's file stem, embedded ones in the data dir,
+/// servers from `[plugins.scale.database]` / `REDIS_URL` / `MONGODB_URI`.
 fn app_kvstores(config: &Config) -> Result<Arc<crate::kvstore::AppStores>, StartError> {
     let tenant = config
         .app_path
         .file_stem()
         .map_or_else(|| "app".into(), |s| s.to_string_lossy());
-    crate::kvstore::AppStores::open(&tenant, &config.data_dir, config.kvstore.clone())
+    let servers = crate::kvstore::KvSettings {
+        redis_url: config.database.redis_url.clone(),
+        mongodb_uri: config.database.mongodb_uri.clone(),
+    };
+    crate::kvstore::AppStores::open(&tenant, &config.data_dir, servers)
         .map(Arc::new)
         .map_err(|e| StartError::Kvstore(e.to_string()))
 }

@@ -7,7 +7,7 @@
 //!
 //! Invariant: nothing outside this module reads the process environment for settings.
 
-mod kvstore;
+mod database;
 mod realtime;
 mod toml_file;
 
@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use database::DatabaseSettings;
 pub use realtime::{WebSocketSettings, WebhookSettings};
 
 use crate::capability::{GrantDefault, Grants};
@@ -46,8 +47,8 @@ pub struct Config {
     pub webhook: WebhookSettings,
     /// `[plugins.scale.websocket]` and `REDIS_URL`.
     pub websocket: WebSocketSettings,
-    /// Kvstore servers: `REDIS_URL` / `MONGODB_URI`, else `[plugins.scale.database]`.
-    pub kvstore: crate::kvstore::KvSettings,
+    /// The graph's memory hierarchy: `MONGODB_URI`, `REDIS_URL`, `[plugins.scale.database]`.
+    pub database: DatabaseSettings,
     /// `[plugins.scale.capabilities]`, else the operator's default
     /// (`--capabilities`, `JAC_SCALE_CAPABILITIES`; allow when neither is given).
     pub capabilities: Grants,
@@ -193,7 +194,7 @@ impl Config {
 
         let webhook = WebhookSettings::resolve(&toml, env)?;
         let websocket = WebSocketSettings::resolve(&toml, env)?;
-        let kvstore = kvstore::resolve(&toml, env)?;
+        let database = DatabaseSettings::resolve(&toml, env)?;
         let capabilities = match toml.capabilities()? {
             Some(declared) => declared,
             None => {
@@ -222,7 +223,7 @@ impl Config {
             jwt,
             webhook,
             websocket,
-            kvstore,
+            database,
             capabilities,
         })
     }

@@ -199,7 +199,8 @@ pub enum Store {
 }
 
 /// Where stores live when the guest gives no URI: `REDIS_URL` / `MONGODB_URI`, then
-/// `[plugins.scale.database]` in jac.toml (resolved by `config`).
+/// `[plugins.scale.database]` in jac.toml (`config::DatabaseSettings`, shared with the
+/// graph's memory hierarchy).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KvSettings {
     /// Key-value stores go here when set.
