@@ -1,4 +1,5 @@
 pub mod builtins;
+pub mod data;
 pub mod describe;
 pub mod graph;
 pub mod interp;

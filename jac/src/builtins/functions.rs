@@ -288,6 +288,7 @@ type Builtin = fn(&mut Interpreter, Args) -> JacResult<Value>;
 fn builtin_table() -> Vec<(&'static str, Builtin)> {
     vec![
         ("print", print),
+        ("store", crate::data::storage::store),
         ("len", |vm, a| {
             a.check("len", 1, 1)?;
             Ok(Value::Int(len_of(vm, &a.positional[0])?))

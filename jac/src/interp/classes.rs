@@ -537,6 +537,11 @@ impl Interpreter {
                     Ok(Value::Class(c)) if c.globals.is_some() && c.kind != ArchKind::Enum => {
                         self.construct_from_json(&c, json)
                     }
+                    // Stdlib types built from a JSON object (`UploadFile`).
+                    Ok(Value::Class(c)) if c.lookup("__from_json__").is_some() => {
+                        let build = c.lookup("__from_json__").unwrap_or(Value::None);
+                        self.call_value(&build, Args::new(vec![from_json_plain(json)]))
+                    }
                     _ => Ok(from_json_plain(json)),
                 }
             }

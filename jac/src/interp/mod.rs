@@ -72,6 +72,8 @@ pub struct HostEnv {
     /// An embedding that can suspend the call instead sets its own (the component
     /// calls the host's `jac:scale/timer`).
     pub sleep: fn(Duration),
+    /// The kvstores and storage the embedding grants (default: none, [`crate::data::NoDataHost`]).
+    pub data: Rc<dyn crate::data::DataHost>,
 }
 
 impl Default for HostEnv {
@@ -82,6 +84,7 @@ impl Default for HostEnv {
             cli_mode: false,
             stack_budget: DEFAULT_STACK_BUDGET,
             sleep: std::thread::sleep,
+            data: Rc::new(crate::data::NoDataHost),
         }
     }
 }

@@ -191,6 +191,13 @@ impl Interpreter {
             let Some(globals) = self.modules.get(module).cloned() else {
                 continue;
             };
+            // A value whose JSON did not change keeps its identity (a `store()` or
+            // `kvstore()` handle has no JSON form to be rebuilt from).
+            if let Some(current) = globals.get(name)
+                && self.to_json(&current) == *json
+            {
+                continue;
+            }
             let value = self
                 .value_from_stored(json)
                 .map_err(|e| super::Failure::raised(super::FailureKind::Load, &e))?;

@@ -36,6 +36,7 @@ const MODULES: &[(&str, ModuleLoader)] = &[
     ("enum", names::enum_module),
     ("fastapi", names::fastapi_module),
     ("http", names::http_module),
+    ("jac_scale.lib", crate::data::kvstore::module),
     ("json", json::module),
     ("math", math::module),
     ("os", os::module),

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use super::{def, type_object};
 use crate::builtins::functions::enum_class;
+use crate::data::upload::upload_file_class;
 use crate::interp::Interpreter;
 use crate::value::class::{ArchKind, BuiltinType};
 use crate::value::{Class, JacResult, Module, Value};
@@ -95,7 +96,7 @@ pub(super) fn http_module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
         "HTTPStatus",
         Value::Class(enum_class("HTTPStatus", &members)),
     );
-    module.set("UploadFile", Value::Class(type_object("UploadFile")));
+    module.set("UploadFile", Value::Class(upload_file_class()));
     Ok(module)
 }
 
@@ -103,7 +104,7 @@ pub(super) fn http_module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
 /// file fields in FastAPI-era apps (the host fills such fields).
 pub(super) fn fastapi_module(_vm: &mut Interpreter) -> JacResult<Rc<Module>> {
     let module = Rc::new(Module::new("fastapi"));
-    module.set("UploadFile", Value::Class(type_object("UploadFile")));
+    module.set("UploadFile", Value::Class(upload_file_class()));
     Ok(module)
 }
 
