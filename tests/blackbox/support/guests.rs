@@ -29,6 +29,8 @@ pub enum App {
     SharedNotes,
     /// `examples/realtime`: webhook, WebSocket and async (sleeping) walkers.
     Realtime,
+    /// `examples/kv`: every kvstore method by name, and get+set pairs for the benchmark.
+    Kv,
     /// `examples/realtime-jac/app.jac`: the same walkers in Jac.
     RealtimeJac,
     /// `examples/files`: file storage through the host's `storage` interface.
@@ -55,12 +57,13 @@ enum Source {
 
 impl App {
     /// Every app, in declaration order.
-    pub const ALL: [App; 10] = [
+    pub const ALL: [App; 11] = [
         App::Todo,
         App::TodoJac,
         App::Misbehave,
         App::SharedNotes,
         App::Realtime,
+        App::Kv,
         App::RealtimeJac,
         App::Files,
         App::ApiEndpointsJac,
@@ -77,6 +80,7 @@ impl App {
             App::Misbehave => cargo("misbehave", "misbehave.wasm"),
             App::SharedNotes => cargo("shared-notes", "shared_notes.wasm"),
             App::Realtime => cargo("realtime", "realtime.wasm"),
+            App::Kv => cargo("kv", "kv.wasm"),
             App::RealtimeJac => jac("realtime-jac"),
             App::Files => cargo("files", "files.wasm"),
             App::ApiEndpointsJac => jac("api-endpoints-jac"),
