@@ -29,6 +29,8 @@ mod permissions;
 mod persistence;
 /// `@restspec`: GET with typed query parameters, custom paths, path parameters.
 mod restspec;
+/// The memory hierarchy across two processes sharing one data dir and the real Redis.
+mod tiers;
 /// `/user/register` and `/user/login`: body shapes, duplicates, validation, login body.
 mod users;
 /// The envelope, every walker of the todo app, node serialization, unknown names.

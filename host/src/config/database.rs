@@ -19,7 +19,7 @@ pub struct DatabaseSettings {
     pub cache_ttl: Duration,
     /// Lifetime of an anchor in process memory (`local_cache_ttl_seconds`).
     pub local_cache_ttl: Duration,
-    /// Most anchors in process memory (`local_cache_capacity`).
+    /// Most anchors in process memory (`local_cache_capacity`; 0 = no L1, Redis only).
     pub local_cache_capacity: usize,
 }
 

@@ -56,14 +56,15 @@ pub(super) struct LocalCache {
 }
 
 impl LocalCache {
-    /// An empty, disabled cache of at most `capacity` entries living `ttl` each.
+    /// An empty, disabled cache of at most `capacity` entries living `ttl` each (0 = keep
+    /// nothing: every read goes to L2).
     pub(super) fn new(capacity: usize, ttl: Duration) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             invalidations: AtomicU64::new(0),
             enabled: AtomicBool::new(false),
             ttl,
-            capacity_per_shard: capacity.div_ceil(SHARDS).max(1),
+            capacity_per_shard: capacity.div_ceil(SHARDS),
         }
     }
 
@@ -88,7 +89,7 @@ impl LocalCache {
 
     /// Caches `value` unless `key` was invalidated after `mark` (see the module doc).
     pub(super) fn fill(&self, key: CacheKey, value: Cached, mark: u64) {
-        if !self.enabled.load(Ordering::Acquire) {
+        if self.capacity_per_shard == 0 || !self.enabled.load(Ordering::Acquire) {
             return;
         }
         let mut shard = self.shard(&key);
