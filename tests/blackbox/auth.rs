@@ -1,4 +1,4 @@
-use crate::support::{App, Server, User};
+use crate::support::{App, Server, User, for_both_todo_builds};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -6,11 +6,28 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+for_both_todo_builds!(
+    protected_walker_without_a_token_is_unauthorized,
+    protected_walker_with_a_valid_token_runs,
+    token_issued_by_the_server_carries_subject_and_expiry_claims,
+    token_signed_with_the_configured_secret_is_accepted,
+    jwt_algorithm_selects_the_only_accepted_algorithm,
+    expired_token_is_unauthorized,
+    token_without_expiry_is_unauthorized,
+    token_signed_with_another_secret_is_unauthorized,
+    unsigned_alg_none_token_is_unauthorized,
+    token_whose_claims_were_edited_is_unauthorized,
+    malformed_authorization_headers_are_unauthorized,
+    token_of_a_deleted_user_is_unauthorized,
+    public_walker_with_an_invalid_token_runs_anonymously,
+    missing_token_is_reported_before_the_body_is_validated,
+);
+
 /// The signing secret these tests give the server, so they can forge tokens with it.
 const SECRET: &str = "blackbox-auth-secret-5c8e0f0e3b1d4a27";
 
-fn server_with_known_secret() -> Server {
-    Server::builder(App::Todo).env("JWT_SECRET", SECRET).start()
+fn server_with_known_secret(app: App) -> Server {
+    Server::builder(app).env("JWT_SECRET", SECRET).start()
 }
 
 fn now() -> i64 {
@@ -56,17 +73,15 @@ fn logged_in(server: &Server) -> User {
     server.register_and_login("auth@example.com")
 }
 
-#[test]
-fn protected_walker_without_a_token_is_unauthorized() {
-    let server = server_with_known_secret();
+fn protected_walker_without_a_token_is_unauthorized(app: App) {
+    let server = server_with_known_secret(app);
     server
         .post("/walker/Greet", json!({"name": "Ada"}))
         .err(401, "UNAUTHORIZED");
 }
 
-#[test]
-fn protected_walker_with_a_valid_token_runs() {
-    let server = server_with_known_secret();
+fn protected_walker_with_a_valid_token_runs(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let reply = greet(&server, &user.token);
     assert_eq!(
@@ -76,9 +91,8 @@ fn protected_walker_with_a_valid_token_runs() {
     );
 }
 
-#[test]
-fn token_issued_by_the_server_carries_subject_and_expiry_claims() {
-    let server = server_with_known_secret();
+fn token_issued_by_the_server_carries_subject_and_expiry_claims(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let claims = claims_of(&user.token);
     assert!(
@@ -90,9 +104,8 @@ fn token_issued_by_the_server_carries_subject_and_expiry_claims() {
     assert_eq!(expires - issued_at, 7 * 24 * 3600, "{claims:?}");
 }
 
-#[test]
-fn token_signed_with_the_configured_secret_is_accepted() {
-    let server = server_with_known_secret();
+fn token_signed_with_the_configured_secret_is_accepted(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let mut claims = claims_of(&user.token);
     claims.insert("iat".into(), json!(now() - 60));
@@ -101,9 +114,8 @@ fn token_signed_with_the_configured_secret_is_accepted() {
     reply.ok();
 }
 
-#[test]
-fn jwt_algorithm_selects_the_only_accepted_algorithm() {
-    let server = Server::builder(App::Todo)
+fn jwt_algorithm_selects_the_only_accepted_algorithm(app: App) {
+    let server = Server::builder(app)
         .env("JWT_SECRET", SECRET)
         .env("JWT_ALGORITHM", "HS512")
         .start();
@@ -119,9 +131,8 @@ fn jwt_algorithm_selects_the_only_accepted_algorithm() {
     greet(&server, &sign_with(Algorithm::HS512, &claims, SECRET)).ok();
 }
 
-#[test]
-fn expired_token_is_unauthorized() {
-    let server = server_with_known_secret();
+fn expired_token_is_unauthorized(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let mut claims = claims_of(&user.token);
     claims.insert("iat".into(), json!(now() - 3 * 24 * 3600));
@@ -129,26 +140,23 @@ fn expired_token_is_unauthorized() {
     greet(&server, &sign(&claims, SECRET)).err(401, "UNAUTHORIZED");
 }
 
-#[test]
-fn token_without_expiry_is_unauthorized() {
-    let server = server_with_known_secret();
+fn token_without_expiry_is_unauthorized(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let mut claims = claims_of(&user.token);
     claims.remove("exp");
     greet(&server, &sign(&claims, SECRET)).err(401, "UNAUTHORIZED");
 }
 
-#[test]
-fn token_signed_with_another_secret_is_unauthorized() {
-    let server = server_with_known_secret();
+fn token_signed_with_another_secret_is_unauthorized(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let claims = claims_of(&user.token);
     greet(&server, &sign(&claims, "some-other-secret")).err(401, "UNAUTHORIZED");
 }
 
-#[test]
-fn unsigned_alg_none_token_is_unauthorized() {
-    let server = server_with_known_secret();
+fn unsigned_alg_none_token_is_unauthorized(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = user.token.split('.').nth(1).expect("JWT has a payload");
@@ -158,9 +166,8 @@ fn unsigned_alg_none_token_is_unauthorized() {
     }
 }
 
-#[test]
-fn token_whose_claims_were_edited_is_unauthorized() {
-    let server = server_with_known_secret();
+fn token_whose_claims_were_edited_is_unauthorized(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let mut parts = user.token.split('.');
     let (header, payload, signature) = (
@@ -176,9 +183,8 @@ fn token_whose_claims_were_edited_is_unauthorized() {
     greet(&server, &format!("{header}.{edited}.{signature}")).err(401, "UNAUTHORIZED");
 }
 
-#[test]
-fn malformed_authorization_headers_are_unauthorized() {
-    let server = server_with_known_secret();
+fn malformed_authorization_headers_are_unauthorized(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     for header in [
         "Bearer".to_owned(),
@@ -199,9 +205,8 @@ fn malformed_authorization_headers_are_unauthorized() {
 
 /// Deleting the user's row from the SQLite file (with the server stopped) stands in for
 /// an account deletion endpoint, which jac-scale does not have yet.
-#[test]
-fn token_of_a_deleted_user_is_unauthorized() {
-    let mut server = server_with_known_secret();
+fn token_of_a_deleted_user_is_unauthorized(app: App) {
+    let mut server = server_with_known_secret(app);
     let user = logged_in(&server);
     greet(&server, &user.token).ok();
     server.stop();
@@ -225,9 +230,8 @@ fn delete_user_row(server: &Server, user: &User) {
     assert_eq!(deleted, 1, "no users row with id {}", user.user_id);
 }
 
-#[test]
-fn public_walker_with_an_invalid_token_runs_anonymously() {
-    let server = server_with_known_secret();
+fn public_walker_with_an_invalid_token_runs_anonymously(app: App) {
+    let server = server_with_known_secret(app);
     let user = logged_in(&server);
     let mut expired = claims_of(&user.token);
     expired.insert("exp".into(), json!(now() - 3600));
@@ -241,9 +245,8 @@ fn public_walker_with_an_invalid_token_runs_anonymously() {
     }
 }
 
-#[test]
-fn missing_token_is_reported_before_the_body_is_validated() {
-    let server = server_with_known_secret();
+fn missing_token_is_reported_before_the_body_is_validated(app: App) {
+    let server = server_with_known_secret(app);
     server
         .post_raw("/walker/Greet", "{not json", None)
         .err(401, "UNAUTHORIZED");

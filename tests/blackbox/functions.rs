@@ -1,18 +1,26 @@
-use crate::support::{App, Server};
+use crate::support::{App, Server, for_both_todo_builds};
 use serde_json::json;
 
-#[test]
-fn public_function_returns_its_value_as_result() {
-    let server = Server::start(App::Todo);
+for_both_todo_builds!(
+    public_function_returns_its_value_as_result,
+    omitted_parameter_gets_its_default_as_an_int,
+    given_parameters_override_the_default,
+    function_without_a_required_parameter_is_a_validation_error,
+    protected_function_needs_a_token,
+    unknown_function_is_not_found,
+    walkers_are_not_functions_and_functions_are_not_walkers,
+);
+
+fn public_function_returns_its_value_as_result(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/function/health_check", json!({}));
     let data = reply.ok();
     assert_eq!(data["result"], json!({"status": "healthy"}), "{reply:?}");
     assert_eq!(data["reports"], json!([]), "{reply:?}");
 }
 
-#[test]
-fn omitted_parameter_gets_its_default_as_an_int() {
-    let server = Server::start(App::Todo);
+fn omitted_parameter_gets_its_default_as_an_int(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/function/pub_add", json!({"a": 5}));
     assert_eq!(reply.result(), &json!(15), "{reply:?}");
     assert!(
@@ -21,24 +29,21 @@ fn omitted_parameter_gets_its_default_as_an_int() {
     );
 }
 
-#[test]
-fn given_parameters_override_the_default() {
-    let server = Server::start(App::Todo);
+fn given_parameters_override_the_default(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/function/pub_add", json!({"a": 5, "b": -2}));
     assert_eq!(reply.result(), &json!(3), "{reply:?}");
 }
 
-#[test]
-fn function_without_a_required_parameter_is_a_validation_error() {
-    let server = Server::start(App::Todo);
+fn function_without_a_required_parameter_is_a_validation_error(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/function/pub_add", json!({"b": 1}));
     let error = reply.err(422, "VALIDATION_ERROR");
     assert!(error["details"].to_string().contains("\"a\""), "{reply:?}");
 }
 
-#[test]
-fn protected_function_needs_a_token() {
-    let server = Server::start(App::Todo);
+fn protected_function_needs_a_token(app: App) {
+    let server = Server::start(app);
     server
         .post("/function/add_numbers", json!({"a": 1, "b": 2}))
         .err(401, "UNAUTHORIZED");
@@ -51,17 +56,15 @@ fn protected_function_needs_a_token() {
     assert_eq!(reply.result(), &json!(3), "{reply:?}");
 }
 
-#[test]
-fn unknown_function_is_not_found() {
-    let server = Server::start(App::Todo);
+fn unknown_function_is_not_found(app: App) {
+    let server = Server::start(app);
     server
         .post("/function/no_such_function", json!({}))
         .err(404, "NOT_FOUND");
 }
 
-#[test]
-fn walkers_are_not_functions_and_functions_are_not_walkers() {
-    let server = Server::start(App::Todo);
+fn walkers_are_not_functions_and_functions_are_not_walkers(app: App) {
+    let server = Server::start(app);
     server
         .post("/function/Ping", json!({}))
         .err(404, "NOT_FOUND");

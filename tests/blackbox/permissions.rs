@@ -479,3 +479,58 @@ fn a_write_the_owner_makes_has_no_warnings() {
     assert!(data.get("warnings").is_none(), "{reply:?}");
     assert_eq!(w.text_seen_by(&w.alice).as_deref(), Some("new"));
 }
+
+/// The spec's permission functions, served from Jac (`examples/permissions-jac`):
+/// `perm_grant`/`perm_revoke` open a node to everyone and close it again,
+/// `allow_root`/`disallow_root` do the same for one user.
+#[test]
+fn spec_permission_functions_open_and_close_a_node() {
+    let server = Server::start(App::PermissionsJac);
+    let alice = server.register_and_login("alice@example.com");
+    let bob = server.register_and_login("bob@example.com");
+    let carol = server.register_and_login("carol@example.com");
+    let on = |walker: &str, doc: &str, body: Value, user: &User| {
+        server.post_auth(&format!("/walker/{walker}/{doc}"), body, &user.token)
+    };
+    let reply = server.post_auth("/walker/create_doc", json!({"text": "draft"}), &alice.token);
+    let doc = assert_node(reply.only_report(), "Doc").to_owned();
+    let text_for = |user: &User| -> Option<Value> {
+        let reply = on("read_doc", &doc, json!({}), user);
+        if reply.status == 404 {
+            reply.err(404, "NOT_FOUND");
+            return None;
+        }
+        Some(reply.only_report()["text"].clone())
+    };
+    assert_eq!(text_for(&alice), Some(json!("draft")));
+    assert_eq!(text_for(&bob), None);
+
+    on("grant_everyone", &doc, json!({"level": "READ"}), &alice).only_report();
+    assert_eq!(text_for(&bob), Some(json!("draft")));
+    assert_eq!(text_for(&carol), Some(json!("draft")));
+    let reply = on("edit_doc", &doc, json!({"text": "bob's"}), &bob);
+    assert!(
+        reply.ok()["warnings"].to_string().contains(&doc),
+        "{reply:?}"
+    );
+    assert_eq!(text_for(&alice), Some(json!("draft")));
+
+    on("grant_everyone", &doc, json!({"level": "WRITE"}), &alice).only_report();
+    let reply = on("edit_doc", &doc, json!({"text": "bob's"}), &bob);
+    assert!(reply.ok().get("warnings").is_none(), "{reply:?}");
+    assert_eq!(text_for(&alice), Some(json!("bob's")));
+
+    on("revoke_everyone", &doc, json!({}), &alice).only_report();
+    assert_eq!(text_for(&bob), None);
+    assert_eq!(text_for(&carol), None);
+
+    let grant = json!({"target_root_id": bob.root_id, "level": "READ"});
+    on("allow_user", &doc, grant.clone(), &alice).only_report();
+    assert_eq!(text_for(&bob), Some(json!("bob's")));
+    assert_eq!(text_for(&carol), None);
+    on("disallow_user", &doc, grant, &alice).only_report();
+    assert_eq!(text_for(&bob), None);
+    server
+        .post(&format!("/walker/read_doc/{doc}"), json!({}))
+        .err(401, "UNAUTHORIZED");
+}

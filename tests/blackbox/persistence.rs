@@ -1,7 +1,14 @@
-use crate::support::{App, Server, assert_node};
+use crate::support::{App, Server, assert_node, for_both_todo_builds};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::thread;
+
+for_both_todo_builds!(
+    users_and_their_graphs_survive_a_restart,
+    tokens_survive_a_restart_with_a_generated_secret,
+    duplicate_registration_is_refused_after_a_restart,
+    sixteen_concurrent_creates_on_one_root_leave_sixteen_nodes_and_edges,
+);
 
 fn list_titles(server: &Server, token: &str) -> Vec<Value> {
     let reply = server.post_auth("/walker/ListTodos", json!({}), token);
@@ -14,9 +21,8 @@ fn list_titles(server: &Server, token: &str) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn users_and_their_graphs_survive_a_restart() {
-    let mut server = Server::start(App::Todo);
+fn users_and_their_graphs_survive_a_restart(app: App) {
+    let mut server = Server::start(app);
     let user = server.register_and_login("durable@example.com");
     for title in ["a", "b", "c"] {
         server
@@ -51,10 +57,9 @@ fn users_and_their_graphs_survive_a_restart() {
     );
 }
 
-#[test]
-fn tokens_survive_a_restart_with_a_generated_secret() {
+fn tokens_survive_a_restart_with_a_generated_secret(app: App) {
     // No JWT_SECRET: the server generates one and must keep it in the data dir.
-    let mut server = Server::start(App::Todo);
+    let mut server = Server::start(app);
     let user = server.register_and_login("token@example.com");
     server
         .post_auth("/walker/CreateTodo", json!({"title": "kept"}), &user.token)
@@ -63,9 +68,8 @@ fn tokens_survive_a_restart_with_a_generated_secret() {
     assert_eq!(list_titles(&server, &user.token), vec![json!("kept")]);
 }
 
-#[test]
-fn duplicate_registration_is_refused_after_a_restart() {
-    let mut server = Server::start(App::Todo);
+fn duplicate_registration_is_refused_after_a_restart(app: App) {
+    let mut server = Server::start(app);
     server.register_and_login("once@example.com");
     server.restart();
     server
@@ -117,10 +121,9 @@ fn access_given_to_others_survives_a_restart() {
     assert_eq!(level(&private, &carol), "NOT_FOUND");
 }
 
-#[test]
-fn sixteen_concurrent_creates_on_one_root_leave_sixteen_nodes_and_edges() {
+fn sixteen_concurrent_creates_on_one_root_leave_sixteen_nodes_and_edges(app: App) {
     const CREATES: usize = 16;
-    let server = Server::start(App::Todo);
+    let server = Server::start(app);
     let user = server.register_and_login("burst@example.com");
     let created_ids: Vec<String> = thread::scope(|scope| {
         let calls: Vec<_> = (0..CREATES)

@@ -1,7 +1,21 @@
-use crate::support::{App, PASSWORD, Reply, Server, is_hex_id};
+use crate::support::{App, PASSWORD, Reply, Server, for_both_todo_builds, is_hex_id};
 use serde_json::{Value, json};
 use std::thread;
 use std::time::{Duration, Instant};
+
+for_both_todo_builds!(
+    register_with_email_answers_201_with_a_login_body,
+    register_with_username_and_log_in_with_it,
+    register_and_log_in_with_the_identities_body_shape,
+    login_answers_the_flat_token_body_with_a_week_of_validity,
+    jwt_exp_delta_days_sets_expires_in,
+    register_and_login_agree_on_user_and_root,
+    duplicate_identity_is_taken_after_case_and_whitespace_folding,
+    invalid_email_or_empty_password_is_a_validation_error,
+    wrong_password_and_unknown_user_fail_alike,
+    login_is_fast,
+    concurrent_registrations_of_one_identity_create_one_account,
+);
 
 /// Asserts the flat OAuth2-style login body of API.md and returns it.
 fn assert_login_body(reply: &Reply) -> &Value {
@@ -24,9 +38,8 @@ fn assert_login_body(reply: &Reply) -> &Value {
     body
 }
 
-#[test]
-fn register_with_email_answers_201_with_a_login_body() {
-    let server = Server::start(App::Todo);
+fn register_with_email_answers_201_with_a_login_body(app: App) {
+    let server = Server::start(app);
     let reply = server.post(
         "/user/register",
         json!({"email": "new@example.com", "password": PASSWORD}),
@@ -38,9 +51,8 @@ fn register_with_email_answers_201_with_a_login_body() {
     assert_eq!(reply.only_report(), &json!({"count": 0}), "{reply:?}");
 }
 
-#[test]
-fn register_with_username_and_log_in_with_it() {
-    let server = Server::start(App::Todo);
+fn register_with_username_and_log_in_with_it(app: App) {
+    let server = Server::start(app);
     let credentials = json!({"username": "ada_lovelace", "password": PASSWORD});
     let reply = server.post("/user/register", credentials.clone());
     assert_eq!(reply.status, 201, "{reply:?}");
@@ -50,9 +62,8 @@ fn register_with_username_and_log_in_with_it() {
     assert_eq!(assert_login_body(&reply)["root_id"], registered_root);
 }
 
-#[test]
-fn register_and_log_in_with_the_identities_body_shape() {
-    let server = Server::start(App::Todo);
+fn register_and_log_in_with_the_identities_body_shape(app: App) {
+    let server = Server::start(app);
     let reply = server.post(
         "/user/register",
         json!({
@@ -76,9 +87,8 @@ fn register_and_log_in_with_the_identities_body_shape() {
     assert_eq!(server.login("shape@example.com").root_id, registered_root);
 }
 
-#[test]
-fn login_answers_the_flat_token_body_with_a_week_of_validity() {
-    let server = Server::start(App::Todo);
+fn login_answers_the_flat_token_body_with_a_week_of_validity(app: App) {
+    let server = Server::start(app);
     server.register_and_login("flat@example.com");
     let reply = server.post(
         "/user/login",
@@ -89,11 +99,8 @@ fn login_answers_the_flat_token_body_with_a_week_of_validity() {
     assert_eq!(body["expires_in"], json!(7 * 24 * 3600), "{reply:?}");
 }
 
-#[test]
-fn jwt_exp_delta_days_sets_expires_in() {
-    let server = Server::builder(App::Todo)
-        .env("JWT_EXP_DELTA_DAYS", 2)
-        .start();
+fn jwt_exp_delta_days_sets_expires_in(app: App) {
+    let server = Server::builder(app).env("JWT_EXP_DELTA_DAYS", 2).start();
     server.register_and_login("delta@example.com");
     let reply = server.post(
         "/user/login",
@@ -105,9 +112,8 @@ fn jwt_exp_delta_days_sets_expires_in() {
     );
 }
 
-#[test]
-fn register_and_login_agree_on_user_and_root() {
-    let server = Server::start(App::Todo);
+fn register_and_login_agree_on_user_and_root(app: App) {
+    let server = Server::start(app);
     let reply = server.post(
         "/user/register",
         json!({"email": "same@example.com", "password": PASSWORD}),
@@ -118,9 +124,8 @@ fn register_and_login_agree_on_user_and_root() {
     assert_eq!(registered["user_id"], user.user_id.as_str());
 }
 
-#[test]
-fn duplicate_identity_is_taken_after_case_and_whitespace_folding() {
-    let server = Server::start(App::Todo);
+fn duplicate_identity_is_taken_after_case_and_whitespace_folding(app: App) {
+    let server = Server::start(app);
     let first = server.register_and_login("Dup@Example.com");
     for duplicate in ["Dup@Example.com", "dup@example.com", "  DUP@example.COM  "] {
         let reply = server.post(
@@ -133,9 +138,8 @@ fn duplicate_identity_is_taken_after_case_and_whitespace_folding() {
     assert_eq!(server.login("dup@example.com").root_id, first.root_id);
 }
 
-#[test]
-fn invalid_email_or_empty_password_is_a_validation_error() {
-    let server = Server::start(App::Todo);
+fn invalid_email_or_empty_password_is_a_validation_error(app: App) {
+    let server = Server::start(app);
     for body in [
         json!({"email": "not-an-email", "password": PASSWORD}),
         json!({"email": "", "password": PASSWORD}),
@@ -155,9 +159,8 @@ fn invalid_email_or_empty_password_is_a_validation_error() {
     reply.err(401, "UNAUTHORIZED");
 }
 
-#[test]
-fn wrong_password_and_unknown_user_fail_alike() {
-    let server = Server::start(App::Todo);
+fn wrong_password_and_unknown_user_fail_alike(app: App) {
+    let server = Server::start(app);
     server.register_and_login("known@example.com");
     let wrong_password = server.post(
         "/user/login",
@@ -172,9 +175,8 @@ fn wrong_password_and_unknown_user_fail_alike() {
     assert_eq!(wrong["message"], unknown["message"]);
 }
 
-#[test]
-fn login_is_fast() {
-    let server = Server::start(App::Todo);
+fn login_is_fast(app: App) {
+    let server = Server::start(app);
     server.register_and_login("fast@example.com");
     // Warm up, then take the best of a few: a KDF tuned to 250 ms per hash fails this.
     let fastest = (0..3)
@@ -191,10 +193,9 @@ fn login_is_fast() {
     );
 }
 
-#[test]
-fn concurrent_registrations_of_one_identity_create_one_account() {
+fn concurrent_registrations_of_one_identity_create_one_account(app: App) {
     const ATTEMPTS: usize = 8;
-    let server = Server::start(App::Todo);
+    let server = Server::start(app);
     let statuses: Vec<u16> = thread::scope(|scope| {
         let attempts: Vec<_> = (0..ATTEMPTS)
             .map(|_| {

@@ -1,9 +1,34 @@
-use crate::support::{App, Server, assert_node, is_hex_id};
+use crate::support::{App, Server, assert_node, for_both_todo_builds, is_hex_id};
 use serde_json::json;
 
-#[test]
-fn public_walker_reports_a_constant_in_the_envelope() {
-    let server = Server::start(App::Todo);
+for_both_todo_builds!(
+    public_walker_reports_a_constant_in_the_envelope,
+    walker_fields_get_defaults_and_come_back_as_result,
+    walker_fields_given_in_the_body_override_defaults,
+    numeric_strings_are_accepted_for_int_fields_as_ints,
+    unknown_body_keys_are_ignored,
+    unicode_text_round_trips,
+    reports_come_in_order,
+    walker_without_reports_answers_an_empty_list,
+    raising_walker_is_an_execution_error_without_host_details,
+    protected_walker_runs_for_a_logged_in_user,
+    create_todo_reports_the_new_node_in_a_list,
+    list_todos_returns_the_created_nodes_in_creation_order,
+    each_user_sees_only_the_todos_on_their_own_root,
+    seed_todos_uses_its_defaults_and_count_todos_counts_them,
+    complete_todo_visits_the_matching_node_and_persists_the_change,
+    complete_todo_without_a_match_reports_nothing,
+    where_am_i_on_the_root_and_spawned_on_an_own_node,
+    spawning_on_the_own_root_id_is_the_same_as_no_id,
+    anonymous_spawn_on_a_users_node_is_not_found,
+    spawning_on_an_unknown_or_malformed_node_id_is_not_found,
+    unknown_walker_is_not_found,
+    walker_routes_refuse_other_methods_in_the_envelope,
+    unknown_route_is_not_found_in_the_envelope,
+);
+
+fn public_walker_reports_a_constant_in_the_envelope(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/walker/Ping", json!({}));
     let data = reply.ok();
     assert_eq!(data["result"], json!({}), "{reply:?}");
@@ -14,18 +39,16 @@ fn public_walker_reports_a_constant_in_the_envelope() {
     );
 }
 
-#[test]
-fn walker_fields_get_defaults_and_come_back_as_result() {
-    let server = Server::start(App::Todo);
+fn walker_fields_get_defaults_and_come_back_as_result(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/walker/Echo", json!({"name": "ada"}));
     let expected = json!({"name": "ada", "count": 1, "tags": []});
     assert_eq!(reply.result(), &expected, "{reply:?}");
     assert_eq!(reply.reports(), &vec![expected], "{reply:?}");
 }
 
-#[test]
-fn walker_fields_given_in_the_body_override_defaults() {
-    let server = Server::start(App::Todo);
+fn walker_fields_given_in_the_body_override_defaults(app: App) {
+    let server = Server::start(app);
     let reply = server.post(
         "/walker/Echo",
         json!({"name": "ada", "count": 3, "tags": ["a", "b"]}),
@@ -37,16 +60,14 @@ fn walker_fields_given_in_the_body_override_defaults() {
     );
 }
 
-#[test]
-fn numeric_strings_are_accepted_for_int_fields_as_ints() {
-    let server = Server::start(App::Todo);
+fn numeric_strings_are_accepted_for_int_fields_as_ints(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/walker/Echo", json!({"name": "ada", "count": "7"}));
     assert_eq!(reply.only_report()["count"], json!(7), "{reply:?}");
 }
 
-#[test]
-fn unknown_body_keys_are_ignored() {
-    let server = Server::start(App::Todo);
+fn unknown_body_keys_are_ignored(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/walker/Echo", json!({"name": "ada", "colour": "red"}));
     assert_eq!(
         reply.result(),
@@ -55,24 +76,21 @@ fn unknown_body_keys_are_ignored() {
     );
 }
 
-#[test]
-fn unicode_text_round_trips() {
-    let server = Server::start(App::Todo);
+fn unicode_text_round_trips(app: App) {
+    let server = Server::start(app);
     let name = "h\u{e9}llo \u{1f30d} \u{4e16}\u{754c} \"quoted\" \\ back";
     let reply = server.post("/walker/Echo", json!({"name": name}));
     assert_eq!(reply.only_report()["name"], name, "{reply:?}");
 }
 
-#[test]
-fn reports_come_in_order() {
-    let server = Server::start(App::Todo);
+fn reports_come_in_order(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/walker/TwoReports", json!({}));
     assert_eq!(reply.reports(), &vec![json!(1), json!("two")], "{reply:?}");
 }
 
-#[test]
-fn walker_without_reports_answers_an_empty_list() {
-    let server = Server::start(App::Todo);
+fn walker_without_reports_answers_an_empty_list(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/walker/NoReport", json!({}));
     assert_eq!(
         reply.reports(),
@@ -81,9 +99,8 @@ fn walker_without_reports_answers_an_empty_list() {
     );
 }
 
-#[test]
-fn raising_walker_is_an_execution_error_without_host_details() {
-    let server = Server::start(App::Todo);
+fn raising_walker_is_an_execution_error_without_host_details(app: App) {
+    let server = Server::start(app);
     let reply = server.post("/walker/Boom", json!({}));
     let error = reply.err(500, "EXECUTION_ERROR");
     let message = error["message"].as_str().unwrap_or_default();
@@ -100,9 +117,8 @@ fn raising_walker_is_an_execution_error_without_host_details() {
     }
 }
 
-#[test]
-fn protected_walker_runs_for_a_logged_in_user() {
-    let server = Server::start(App::Todo);
+fn protected_walker_runs_for_a_logged_in_user(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("greet@example.com");
     let reply = server.post_auth("/walker/Greet", json!({"name": "Ada"}), &user.token);
     assert_eq!(reply.result(), &json!({"name": "Ada"}), "{reply:?}");
@@ -113,9 +129,8 @@ fn protected_walker_runs_for_a_logged_in_user() {
     );
 }
 
-#[test]
-fn create_todo_reports_the_new_node_in_a_list() {
-    let server = Server::start(App::Todo);
+fn create_todo_reports_the_new_node_in_a_list(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("create@example.com");
     let reply = server.post_auth("/walker/CreateTodo", json!({"title": "milk"}), &user.token);
     assert_eq!(reply.result(), &json!({"title": "milk"}), "{reply:?}");
@@ -130,9 +145,8 @@ fn create_todo_reports_the_new_node_in_a_list() {
     assert_eq!(todo["done"], false, "{reply:?}");
 }
 
-#[test]
-fn list_todos_returns_the_created_nodes_in_creation_order() {
-    let server = Server::start(App::Todo);
+fn list_todos_returns_the_created_nodes_in_creation_order(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("list@example.com");
     let mut created_ids = Vec::new();
     for title in ["one", "two", "three"] {
@@ -157,9 +171,8 @@ fn list_todos_returns_the_created_nodes_in_creation_order() {
     assert_eq!(ids, created_ids, "{reply:?}");
 }
 
-#[test]
-fn each_user_sees_only_the_todos_on_their_own_root() {
-    let server = Server::start(App::Todo);
+fn each_user_sees_only_the_todos_on_their_own_root(app: App) {
+    let server = Server::start(app);
     let alice = server.register_and_login("alice@example.com");
     let bob = server.register_and_login("bob@example.com");
     server
@@ -178,9 +191,8 @@ fn each_user_sees_only_the_todos_on_their_own_root() {
     assert_ne!(alice.root_id, bob.root_id);
 }
 
-#[test]
-fn seed_todos_uses_its_defaults_and_count_todos_counts_them() {
-    let server = Server::start(App::Todo);
+fn seed_todos_uses_its_defaults_and_count_todos_counts_them(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("seed@example.com");
     let reply = server.post_auth("/walker/SeedTodos", json!({}), &user.token);
     assert_eq!(
@@ -201,9 +213,8 @@ fn seed_todos_uses_its_defaults_and_count_todos_counts_them() {
     assert_eq!(listed[99]["title"], "todo-99", "{reply:?}");
 }
 
-#[test]
-fn complete_todo_visits_the_matching_node_and_persists_the_change() {
-    let server = Server::start(App::Todo);
+fn complete_todo_visits_the_matching_node_and_persists_the_change(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("complete@example.com");
     for title in ["keep", "finish"] {
         server
@@ -238,9 +249,8 @@ fn complete_todo_visits_the_matching_node_and_persists_the_change() {
     );
 }
 
-#[test]
-fn complete_todo_without_a_match_reports_nothing() {
-    let server = Server::start(App::Todo);
+fn complete_todo_without_a_match_reports_nothing(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("nomatch@example.com");
     let reply = server.post_auth(
         "/walker/CompleteTodo",
@@ -250,9 +260,8 @@ fn complete_todo_without_a_match_reports_nothing() {
     assert!(reply.reports().is_empty(), "{reply:?}");
 }
 
-#[test]
-fn where_am_i_on_the_root_and_spawned_on_an_own_node() {
-    let server = Server::start(App::Todo);
+fn where_am_i_on_the_root_and_spawned_on_an_own_node(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("where@example.com");
     let reply = server.post_auth("/walker/WhereAmI", json!({}), &user.token);
     assert_eq!(reply.only_report(), &json!({"at": "root"}), "{reply:?}");
@@ -271,9 +280,8 @@ fn where_am_i_on_the_root_and_spawned_on_an_own_node() {
     );
 }
 
-#[test]
-fn spawning_on_the_own_root_id_is_the_same_as_no_id() {
-    let server = Server::start(App::Todo);
+fn spawning_on_the_own_root_id_is_the_same_as_no_id(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("rootid@example.com");
     assert!(is_hex_id(&json!(user.root_id)));
     let path = format!("/walker/WhereAmI/{}", user.root_id);
@@ -281,9 +289,8 @@ fn spawning_on_the_own_root_id_is_the_same_as_no_id() {
     assert_eq!(reply.only_report(), &json!({"at": "root"}), "{reply:?}");
 }
 
-#[test]
-fn anonymous_spawn_on_a_users_node_is_not_found() {
-    let server = Server::start(App::Todo);
+fn anonymous_spawn_on_a_users_node_is_not_found(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("hidden@example.com");
     let reply = server.post_auth(
         "/walker/CreateTodo",
@@ -296,9 +303,8 @@ fn anonymous_spawn_on_a_users_node_is_not_found() {
     assert!(!reply.text.contains("secret"), "{reply:?}");
 }
 
-#[test]
-fn spawning_on_an_unknown_or_malformed_node_id_is_not_found() {
-    let server = Server::start(App::Todo);
+fn spawning_on_an_unknown_or_malformed_node_id_is_not_found(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("badid@example.com");
     for id in ["0123456789abcdef0123456789abcdef", "not-an-id", "ZZZ"] {
         let reply = server.post_auth(&format!("/walker/WhereAmI/{id}"), json!({}), &user.token);
@@ -306,9 +312,8 @@ fn spawning_on_an_unknown_or_malformed_node_id_is_not_found() {
     }
 }
 
-#[test]
-fn unknown_walker_is_not_found() {
-    let server = Server::start(App::Todo);
+fn unknown_walker_is_not_found(app: App) {
+    let server = Server::start(app);
     server
         .post("/walker/NoSuchWalker", json!({}))
         .err(404, "NOT_FOUND");
@@ -318,9 +323,8 @@ fn unknown_walker_is_not_found() {
         .err(404, "NOT_FOUND");
 }
 
-#[test]
-fn walker_routes_refuse_other_methods_in_the_envelope() {
-    let server = Server::start(App::Todo);
+fn walker_routes_refuse_other_methods_in_the_envelope(app: App) {
+    let server = Server::start(app);
     server.get("/walker/Ping").err(405, "METHOD_NOT_ALLOWED");
     server
         .send(
@@ -334,11 +338,81 @@ fn walker_routes_refuse_other_methods_in_the_envelope() {
         .err(405, "METHOD_NOT_ALLOWED");
 }
 
-#[test]
-fn unknown_route_is_not_found_in_the_envelope() {
-    let server = Server::start(App::Todo);
+fn unknown_route_is_not_found_in_the_envelope(app: App) {
+    let server = Server::start(app);
     server.get("/no/such/route").err(404, "NOT_FOUND");
     server
         .post("/no/such/route", json!({}))
         .err(404, "NOT_FOUND");
+}
+
+/// The spec's "API Endpoints" and "Health Checks" walkers (`examples/api-endpoints-jac`).
+#[test]
+fn spec_endpoint_and_health_walkers() {
+    let server = Server::start(App::ApiEndpointsJac);
+    server
+        .post("/walker/get_users", json!({}))
+        .err(401, "UNAUTHORIZED");
+    let user = server.register_and_login("spec@example.com");
+    let call =
+        |walker: &str, body| server.post_auth(&format!("/walker/{walker}"), body, &user.token);
+    let reply = call("get_users", json!({}));
+    assert_eq!(reply.reports(), &vec![json!([])], "{reply:?}");
+    let reply = call("search", json!({"query": "hello", "limit": 20}));
+    assert_eq!(
+        reply.result(),
+        &json!({"query": "hello", "limit": 20}),
+        "{reply:?}"
+    );
+    assert!(reply.reports().is_empty(), "{reply:?}");
+    let reply = call("search", json!({"query": "hello"}));
+    assert_eq!(
+        reply.result(),
+        &json!({"query": "hello", "limit": 10}),
+        "{reply:?}"
+    );
+    call("search", json!({"limit": 1})).err(422, "VALIDATION_ERROR");
+    let reply = call("health", json!({}));
+    assert_eq!(
+        reply.only_report(),
+        &json!({"status": "healthy"}),
+        "{reply:?}"
+    );
+    let reply = call("ready", json!({}));
+    assert_eq!(
+        reply.only_report(),
+        &json!({"status": "ready"}),
+        "{reply:?}"
+    );
+}
+
+/// The spec's "Async Walkers" and "Builtins" examples (`examples/api-endpoints-jac`).
+#[test]
+fn spec_async_walker_and_builtins() {
+    let server = Server::start(App::ApiEndpointsJac);
+    let alice = server.register_and_login("alice@example.com");
+    let bob = server.register_and_login("bob@example.com");
+    let reply = server.post_auth(
+        "/walker/async_processor",
+        json!({"items": [1, 2, 3]}),
+        &alice.token,
+    );
+    assert_eq!(reply.only_report(), &json!([2, 4, 6]), "{reply:?}");
+    let reply = server.post_auth("/walker/list_roots", json!({}), &alice.token);
+    let roots = reply.only_report()["roots"].clone();
+    assert!(
+        roots
+            .as_array()
+            .is_some_and(|r| r.contains(&json!(alice.root_id))),
+        "{reply:?}"
+    );
+    assert!(!roots.to_string().contains(&bob.root_id), "{reply:?}");
+    for (title, expected) in [("a", json!(["a"])), ("b", json!(["a", "b"]))] {
+        let reply = server.post_auth("/walker/add_note", json!({"title": title}), &alice.token);
+        assert_eq!(
+            reply.only_report(),
+            &json!({"notes": expected}),
+            "{reply:?}"
+        );
+    }
 }
