@@ -16,10 +16,14 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeyStore>,
 }
 
-/// Opens the store of record (MongoDB with `mongodb_uri`, else SQLite `jac.db` in
-/// `data_dir`) and, with `redis_url`, wraps the graph in the cache tier. Logs one line
-/// per active tier.
+/// Opens the store of record (SQLite `jac.db` in `data_dir`) and, with `redis_url`,
+/// wraps the graph in the cache tier. Logs one line per active tier.
 pub fn open(data_dir: &Path, settings: &DatabaseSettings) -> Result<Stores, StoreError> {
+    if settings.mongodb_uri.is_some() {
+        tracing::warn!(
+            "MONGODB_URI is set, but the graph has no MongoDB store yet; it stays in SQLite"
+        );
+    }
     let path = data_dir.join("jac.db");
     let store = Arc::new(SqliteStore::open(&path)?);
     tracing::info!(path = %path.display(), "store of record: embedded SQLite");
