@@ -345,7 +345,10 @@ fn sleeps_wait_through_the_embeddings_hook() {
             Duration::from_secs(60)
         ]
     );
-    assert!(started.elapsed() < Duration::from_secs(1), "the hook, not a real sleep");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the hook, not a real sleep"
+    );
 }
 
 #[test]

@@ -1,117 +1,24 @@
 //! Webhook walkers and API keys with the realtime app: the spec's signed call, each
 //! refusal with its own status and message, key listing, revocation, expiry, restarts.
 
-use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{Value, json};
-use sha2::Sha256;
-use tempfile::TempDir;
 
-use crate::support::{App, Reply, Server, User};
+use crate::support::webhook::{
+    PAYLOAD, app_with_config, assert_refused, create_key, curl_spec_example, hmac_hex, new_key,
+    payment_report, signed, unix_now, webhook,
+};
+use crate::support::{App, Server, User};
 
-const PAYLOAD: &str = r#"{"payment_id":"PAY-12345","amount":99.99,"currency":"USD"}"#;
 /// A known webhook secret, so tests can forge keys the server would have signed.
 const SECRET: &str = "blackbox-webhook-secret-0123456789abcdef";
-
-/// The realtime component copied next to a `jac.toml` with `toml`, as `<name>.wasm`.
-pub fn app_with_config(name: &str, toml: &str) -> (TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let wasm = dir.path().join(format!("{name}.wasm"));
-    std::fs::copy(App::Realtime.wasm(), &wasm).expect("copy component");
-    std::fs::write(dir.path().join("jac.toml"), toml).expect("write jac.toml");
-    (dir, wasm)
-}
-
-pub fn hmac_hex(key: &str, message: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
-    mac.update(message);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn create_key(server: &Server, user: &User, body: Value) -> Reply {
-    server.post_auth("/api-key/create", body, &user.token)
-}
-
-fn new_key(server: &Server, user: &User) -> (String, String) {
-    let reply = create_key(server, user, json!({"name": "ci"}));
-    assert_eq!(reply.status, 201, "{reply:?}");
-    let data = &reply.body()["data"];
-    (
-        data["api_key"].as_str().unwrap().to_owned(),
-        data["api_key_id"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// `POST /webhook/PaymentReceived` with these headers and body.
-fn webhook(server: &Server, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut request = server
-        .request(Method::POST, "/webhook/PaymentReceived")
-        .header("content-type", "application/json")
-        .body(body.to_owned());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    server.send(request)
-}
-
-fn signed(server: &Server, key: &str, body: &str) -> Reply {
-    let signature = hmac_hex(key, body.as_bytes());
-    webhook(
-        server,
-        &[("X-API-Key", key), ("X-Webhook-Signature", &signature)],
-        body,
-    )
-}
-
-fn assert_refused(reply: &Reply, status: u16, code: &str, says: &str) {
-    let error = reply.err(status, code);
-    let message = error["message"].as_str().unwrap_or_default();
-    assert!(message.contains(says), "expected {says:?} in {reply:?}");
-}
-
-fn payment_report() -> Value {
-    json!({"status": "success", "message": "Payment PAY-12345 received", "amount": 99.99, "currency": "USD"})
-}
 
 #[test]
 fn the_specs_curl_and_openssl_example_works_verbatim() {
     let server = Server::start(App::Realtime);
     let user = server.register_and_login("hook@example.com");
     let (key, _) = new_key(&server, &user);
-    let url = server
-        .request(Method::POST, "/webhook/PaymentReceived")
-        .build()
-        .unwrap()
-        .url()
-        .to_string();
-    let script = format!(
-        r#"API_KEY="{key}"
-PAYLOAD='{PAYLOAD}'
-SIGNATURE=$(echo -n "$PAYLOAD" | openssl dgst -sha256 -hmac "$API_KEY" | cut -d' ' -f2)
-
-curl -s -X POST "{url}" \
-    -H "Content-Type: application/json" \
-    -H "X-API-Key: $API_KEY" \
-    -H "X-Webhook-Signature: $SIGNATURE" \
-    -d "$PAYLOAD""#
-    );
-    let output = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .expect("bash runs");
-    let body: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|_| panic!("curl output: {}", String::from_utf8_lossy(&output.stdout)));
+    let body = curl_spec_example(&server, &key, false);
     assert_eq!(body["ok"], true, "{body}");
     assert_eq!(body["data"]["reports"], json!([payment_report()]));
 }
@@ -133,7 +40,7 @@ fn signed_calls_run_as_the_keys_owner_with_or_without_timestamp() {
     );
     assert_eq!(reply.status, 200, "{reply:?}");
 
-    let ts = now().to_string();
+    let ts = unix_now().to_string();
     let over = format!("{ts}.{PAYLOAD}");
     let signature = hmac_hex(&key, over.as_bytes());
     let reply = webhook(
@@ -206,7 +113,7 @@ fn each_refusal_has_its_own_status_and_message() {
     );
     assert_refused(&reply, 401, "UNAUTHORIZED", "does not match");
 
-    let stale = (now() - 1_000).to_string();
+    let stale = (unix_now() - 1_000).to_string();
     let signature = hmac_hex(&key, format!("{stale}.{PAYLOAD}").as_bytes());
     let reply = webhook(
         &server,
@@ -227,7 +134,7 @@ fn each_refusal_has_its_own_status_and_message() {
     reply.err(422, "VALIDATION_ERROR");
 
     // An expired key, signed with the server's secret.
-    let claims = json!({"jti": key_id, "sub": user.user_id, "typ": "jac-scale/api-key", "iat": now() - 100, "exp": now() - 10});
+    let claims = json!({"jti": key_id, "sub": user.user_id, "typ": "jac-scale/api-key", "iat": unix_now() - 100, "exp": unix_now() - 10});
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
@@ -273,6 +180,7 @@ fn webhook_walkers_exist_only_at_webhook_routes() {
 #[test]
 fn config_rate_limit_required_timestamp_and_unsigned_mode() {
     let (_dir, wasm) = app_with_config(
+        App::Realtime,
         "realtime",
         "[plugins.scale.webhook]\nrate_limit_per_minute = 2\nrequire_timestamp = true\n",
     );
@@ -285,7 +193,7 @@ fn config_rate_limit_required_timestamp_and_unsigned_mode() {
         "UNAUTHORIZED",
         "requires",
     );
-    let ts = now().to_string();
+    let ts = unix_now().to_string();
     let signature = hmac_hex(&key, format!("{ts}.{PAYLOAD}").as_bytes());
     let headers = [
         ("X-API-Key", key.as_str()),
@@ -302,6 +210,7 @@ fn config_rate_limit_required_timestamp_and_unsigned_mode() {
     );
 
     let (_dir, wasm) = app_with_config(
+        App::Realtime,
         "realtime",
         "[plugins.scale.webhook]\nverify_signature = false\nsignature_header = \"X-Sig\"\n",
     );
@@ -419,4 +328,32 @@ fn keys_are_listed_revoked_per_owner_and_survive_restarts() {
     };
     after.sort_unstable();
     assert_eq!(after, ["default", "forever"]);
+}
+
+/// Verified keys are remembered in memory (a webhook call then skips the key's signature
+/// check and database read); a revoked key must still be refused on the very next call,
+/// while another key of the same owner keeps working.
+#[test]
+fn a_remembered_key_is_refused_on_the_call_right_after_its_revocation() {
+    let server = Server::start(App::Realtime);
+    let user = server.register_and_login("remembered@example.com");
+    let (key, key_id) = new_key(&server, &user);
+    let (other, _) = new_key(&server, &user);
+    for _ in 0..3 {
+        let reply = signed(&server, &key, PAYLOAD);
+        assert_eq!(reply.only_report(), &payment_report(), "{reply:?}");
+    }
+    let reply = signed(&server, &other, PAYLOAD);
+    assert_eq!(reply.status, 200, "{reply:?}");
+
+    let revoked = server.send(
+        server
+            .request(Method::DELETE, &format!("/api-key/{key_id}"))
+            .bearer_auth(&user.token),
+    );
+    assert_eq!(revoked.status, 200, "{revoked:?}");
+    let reply = signed(&server, &key, PAYLOAD);
+    assert_refused(&reply, 401, "UNAUTHORIZED", "revoked");
+    let reply = signed(&server, &other, PAYLOAD);
+    assert_eq!(reply.only_report(), &payment_report(), "{reply:?}");
 }

@@ -2,79 +2,16 @@
 //! error frames, broadcast (one process and two processes sharing the real Redis),
 //! and connection slots released on disconnect.
 
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde_json::{Value, json};
-use tungstenite::client::IntoClientRequest;
-use tungstenite::stream::MaybeTlsStream;
-use tungstenite::{Message, WebSocket};
+use tungstenite::Message;
 
-use super::webhooks::app_with_config;
+use crate::support::webhook::app_with_config;
+use crate::support::websocket::{
+    FRAME_TIMEOUT, Socket, ask, connect, connect_with, error_code, next, send,
+};
 use crate::support::{App, Server};
-
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
-
-/// How long a test waits for a frame.
-const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn ws_url(server: &Server, path: &str) -> String {
-    let url = server
-        .request(Method::GET, path)
-        .build()
-        .unwrap()
-        .url()
-        .to_string();
-    url.replacen("http://", "ws://", 1)
-}
-
-fn connect(server: &Server, path: &str) -> Socket {
-    connect_with(server, path, None).unwrap_or_else(|e| panic!("connect {path}: {e}"))
-}
-
-fn connect_with(
-    server: &Server,
-    path: &str,
-    bearer: Option<&str>,
-) -> Result<Socket, tungstenite::Error> {
-    let mut request = ws_url(server, path).into_client_request()?;
-    if let Some(token) = bearer {
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    }
-    let (socket, _) = tungstenite::connect(request)?;
-    if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
-        stream.set_read_timeout(Some(FRAME_TIMEOUT)).unwrap();
-    }
-    Ok(socket)
-}
-
-fn send(socket: &mut Socket, frame: Value) {
-    socket.send(Message::text(frame.to_string())).expect("send");
-}
-
-/// The next text frame as JSON (pings are answered by tungstenite).
-fn next(socket: &mut Socket) -> Value {
-    loop {
-        match socket.read().expect("a frame before the timeout") {
-            Message::Text(text) => return serde_json::from_str(&text).expect("JSON frame"),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
-}
-
-fn ask(socket: &mut Socket, frame: Value) -> Value {
-    send(socket, frame);
-    next(socket)
-}
-
-fn error_code(frame: &Value) -> &str {
-    assert_eq!(frame["ok"], false, "{frame}");
-    frame["error"]["code"].as_str().unwrap_or_default()
-}
 
 #[test]
 fn echo_answers_each_message_with_the_walkers_reports() {
@@ -190,7 +127,7 @@ fn broadcast_reaches_every_client_and_echo_only_the_sender() {
 fn broadcast_crosses_processes_sharing_redis() {
     // A unique app name gives this test its own Redis channel.
     let name = format!("realtime-{}", std::process::id());
-    let (_dir, wasm) = app_with_config(&name, "");
+    let (_dir, wasm) = app_with_config(App::Realtime, &name, "");
     let first = Server::builder(App::Realtime)
         .wasm_path(wasm.clone())
         .env("REDIS_URL", "redis://127.0.0.1:6379")
@@ -214,6 +151,7 @@ fn broadcast_crosses_processes_sharing_redis() {
 #[test]
 fn connection_slots_are_released_on_disconnect() {
     let (_dir, wasm) = app_with_config(
+        App::Realtime,
         "realtime",
         "[plugins.scale.websocket]\nmax_connections_per_user = 2\n",
     );
