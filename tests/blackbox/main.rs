@@ -5,7 +5,7 @@
 
 mod support;
 
-/// Async walkers: a hundred sleeping calls at once.
+/// Async walkers: a hundred sleeping calls at once, Rust and Jac.
 mod async_walkers;
 /// Bearer tokens: the auth matrix on a protected walker, public walkers with bad tokens.
 mod auth;
@@ -19,6 +19,8 @@ mod functions;
 mod health;
 /// Jac apps: the todo app's expectations against the Jac build too; `start app.jac`.
 mod jac_apps;
+/// The spec's webhook and WebSocket walkers in Jac (`examples/realtime-jac`).
+mod jac_realtime;
 /// `start app.jac` across starts: build reuse, rebuild on edit, the machine-wide compile cache.
 mod jac_start;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.
