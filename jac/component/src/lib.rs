@@ -8,6 +8,7 @@
 //! or function against [`HostGraph`] (every graph access is a host call) and hands the
 //! result back as JSON. Nothing survives the call inside the instance.
 
+mod host_data;
 mod host_graph;
 mod ids;
 mod manifest;
@@ -24,6 +25,7 @@ use serde_json::Value as Json;
 use bindings::exports::jac::scale::endpoints::{self as wit, Guest as Endpoints};
 use bindings::jac::scale::types::Error as WitError;
 use bindings::jac::scale::{globals, log, timer};
+use host_data::HostData;
 use host_graph::HostGraph;
 use ids::IdMap;
 
@@ -41,6 +43,8 @@ struct Loaded {
     interp: Interpreter,
     manifest: jd::Manifest,
     ids: Rc<RefCell<IdMap>>,
+    /// The kvstore and storage handles the current call opened.
+    data: Rc<HostData>,
     /// The program's `glob` values as JSON text, as the snapshot holds them; `None`
     /// when the program declares no globals (then calls skip the host round trips).
     initial_globals: Option<String>,
@@ -73,12 +77,16 @@ impl bindings::Guest for Component {
         let manifest = jd::describe(&program).map_err(|e| e.to_string())?;
         let ids = Rc::new(RefCell::new(IdMap::default()));
         let graph = Box::new(HostGraph::new(ids.clone()));
+        let data = Rc::new(HostData::default());
         let env = HostEnv {
             natives: jac_lang::stdlib::registry(),
             sleep: host_sleep,
+            data: data.clone(),
             ..HostEnv::default()
         };
         let mut interp = Interpreter::new(program, graph, env).map_err(|f| f.traceback())?;
+        // No host handle may survive into the snapshot.
+        data.end_call();
         forward_output(&mut interp);
         let initial_globals = declares_globals(interp.program())
             .then(|| Json::Object(interp.globals_json()).to_string());
@@ -87,6 +95,7 @@ impl bindings::Guest for Component {
                 interp,
                 manifest,
                 ids,
+                data,
                 initial_globals,
             })
         });
@@ -134,6 +143,7 @@ impl Endpoints for Component {
             if let Some(before) = globals_before {
                 loaded.save_globals(&before);
             }
+            loaded.data.end_call();
             let ids = loaded.ids.replace(IdMap::default());
             outcome
                 .map(|mut o| {
