@@ -5,9 +5,16 @@
 //! the id, owner, name, dates and the key's SHA-256, so a key survives restarts, a
 //! revoked key stops working at once (its row is gone), and the database alone cannot
 //! produce a usable key.
+//!
+//! Verified keys are remembered in memory ([`VerifiedKeys`]), keyed by the key's SHA-256,
+//! so a webhook call with a known key costs one hash and one map lookup instead of a
+//! signature check and a database read. [`ApiKeys::revoke`] forgets the key before it
+//! answers, so revocation stays immediate; the cache is per process, so processes sharing
+//! one database file must not revoke each other's keys (each serves its own data dir).
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -32,6 +39,8 @@ pub const MAX_EXPIRY_DAYS: u64 = 36_500;
 const SECONDS_PER_DAY: i64 = 86_400;
 /// The `typ` claim of API keys, so no other token of ours passes as one.
 const KEY_TYPE: &str = "jac-scale/api-key";
+/// Verified keys remembered at most; past it the cache starts over (keys in use refill it).
+const MAX_CACHED_KEYS: usize = 10_000;
 
 /// What a key says.
 #[derive(Debug, Serialize, Deserialize)]
@@ -88,6 +97,21 @@ pub struct ApiKeys {
     decoding: DecodingKey,
     validation: Validation,
     default_expiry_days: u64,
+    verified: Mutex<VerifiedKeys>,
+}
+
+/// Keys that passed every check of [`ApiKeys::verify`], by the SHA-256 of the key string.
+#[derive(Default)]
+struct VerifiedKeys {
+    /// Bumped by every revocation: a lookup that started before one may not fill the
+    /// cache (it may have read the row just before it was deleted).
+    generation: u64,
+    keys: HashMap<[u8; 32], VerifiedKey>,
+}
+
+struct VerifiedKey {
+    holder: KeyHolder,
+    expires_at: Option<i64>,
 }
 
 impl ApiKeys {
@@ -111,6 +135,7 @@ impl ApiKeys {
             decoding: DecodingKey::from_secret(&secret),
             validation,
             default_expiry_days: default_expiry_days.min(MAX_EXPIRY_DAYS),
+            verified: Mutex::default(),
         })
     }
 
@@ -160,7 +185,13 @@ impl ApiKeys {
         if found.key.user_id != user_id {
             return Err(ApiKeyError::NotYours);
         }
-        if !self.store.delete_api_key(key_id)? {
+        let deleted = self.store.delete_api_key(key_id)?;
+        // Forget it even if another revocation raced us to the row.
+        let mut verified = self.verified();
+        verified.generation += 1;
+        verified.keys.retain(|_, key| key.holder.key_id != key_id);
+        drop(verified);
+        if !deleted {
             return Err(ApiKeyError::NotFound(key_id.to_owned()));
         }
         Ok(())
@@ -168,18 +199,56 @@ impl ApiKeys {
 
     /// The holder of a presented key: signed by us, unexpired, still stored (not
     /// revoked), the very key that was issued (hash), and its owner still exists.
+    /// A key verified before is answered from memory (expiry still checked).
     pub fn verify(&self, api_key: &str) -> Result<KeyHolder, ApiKeyError> {
         let api_key = api_key.trim();
         if api_key.len() > MAX_KEY_BYTES {
             return Err(ApiKeyError::Malformed);
         }
+        let hash = digest(api_key);
+        let now = unix_now();
+        let generation = {
+            let verified = self.verified();
+            if let Some(known) = verified.keys.get(&hash) {
+                if known.expires_at.is_some_and(|exp| exp <= now) {
+                    return Err(ApiKeyError::Expired);
+                }
+                return Ok(known.holder.clone());
+            }
+            verified.generation
+        };
+        let (holder, expires_at) = self.verify_uncached(api_key, &hash, now)?;
+        let mut verified = self.verified();
+        if verified.generation == generation {
+            if verified.keys.len() >= MAX_CACHED_KEYS {
+                verified.keys.clear();
+            }
+            verified.keys.insert(
+                hash,
+                VerifiedKey {
+                    holder: holder.clone(),
+                    expires_at,
+                },
+            );
+        }
+        Ok(holder)
+    }
+
+    /// Every check of [`Self::verify`] against the token and the store; the holder and
+    /// the key's expiry.
+    fn verify_uncached(
+        &self,
+        api_key: &str,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<(KeyHolder, Option<i64>), ApiKeyError> {
         let claims = jsonwebtoken::decode::<KeyClaims>(api_key, &self.decoding, &self.validation)
             .map_err(|_| ApiKeyError::Malformed)?
             .claims;
         if claims.typ != KEY_TYPE {
             return Err(ApiKeyError::Malformed);
         }
-        if claims.exp.is_some_and(|exp| exp <= unix_now()) {
+        if claims.exp.is_some_and(|exp| exp <= now) {
             return Err(ApiKeyError::Expired);
         }
         let Some(found) = self.store.api_key(&claims.jti)? else {
@@ -188,15 +257,20 @@ impl ApiKeys {
             return Err(ApiKeyError::Revoked);
         };
         let same_key: bool =
-            subtle_eq(&found.key.key_hash, &digest(api_key)) && found.key.user_id == claims.sub;
+            subtle_eq(&found.key.key_hash, hash) && found.key.user_id == claims.sub;
         if !same_key {
             return Err(ApiKeyError::Malformed);
         }
-        Ok(KeyHolder {
+        let holder = KeyHolder {
             key_id: found.key.id,
             user_id: found.key.user_id,
             root: found.owner_root,
-        })
+        };
+        Ok((holder, claims.exp))
+    }
+
+    fn verified(&self) -> MutexGuard<'_, VerifiedKeys> {
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -295,10 +369,17 @@ mod tests {
     fn revoked_other_users_and_forged_keys_are_refused() {
         let (dir, store, keys) = fixture();
         let new = keys.create("u1", "ci", Some(1)).unwrap();
+        // Verified (and so remembered) before the revocation.
+        assert!(keys.verify(&new.api_key).is_ok());
+        assert!(keys.verify(&new.api_key).is_ok());
         assert!(matches!(
             keys.revoke("u2", &new.record.id),
             Err(ApiKeyError::NotYours)
         ));
+        assert!(
+            keys.verify(&new.api_key).is_ok(),
+            "a refused revocation changes nothing"
+        );
         assert!(matches!(
             keys.revoke("u1", "nope"),
             Err(ApiKeyError::NotFound(_))

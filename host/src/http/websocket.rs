@@ -41,6 +41,10 @@ use crate::runtime::{Access, Endpoint, Protocol};
 pub const PING_INTERVAL: Duration = Duration::from_secs(20);
 /// A client that sent nothing (not even a pong) for this long is dropped.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bytes read from a client's socket at a time. tungstenite zero-fills this much before
+/// every read attempt, including the one that finds nothing when a broadcast wakes the
+/// connection: its default (128 KiB) made that memset most of a broadcast's cost.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// The WebSocket route.
 pub fn router() -> Router<AppState> {
@@ -109,6 +113,7 @@ async fn upgrade(
         connection.ticket.join(&connection.walker, outbox.clone());
     }
     Ok(ws
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| connection.serve(socket, outbox, inbox)))
