@@ -101,6 +101,12 @@
 //! (queries with `$eq $gt ...`, updates with `$set $inc ...`) and key-value stores (TTLs,
 //! counters, key scans), confined to the app and checked against its grants.
 //!
+//! # Files
+//!
+//! [`storage::Storage`] is the spec's `store()`: upload, download, list, metadata, copy,
+//! move and delete files in the app's own storage. A walker field of type
+//! [`storage::UploadFile`] makes the endpoint accept `multipart/form-data` uploads.
+//!
 //! # Errors
 //!
 //! Everything returns [`Result`]. A [`HostError`] (e.g. `NotFound`) can be matched or
@@ -148,6 +154,7 @@ mod error;
 mod graph;
 pub mod host;
 pub mod kvstore;
+pub mod storage;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod walk;

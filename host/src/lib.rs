@@ -12,5 +12,6 @@ pub mod kvstore;
 pub mod realtime;
 pub mod runtime;
 pub mod server;
+pub mod storage;
 pub mod store;
 pub mod webhook;

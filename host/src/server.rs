@@ -14,6 +14,7 @@ use crate::http::{self, AppState, Realtime, Served};
 use crate::realtime::Hub;
 use crate::runtime::Runtime;
 use crate::runtime::code_cache::CodeCache;
+use crate::storage::{AppStorage, open_backend};
 
 /// Why the server could not start. Each renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,8 @@ pub enum StartError {
     Auth(String),
     #[error("cannot open the kvstore database: {0}")]
     Kvstore(String),
+    #[error("cannot set up file storage: {0}")]
+    Storage(String),
     #[error("cannot start the wasm runtime: {0}")]
     Runtime(String),
     #[error(transparent)]
@@ -81,7 +84,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let cache_dir = data_dir.join("cache");
     let component =
         crate::build::component_for(&config.app_path, &cache_dir, Some(&code_cache)).await?;
-    let context = AppContext::new(&config).with_kvstore(app_kvstores(&config)?);
+    let context = AppContext::new(&config)
+        .with_kvstore(app_kvstores(&config)?)
+        .with_storage(app_storage(&config, &component)?);
     let app = runtime
         .load(&component, &cache_dir, graph.clone(), context.clone())
         .await?;
@@ -144,6 +149,21 @@ fn app_kvstores(config: &Config) -> Result<Arc<crate::kvstore::AppStores>, Start
     crate::kvstore::AppStores::open(&tenant, &config.data_dir, servers)
         .map(Arc::new)
         .map_err(|e| StartError::Kvstore(e.to_string()))
+}
+
+/// The app's file storage (`[storage]`); request uploads wait in `<data dir>/tmp/uploads`.
+fn app_storage(config: &Config, component: &Path) -> Result<Arc<AppStorage>, StartError> {
+    let backend = open_backend(&config.storage).map_err(|e| StartError::Storage(e.to_string()))?;
+    tracing::info!("file storage: {}", backend.describe());
+    let app = component
+        .file_stem()
+        .map_or_else(|| "app".into(), |s| s.to_string_lossy());
+    Ok(Arc::new(AppStorage::new(
+        backend,
+        &app,
+        &config.storage,
+        &config.data_dir.join("tmp").join("uploads"),
+    )))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

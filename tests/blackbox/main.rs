@@ -31,6 +31,8 @@ mod permissions;
 mod persistence;
 /// `@restspec`: GET with typed query parameters, custom paths, path parameters.
 mod restspec;
+/// File storage and uploads: multipart end to end, path escapes, bounds, grants, isolation.
+mod storage;
 /// The memory hierarchy across two processes sharing one data dir and the real Redis.
 mod tiers;
 /// `/user/register` and `/user/login`: body shapes, duplicates, validation, login body.

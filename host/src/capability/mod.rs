@@ -8,6 +8,7 @@ mod grants;
 mod graph;
 mod kvstore;
 mod log;
+mod storage;
 mod timer;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use crate::graph::Session;
 use crate::kvstore::AppStores;
 use crate::runtime::limiter::CallLimiter;
 use crate::runtime::output::{GuestOutput, Stream};
+use crate::storage::{AppStorage, UploadArea, Uploads};
 
 pub use globals::{AppGlobals, MAX_GLOBALS_BYTES};
 pub use grants::{GrantDefault, Grants};
@@ -34,6 +36,8 @@ pub struct AppContext {
     pub grants: Arc<Grants>,
     /// The app's kvstores (`None` while building a Jac app).
     pub kvstore: Option<Arc<AppStores>>,
+    /// The app's file storage and upload area (`None` while building a Jac app).
+    pub storage: Option<Arc<AppStorage>>,
 }
 
 impl AppContext {
@@ -42,6 +46,7 @@ impl AppContext {
         AppContext {
             grants: Arc::new(config.capabilities.clone()),
             kvstore: None,
+            storage: None,
         }
     }
 
@@ -51,6 +56,19 @@ impl AppContext {
             kvstore: Some(stores),
             ..self
         }
+    }
+
+    /// This context with the app's file storage.
+    pub fn with_storage(self, storage: Arc<AppStorage>) -> Self {
+        AppContext {
+            storage: Some(storage),
+            ..self
+        }
+    }
+
+    /// Where the app's request uploads are kept, if it has storage.
+    pub fn upload_area(&self) -> Option<&UploadArea> {
+        self.storage.as_deref().map(AppStorage::uploads)
     }
 }
 
@@ -68,6 +86,8 @@ pub struct HostState {
     pub(crate) context: Option<AppContext>,
     /// Kvstore handles open in this call (bounded by `kvstore::MAX_OPEN_STORES`).
     open_kvstores: usize,
+    /// The files the call's request uploaded (deleted with the call's store).
+    pub(crate) uploads: Uploads,
     app: Arc<str>,
     log_bytes: usize,
 }
@@ -90,6 +110,7 @@ impl HostState {
             globals: None,
             context: None,
             open_kvstores: 0,
+            uploads: Uploads::default(),
             app,
             log_bytes: 0,
         }
@@ -130,6 +151,7 @@ pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     graph::link(linker)?;
     log::link(linker)?;
     timer::link(linker)?;
+    storage::link(linker)?;
     kvstore::link(linker)?;
     globals::link(linker)?;
     Ok(())

@@ -9,6 +9,7 @@
 
 mod database;
 mod realtime;
+mod storage;
 mod toml_file;
 
 use std::net::IpAddr;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 pub use database::DatabaseSettings;
 pub use realtime::{WebSocketSettings, WebhookSettings};
+pub use storage::{S3Settings, StorageBackendSettings, StorageSettings};
 
 use crate::capability::{GrantDefault, Grants};
 pub use toml_file::JacToml;
@@ -47,6 +49,8 @@ pub struct Config {
     pub webhook: WebhookSettings,
     /// `[plugins.scale.websocket]` and `REDIS_URL`.
     pub websocket: WebSocketSettings,
+    /// `[storage]` and `JAC_STORAGE_*` (jac.toml first, as the spec says for this section).
+    pub storage: StorageSettings,
     /// The graph's memory hierarchy: `MONGODB_URI`, `REDIS_URL`, `[plugins.scale.database]`.
     pub database: DatabaseSettings,
     /// `[plugins.scale.capabilities]`, else the operator's default
@@ -194,6 +198,7 @@ impl Config {
 
         let webhook = WebhookSettings::resolve(&toml, env)?;
         let websocket = WebSocketSettings::resolve(&toml, env)?;
+        let storage = StorageSettings::resolve(&toml, env)?;
         let database = DatabaseSettings::resolve(&toml, env)?;
         let capabilities = match toml.capabilities()? {
             Some(declared) => declared,
@@ -223,6 +228,7 @@ impl Config {
             jwt,
             webhook,
             websocket,
+            storage,
             database,
             capabilities,
         })

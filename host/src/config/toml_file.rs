@@ -88,6 +88,16 @@ impl JacToml {
         Ok(cfg)
     }
 
+    /// The file's path (for error messages).
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A top-level entry outside `[plugins]` (e.g. the spec's `[storage]` section).
+    pub(super) fn top_level(&self, name: &str) -> Option<&toml::Value> {
+        self.root.get(name)
+    }
+
     fn scale(&self) -> Option<&toml::Table> {
         self.root
             .get("plugins")?

@@ -53,7 +53,7 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
 const MAX_DRAIN_BYTES: usize = 16 << 20;
 
 /// Read and discard the rest of an oversized body, up to [`MAX_DRAIN_BYTES`] in all.
-async fn drain(mut stream: axum::body::BodyDataStream, mut seen: usize) {
+pub(super) async fn drain(mut stream: axum::body::BodyDataStream, mut seen: usize) {
     while seen <= MAX_DRAIN_BYTES {
         match stream.next().await {
             Some(Ok(chunk)) => seen += chunk.len(),

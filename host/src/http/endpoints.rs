@@ -11,9 +11,10 @@ use super::envelope::{self, CallData};
 use super::error::ApiError;
 use super::routes::{Lookup, NODE_PARAM};
 use super::validate::{self, Source};
-use super::{AppState, Served};
+use super::{AppState, Served, multipart};
 use crate::graph::{AccessLevel, Id};
 use crate::runtime::{Access, Call, Endpoint, Outcome};
+use crate::storage::Uploads;
 
 /// Every request no fixed route took: look it up in the app's route table.
 pub async fn dispatch(
@@ -59,6 +60,22 @@ pub async fn dispatch(
         }
     }
     let query_args = takes_query(&parts.method);
+    if !query_args && multipart::takes_uploads(endpoint) {
+        let area = served.app().context().upload_area().ok_or_else(|| {
+            ApiError::Unavailable("file uploads are not available on this server".into())
+        })?;
+        let (args, uploads) = multipart::read_call(
+            &parts.headers,
+            body,
+            endpoint,
+            area,
+            state.body_limit(),
+            raw,
+            &from_path,
+        )
+        .await?;
+        return run(&served, endpoint, identity, args, node_id, uploads).await;
+    }
     if query_args {
         read_query(parts.uri.query().unwrap_or(""), &mut raw);
     } else {
@@ -78,7 +95,15 @@ pub async fn dispatch(
     })
     .map_err(ApiError::Validation)?;
 
-    run(&served, endpoint, identity, args, node_id).await
+    run(
+        &served,
+        endpoint,
+        identity,
+        args,
+        node_id,
+        Uploads::default(),
+    )
+    .await
 }
 
 /// GET and DELETE take their fields from the query string.
@@ -106,15 +131,16 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
 }
 
-/// Run a call and answer it with the envelope.
+/// Run a call (with the files its request uploaded) and answer it with the envelope.
 pub(super) async fn run(
     served: &Served,
     endpoint: &Endpoint,
     identity: Identity,
     args: Map<String, Value>,
     node_id: Option<String>,
+    uploads: Uploads,
 ) -> Result<Response, ApiError> {
-    let outcome = execute(served, endpoint, identity, args, node_id).await?;
+    let outcome = execute(served, endpoint, identity, args, node_id, uploads).await?;
     Ok(envelope::ok(CallData {
         result: &outcome.result,
         reports: &outcome.reports,
@@ -122,13 +148,15 @@ pub(super) async fn run(
     }))
 }
 
-/// Run one call of `endpoint` as `identity`, on its root or on `node_id`.
+/// Run one call of `endpoint` as `identity`, on its root or on `node_id`; `uploads`
+/// are the request's files (deleted when the call ends).
 pub(super) async fn execute(
     served: &Served,
     endpoint: &Endpoint,
     identity: Identity,
     args: Map<String, Value>,
     node_id: Option<String>,
+    uploads: Uploads,
 ) -> Result<Outcome, ApiError> {
     let app = &served.app;
     let graph = app.graph().clone();
@@ -145,6 +173,7 @@ pub(super) async fn execute(
         name: endpoint.name.clone(),
         args,
         target,
+        uploads,
     };
     let mut session = graph.session(caller);
     if let Some(id) = target

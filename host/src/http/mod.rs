@@ -19,6 +19,7 @@ mod endpoints;
 mod envelope;
 mod error;
 mod health;
+mod multipart;
 mod routes;
 mod users;
 mod validate;

@@ -15,12 +15,14 @@ pub enum Source {
     Body,
     Query,
     Path,
+    /// A text part of a `multipart/form-data` body: text, coerced like a query value.
+    Form,
 }
 
 impl Source {
     fn name(self) -> &'static str {
         match self {
-            Source::Body => "body",
+            Source::Body | Source::Form => "body",
             Source::Query => "query",
             Source::Path => "path",
         }

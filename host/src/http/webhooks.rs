@@ -23,6 +23,7 @@ use super::error::ApiError;
 use super::validate::{self, Source};
 use crate::auth::AuthedUser;
 use crate::runtime::Protocol;
+use crate::storage::Uploads;
 use crate::webhook::{self, Policy, Signed};
 
 /// Header carrying the API key.
@@ -93,5 +94,5 @@ async fn call(
         user_id: holder.user_id,
         root: holder.root,
     });
-    run(&served, endpoint, owner, args, None).await
+    run(&served, endpoint, owner, args, None, Uploads::default()).await
 }

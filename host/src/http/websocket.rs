@@ -36,6 +36,7 @@ use super::{AppState, Served};
 use crate::auth::AuthedUser;
 use crate::realtime::{OUTBOX_CAPACITY, Ticket};
 use crate::runtime::{Access, Endpoint, Protocol};
+use crate::storage::Uploads;
 
 /// How often the server pings an idle client.
 pub const PING_INTERVAL: Duration = Duration::from_secs(20);
@@ -218,7 +219,15 @@ impl Connection {
             authenticated_now = matches!(prepared, Ok((Identity::User(_), _)));
             match prepared {
                 Ok((identity, args)) => {
-                    execute(&self.served, self.endpoint(), identity, args, None).await
+                    execute(
+                        &self.served,
+                        self.endpoint(),
+                        identity,
+                        args,
+                        None,
+                        Uploads::default(),
+                    )
+                    .await
                 }
                 Err(e) => Err(e),
             }

@@ -82,6 +82,8 @@ pub struct Call {
     pub args: serde_json::Map<String, serde_json::Value>,
     /// Spawn location; `None` = the caller's root.
     pub target: Option<graph::Id>,
+    /// The files the request uploaded; deleted when the call ends.
+    pub uploads: crate::storage::Uploads,
 }
 
 /// What a successful call produced.
@@ -267,6 +269,11 @@ impl App {
         &self.manifest
     }
 
+    /// The app's grants and stores.
+    pub fn context(&self) -> &AppContext {
+        &self.context
+    }
+
     /// The app's graph (for sessions and access checks).
     pub fn graph(&self) -> &graph::Graph {
         &self.graph
@@ -317,6 +324,7 @@ impl App {
             .map_err(|_| CallError::Overloaded)?
             .map_err(|_| CallError::Overloaded)?;
         let mut store = self.store(Some(session));
+        store.data_mut().uploads = call.uploads;
         let limit = self.limits.call_timeout;
         let wit_call = wit::Call {
             name: call.name,
