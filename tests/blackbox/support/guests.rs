@@ -42,6 +42,10 @@ pub enum App {
     RestspecJac,
     /// `examples/permissions-jac`: the spec's permission functions.
     PermissionsJac,
+    /// `examples/osp-jac`: the walker semantics of the language notes, section 5.
+    OspJac,
+    /// `examples/data-jac`: the spec's kvstore and storage examples in Jac.
+    DataJac,
 }
 
 /// Where an app comes from and how it is built.
@@ -57,7 +61,7 @@ enum Source {
 
 impl App {
     /// Every app, in declaration order.
-    pub const ALL: [App; 11] = [
+    pub const ALL: [App; 13] = [
         App::Todo,
         App::TodoJac,
         App::Misbehave,
@@ -69,6 +73,8 @@ impl App {
         App::ApiEndpointsJac,
         App::RestspecJac,
         App::PermissionsJac,
+        App::OspJac,
+        App::DataJac,
     ];
 
     fn source(self) -> Source {
@@ -86,6 +92,8 @@ impl App {
             App::ApiEndpointsJac => jac("api-endpoints-jac"),
             App::RestspecJac => jac("restspec-jac"),
             App::PermissionsJac => jac("permissions-jac"),
+            App::OspJac => jac("osp-jac"),
+            App::DataJac => jac("data-jac"),
         }
     }
 
