@@ -23,6 +23,8 @@ mod jac_apps;
 mod jac_realtime;
 /// `start app.jac` across starts: build reuse, rebuild on edit, the machine-wide compile cache.
 mod jac_start;
+/// kvstore: every method over HTTP (embedded and Redis), grants, isolation, bounds.
+mod kvstore;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.
 mod limits;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
