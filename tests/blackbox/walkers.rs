@@ -416,3 +416,47 @@ fn spec_async_walker_and_builtins() {
         );
     }
 }
+
+/// The walker semantics of the language notes, section 5 (`examples/osp-jac`), with the
+/// results documented there: entries in queue order and exits in exact reverse,
+/// `disengage` skipping every exit, a nested spawn's reports going to the outer answer.
+#[test]
+fn language_notes_traversal_order_disengage_and_nested_spawn() {
+    let server = Server::start(App::OspJac);
+    let user = server.register_and_login("osp@example.com");
+    let call =
+        |walker: &str, body| server.post_auth(&format!("/walker/{walker}"), body, &user.token);
+    let reply = call("Build", json!({}));
+    assert_eq!(reply.only_report(), &json!({"connected": 2}), "{reply:?}");
+    let reply = call("Trace", json!({}));
+    let trace = json!({
+        "entries": ["root", "a", "b", "a1", "b1"],
+        "exits": ["b1", "a1", "b", "a", "root"],
+    });
+    assert_eq!(reply.only_report(), &trace, "{reply:?}");
+    assert_eq!(reply.result(), &trace, "{reply:?}");
+    let reply = call("FindFirst", json!({"target": "a1"}));
+    assert_eq!(
+        reply.only_report(),
+        &json!({"found": "a1", "seen": ["a", "b", "a1"]}),
+        "{reply:?}"
+    );
+    let reply = call("FindFirst", json!({"target": "zz"}));
+    assert_eq!(
+        reply.only_report(),
+        &json!({"not_found": "zz"}),
+        "{reply:?}"
+    );
+    let reply = call("Outer", json!({}));
+    assert_eq!(
+        reply.reports(),
+        &vec![
+            json!("a"),
+            json!("b"),
+            json!("a1"),
+            json!("b1"),
+            json!({"inner_count": 4, "inner_reports": 0})
+        ],
+        "{reply:?}"
+    );
+}
