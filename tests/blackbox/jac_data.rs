@@ -1,0 +1,163 @@
+//! The data tier from Jac (`examples/data-jac/app.jac`, built with `jac-scale build`),
+//! served by the real binary: the spec's MongoDB example on the embedded document store,
+//! its Redis example on the embedded key-value store and on the real Redis
+//! (127.0.0.1:6379), the wrong-kind `NotImplementedError`, and the spec's upload_file /
+//! list_files / download_file walkers with a real `curl -F` multipart upload. MongoDB
+//! itself is not on this machine: the document store runs on the embedded backend.
+
+use std::process::Command;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::support::{App, Server};
+
+const REDIS: &str = "redis://127.0.0.1:6379";
+
+/// A server of the example with its own storage directory.
+fn start(redis: bool) -> (Server, TempDir) {
+    let storage = TempDir::new().expect("temp dir");
+    let mut builder =
+        Server::builder(App::DataJac).env("JAC_STORAGE_PATH", storage.path().display());
+    if redis {
+        builder = builder.env("REDIS_URL", REDIS);
+    }
+    (builder.start(), storage)
+}
+
+#[test]
+fn the_specs_mongodb_example_runs_on_the_embedded_document_store() {
+    let (server, _storage) = start(false);
+    let reply = server.post("/walker/mongo_example", json!({}));
+    assert_eq!(
+        reply.only_report(),
+        &json!({"alice": "Alice", "admins": 1, "older": 1, "age_now": 31, "session": "active"}),
+        "{reply:?}"
+    );
+    // The walker removes Alice again, so a second run sees the same data.
+    let again = server.post("/walker/mongo_example", json!({}));
+    assert_eq!(again.only_report()["admins"], 1, "{again:?}");
+}
+
+/// The spec's Redis example; the counter counts across calls.
+fn redis_example(server: &Server) {
+    let first = server.post("/walker/redis_example", json!({}));
+    let views = first.only_report()["views"].as_i64().expect("views");
+    assert_eq!(
+        first.only_report()["sessions"],
+        json!(["session:user123"]),
+        "{first:?}"
+    );
+    assert_eq!(first.only_report()["token"], json!({"token": "xyz"}));
+    let second = server.post("/walker/redis_example", json!({}));
+    assert_eq!(second.only_report()["views"], views + 1, "{second:?}");
+}
+
+#[test]
+fn the_specs_redis_example_runs_on_the_embedded_key_value_store() {
+    let (server, _storage) = start(false);
+    redis_example(&server);
+}
+
+#[test]
+fn the_specs_redis_example_runs_on_redis() {
+    let (server, _storage) = start(true);
+    redis_example(&server);
+}
+
+#[test]
+fn a_wrong_kind_method_raises_not_implemented_error() {
+    let (server, _storage) = start(false);
+    let reply = server.post("/walker/wrong_kind", json!({}));
+    assert_eq!(
+        reply.only_report(),
+        &json!({
+            "error": "NotImplementedError",
+            "message": "find_one() is only available on MongoDB kvstores; 'cache' was opened with db_type='redis'"
+        })
+    );
+}
+
+/// `curl -F` as the README shows it: uploads `bytes` as field `file` named `filename`.
+fn curl_upload(server: &Server, filename: &str, bytes: &[u8]) -> Value {
+    let dir = TempDir::new().expect("temp dir");
+    let file = dir.path().join(filename);
+    std::fs::write(&file, bytes).expect("write the upload");
+    let url = server
+        .request(Method::POST, "/walker/upload_file")
+        .build()
+        .expect("a request")
+        .url()
+        .to_string();
+    let out = Command::new("curl")
+        .args(["-s", "-X", "POST", &url, "-F"])
+        .arg(format!("file=@{}", file.display()))
+        .args(["-F", "folder=documents"])
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "curl failed: {out:?}");
+    serde_json::from_slice(&out.stdout).expect("a JSON answer")
+}
+
+#[test]
+fn upload_list_and_download_round_trip_through_curl_multipart() {
+    let (server, storage) = start(false);
+    let content = "hello storage\nsecond line ü\n";
+    let answer = curl_upload(&server, "hello.txt", content.as_bytes());
+    let report = &answer["data"]["reports"][0];
+    assert_eq!(report["success"], true, "{answer}");
+    assert_eq!(report["size"], content.len(), "{answer}");
+    assert_eq!(report["filename"], "hello.txt");
+    assert_eq!(
+        answer["data"]["result"]["file"],
+        json!({"filename": "hello.txt", "content_type": "text/plain", "size": content.len()})
+    );
+    let path = report["storage_path"].as_str().expect("a storage path");
+    assert!(
+        path.starts_with("documents/") && path.ends_with(".dat"),
+        "{path}"
+    );
+
+    let listed = server.post("/walker/list_files", json!({"folder": "documents"}));
+    let name = path.trim_start_matches("documents/");
+    assert_eq!(
+        listed.only_report(),
+        &json!({"files": [{"path": path, "size": content.len(), "name": name}]}),
+        "{listed:?}"
+    );
+
+    let downloaded = server.post("/walker/download_file", json!({"path": path}));
+    assert_eq!(
+        downloaded.only_report(),
+        &json!({"content": content, "size": content.len()}),
+        "{downloaded:?}"
+    );
+    let missing = server.post(
+        "/walker/download_file",
+        json!({"path": "documents/none.dat"}),
+    );
+    assert_eq!(missing.only_report(), &json!({"error": "File not found"}));
+
+    // The bytes are on disk under the configured storage directory, inside the app's prefix.
+    let stored: Vec<_> = walk(storage.path())
+        .into_iter()
+        .filter(|p| p.ends_with(name))
+        .collect();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(std::fs::read(&stored[0]).expect("read"), content.as_bytes());
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
