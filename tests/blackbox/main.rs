@@ -21,6 +21,8 @@ mod health;
 mod jac_apps;
 /// The spec's webhook and WebSocket walkers in Jac (`examples/realtime-jac`).
 mod jac_realtime;
+/// The data tier from Jac (`examples/data-jac`): kvstore of both kinds, store(), uploads.
+mod jac_data;
 /// `start app.jac` across starts: build reuse, rebuild on edit, the machine-wide compile cache.
 mod jac_start;
 /// kvstore: every method over HTTP (embedded and Redis), grants, isolation, bounds.
