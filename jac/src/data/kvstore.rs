@@ -298,20 +298,27 @@ fn update_many(vm: &mut Interpreter, h: &KvHandle, s: &dyn KvStore, a: &Args) ->
     update(vm, a, "update_many", |c, f, u| s.update_many(c, f, u), h)
 }
 
-fn delete_one(vm: &mut Interpreter, h: &KvHandle, s: &dyn KvStore, a: &Args) -> JacResult<Value> {
-    a.check("delete_one", 1, 2)?;
-    let col = req_str(a, 0, "col_name", "delete_one")?;
+/// `delete_one` / `delete_many` (`col_name, filter`).
+fn remove(
+    vm: &mut Interpreter,
+    a: &Args,
+    fname: &str,
+    run: impl FnOnce(&str, &Json) -> Result<u64, DataError>,
+    h: &KvHandle,
+) -> JacResult<Value> {
+    a.check(fname, 1, 2)?;
+    let col = req_str(a, 0, "col_name", fname)?;
     let filter = json_arg(vm, a, 1, "filter")?.unwrap_or_else(empty_object);
-    let n = s.delete_one(&col, &filter).map_err(|e| h.error(&e))?;
+    let n = run(&col, &filter).map_err(|e| h.error(&e))?;
     Ok(delete_result(n))
 }
 
+fn delete_one(vm: &mut Interpreter, h: &KvHandle, s: &dyn KvStore, a: &Args) -> JacResult<Value> {
+    remove(vm, a, "delete_one", |c, f| s.delete_one(c, f), h)
+}
+
 fn delete_many(vm: &mut Interpreter, h: &KvHandle, s: &dyn KvStore, a: &Args) -> JacResult<Value> {
-    a.check("delete_many", 1, 2)?;
-    let col = req_str(a, 0, "col_name", "delete_many")?;
-    let filter = json_arg(vm, a, 1, "filter")?.unwrap_or_else(empty_object);
-    let n = s.delete_many(&col, &filter).map_err(|e| h.error(&e))?;
-    Ok(delete_result(n))
+    remove(vm, a, "delete_many", |c, f| s.delete_many(c, f), h)
 }
 
 fn find_by_id(_: &mut Interpreter, h: &KvHandle, s: &dyn KvStore, a: &Args) -> JacResult<Value> {
