@@ -40,13 +40,15 @@ impl DatabaseSettings {
     /// Defaults, then `jac.toml`, then the environment.
     pub(super) fn resolve(toml: &JacToml, env: &dyn Env) -> Result<Self, ConfigError> {
         const S: &str = "database";
-        let mut d = Self::default();
-        d.mongodb_uri = env
-            .var("MONGODB_URI")
-            .or(toml.string(S, "mongodb_uri")?.map(str::to_owned));
-        d.redis_url = env
-            .var("REDIS_URL")
-            .or(toml.string(S, "redis_url")?.map(str::to_owned));
+        let mut d = Self {
+            mongodb_uri: env
+                .var("MONGODB_URI")
+                .or(toml.string(S, "mongodb_uri")?.map(str::to_owned)),
+            redis_url: env
+                .var("REDIS_URL")
+                .or(toml.string(S, "redis_url")?.map(str::to_owned)),
+            ..Self::default()
+        };
         if let Some(name) = toml.string(S, "mongodb_database")? {
             d.mongodb_database = name.to_owned();
         }

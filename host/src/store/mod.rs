@@ -12,6 +12,7 @@ mod api_keys;
 pub mod cache;
 #[cfg(test)]
 mod contract;
+pub mod mongo;
 pub mod records;
 pub mod sqlite;
 mod tiers;

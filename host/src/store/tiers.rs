@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::cache::{CacheSettings, CachedStore};
+use super::mongo::MongoStore;
 use super::records::AnchorRecords;
 use super::sqlite::SqliteStore;
 use super::{ApiKeyStore, GraphStore, StoreError, UserStore};
@@ -16,13 +17,18 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeyStore>,
 }
 
-/// Opens the store of record (SQLite `jac.db` in `data_dir`) and, with `redis_url`,
-/// wraps the graph in the cache tier. Logs one line per active tier.
+/// Opens the store of record (MongoDB with `mongodb_uri`, else SQLite `jac.db` in
+/// `data_dir`) and, with `redis_url`, wraps the graph in the cache tier. Logs one line
+/// per active tier.
 pub fn open(data_dir: &Path, settings: &DatabaseSettings) -> Result<Stores, StoreError> {
-    if settings.mongodb_uri.is_some() {
-        tracing::warn!(
-            "MONGODB_URI is set, but the graph has no MongoDB store yet; it stays in SQLite"
-        );
+    if let Some(uri) = &settings.mongodb_uri {
+        let store = Arc::new(MongoStore::connect(uri, &settings.mongodb_database)?);
+        tracing::info!(database = %settings.mongodb_database, "store of record: MongoDB");
+        return Ok(Stores {
+            graph: with_cache(Arc::clone(&store), settings)?,
+            users: store.clone(),
+            api_keys: store,
+        });
     }
     let path = data_dir.join("jac.db");
     let store = Arc::new(SqliteStore::open(&path)?);

@@ -177,7 +177,7 @@ fn matches(types: &[String], archetype: &str) -> bool {
     types.is_empty() || types.iter().any(|t| t == archetype)
 }
 
-fn stored_node(node: NodeRecord, owner: Option<&NodeRecord>, viewer: Id) -> StoredNode {
+pub(super) fn stored_node(node: NodeRecord, owner: Option<&NodeRecord>, viewer: Id) -> StoredNode {
     let access = facts(node.owner, node.all, &node.roots, owner, viewer);
     StoredNode {
         node: Node {
