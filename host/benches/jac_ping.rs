@@ -103,6 +103,7 @@ async fn measure(app: &Path, calls: usize) -> anyhow::Result<(String, PerCall)> 
             name: "Ping".into(),
             args: serde_json::Map::new(),
             target: None,
+            uploads: Default::default(),
         };
         let session = graph.session(Caller {
             root: graph.guest_root(),
