@@ -17,7 +17,7 @@ mod cli;
 mod functions;
 /// `/healthz*` and `X-Trace-Id`.
 mod health;
-/// Jac apps: the todo app's expectations against the Jac build too; `start app.jac`.
+/// Jac-only behaviour: `start app.jac`, `build -o`, syntax errors, Jac tracebacks, globals, `--reload`.
 mod jac_apps;
 /// The spec's webhook and WebSocket walkers in Jac (`examples/realtime-jac`).
 mod jac_realtime;
