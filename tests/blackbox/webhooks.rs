@@ -5,27 +5,28 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::webhook::{
-    PAYLOAD, app_with_config, assert_refused, create_key, curl_spec_example, hmac_hex, new_key,
-    payment_report, signed, unix_now, webhook,
+    PAYLOAD, app_with_config, assert_refused, create_key, curl_spec_example, delete_key, hmac_hex,
+    new_key, payment_report, signed, unix_now, webhook,
 };
 use crate::support::{App, Server, User};
 
 /// A known webhook secret, so tests can forge keys the server would have signed.
 const SECRET: &str = "blackbox-webhook-secret-0123456789abcdef";
 
-#[test]
-fn the_specs_curl_and_openssl_example_works_verbatim() {
-    let server = Server::start(App::Realtime);
+/// The spec's script, then the README's timestamped variant of it.
+pub(crate) fn the_specs_curl_and_openssl_example_works_verbatim(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("hook@example.com");
     let (key, _) = new_key(&server, &user);
-    let body = curl_spec_example(&server, &key, false);
-    assert_eq!(body["ok"], true, "{body}");
-    assert_eq!(body["data"]["reports"], json!([payment_report()]));
+    for timestamped in [false, true] {
+        let body = curl_spec_example(&server, &key, timestamped);
+        assert_eq!(body["ok"], true, "timestamped: {timestamped}: {body}");
+        assert_eq!(body["data"]["reports"], json!([payment_report()]));
+    }
 }
 
-#[test]
-fn signed_calls_run_as_the_keys_owner_with_or_without_timestamp() {
-    let server = Server::start(App::Realtime);
+pub(crate) fn signed_calls_run_as_the_keys_owner_with_or_without_timestamp(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("owner@example.com");
     let (key, _) = new_key(&server, &user);
 
@@ -59,9 +60,8 @@ fn signed_calls_run_as_the_keys_owner_with_or_without_timestamp() {
     assert_eq!(reply.only_report()["currency"], "USD", "{reply:?}");
 }
 
-#[test]
-fn each_refusal_has_its_own_status_and_message() {
-    let server = Server::builder(App::Realtime)
+pub(crate) fn each_refusal_has_its_own_status_and_message(app: App) {
+    let server = Server::builder(app)
         .env("WEBHOOK_SECRET", SECRET)
         .env("JAC_SCALE_BODY_LIMIT_BYTES", 512)
         .start();
@@ -144,19 +144,14 @@ fn each_refusal_has_its_own_status_and_message() {
     let reply = signed(&server, &expired, PAYLOAD);
     assert_refused(&reply, 401, "UNAUTHORIZED", "expired");
 
-    let revoked = server.send(
-        server
-            .request(Method::DELETE, &format!("/api-key/{key_id}"))
-            .bearer_auth(&user.token),
-    );
+    let revoked = delete_key(&server, &user, &key_id);
     assert_eq!(revoked.status, 200, "{revoked:?}");
     let reply = signed(&server, &key, PAYLOAD);
     assert_refused(&reply, 401, "UNAUTHORIZED", "revoked");
 }
 
-#[test]
-fn webhook_walkers_exist_only_at_webhook_routes() {
-    let server = Server::start(App::Realtime);
+pub(crate) fn webhook_walkers_exist_only_at_webhook_routes(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("routes@example.com");
     let (key, _) = new_key(&server, &user);
     server
@@ -280,15 +275,8 @@ fn keys_are_listed_revoked_per_owner_and_survive_restarts() {
     assert!(list(&bob).is_empty());
 
     let id = data["api_key_id"].as_str().unwrap();
-    let delete = |user: &User, id: &str| {
-        server.send(
-            server
-                .request(Method::DELETE, &format!("/api-key/{id}"))
-                .bearer_auth(&user.token),
-        )
-    };
-    delete(&bob, id).err(403, "FORBIDDEN");
-    delete(&ada, "0123456789abcdef0123456789abcdef").err(404, "NOT_FOUND");
+    delete_key(&server, &bob, id).err(403, "FORBIDDEN");
+    delete_key(&server, &ada, "0123456789abcdef0123456789abcdef").err(404, "NOT_FOUND");
 
     let key = data["api_key"].as_str().unwrap().to_owned();
     server.restart();
@@ -297,14 +285,7 @@ fn keys_are_listed_revoked_per_owner_and_survive_restarts() {
         200,
         "keys survive a restart"
     );
-    let delete = |user: &User, id: &str| {
-        server.send(
-            server
-                .request(Method::DELETE, &format!("/api-key/{id}"))
-                .bearer_auth(&user.token),
-        )
-    };
-    assert_eq!(delete(&ada, id).status, 200);
+    assert_eq!(delete_key(&server, &ada, id).status, 200);
     server.restart();
     assert_refused(
         &signed(&server, &key, PAYLOAD),
@@ -346,14 +327,20 @@ fn a_remembered_key_is_refused_on_the_call_right_after_its_revocation() {
     let reply = signed(&server, &other, PAYLOAD);
     assert_eq!(reply.status, 200, "{reply:?}");
 
-    let revoked = server.send(
-        server
-            .request(Method::DELETE, &format!("/api-key/{key_id}"))
-            .bearer_auth(&user.token),
-    );
+    let revoked = delete_key(&server, &user, &key_id);
     assert_eq!(revoked.status, 200, "{revoked:?}");
     let reply = signed(&server, &key, PAYLOAD);
     assert_refused(&reply, 401, "UNAUTHORIZED", "revoked");
     let reply = signed(&server, &other, PAYLOAD);
     assert_eq!(reply.only_report(), &payment_report(), "{reply:?}");
+}
+
+/// The scenarios shared with the Jac build (`jac_realtime`), run with the Rust build.
+mod rust_build {
+    crate::support::app_scenarios!(crate::support::App::Realtime; crate::webhooks:
+        the_specs_curl_and_openssl_example_works_verbatim,
+        signed_calls_run_as_the_keys_owner_with_or_without_timestamp,
+        each_refusal_has_its_own_status_and_message,
+        webhook_walkers_exist_only_at_webhook_routes,
+    );
 }

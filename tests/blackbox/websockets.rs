@@ -13,9 +13,8 @@ use crate::support::websocket::{
 };
 use crate::support::{App, Server};
 
-#[test]
-fn echo_answers_each_message_with_the_walkers_reports() {
-    let server = Server::start(App::Realtime);
+pub(crate) fn echo_answers_each_message_with_the_walkers_reports(app: App) {
+    let server = Server::start(app);
     let mut socket = connect(&server, "/ws/EchoMessage");
     let reply = ask(&mut socket, json!({"message": "hi"}));
     assert_eq!(
@@ -35,9 +34,8 @@ fn echo_answers_each_message_with_the_walkers_reports() {
     assert!(connect_with(&server, "/ws/Nope", None).is_err());
 }
 
-#[test]
-fn malformed_frames_get_error_frames_and_the_connection_stays_usable() {
-    let server = Server::start(App::Realtime);
+pub(crate) fn malformed_frames_get_error_frames_and_the_connection_stays_usable(app: App) {
+    let server = Server::start(app);
     let mut socket = connect(&server, "/ws/EchoMessage");
     socket.send(Message::text("not json")).unwrap();
     assert_eq!(error_code(&next(&mut socket)), "VALIDATION_ERROR");
@@ -61,9 +59,8 @@ fn malformed_frames_get_error_frames_and_the_connection_stays_usable() {
     );
 }
 
-#[test]
-fn protected_walker_takes_the_token_from_each_route() {
-    let server = Server::start(App::Realtime);
+pub(crate) fn protected_walker_takes_the_token_from_each_route(app: App) {
+    let server = Server::start(app);
     let user = server.register_and_login("ws@example.com");
     let expect_root = |frame: Value| {
         assert_eq!(frame["ok"], true, "{frame}");
@@ -88,9 +85,8 @@ fn protected_walker_takes_the_token_from_each_route() {
     assert_eq!(error_code(&ask(&mut bad_query, json!({}))), "UNAUTHORIZED");
 }
 
-#[test]
-fn broadcast_reaches_every_client_and_echo_only_the_sender() {
-    let server = Server::start(App::Realtime);
+pub(crate) fn broadcast_reaches_every_client_and_echo_only_the_sender(app: App) {
+    let server = Server::start(app);
     let mut clients: Vec<Socket> = (0..3).map(|_| connect(&server, "/ws/ChatRoom")).collect();
     send(
         &mut clients[0],
@@ -180,4 +176,14 @@ fn connection_slots_are_released_on_disconnect() {
         }
     };
     assert_eq!(ask(&mut third, json!({}))["ok"], true);
+}
+
+/// The scenarios shared with the Jac build (`jac_realtime`), run with the Rust build.
+mod rust_build {
+    crate::support::app_scenarios!(crate::support::App::Realtime; crate::websockets:
+        echo_answers_each_message_with_the_walkers_reports,
+        malformed_frames_get_error_frames_and_the_connection_stays_usable,
+        protected_walker_takes_the_token_from_each_route,
+        broadcast_reaches_every_client_and_echo_only_the_sender,
+    );
 }

@@ -25,3 +25,14 @@ macro_rules! for_both_todo_builds {
     };
 }
 pub(crate) use for_both_todo_builds;
+
+/// One `#[test]` per listed scenario, a `fn(App)` of module `$module`, run with `$app`,
+/// so one scenario runs against the Rust and the Jac build of an app from two test
+/// modules: `app_scenarios!(App::RealtimeJac; crate::webhooks: signed_calls, ...)`.
+macro_rules! app_scenarios {
+    ($app:expr; $($module:ident)::+ : $($scenario:ident),* $(,)?) => {
+        use $($module)::+ as scenarios;
+        $( #[test] fn $scenario() { scenarios::$scenario($app) } )*
+    };
+}
+pub(crate) use app_scenarios;

@@ -57,6 +57,15 @@ pub fn new_key(server: &Server, user: &User) -> (String, String) {
     )
 }
 
+/// `DELETE /api-key/{id}` (revoke) as `user`.
+pub fn delete_key(server: &Server, user: &User, id: &str) -> Reply {
+    server.send(
+        server
+            .request(Method::DELETE, &format!("/api-key/{id}"))
+            .bearer_auth(&user.token),
+    )
+}
+
 /// `POST /webhook/PaymentReceived` with these headers and body.
 pub fn webhook(server: &Server, headers: &[(&str, &str)], body: &str) -> Reply {
     let mut request = server
