@@ -41,7 +41,17 @@ const KNOWN: &[(&str, &[&str])] = &[
         ],
     ),
     ("capabilities", &["kvstore", "storage"]),
-    ("database", &["redis_url", "mongodb_uri"]),
+    (
+        "database",
+        &[
+            "redis_url",
+            "mongodb_uri",
+            "mongodb_database",
+            "cache_ttl_seconds",
+            "local_cache_ttl_seconds",
+            "local_cache_capacity",
+        ],
+    ),
     // Sections served by later capabilities; accepted without a warning.
     ("metrics", &[]),
     ("monitoring", &[]),
