@@ -4,8 +4,7 @@
 //! - [`embedded`]: SQLite in the app's data dir (`kvstore.db`), used when no URI is
 //!   configured, so every spec example runs on a fresh machine.
 //! - [`redis`]: key-value stores on Redis (`REDIS_URL`, or an explicit `redis://` URI).
-//! - MongoDB (`MONGODB_URI`, or `mongodb://`): not built in yet; such a store is
-//!   `unavailable` with a message saying so.
+//! - [`mongo`]: document stores on MongoDB (`MONGODB_URI`, or an explicit `mongodb://`).
 //!
 //! Every store is opened for one app ([`Scope`]): names, collections and keys are
 //! prefixed with the app's tenant and the store name, so two apps opening `cache` never
@@ -18,6 +17,7 @@
 mod contract;
 pub mod embedded;
 mod handle;
+pub mod mongo;
 pub mod query;
 pub mod redis;
 
@@ -216,6 +216,7 @@ pub struct AppStores {
     embedded: embedded::Embedded,
     /// One client per server URI, shared by every store of the app.
     redis: Mutex<HashMap<String, redis::RedisServer>>,
+    mongo: Mutex<HashMap<String, mongo::MongoServer>>,
 }
 
 impl std::fmt::Debug for AppStores {
@@ -238,6 +239,7 @@ impl AppStores {
             settings,
             embedded: embedded::Embedded::open(&data_dir.join("kvstore.db"))?,
             redis: Mutex::default(),
+            mongo: Mutex::default(),
         })
     }
 
@@ -261,11 +263,10 @@ impl AppStores {
                 let server = self.server(&self.redis, uri, redis::RedisServer::new)?;
                 Ok(Store::KeyValue(Arc::new(server.store(scope).await?)))
             }
-            (Kind::Document, "mongodb" | "mongodb+srv") => Err(KvError::Unavailable(
-                "document stores on MongoDB are not built into this host yet; unset \
-                 MONGODB_URI to use the embedded document store"
-                    .into(),
-            )),
+            (Kind::Document, "mongodb" | "mongodb+srv") => {
+                let server = self.server(&self.mongo, uri, mongo::MongoServer::new)?;
+                Ok(Store::Document(Arc::new(server.store(scope).await?)))
+            }
             _ => Err(KvError::Invalid(format!(
                 "a {} store needs a {} URI (got scheme {scheme:?})",
                 match kind {

@@ -119,6 +119,37 @@ impl Filter {
             .collect()
     }
 
+    /// The filter as JSON again (operators spelled out), for a server that evaluates it.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        for clause in &self.0 {
+            match clause {
+                Clause::And(all) => {
+                    out.insert("$and".into(), all.iter().map(Filter::to_json).collect());
+                }
+                Clause::Or(any) => {
+                    out.insert("$or".into(), any.iter().map(Filter::to_json).collect());
+                }
+                Clause::Field(path, conditions) => {
+                    let ops = conditions.iter().map(|c| {
+                        let (op, v) = match c {
+                            Condition::Eq(v) => ("$eq", v.clone()),
+                            Condition::Ne(v) => ("$ne", v.clone()),
+                            Condition::Gt(v) => ("$gt", v.clone()),
+                            Condition::Gte(v) => ("$gte", v.clone()),
+                            Condition::Lt(v) => ("$lt", v.clone()),
+                            Condition::Lte(v) => ("$lte", v.clone()),
+                            Condition::In(vs) => ("$in", Value::Array(vs.clone())),
+                        };
+                        (op.to_string(), v)
+                    });
+                    out.insert(path.clone(), Value::Object(ops.collect()));
+                }
+            }
+        }
+        Value::Object(out)
+    }
+
     /// Whether `doc` matches.
     pub fn matches(&self, doc: &Map<String, Value>) -> bool {
         self.0.iter().all(|clause| match clause {
@@ -239,6 +270,30 @@ impl Update {
             }
         }
         Ok(Update::Operators(ops))
+    }
+
+    /// The update as JSON again (`{"$set": {...}, ...}` or the replacement document).
+    pub fn to_json(&self) -> Value {
+        match self {
+            Update::Replace(doc) => Value::Object(doc.clone()),
+            Update::Operators(ops) => {
+                let mut out = Map::new();
+                for (op, path, value) in ops {
+                    let name = match op {
+                        Op::Set => "$set",
+                        Op::Unset => "$unset",
+                        Op::Inc => "$inc",
+                        Op::Push => "$push",
+                    };
+                    if let Value::Object(fields) =
+                        out.entry(name).or_insert_with(|| Value::Object(Map::new()))
+                    {
+                        fields.insert(path.clone(), value.clone());
+                    }
+                }
+                Value::Object(out)
+            }
+        }
     }
 
     /// Apply to `doc` (which keeps its `_id`).
@@ -404,6 +459,15 @@ mod tests {
         assert_eq!(Value::Object(d.clone()), json!({"only": 1, "_id": "1"}));
         let push_to_number = Update::parse(&json!({"$push": {"only": 1}})).unwrap();
         assert!(push_to_number.apply(&mut d).is_err());
+    }
+
+    #[test]
+    fn filters_and_updates_round_trip_to_json() {
+        let f = json!({"$or": [{"a": {"$gt": 1}}, {"b": {"$in": [1, 2]}}], "c": {"$eq": 3}});
+        let parsed = Filter::parse(&f).unwrap();
+        assert_eq!(Filter::parse(&parsed.to_json()).unwrap(), parsed);
+        let u = json!({"$set": {"a": 1, "b.c": 2}, "$inc": {"n": 1}});
+        assert_eq!(Update::parse(&u).unwrap().to_json(), u);
     }
 
     #[test]
