@@ -19,10 +19,10 @@ mod functions;
 mod health;
 /// Jac-only behaviour: `start app.jac`, `build -o`, syntax errors, Jac tracebacks, globals, `--reload`.
 mod jac_apps;
-/// The spec's webhook and WebSocket walkers in Jac (`examples/realtime-jac`).
-mod jac_realtime;
 /// The data tier from Jac (`examples/data-jac`): kvstore of both kinds, store(), uploads.
 mod jac_data;
+/// The spec's webhook and WebSocket walkers in Jac (`examples/realtime-jac`).
+mod jac_realtime;
 /// `start app.jac` across starts: build reuse, rebuild on edit, the machine-wide compile cache.
 mod jac_start;
 /// kvstore: every method over HTTP (embedded and Redis), grants, isolation, bounds.
