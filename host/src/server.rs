@@ -86,7 +86,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         crate::build::component_for(&config.app_path, &cache_dir, Some(&code_cache)).await?;
     let context = AppContext::new(&config)
         .with_kvstore(app_kvstores(&config)?)
-        .with_storage(app_storage(&config, &component)?);
+        .with_storage(app_storage(&config)?);
     let app = runtime
         .load(&component, &cache_dir, graph.clone(), context.clone())
         .await?;
@@ -135,32 +135,25 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-/// The app's kvstores: tenant = the app's file stem, embedded ones in the data dir,
+/// The app's kvstores: confined to the app's tenant, embedded ones in the data dir,
 /// servers from `[plugins.scale.database]` / `REDIS_URL` / `MONGODB_URI`.
 fn app_kvstores(config: &Config) -> Result<Arc<crate::kvstore::AppStores>, StartError> {
-    let tenant = config
-        .app_path
-        .file_stem()
-        .map_or_else(|| "app".into(), |s| s.to_string_lossy());
     let servers = crate::kvstore::KvSettings {
         redis_url: config.database.redis_url.clone(),
         mongodb_uri: config.database.mongodb_uri.clone(),
     };
-    crate::kvstore::AppStores::open(&tenant, &config.data_dir, servers)
+    crate::kvstore::AppStores::open(&config.tenant, &config.data_dir, servers)
         .map(Arc::new)
         .map_err(|e| StartError::Kvstore(e.to_string()))
 }
 
 /// The app's file storage (`[storage]`); request uploads wait in `<data dir>/tmp/uploads`.
-fn app_storage(config: &Config, component: &Path) -> Result<Arc<AppStorage>, StartError> {
+fn app_storage(config: &Config) -> Result<Arc<AppStorage>, StartError> {
     let backend = open_backend(&config.storage).map_err(|e| StartError::Storage(e.to_string()))?;
     tracing::info!("file storage: {}", backend.describe());
-    let app = component
-        .file_stem()
-        .map_or_else(|| "app".into(), |s| s.to_string_lossy());
     Ok(Arc::new(AppStorage::new(
         backend,
-        &app,
+        &config.tenant,
         &config.storage,
         &config.data_dir.join("tmp").join("uploads"),
     )))

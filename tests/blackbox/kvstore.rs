@@ -322,16 +322,36 @@ fn the_operator_can_deny_apps_that_declare_nothing() {
 #[test]
 fn two_apps_with_the_same_store_name_are_isolated() {
     let dir = tempfile::tempdir().unwrap();
+    assert_isolated(
+        app_copy(dir.path(), "kv", None),
+        app_copy(dir.path(), "kv_other", None),
+    );
+}
+
+/// Every Jac app is `app.jac`/`app.wasm`: apps with that generic name are told apart by
+/// their folders.
+#[test]
+fn two_apps_both_named_app_in_different_folders_are_isolated() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    assert_isolated(
+        app_copy(a.path(), "app", None),
+        app_copy(b.path(), "app", None),
+    );
+}
+
+/// Serves both components on one data dir and the real Redis and checks that a value one
+/// writes is invisible to the other, in both kinds of store.
+fn assert_isolated(one: PathBuf, other: PathBuf) {
     let data = tempfile::tempdir().unwrap();
     let store = fresh_store("cache");
-    let start = |name: &str| {
+    let start = |wasm: PathBuf| {
         Server::builder(App::Kv)
             .env("REDIS_URL", REDIS)
-            .wasm_path(app_copy(dir.path(), name, None))
+            .wasm_path(wasm)
             .env("JAC_DATA_PATH", data.path().display())
             .start()
     };
-    let (one, other) = (start("kv"), start("kv_other"));
+    let (one, other) = (start(one), start(other));
     for walker in ["KeyValue", "Documents"] {
         call(
             &one,

@@ -56,6 +56,33 @@ pub struct Config {
     /// `[plugins.scale.capabilities]`, else the operator's default
     /// (`--capabilities`, `JAC_SCALE_CAPABILITIES`; allow when neither is given).
     pub capabilities: Grants,
+    /// The name that confines the app's kvstore keys and storage files (see [`tenant_of`]).
+    pub tenant: String,
+}
+
+/// The app's tenant name: `[project] name` of its jac.toml; else the app file's stem
+/// (`todo` for `todo.wasm`), except for the generic stems `app` and `main` every Jac
+/// app has, where it is the name of the app's folder (`data-jac` for
+/// `examples/data-jac/app.jac`), so two Jac apps do not share data by accident.
+pub fn tenant_of(app_path: &Path, project_name: Option<&str>) -> String {
+    if let Some(name) = project_name.filter(|n| !n.trim().is_empty()) {
+        return name.trim().to_string();
+    }
+    let stem = app_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "app".into());
+    if stem != "app" && stem != "main" {
+        return stem;
+    }
+    std::path::absolute(app_path)
+        .ok()
+        .and_then(|p| {
+            p.parent()?
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or(stem)
 }
 
 /// Bounds on what one call or request may use.
@@ -216,7 +243,10 @@ impl Config {
             }
         };
 
+        let tenant = tenant_of(app_path, toml.project_name()?);
+
         Ok(Config {
+            tenant,
             app_path: app_path.to_path_buf(),
             host,
             port,
@@ -412,5 +442,32 @@ mod tests {
         let err =
             Config::resolve(&app_in(dir.path(), Some("")), Flags::default(), &env).unwrap_err();
         assert!(err.to_string().contains("JAC_SCALE_CAPABILITIES"), "{err}");
+    }
+
+    #[test]
+    fn tenant_is_the_project_name_else_the_stem_else_the_folder() {
+        assert_eq!(tenant_of(Path::new("/x/examples/todo.wasm"), None), "todo");
+        assert_eq!(
+            tenant_of(Path::new("/x/data-jac/app.jac"), None),
+            "data-jac"
+        );
+        assert_eq!(tenant_of(Path::new("/x/notes/main.wasm"), None), "notes");
+        assert_eq!(
+            tenant_of(Path::new("/x/data-jac/app.jac"), Some("shop")),
+            "shop"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let env = MapEnv(HashMap::new());
+        let named = app_in(dir.path(), Some("[project]\nname = \"refapp\"\n"));
+        assert_eq!(
+            Config::resolve(&named, Flags::default(), &env)
+                .unwrap()
+                .tenant,
+            "refapp"
+        );
+        let wrong = app_in(dir.path(), Some("[project]\nname = 3\n"));
+        let err = Config::resolve(&wrong, Flags::default(), &env).unwrap_err();
+        assert!(err.to_string().contains("project.name"), "{err}");
     }
 }

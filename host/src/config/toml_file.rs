@@ -194,6 +194,18 @@ impl JacToml {
             .transpose()
     }
 
+    /// `[project] name`.
+    pub fn project_name(&self) -> Result<Option<&str>, ConfigError> {
+        match self.root.get("project").and_then(|p| p.get("name")) {
+            None => Ok(None),
+            Some(v) => v.as_str().map(Some).ok_or_else(|| ConfigError::WrongType {
+                path: self.path.clone(),
+                key: "project.name".into(),
+                expected: "a string",
+            }),
+        }
+    }
+
     /// `[plugins.scale.server] port`.
     pub fn server_port(&self) -> Result<Option<u16>, ConfigError> {
         self.integer("server", "port")?
