@@ -281,7 +281,9 @@ async fn redis_key_value_store_keeps_the_contract() {
 #[tokio::test]
 async fn mongodb_document_store_keeps_the_contract() {
     let Ok(uri) = std::env::var("MONGODB_URI") else {
-        println!("SKIPPED: MONGODB_URI is not set (no MongoDB server on this machine)");
+        crate::report_skipped(
+            "MongoDB document store contract: MONGODB_URI is not set (no MongoDB server here)",
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -48,7 +48,10 @@ macro_rules! graph_contract {
             fn $case() {
                 match $data {
                     Some(data) => $crate::store::contract::$case(&data),
-                    None => eprintln!("{}: skipped (backend not configured)", stringify!($case)),
+                    None => $crate::report_skipped(&format!(
+                        "{}: backend not configured",
+                        stringify!($case)
+                    )),
                 }
             }
         )*

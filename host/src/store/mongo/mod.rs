@@ -261,7 +261,7 @@ mod tests {
             .ok()
             .filter(|uri| !uri.is_empty());
         if uri.is_none() {
-            eprintln!("MongoDB store contract skipped: MONGODB_URI is not set");
+            crate::report_skipped("MongoDB graph store contract: MONGODB_URI is not set");
         }
         Some(Data {
             uri: uri?,
