@@ -19,7 +19,9 @@ pub struct DatabaseSettings {
     pub cache_ttl: Duration,
     /// Lifetime of an anchor in process memory (`local_cache_ttl_seconds`).
     pub local_cache_ttl: Duration,
-    /// Most anchors in process memory (`local_cache_capacity`; 0 = no L1, Redis only).
+    /// Most anchors in process memory (`local_cache_capacity`; 0, the default, = no L1:
+    /// another process's commit is then seen on the very next call, which an L1 only
+    /// guarantees once the invalidation message arrived).
     pub local_cache_capacity: usize,
 }
 
@@ -31,7 +33,7 @@ impl Default for DatabaseSettings {
             redis_url: None,
             cache_ttl: Duration::from_secs(300),
             local_cache_ttl: Duration::from_secs(60),
-            local_cache_capacity: 100_000,
+            local_cache_capacity: 0,
         }
     }
 }
