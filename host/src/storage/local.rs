@@ -328,17 +328,9 @@ impl Backend for LocalBackend {
     }
 
     async fn copy(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool> {
-        let source = self.resolve(from).await?;
-        match is_file(&source, from.rel).await? {
-            None => return Ok(false),
-            Some(false) => return Err(is_dir_error(from.rel)),
-            Some(true) => {}
-        }
-        let target = self.resolve(to).await?;
-        if is_file(&target, to.rel).await? == Some(false) {
-            return Err(is_dir_error(to.rel));
-        }
-        create_parents(&target, to.rel).await?;
+        let Some((source, target)) = self.file_pair(from, to).await? else {
+            return Ok(false);
+        };
         tokio::fs::copy(&source, &target)
             .await
             .map(|_| true)
@@ -346,9 +338,27 @@ impl Backend for LocalBackend {
     }
 
     async fn rename(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool> {
+        let Some((source, target)) = self.file_pair(from, to).await? else {
+            return Ok(false);
+        };
+        tokio::fs::rename(&source, &target)
+            .await
+            .map(|()| true)
+            .map_err(|e| io_error(e, to.rel))
+    }
+}
+
+impl LocalBackend {
+    /// The real paths of a copy or move: `None` when `from` does not exist; an error when
+    /// either end is a directory. Creates the target's parent folders.
+    async fn file_pair(
+        &self,
+        from: Key<'_>,
+        to: Key<'_>,
+    ) -> StorageResult<Option<(PathBuf, PathBuf)>> {
         let source = self.resolve(from).await?;
         match is_file(&source, from.rel).await? {
-            None => return Ok(false),
+            None => return Ok(None),
             Some(false) => return Err(is_dir_error(from.rel)),
             Some(true) => {}
         }
@@ -357,9 +367,6 @@ impl Backend for LocalBackend {
             return Err(is_dir_error(to.rel));
         }
         create_parents(&target, to.rel).await?;
-        tokio::fs::rename(&source, &target)
-            .await
-            .map(|()| true)
-            .map_err(|e| io_error(e, to.rel))
+        Ok(Some((source, target)))
     }
 }
