@@ -23,6 +23,23 @@ fn settings(backend: StorageBackendSettings, base_path: &str) -> StorageSettings
 }
 
 /// Everything a backend must do, through the buckets of two apps.
+/// The app `app` on a local backend rooted at `<dir>/storage`, and its uploads folder
+/// (keep it alive while the app is used).
+fn local_app(dir: &std::path::Path) -> (AppStorage, tempfile::TempDir) {
+    let settings = settings(
+        StorageBackendSettings::Local,
+        dir.join("storage").to_str().unwrap(),
+    );
+    let uploads = tempfile::tempdir().unwrap();
+    let app = AppStorage::new(
+        open_backend(&settings).unwrap(),
+        "app",
+        &settings,
+        uploads.path(),
+    );
+    (app, uploads)
+}
+
 async fn contract(backend: Arc<dyn Backend>, settings: &StorageSettings) {
     let uploads = tempfile::tempdir().unwrap();
     let app = AppStorage::new(backend.clone(), "app-one", settings, uploads.path());
@@ -224,17 +241,7 @@ async fn local_backend_refuses_symlinks_that_leave_the_bucket() {
     let outside = dir.path().join("outside");
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::write(outside.join("secret.txt"), b"secret").unwrap();
-    let settings = settings(
-        StorageBackendSettings::Local,
-        dir.path().join("storage").to_str().unwrap(),
-    );
-    let uploads = tempfile::tempdir().unwrap();
-    let app = AppStorage::new(
-        open_backend(&settings).unwrap(),
-        "app",
-        &settings,
-        uploads.path(),
-    );
+    let (app, _uploads) = local_app(dir.path());
     let bucket = app.open(Some("uploads"), None).await.unwrap();
     let base = dir.path().join("storage/app/uploads");
     std::os::unix::fs::symlink(&outside, base.join("link-dir")).unwrap();
@@ -291,17 +298,7 @@ async fn local_backend_refuses_symlinks_that_leave_the_bucket() {
 #[tokio::test]
 async fn local_backend_without_create_dirs_needs_the_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = settings(
-        StorageBackendSettings::Local,
-        dir.path().join("storage").to_str().unwrap(),
-    );
-    let uploads = tempfile::tempdir().unwrap();
-    let app = AppStorage::new(
-        open_backend(&settings).unwrap(),
-        "app",
-        &settings,
-        uploads.path(),
-    );
+    let (app, _uploads) = local_app(dir.path());
     assert!(matches!(
         app.open(Some("nope"), Some(false)).await,
         Err(StorageError::NotFound(m)) if m.contains("create_dirs is false")
