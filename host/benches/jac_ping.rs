@@ -18,6 +18,7 @@ use jac_scale::capability::AppContext;
 use jac_scale::config::{Config, Env, Flags};
 use jac_scale::graph::{Caller, Graph};
 use jac_scale::runtime::code_cache::CodeCache;
+use jac_scale::runtime::tiering::Tier;
 use jac_scale::runtime::{App, Call, Runtime};
 use jac_scale::store::sqlite::SqliteStore;
 
@@ -98,6 +99,13 @@ async fn measure(app: &Path, calls: usize) -> anyhow::Result<(String, PerCall)> 
             AppContext::new(&config),
         )
         .await?;
+    // A cold Jac app starts on baseline code; measure the code it keeps.
+    let tier = loaded.settled().await;
+    anyhow::ensure!(
+        tier == Tier::Optimized,
+        "{} runs {tier:?} code",
+        app.display()
+    );
     let ping = || async {
         let call = Call {
             name: "Ping".into(),

@@ -2,6 +2,7 @@
 //! sources (no rebuild, no recompile), an edit rebuilds and serves the new code, and the
 //! machine-wide compile cache (`JAC_SCALE_CACHE_DIR`) survives restarts and concurrent
 //! starts: every entry stays whole, and a later build of another app reuses its functions.
+//! A cold app serves from baseline code first and switches to optimised code (tiering).
 //!
 //! Observable signals only: log lines, the Ping answer, and the files of the caches
 //! (names, modification times, the documented entry format: SHA-256 of the payload, then
@@ -16,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
 use crate::support::guests::workspace_root;
-use crate::support::process::{Process, jac_scale};
+use crate::support::process::{OPTIMISED, Process, START_TIMEOUT, jac_scale};
 
 /// A copy of `examples/todo-jac` whose Ping reports `{"pong": pong}`, with its own data dir.
 struct JacApp {
@@ -89,6 +90,16 @@ impl Started {
         reply["data"]["reports"].clone()
     }
 
+    /// Waits until the server runs its optimised code (it may start on baseline code while
+    /// Cranelift compiles; `runtime::tiering`), which is then in the compile cache.
+    fn wait_optimised(&self) {
+        assert!(
+            self.process.wait_optimised(START_TIMEOUT),
+            "no optimised code\n{}",
+            self.process.output()
+        );
+    }
+
     /// Stops the server (SIGTERM) and returns its log.
     fn stop(mut self) -> String {
         self.process.terminate();
@@ -128,6 +139,7 @@ fn second_start_with_the_same_sources_reuses_the_build() {
     let app = JacApp::new("True");
     let first = app.start(None);
     assert_eq!(first.ping(), json!([{"pong": true}]));
+    first.wait_optimised();
     let log = first.stop();
     assert!(log.contains("built Jac app"), "{log}");
     let built = files(&app.data_cache());
@@ -142,6 +154,7 @@ fn second_start_with_the_same_sources_reuses_the_build() {
     assert_eq!(second.ping(), json!([{"pong": true}]));
     let log = second.stop();
     assert!(log.contains("using the cached build"), "{log}");
+    assert!(log.contains("tier=Optimized"), "{log}");
     assert!(!log.contains("built Jac app"), "{log}");
     assert_eq!(
         files(&app.data_cache()),
@@ -198,6 +211,8 @@ fn the_compile_cache_survives_restarts_and_concurrent_starts() {
     });
     assert_eq!(started_a.ping(), json!([{"pong": "a"}]));
     assert_eq!(started_b.ping(), json!([{"pong": "b"}]));
+    started_a.wait_optimised();
+    started_b.wait_optimised();
     started_a.stop();
     started_b.stop();
 
@@ -214,13 +229,18 @@ fn the_compile_cache_survives_restarts_and_concurrent_starts() {
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     let components = files(&cache.path().join("components"));
-    assert_eq!(components.len(), 1, "one compiled runtime: {components:?}");
+    assert_eq!(
+        components.len(),
+        1,
+        "one compiled (baseline) runtime: {components:?}"
+    );
 
     // A third app after a restart: the runtime is not compiled again, and its snapshot's
     // code comes from the cache (measured: ~3% of the functions are compiled again).
     let c = JacApp::new(r#""c""#);
     let started_c = c.start(Some(cache.path()));
     assert_eq!(started_c.ping(), json!([{"pong": "c"}]));
+    started_c.wait_optimised();
     started_c.stop();
     assert_eq!(files(&cache.path().join("components")), components);
     let after = function_entries(cache.path());
@@ -231,4 +251,101 @@ fn the_compile_cache_survives_restarts_and_concurrent_starts() {
         entries.len()
     );
     assert!(after.values().all(|whole| *whole));
+}
+
+/// A program with a `glob` counter and a walker that never ends.
+const COUNTER_APP: &str = r#"glob hits: int = 0;
+
+walker:pub Hit {
+    can run with Root entry {
+        global hits;
+        hits += 1;
+        report hits;
+    }
+}
+
+walker:pub Spin {
+    has turns: int = 0;
+
+    can run with Root entry {
+        while True {
+            self.turns += 1;
+        }
+    }
+}
+"#;
+
+/// A Jac app whose code is not cached yet serves at once from baseline (Winch) code with
+/// the same sandbox (a spinning walker still times out), switches to Cranelift's code
+/// between calls when it is ready, keeping its `glob` values, and starts optimised next
+/// time. The compile cache is empty, so Cranelift needs seconds: the first calls surely
+/// run on baseline code (the log says when the switch happened).
+#[test]
+fn a_cold_app_serves_baseline_code_then_switches_to_optimised_code() {
+    let app = TempDir::with_prefix("jac-scale-tiering-app-").expect("temp dir");
+    std::fs::write(app.path().join("app.jac"), COUNTER_APP).expect("write app");
+    let data = TempDir::with_prefix("jac-scale-tiering-data-").expect("temp dir");
+    let compile_cache = TempDir::with_prefix("jac-scale-tiering-cache-").expect("temp dir");
+    let start = || {
+        let mut command = jac_scale(data.path());
+        command
+            .arg("start")
+            .arg(app.path().join("app.jac"))
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .env("JAC_SCALE_CACHE_DIR", compile_cache.path())
+            .env("JAC_SCALE_CALL_TIMEOUT_MS", "500");
+        let mut process = Process::spawn(command);
+        let port = process.wait_listening();
+        Started { process, port }
+    };
+    let client = reqwest::blocking::Client::new();
+    let post = |server: &Started, walker: &str| -> (u16, Value) {
+        let reply = client
+            .post(format!("http://127.0.0.1:{}/walker/{walker}", server.port))
+            .json(&json!({}))
+            .send()
+            .expect("the server answers");
+        (reply.status().as_u16(), reply.json().expect("a JSON body"))
+    };
+    let hits = |server: &Started| post(server, "Hit").1["data"]["reports"][0].clone();
+
+    let cold = start();
+    assert!(
+        cold.process.stderr.text().contains("tier=Baseline"),
+        "{}",
+        cold.process.output()
+    );
+    assert_eq!(hits(&cold), json!(1));
+    let (status, body) = post(&cold, "Spin");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (504, &json!("TIMEOUT")),
+        "{body}"
+    );
+    assert_eq!(hits(&cold), json!(2));
+    assert!(
+        !cold.process.stderr.text().contains(OPTIMISED),
+        "these calls were meant to run on baseline code\n{}",
+        cold.process.output()
+    );
+
+    cold.wait_optimised();
+    assert_eq!(hits(&cold), json!(3), "globals survive the switch");
+    let (status, body) = post(&cold, "Spin");
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (504, &json!("TIMEOUT")),
+        "{body}"
+    );
+    cold.stop();
+
+    let warm = start();
+    assert!(
+        warm.process.stderr.text().contains("tier=Optimized"),
+        "{}",
+        warm.process.output()
+    );
+    assert_eq!(hits(&warm), json!(1));
+    let log = warm.stop();
+    assert!(!log.contains("tier=Baseline"), "{log}");
 }

@@ -15,7 +15,7 @@ use wasmtime_wizer::{ComponentInstanceState, Wizer};
 use super::BuildError;
 use crate::capability::HostState;
 use crate::runtime::cache;
-use crate::runtime::code_cache::{self, CodeCache};
+use crate::runtime::code_cache::{self, CodeCache, Compiler};
 
 /// The export `jac-scale build` calls before the snapshot (world `jac-app`).
 const INIT_FUNC: &str = "load-program";
@@ -24,10 +24,10 @@ const LOAD_MEMORY_LIMIT: usize = 256 << 20;
 
 /// Pre-initialises `runtime` (the Jac runtime component) with `bundle` loaded.
 ///
-/// The engine generates the same code as the serving engine, so with a `code_cache` the
-/// functions compiled here are reused when the snapshot is compiled to be served; the
-/// compiled instrumented runtime (the same for every app) is kept there whole too, so
-/// later builds (another app, a `--reload`) skip that compile.
+/// `load-program` runs once, so the instrumented runtime is compiled by the baseline
+/// compiler (Winch: a fraction of Cranelift's time, for code that runs for milliseconds).
+/// With a `code_cache`, that compiled runtime (the same for every app) is kept there whole,
+/// so later builds (another app, a `--reload`) skip even that compile.
 pub(super) async fn snapshot(
     runtime: &[u8],
     bundle: &str,
@@ -43,8 +43,8 @@ pub(super) async fn snapshot(
     tracing::debug!(elapsed = ?started.elapsed(), "build: instrumented the runtime");
 
     let started = Instant::now();
-    let engine =
-        Engine::new(&code_cache::codegen_config(code_cache).map_err(fault)?).map_err(fault)?;
+    let config = code_cache::codegen_config(Compiler::Baseline, None).map_err(fault)?;
+    let engine = Engine::new(&config).map_err(fault)?;
     let (component, cached) = match code_cache {
         Some(cache) => {
             cache::load_component(&engine, &cache.components_dir(), &instrumented).map_err(fault)?

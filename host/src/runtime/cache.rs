@@ -4,6 +4,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -43,25 +44,65 @@ pub fn load_component(
     dir: &Path,
     bytes: &[u8],
 ) -> wasmtime::Result<(Component, bool)> {
-    let path = cache_path(engine, dir, &digest(bytes));
-    if path.is_file() {
-        // SAFETY: the file was written by `precompile_component` of an engine with the same
-        // compatibility hash (it is in the name), into our own data dir, via an atomic rename.
-        #[allow(unsafe_code)]
-        match unsafe { Component::deserialize_file(engine, &path) } {
-            Ok(c) => return Ok((c, true)),
-            Err(e) => {
-                tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e}")
-            }
+    cached_or_compiled(engine, dir, &digest(bytes), bytes)
+}
+
+/// [`load_component`] for bytes whose digest is known.
+pub fn cached_or_compiled(
+    engine: &Engine,
+    dir: &Path,
+    wasm_digest: &str,
+    bytes: &[u8],
+) -> wasmtime::Result<(Component, bool)> {
+    match cached(engine, dir, wasm_digest) {
+        Some(component) => Ok((component, true)),
+        None => Ok((compile_and_keep(engine, dir, wasm_digest, bytes)?, false)),
+    }
+}
+
+/// The compiled component of `wasm_digest` for `engine`, if the cache holds a usable one.
+pub fn cached(engine: &Engine, dir: &Path, wasm_digest: &str) -> Option<Component> {
+    let path = cache_path(engine, dir, wasm_digest);
+    if !path.is_file() {
+        return None;
+    }
+    // SAFETY: the file was written by `compile_and_keep` with an engine of the same
+    // compatibility hash (it is in the name), into our own cache dir, via an atomic rename.
+    #[allow(unsafe_code)]
+    match unsafe { Component::deserialize_file(engine, &path) } {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), "ignoring unusable compile cache entry: {e}");
+            None
         }
     }
+}
+
+/// Compiles `bytes` (whose digest is `wasm_digest`) with `engine` and keeps the result in
+/// `dir` for the next [`cached`].
+pub fn compile_and_keep(
+    engine: &Engine,
+    dir: &Path,
+    wasm_digest: &str,
+    bytes: &[u8],
+) -> wasmtime::Result<Component> {
+    /// Distinguishes the temporary files of concurrent compiles in this process.
+    static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
+
+    let path = cache_path(engine, dir, wasm_digest);
     let compiled = engine.precompile_component(bytes)?;
     std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = path.with_extension(format!(
+        "tmp{}-{}",
+        std::process::id(),
+        NEXT_TMP.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::write(&tmp, &compiled)?;
-    std::fs::rename(&tmp, &path)?;
-    // SAFETY: as above; we just wrote these bytes with this engine.
+    std::fs::rename(&tmp, &path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })?;
+    // SAFETY: we just compiled these bytes with this engine.
     #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize(engine, &compiled)? };
-    Ok((component, false))
+    Ok(component)
 }

@@ -91,13 +91,37 @@ impl CacheStore for CodeCache {
     }
 }
 
+/// Which of wasmtime's compilers an engine uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compiler {
+    /// Cranelift: optimised code, seconds of compile time for the Jac runtime; reuses the
+    /// functions in the `code_cache`.
+    Optimizing,
+    /// Winch, a single-pass baseline compiler: several times faster to compile, slower
+    /// code. Serves an app until its optimised code is ready (see `runtime::tiering`) and
+    /// runs the one-off `load-program` of `jac-scale build`.
+    Baseline,
+}
+
 /// The settings that shape generated code, shared by every engine that compiles our
-/// components (serving and `jac-scale build`), so they hit the same `code_cache` entries.
-pub fn codegen_config(code_cache: Option<&Arc<CodeCache>>) -> wasmtime::Result<Config> {
+/// components (serving and `jac-scale build`), so optimising engines hit the same
+/// `code_cache` entries. Winch has no incremental cache; a baseline engine ignores it.
+pub fn codegen_config(
+    compiler: Compiler,
+    code_cache: Option<&Arc<CodeCache>>,
+) -> wasmtime::Result<Config> {
     let mut cfg = Config::new();
     cfg.wasm_component_model(true).epoch_interruption(true);
-    if let Some(cache) = code_cache {
-        cfg.enable_incremental_compilation(cache.clone())?;
+    match compiler {
+        Compiler::Optimizing => {
+            cfg.strategy(wasmtime::Strategy::Cranelift);
+            if let Some(cache) = code_cache {
+                cfg.enable_incremental_compilation(cache.clone())?;
+            }
+        }
+        Compiler::Baseline => {
+            cfg.strategy(wasmtime::Strategy::Winch);
+        }
     }
     Ok(cfg)
 }

@@ -1,8 +1,9 @@
 //! wasmtime engine, compile cache, pre-instantiated apps, pooling, CPU and memory limits.
 //!
-//! One [`Runtime`] per process (one `Engine`, one `Linker`, one epoch ticker). Each app
-//! is compiled once ([`cache`]), type-checked against our world once (`AppPre`), and
-//! every call gets a fresh `Store` and instance from the pooling allocator.
+//! One [`Runtime`] per process (an optimising and a baseline engine with their linkers,
+//! one epoch ticker). Each app is compiled once ([`cache`]; a big one first by the baseline
+//! compiler, see [`tiering`]), type-checked against our world once (`AppPre`), and every
+//! call gets a fresh `Store` and instance from the pooling allocator.
 //!
 //! Invariant: a call's graph changes are committed here and only here, after the guest
 //! returned `ok`; on any error, trap, timeout or memory blow-up the session is dropped
@@ -14,6 +15,7 @@ pub mod code_cache;
 pub(crate) mod limiter;
 pub mod manifest;
 pub(crate) mod output;
+pub mod tiering;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -30,8 +32,9 @@ use crate::capability::{AppContext, AppGlobals, HostState};
 use crate::config::Limits;
 use crate::graph::{self, GraphError};
 use bindings::{AppPre, endpoints as wit};
-use code_cache::CodeCache;
+use code_cache::{CodeCache, Compiler};
 pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
+use tiering::{Code, Tier};
 
 /// One epoch tick; the CPU budget of a call is counted in ticks.
 const TICK: Duration = Duration::from_millis(10);
@@ -46,10 +49,31 @@ const POOL_HEADROOM: u32 = 8;
 
 /// The process-wide wasm runtime.
 pub struct Runtime {
-    engine: Engine,
-    linker: Linker<HostState>,
+    /// Cranelift: the code every app runs in the end.
+    optimizing: Backend,
+    /// Winch: the first code of a big app whose optimised code is not cached yet.
+    baseline: Backend,
     limits: Limits,
     permits: Arc<Semaphore>,
+}
+
+/// One engine and the linker of every capability for it.
+#[derive(Clone)]
+pub(crate) struct Backend {
+    engine: Engine,
+    linker: Linker<HostState>,
+}
+
+impl Backend {
+    fn new(engine: Engine) -> wasmtime::Result<Self> {
+        let mut linker = Linker::new(&engine);
+        crate::capability::link(&mut linker)?;
+        Ok(Backend { engine, linker })
+    }
+
+    fn pre(&self, component: &Component) -> wasmtime::Result<AppPre<HostState>> {
+        self.linker.instantiate_pre(component).and_then(AppPre::new)
+    }
 }
 
 /// Why an app could not be loaded.
@@ -127,26 +151,36 @@ pub enum CallError {
 }
 
 impl Runtime {
-    /// Build the engine (pooling allocator, epochs) and the linker with every capability.
-    /// With a `code_cache`, Cranelift reuses the functions compiled before (see [`code_cache`]).
+    /// Build the engines (pooling allocator, epochs) and their linkers with every
+    /// capability. With a `code_cache`, Cranelift reuses the functions compiled before
+    /// (see [`code_cache`]).
     pub fn new(limits: Limits, code_cache: Option<&Arc<CodeCache>>) -> wasmtime::Result<Self> {
-        let engine = make_engine(&limits, code_cache)?;
-        let weak = engine.weak();
+        let optimizing = Backend::new(make_engine(&limits, code_cache)?)?;
+        // Baseline code serves for seconds at most: instances on demand, no second pool.
+        let baseline = Backend::new(Engine::new(&code_cache::codegen_config(
+            Compiler::Baseline,
+            None,
+        )?)?)?;
+        let engines = [optimizing.engine.weak(), baseline.engine.weak()];
         std::thread::Builder::new()
             .name("epoch-ticker".into())
             .spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
+                loop {
+                    let mut alive = false;
+                    for engine in engines.iter().filter_map(|weak| weak.upgrade()) {
+                        engine.increment_epoch();
+                        alive = true;
+                    }
+                    if !alive {
+                        break;
+                    }
                     std::thread::sleep(TICK);
                 }
             })?;
-        let mut linker = Linker::new(&engine);
-        crate::capability::link(&mut linker)?;
         let permits = Arc::new(Semaphore::new(limits.max_concurrency));
         Ok(Runtime {
-            engine,
-            linker,
+            optimizing,
+            baseline,
             limits,
             permits,
         })
@@ -172,26 +206,44 @@ impl Runtime {
             .map(|s| s.to_string_lossy().into())
             .unwrap_or_else(|| "app".into());
         let started = std::time::Instant::now();
-        let (component, cached): (Component, bool) =
-            cache::load_component(&self.engine, cache_dir, &bytes).map_err(|e| {
-                LoadError::NotAComponent {
-                    path: shown.clone(),
-                    reason: one_line(&e),
+        let not_a_component = |e: wasmtime::Error| LoadError::NotAComponent {
+            path: shown.clone(),
+            reason: one_line(&e),
+        };
+        let digest = cache::digest(&bytes);
+        let (backend, component, tier) =
+            match cache::cached(&self.optimizing.engine, cache_dir, &digest) {
+                Some(component) => (&self.optimizing, component, Tier::Optimized),
+                None if bytes.len() >= tiering::BASELINE_MIN_BYTES => {
+                    // Kept too: a restart before the optimised code was ready loads it.
+                    let (component, _) = cache::cached_or_compiled(
+                        &self.baseline.engine,
+                        cache_dir,
+                        &digest,
+                        &bytes,
+                    )
+                    .map_err(not_a_component)?;
+                    (&self.baseline, component, Tier::Baseline)
                 }
-            })?;
-        tracing::info!(app = %name, cached, elapsed = ?started.elapsed(), "component ready");
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .and_then(AppPre::new)
-            .map_err(|e| LoadError::WrongWorld {
-                path: shown.clone(),
-                reason: one_line(&e),
-            })?;
+                None => {
+                    let component = cache::compile_and_keep(
+                        &self.optimizing.engine,
+                        cache_dir,
+                        &digest,
+                        &bytes,
+                    )
+                    .map_err(not_a_component)?;
+                    (&self.optimizing, component, Tier::Optimized)
+                }
+            };
+        tracing::info!(app = %name, ?tier, elapsed = ?started.elapsed(), "component ready");
+        let pre = backend.pre(&component).map_err(|e| LoadError::WrongWorld {
+            path: shown.clone(),
+            reason: one_line(&e),
+        })?;
         let app = App {
             name,
-            pre,
-            engine: self.engine.clone(),
+            code: Code::new(pre, tier),
             limits: self.limits.clone(),
             permits: self.permits.clone(),
             graph,
@@ -207,12 +259,23 @@ impl Runtime {
             path: shown,
             source,
         })?;
-        Ok(App { manifest, ..app })
+        let app = App { manifest, ..app };
+        if tier == Tier::Baseline {
+            tiering::tier_up(
+                app.code.clone(),
+                self.optimizing.clone(),
+                bytes,
+                digest,
+                cache_dir.to_path_buf(),
+                app.name.clone(),
+            );
+        }
+        Ok(app)
     }
 }
 
 fn make_engine(limits: &Limits, code_cache: Option<&Arc<CodeCache>>) -> wasmtime::Result<Engine> {
-    let mut cfg = code_cache::codegen_config(code_cache)?;
+    let mut cfg = code_cache::codegen_config(Compiler::Optimizing, code_cache)?;
     cfg.memory_init_cow(true);
     let instances = u32::try_from(limits.max_concurrency)
         .unwrap_or(u32::MAX)
@@ -246,8 +309,8 @@ fn make_engine(limits: &Limits, code_cache: Option<&Arc<CodeCache>>) -> wasmtime
 /// A loaded app: its pre-instantiated component and its manifest.
 pub struct App {
     name: Arc<str>,
-    pre: AppPre<HostState>,
-    engine: Engine,
+    /// Compiled code; baseline code is replaced by optimised code while the app serves.
+    code: Arc<Code>,
     limits: Limits,
     permits: Arc<Semaphore>,
     graph: graph::Graph,
@@ -279,11 +342,21 @@ impl App {
         &self.graph
     }
 
-    fn store(&self, session: Option<graph::Session>) -> Store<HostState> {
+    /// Which code the app runs now.
+    pub fn tier(&self) -> Tier {
+        self.code.tier()
+    }
+
+    /// Waits until the app runs the code it will keep (see [`tiering`]); returns its tier.
+    pub async fn settled(&self) -> Tier {
+        self.code.settled().await
+    }
+
+    fn store(&self, engine: &Engine, session: Option<graph::Session>) -> Store<HostState> {
         let mut state = HostState::new(self.name.clone(), session, self.limits.memory_limit_bytes);
         state.globals = Some(self.globals.clone());
         state.context = Some(self.context.clone());
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(HOSTCALL_FUEL);
         let budget = (self.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64;
@@ -301,10 +374,11 @@ impl App {
     }
 
     async fn describe(&self) -> Result<wit::Manifest, CallError> {
-        let mut store = self.store(None);
+        let pre = self.code.current();
+        let mut store = self.store(pre.engine(), None);
         let limit = self.limits.call_timeout;
         let run = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
+            let instance = pre.instantiate_async(&mut store).await?;
             instance
                 .jac_scale_endpoints()
                 .call_describe(&mut store)
@@ -323,7 +397,8 @@ impl App {
             .await
             .map_err(|_| CallError::Overloaded)?
             .map_err(|_| CallError::Overloaded)?;
-        let mut store = self.store(Some(session));
+        let pre = self.code.current();
+        let mut store = self.store(pre.engine(), Some(session));
         store.data_mut().uploads = call.uploads;
         let limit = self.limits.call_timeout;
         let wit_call = wit::Call {
@@ -332,7 +407,7 @@ impl App {
             target: call.target.map(|t| t.to_string()),
         };
         let run = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
+            let instance = pre.instantiate_async(&mut store).await?;
             instance
                 .jac_scale_endpoints()
                 .call_run(&mut store, &wit_call)

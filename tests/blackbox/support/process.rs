@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 /// The line prefix the server prints on stdout once it accepts connections.
 const LISTENING_PREFIX: &str = "jac-scale listening on http://127.0.0.1:";
 
+/// The log line of an app that switched from baseline to optimised code.
+pub const OPTIMISED: &str = "running optimised code";
+
 /// How long a server may take to print its listening line (first start compiles the wasm).
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -170,6 +173,25 @@ impl Process {
         // Already exited is fine: there is nothing left to kill.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Waits up to `timeout` for a log line (stderr) containing `needle`; whether one came.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.stderr.text().contains(needle) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    /// If the app started on baseline code, waits (up to `timeout`) until it runs its
+    /// optimised code, which is then in the data dir's compile cache (`runtime::tiering`).
+    /// Whether the app runs optimised code now.
+    pub fn wait_optimised(&self, timeout: Duration) -> bool {
+        !self.stderr.text().contains("tier=Baseline") || self.wait_for_log(OPTIMISED, timeout)
     }
 
     /// Waits until both output streams are closed and fully captured (call after exit).

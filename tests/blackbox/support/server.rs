@@ -1,7 +1,7 @@
 //! A running `jac-scale start` on a free loopback port, with its own data dir.
 
 use super::guests::App;
-use super::process::{Process, jac_scale};
+use super::process::{Process, START_TIMEOUT, jac_scale};
 use super::reply::{Reply, is_hex_id};
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder};
@@ -285,10 +285,13 @@ fn template_dir(app: App) -> Option<&'static Path> {
         let wasm = app.wasm();
         let mut process = spawn_server(&wasm, dir.path(), &[], &[]);
         let ready = process.try_wait_listening();
+        // Keep the optimised code in the template, not only the baseline code it may
+        // have started on.
+        let optimised = ready.is_ok() && process.wait_optimised(START_TIMEOUT);
         process.terminate();
         let stopped = process.wait_exit(STOP_TIMEOUT).is_some_and(|s| s.success());
         process.kill();
-        (ready.is_ok() && stopped).then_some(dir)
+        (optimised && stopped).then_some(dir)
     })
     .as_ref()
     .map(TempDir::path)
