@@ -194,13 +194,12 @@ pub(crate) fn access_level(v: &Value) -> JacResult<AccessLevel> {
 impl Interpreter {
     /// The current user's root node.
     pub fn root_value(&mut self) -> JacResult<Value> {
-        let id = self.graph.root_id();
-        self.load_node(&id)?.ok_or_else(|| {
-            Exception::new(
-                ExcType::RuntimeError,
-                "the root node is missing from the graph",
-            )
-        })
+        // The caller's root always exists and `Root` declares no fields: nothing to read.
+        let id: Str = self.graph.root_id().as_str().into();
+        let class = self.root_class.clone();
+        let snapshot = Snapshot::of(&class, &Fields::new());
+        self.node_from_parts(id, &class, snapshot)
+            .map(Value::Instance)
     }
 
     /// The node with this id (any user's; `None` if it does not exist).
