@@ -32,7 +32,8 @@ pub const NEIGHBOR_PAGE: u32 = 1000;
 pub struct Ctx {
     host: Rc<dyn Host>,
     root: OnceCell<Id>,
-    reports: RefCell<Vec<Value>>,
+    /// Reported values as JSON text: encoded once, handed to the host as they are.
+    reports: RefCell<Vec<String>>,
     /// Nodes saved during this call: queued visits see these fields, not older copies.
     saved: RefCell<HashMap<Id, NodeRef>>,
     /// Nodes deleted during this call: queued visits to them are dropped.
@@ -54,18 +55,30 @@ impl Ctx {
     /// Appends a value to the call's reports (`report expr;`). Reporting never stops anything.
     #[track_caller]
     pub fn report(&self, value: impl Serialize) -> Result {
-        let value = serde_json::to_value(value)?;
-        self.reports.borrow_mut().push(value);
+        let text = serde_json::to_string(&value)?;
+        self.reports.borrow_mut().push(text);
         Ok(())
     }
 
     /// The values reported so far, in order.
     pub fn reports(&self) -> Vec<Value> {
-        self.reports.borrow().clone()
+        self.reports
+            .borrow()
+            .iter()
+            .map(|text| parse_report(text))
+            .collect()
     }
 
     /// Takes the reports out, leaving none.
     pub fn take_reports(&self) -> Vec<Value> {
+        self.take_report_texts()
+            .iter()
+            .map(|text| parse_report(text))
+            .collect()
+    }
+
+    /// Takes the reports out as JSON text, leaving none.
+    pub fn take_report_texts(&self) -> Vec<String> {
         std::mem::take(&mut self.reports.borrow_mut())
     }
 
@@ -334,6 +347,11 @@ impl Neighbors<'_> {
             self.query.offset = self.query.offset.saturating_add(count);
         }
     }
+}
+
+/// A report's value again; `report` wrote the text with serde_json, so it parses.
+fn parse_report(text: &str) -> Value {
+    serde_json::from_str(text).expect("a report is JSON written by `report`")
 }
 
 #[cfg(test)]

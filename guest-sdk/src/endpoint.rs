@@ -130,8 +130,8 @@ pub trait Endpoint {
 pub struct Outcome {
     /// Walker: its fields after the run. Function: its return value.
     pub result: Value,
-    /// Each reported value, in order.
-    pub reports: Vec<Value>,
+    /// Each reported value as JSON text, in order.
+    pub reports: Vec<String>,
 }
 
 /// One row of an app's endpoint table (built by `app!`).
@@ -190,7 +190,7 @@ pub fn dispatch(
     let result = (entry.call)(cx, args, target)?;
     Ok(Outcome {
         result,
-        reports: cx.take_reports(),
+        reports: cx.take_report_texts(),
     })
 }
 
@@ -457,7 +457,7 @@ mod tests {
             outcome.result,
             json!({"name": "ann", "times": 2, "type": "plain"})
         );
-        assert_eq!(outcome.reports, vec![json!("hello ann")]);
+        assert_eq!(outcome.reports, vec![json!("hello ann").to_string()]);
     }
 
     #[test]

@@ -251,7 +251,7 @@ pub fn run(
     match outcome {
         Ok(outcome) => Ok(wit_endpoints::Outcome {
             result: outcome.result.to_string(),
-            reports: outcome.reports.iter().map(ToString::to_string).collect(),
+            reports: outcome.reports,
         }),
         Err(CallError::UnknownEndpoint(name)) => {
             Err(wit_endpoints::CallError::UnknownEndpoint(name))

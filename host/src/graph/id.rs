@@ -54,7 +54,11 @@ impl Id {
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        // Ids are formatted for every node and edge a call reads: one table-driven pass,
+        // not `{:032x}`'s padded integer formatting.
+        let mut text = [0u8; 32];
+        hex::encode_to_slice(self.0.to_be_bytes(), &mut text).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
