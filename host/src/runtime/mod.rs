@@ -342,11 +342,6 @@ impl App {
         &self.graph
     }
 
-    /// Which code the app runs now.
-    pub fn tier(&self) -> Tier {
-        self.code.tier()
-    }
-
     /// Waits until the app runs the code it will keep (see [`tiering`]); returns its tier.
     pub async fn settled(&self) -> Tier {
         self.code.settled().await

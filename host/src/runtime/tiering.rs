@@ -54,10 +54,6 @@ impl Code {
         self.pre.load_full()
     }
 
-    pub(crate) fn tier(&self) -> Tier {
-        *self.tier.borrow()
-    }
-
     /// Waits until the app no longer waits for optimised code; returns its final tier.
     pub(crate) async fn settled(&self) -> Tier {
         let mut changes = self.tier.subscribe();
@@ -82,8 +78,7 @@ pub(crate) fn tier_up(
     let compile = move || {
         let started = Instant::now();
         let compiled = cache::compile_and_keep(&backend.engine, &cache_dir, &digest, &bytes)
-            .and_then(|component| backend.linker.instantiate_pre(&component))
-            .and_then(AppPre::new);
+            .and_then(|component| backend.pre(&component));
         match compiled {
             Ok(pre) => {
                 code.pre.store(Arc::new(pre));

@@ -188,8 +188,8 @@ impl Process {
     }
 
     /// If the app started on baseline code, waits (up to `timeout`) until it runs its
-    /// optimised code, which is then in the data dir's compile cache (`runtime::tiering`).
-    /// Whether the app runs optimised code now.
+    /// optimised code, which is then in the data dir's compile cache (`runtime::tiering`);
+    /// returns whether the app runs optimised code now.
     pub fn wait_optimised(&self, timeout: Duration) -> bool {
         !self.stderr.text().contains("tier=Baseline") || self.wait_for_log(OPTIMISED, timeout)
     }
