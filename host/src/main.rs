@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use jac_scale::build;
-use jac_scale::capability::GrantDefault;
+use jac_scale::config::GrantDefault;
 use jac_scale::config::{self, Config, Flags, ProcessEnv};
 use jac_scale::runtime::code_cache::CodeCache;
 

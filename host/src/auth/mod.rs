@@ -13,6 +13,7 @@ mod identity;
 mod password;
 mod secret;
 mod token;
+mod users;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,33 +22,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use identity::{Identity, MAX_IDENTITY_BYTES};
 pub use password::MAX_PASSWORD_BYTES;
 pub use secret::SECRET_FILE;
+pub use users::{UserRecord, UserStore};
 
+use crate::config::JwtSettings;
+use crate::graph::store::StoreError;
 use crate::graph::{Graph, GraphError, Id};
-pub use crate::store::UserStore;
-use crate::store::{StoreError, UserRecord};
 use password::Passwords;
 use token::Tokens;
-
-/// Token settings, from `JWT_SECRET`, `JWT_ALGORITHM` and `JWT_EXP_DELTA_DAYS`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JwtSettings {
-    /// `None` or empty: use the secret generated once in the data dir.
-    pub secret: Option<String>,
-    /// HS256, HS384 or HS512.
-    pub algorithm: String,
-    /// Token lifetime in days (1 to 3650).
-    pub exp_days: i64,
-}
-
-impl Default for JwtSettings {
-    fn default() -> Self {
-        Self {
-            secret: None,
-            algorithm: "HS256".into(),
-            exp_days: 7,
-        }
-    }
-}
 
 /// A successful register or login.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,11 +4,9 @@ use serde_json::{Map, Value};
 use wasmtime::component::{HasSelf, Linker};
 
 use super::HostState;
+use super::bindings::graph::{self as wit, Direction, Edge, Neighbor, NeighborQuery, Node};
+use super::bindings::types::{AccessLevel as WitLevel, Error as WitError};
 use crate::graph::{self as g, AccessLevel, GraphError, Id, Session};
-use crate::runtime::bindings::graph::{
-    self as wit, Direction, Edge, Neighbor, NeighborQuery, Node,
-};
-use crate::runtime::bindings::types::{AccessLevel as WitLevel, Error as WitError};
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 

@@ -5,9 +5,9 @@
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::HostState;
+use super::bindings::kvstore::{self as wit, Kind};
+use super::bindings::types::Error as WitError;
 use crate::kvstore::{self as kv, KvError, Store};
-use crate::runtime::bindings::kvstore::{self as wit, Kind};
-use crate::runtime::bindings::types::Error as WitError;
 
 /// Stores one call may hold open at once.
 pub const MAX_OPEN_STORES: usize = 32;

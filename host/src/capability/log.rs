@@ -3,7 +3,7 @@
 use wasmtime::component::{HasSelf, Linker};
 
 use super::HostState;
-use crate::runtime::bindings::log::{self, Level};
+use super::bindings::log::{self, Level};
 
 /// Longest single message kept; the rest is cut.
 const MAX_MESSAGE: usize = 8 << 10;

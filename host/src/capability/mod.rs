@@ -3,11 +3,13 @@
 //! Invariant: nothing here decides a permission. Every graph call is handed to the
 //! call's [`graph::Session`], which checks it against the caller.
 
+pub mod bindings;
 mod globals;
-mod grants;
 mod graph;
 mod kvstore;
+pub(crate) mod limiter;
 mod log;
+pub(crate) mod output;
 mod storage;
 mod timer;
 
@@ -16,14 +18,14 @@ use std::sync::Arc;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::config::Grants;
 use crate::graph::Session;
 use crate::kvstore::AppStores;
-use crate::runtime::limiter::CallLimiter;
-use crate::runtime::output::{GuestOutput, Stream};
 use crate::storage::{AppStorage, UploadArea, Uploads};
+use limiter::CallLimiter;
+use output::{GuestOutput, Stream};
 
 pub use globals::{AppGlobals, MAX_GLOBALS_BYTES};
-pub use grants::{GrantDefault, Grants};
 pub use graph::graph_error_from_wit;
 
 /// Handles a guest may hold at once (WASI streams and the like).

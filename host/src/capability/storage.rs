@@ -7,8 +7,8 @@
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::HostState;
-use crate::runtime::bindings::storage::{self as wit, Metadata, UploadInfo};
-use crate::runtime::bindings::types::Error as WitError;
+use super::bindings::storage::{self as wit, Metadata, UploadInfo};
+use super::bindings::types::Error as WitError;
 use crate::storage::{self as st, Bucket, MAX_CHUNK_BYTES, StorageError};
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;

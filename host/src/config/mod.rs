@@ -8,6 +8,8 @@
 //! Invariant: nothing outside this module reads the process environment for settings.
 
 mod database;
+mod grants;
+mod jwt;
 mod realtime;
 mod storage;
 mod toml_file;
@@ -17,10 +19,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use database::DatabaseSettings;
+pub use grants::{GrantDefault, Grants};
+pub use jwt::JwtSettings;
 pub use realtime::{WebSocketSettings, WebhookSettings};
 pub use storage::{S3Settings, StorageBackendSettings, StorageSettings};
 
-use crate::capability::{GrantDefault, Grants};
 pub use toml_file::JacToml;
 
 /// Everything the server needs to start, resolved once.
@@ -44,7 +47,7 @@ pub struct Config {
     /// Per-call and per-request bounds.
     pub limits: Limits,
     /// JWT settings (from the environment only, as the spec says).
-    pub jwt: crate::auth::JwtSettings,
+    pub jwt: JwtSettings,
     /// `[plugins.scale.webhook]` and `WEBHOOK_SECRET`.
     pub webhook: WebhookSettings,
     /// `[plugins.scale.websocket]` and `REDIS_URL`.
@@ -213,7 +216,7 @@ impl Config {
         let compile_cache_dir =
             machine_cache_dir(env).unwrap_or_else(|| data_dir.join("cache").join("compiled"));
 
-        let jwt = crate::auth::JwtSettings {
+        let jwt = JwtSettings {
             secret: env.var("JWT_SECRET"),
             algorithm: env
                 .var("JWT_ALGORITHM")

@@ -4,8 +4,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::Grants;
 use super::{ConfigError, Limits};
-use crate::capability::Grants;
 
 /// Sections of `[plugins.scale]` this host understands, with their keys.
 const KNOWN: &[(&str, &[&str])] = &[

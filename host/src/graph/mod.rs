@@ -12,6 +12,7 @@
 mod access;
 mod id;
 mod session;
+pub mod store;
 #[cfg(test)]
 mod tests;
 
@@ -24,7 +25,7 @@ pub use access::{AccessFacts, AccessLevel};
 pub use id::{Id, ParseIdError};
 pub use session::Session;
 
-use crate::store::{AccessSpec, Changeset, GraphStore, NodeInsert, StoreError};
+use store::{AccessSpec, Changeset, GraphStore, NodeInsert, StoreError};
 
 /// Largest serialized fields object of one anchor: the default request body limit, so
 /// anything a client may send fits, and one anchor cannot pin more memory than a request.

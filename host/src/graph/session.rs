@@ -10,7 +10,7 @@ use super::{
     MAX_CHANGESET_ANCHORS, MAX_CHANGESET_BYTES, MAX_FIELDS_BYTES, MAX_PAGE, MAX_TYPE_FILTERS,
     NeighborQuery, Node,
 };
-use crate::store::{
+use crate::graph::store::{
     AccessSpec, AccessUpdate, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, FieldsUpdate,
     GraphStore, NodeInsert, StoredNeighbor,
 };

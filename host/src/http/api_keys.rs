@@ -14,8 +14,8 @@ use super::body::{parse_object, read_body};
 use super::caller::{self, Identity};
 use super::envelope;
 use super::error::ApiError;
+use crate::auth::api_keys::ApiKeyRecord;
 use crate::auth::api_keys::{ApiKeyError, MAX_EXPIRY_DAYS, MAX_KEY_NAME_BYTES, rfc3339};
-use crate::store::ApiKeyRecord;
 
 /// The API key routes.
 pub fn router() -> Router<AppState> {

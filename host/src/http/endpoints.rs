@@ -10,9 +10,9 @@ use super::caller::{self, Identity};
 use super::envelope::{self, CallData};
 use super::error::ApiError;
 use super::routes::{Lookup, NODE_PARAM};
-use super::validate::{self, Source};
 use super::{AppState, Served, multipart};
 use crate::graph::{AccessLevel, Id};
+use crate::runtime::manifest::{Source, validate};
 use crate::runtime::{Access, Call, Endpoint, Outcome};
 use crate::storage::Uploads;
 
@@ -84,7 +84,7 @@ pub async fn dispatch(
             raw.entry(k).or_insert(v);
         }
     }
-    let args = validate::validate(&endpoint.fields, raw, |name| {
+    let args = validate(&endpoint.fields, raw, |name| {
         if from_path.iter().any(|p| p == name) {
             Source::Path
         } else if query_args {

@@ -10,16 +10,7 @@ use serde_json::{Value, json};
 use super::envelope;
 use crate::graph::GraphError;
 use crate::runtime::CallError;
-
-/// One field problem of a 422 answer, as FastAPI reports them.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Problem {
-    /// Where: `["body", "count"]`, `["query", "n"]`, `["path", "item_id"]`.
-    pub loc: Vec<String>,
-    pub msg: String,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-}
+use crate::runtime::manifest::Problem;
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]

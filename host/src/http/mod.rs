@@ -6,7 +6,7 @@
 //!   the app's manifest ([`routes`]), so a reloaded app swaps its routes atomically.
 //! - [`api_keys`], [`webhooks`]: API keys and the webhook walkers they call.
 //! - [`websocket`]: WebSocket walkers (connections and broadcasts live in `realtime`).
-//! - [`caller`], [`validate`]: who is calling, and are the arguments right.
+//! - [`caller`]: who is calling (arguments are checked by `runtime::manifest::validate`).
 //! - [`error`], [`envelope`]: the only places that shape responses.
 //!
 //! Invariant: no SQL and no wasmtime here; this layer talks to `auth`, `graph` and
@@ -22,7 +22,6 @@ mod health;
 mod multipart;
 mod routes;
 mod users;
-mod validate;
 mod webhooks;
 mod websocket;
 

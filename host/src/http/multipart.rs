@@ -22,8 +22,9 @@ use futures_util::Stream;
 use serde_json::{Map, Value, json};
 
 use super::body::{drain, read_json_body};
-use super::error::{ApiError, Problem};
-use super::validate::{self, Source};
+use super::error::ApiError;
+use crate::runtime::manifest::Problem;
+use crate::runtime::manifest::{Source, validate};
 use crate::runtime::{Endpoint, Field};
 use crate::storage::uploads::ReceiveError;
 use crate::storage::{UploadArea, Uploads};
@@ -80,7 +81,7 @@ pub async fn read_call(
     }
     let (upload_fields, other_fields): (Vec<Field>, Vec<Field>) =
         endpoint.fields.iter().cloned().partition(is_upload);
-    let validated = validate::validate(&other_fields, raw, |name| {
+    let validated = validate(&other_fields, raw, |name| {
         if from_path.iter().any(|p| p == name) {
             Source::Path
         } else if form.is_some() {

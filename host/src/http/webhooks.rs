@@ -20,9 +20,9 @@ use super::body::{parse_object, read_body};
 use super::caller::Identity;
 use super::endpoints::run;
 use super::error::ApiError;
-use super::validate::{self, Source};
 use crate::auth::AuthedUser;
 use crate::runtime::Protocol;
+use crate::runtime::manifest::{Source, validate};
 use crate::storage::Uploads;
 use crate::webhook::{self, Policy, Signed};
 
@@ -88,7 +88,7 @@ async fn call(
     webhook::check(&signed, &policy, crate::auth::unix_now())
         .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
 
-    let args = validate::validate(&endpoint.fields, parse_object(&bytes)?, |_| Source::Body)
+    let args = validate(&endpoint.fields, parse_object(&bytes)?, |_| Source::Body)
         .map_err(ApiError::Validation)?;
     let owner = Identity::User(AuthedUser {
         user_id: holder.user_id,

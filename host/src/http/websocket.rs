@@ -31,10 +31,10 @@ use super::caller::{self, Identity};
 use super::endpoints::execute;
 use super::envelope::CallData;
 use super::error::ApiError;
-use super::validate::{self, Source};
 use super::{AppState, Served};
 use crate::auth::AuthedUser;
 use crate::realtime::{OUTBOX_CAPACITY, Ticket};
+use crate::runtime::manifest::{Source, validate};
 use crate::runtime::{Access, Endpoint, Protocol};
 use crate::storage::Uploads;
 
@@ -288,8 +288,8 @@ impl Connection {
                 _ => Identity::Anonymous,
             },
         };
-        let args = validate::validate(&endpoint.fields, fields, |_| Source::Body)
-            .map_err(ApiError::Validation)?;
+        let args =
+            validate(&endpoint.fields, fields, |_| Source::Body).map_err(ApiError::Validation)?;
         Ok((identity, args))
     }
 }

@@ -9,12 +9,9 @@
 //! returned `ok`; on any error, trap, timeout or memory blow-up the session is dropped
 //! and nothing of the call persists.
 
-pub mod bindings;
 pub(crate) mod cache;
 pub mod code_cache;
-pub(crate) mod limiter;
 pub mod manifest;
-pub(crate) mod output;
 pub mod tiering;
 
 use std::path::Path;
@@ -28,10 +25,10 @@ use wasmtime::{
     Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
 };
 
+use crate::capability::bindings::{AppPre, endpoints as wit};
 use crate::capability::{AppContext, AppGlobals, HostState};
 use crate::config::Limits;
 use crate::graph::{self, GraphError};
-use bindings::{AppPre, endpoints as wit};
 use code_cache::{CodeCache, Compiler};
 pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
 use tiering::{Code, Tier};

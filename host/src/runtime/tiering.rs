@@ -16,9 +16,9 @@ use arc_swap::ArcSwap;
 use tokio::sync::watch;
 
 use super::Backend;
-use super::bindings::AppPre;
 use super::cache;
 use crate::capability::HostState;
+use crate::capability::bindings::AppPre;
 
 /// Components at least this big start on baseline code when no optimised code is cached;
 /// smaller ones compile optimised before serving (Cranelift needs well under a second).

@@ -11,7 +11,7 @@
 //! [`MAX_LIST_PAGE`] paths, a file grows to at most `[storage] max_file_bytes`.
 //!
 //! Invariant: no wasmtime and no HTTP types here; grants are decided by
-//! `capability::Grants` before a bucket is opened.
+//! `config::Grants` before a bucket is opened.
 
 pub mod local;
 pub mod path;

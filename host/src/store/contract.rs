@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
-use super::{
+use crate::graph::store::{
     AccessSpec, AccessUpdate, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, FieldsUpdate,
     GraphStore, NodeInsert, StoreError,
 };

@@ -1,10 +1,10 @@
 //! Anchors as stored, independent of any viewer: what a cache keeps and what a document
 //! store holds. [`AnchorRecords`] reads them in batches; `view` turns them into the
-//! viewer-specific answers of [`super::GraphStore`].
+//! viewer-specific answers of [`crate::graph::store::GraphStore`].
 
 use serde_json::{Map, Value};
 
-use super::StoreError;
+use crate::graph::store::StoreError;
 use crate::graph::{AccessLevel, Direction, Id};
 
 /// A node with all its access settings.

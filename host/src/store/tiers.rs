@@ -7,8 +7,10 @@ use super::cache::{CacheSettings, CachedStore};
 use super::mongo::MongoStore;
 use super::records::AnchorRecords;
 use super::sqlite::SqliteStore;
-use super::{ApiKeyStore, GraphStore, StoreError, UserStore};
+use crate::auth::UserStore;
+use crate::auth::api_keys::ApiKeyStore;
 use crate::config::DatabaseSettings;
+use crate::graph::store::{GraphStore, StoreError};
 
 /// The stores of one server: the graph (possibly behind the cache tier), users, API keys.
 pub struct Stores {

@@ -1,11 +1,11 @@
-//! The viewer-specific reads of [`super::GraphStore`], computed from viewer-independent
+//! The viewer-specific reads of [`crate::graph::store::GraphStore`], computed from viewer-independent
 //! [`AnchorRecords`]: the same answers the SQLite store gives with its joins. Used by
 //! every backend that keeps records rather than SQL rows (the cache tier, MongoDB).
 
 use std::collections::HashMap;
 
 use super::records::{AnchorRecords, EdgeRecord, NodeRecord, entry_for};
-use super::{AdjacencyQuery, StoreError, StoredEdge, StoredNeighbor, StoredNode};
+use crate::graph::store::{AdjacencyQuery, StoreError, StoredEdge, StoredNeighbor, StoredNode};
 use crate::graph::{AccessFacts, AccessLevel, Edge, Id, Node};
 
 /// Adjacency rows read per batch when the filters drop rows.
@@ -44,7 +44,7 @@ fn node_with_owner(
     Ok(Some((node, owner)))
 }
 
-/// [`super::GraphStore::node`] from records.
+/// [`crate::graph::store::GraphStore::node`] from records.
 pub fn node(
     records: &impl AnchorRecords,
     id: Id,
@@ -56,7 +56,7 @@ pub fn node(
     )
 }
 
-/// [`super::GraphStore::node_access`] from records.
+/// [`crate::graph::store::GraphStore::node_access`] from records.
 pub fn node_access(
     records: &impl AnchorRecords,
     id: Id,
@@ -66,7 +66,7 @@ pub fn node_access(
         .map(|(node, owner)| facts(node.owner, node.all, &node.roots, owner.as_ref(), viewer)))
 }
 
-/// [`super::GraphStore::edge`] from records. An edge whose end is gone is gone too (a
+/// [`crate::graph::store::GraphStore::edge`] from records. An edge whose end is gone is gone too (a
 /// record cached before a node deletion must not outlive it).
 pub fn edge(
     records: &impl AnchorRecords,
@@ -96,7 +96,7 @@ pub fn edge(
     }))
 }
 
-/// [`super::GraphStore::neighbors`] from records: adjacency rows in order, filtered by
+/// [`crate::graph::store::GraphStore::neighbors`] from records: adjacency rows in order, filtered by
 /// direction and archetypes, each with its edge and its node (with the viewer's facts).
 pub fn neighbors(
     records: &impl AnchorRecords,

@@ -31,9 +31,10 @@ use remote::{Fill, RemoteCache};
 use subscriber::Tiers;
 
 use super::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
-use super::{
+use super::view;
+use crate::graph::store::{
     AdjacencyQuery, AnchorKind, Changeset, GraphStore, NodeInsert, StoreError, StoredEdge,
-    StoredNeighbor, StoredNode, view,
+    StoredNeighbor, StoredNode,
 };
 use crate::graph::{AccessFacts, Id};
 
@@ -288,9 +289,9 @@ mod tests {
 
     use super::*;
     use crate::graph::Direction;
+    use crate::graph::store::{AccessSpec, EdgeInsert};
     use crate::store::contract::{TestData, graph_contract};
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{AccessSpec, EdgeInsert};
 
     const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
@@ -367,7 +368,7 @@ mod tests {
         assert!(second.node(child, owner).unwrap().is_some());
         // A commit touching the node invalidates it everywhere; the store says it is gone.
         let result = first.apply(Changeset {
-            node_updates: vec![crate::store::FieldsUpdate {
+            node_updates: vec![crate::graph::store::FieldsUpdate {
                 id: child,
                 fields: "{}".into(),
             }],

@@ -5,7 +5,9 @@ use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Binary, Bson, Document, doc};
 
 use super::{MongoStore, binary, corrupt, id_in, is_duplicate_key};
-use crate::store::{ApiKeyRecord, ApiKeyStore, ApiKeyWithOwner, StoreError, UserRecord, UserStore};
+use crate::auth::api_keys::{ApiKeyRecord, ApiKeyStore, ApiKeyWithOwner};
+use crate::auth::{UserRecord, UserStore};
+use crate::graph::store::StoreError;
 
 impl MongoStore {
     fn users(&self) -> mongodb::Collection<Document> {

@@ -13,12 +13,13 @@ use mongodb::{Client, ClientSession, Collection, Database};
 use serde_json::{Map, Value};
 
 use super::{MongoStore, binary, corrupt, id_in, is_duplicate_key, level_in};
+use crate::graph::store::{
+    AccessSpec, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert,
+    StoreError, StoredEdge, StoredNeighbor, StoredNode,
+};
 use crate::graph::{AccessFacts, AccessLevel, Id};
 use crate::store::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
-use crate::store::{
-    AccessSpec, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert,
-    StoreError, StoredEdge, StoredNeighbor, StoredNode, view,
-};
+use crate::store::view;
 
 /// Attempts of one transaction before a transient error is given up on.
 const MAX_ATTEMPTS: usize = 16;

@@ -37,7 +37,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
 use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 
-use super::StoreError;
+use crate::graph::store::StoreError;
 use crate::graph::{AccessLevel, Id};
 
 /// Threads of the driver's own runtime.

@@ -3,8 +3,9 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteStore;
+use crate::auth::api_keys::{ApiKeyRecord, ApiKeyStore, ApiKeyWithOwner};
 use crate::graph::Id;
-use crate::store::{ApiKeyRecord, ApiKeyStore, ApiKeyWithOwner, StoreError};
+use crate::graph::store::StoreError;
 
 const COLUMNS: &str = "k.id, k.user_id, k.name, k.key_hash, k.created_at, k.expires_at";
 

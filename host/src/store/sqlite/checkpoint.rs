@@ -13,7 +13,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::lock;
-use crate::store::StoreError;
+use crate::graph::store::StoreError;
 
 /// Time between checkpoints: keeps the log to a few seconds' worth of writes.
 const INTERVAL: Duration = Duration::from_millis(250);

@@ -7,11 +7,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
 use super::SqliteStore;
-use crate::graph::{AccessFacts, AccessLevel, Direction, Edge, Id, Node};
-use crate::store::{
+use crate::graph::store::{
     AccessSpec, AccessUpdate, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, GraphStore,
     NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode,
 };
+use crate::graph::{AccessFacts, AccessLevel, Direction, Edge, Id, Node};
 
 /// `adjacency.directions` bit: the edge is followed outward from `node`.
 pub(super) const OUTGOING: i64 = 1;

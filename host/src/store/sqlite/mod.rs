@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-use super::{Changeset, StoreError};
+use crate::graph::store::{Changeset, StoreError};
 use checkpoint::Checkpointer;
 
 /// How long a connection waits for another process's lock before failing.
@@ -223,7 +223,7 @@ impl From<rusqlite::Error> for StoreError {
 mod tests {
     use super::*;
     use crate::graph::Id;
-    use crate::store::{AccessSpec, FieldsUpdate, GraphStore, NodeInsert};
+    use crate::graph::store::{AccessSpec, FieldsUpdate, GraphStore, NodeInsert};
 
     fn node(owner: Id) -> NodeInsert {
         NodeInsert {

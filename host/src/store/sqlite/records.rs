@@ -5,8 +5,8 @@ use rusqlite::{Connection, Row, params};
 
 use super::SqliteStore;
 use super::graph::{INCOMING, OUTGOING, corrupt, fields_at, id_at};
+use crate::graph::store::StoreError;
 use crate::graph::{AccessLevel, Id};
-use crate::store::StoreError;
 use crate::store::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
 
 impl SqliteStore {

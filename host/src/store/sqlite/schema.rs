@@ -16,7 +16,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::store::StoreError;
+use crate::graph::store::StoreError;
 
 /// Each entry upgrades the schema by one version; append, never edit.
 const MIGRATIONS: &[&str] = &[

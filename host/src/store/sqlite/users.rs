@@ -3,8 +3,9 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SqliteStore;
+use crate::auth::{UserRecord, UserStore};
 use crate::graph::Id;
-use crate::store::{StoreError, UserRecord, UserStore};
+use crate::graph::store::StoreError;
 
 impl UserStore for SqliteStore {
     fn insert_user(&self, user: &UserRecord) -> Result<(), StoreError> {

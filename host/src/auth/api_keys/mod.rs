@@ -20,10 +20,14 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod store;
+
+pub use store::{ApiKeyRecord, ApiKeyStore, ApiKeyWithOwner};
+
 use super::secret::{self, SecretKind};
 use super::{AuthError, unix_now};
 use crate::graph::Id;
-use crate::store::{ApiKeyRecord, ApiKeyStore, StoreError};
+use crate::graph::store::StoreError;
 
 /// Where the generated webhook secret is kept, and what overrides it.
 const WEBHOOK_SECRET: SecretKind = SecretKind {
@@ -308,8 +312,8 @@ pub fn rfc3339(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{UserRecord, UserStore};
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{UserRecord, UserStore};
 
     fn fixture() -> (tempfile::TempDir, Arc<SqliteStore>, ApiKeys) {
         let dir = tempfile::tempdir().unwrap();

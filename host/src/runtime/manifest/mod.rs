@@ -7,7 +7,11 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::bindings::endpoints as wit;
+use crate::capability::bindings::endpoints as wit;
+
+mod validate;
+
+pub use validate::{Problem, Source, validate};
 
 /// Walker or free function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

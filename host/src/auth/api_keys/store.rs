@@ -1,7 +1,7 @@
 //! Webhook API keys as the store keeps them: never the key itself, only its hash.
 
-use super::StoreError;
 use crate::graph::Id;
+use crate::graph::store::StoreError;
 
 /// One API key's stored facts. The key string is shown once, at creation; the store
 /// keeps its SHA-256 so a leaked database cannot be replayed against the webhooks.

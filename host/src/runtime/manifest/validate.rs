@@ -6,8 +6,17 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::error::Problem;
-use crate::runtime::Field;
+use super::Field;
+
+/// One field problem of a 422 answer, as FastAPI reports them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    /// Where: `["body", "count"]`, `["query", "n"]`, `["path", "item_id"]`.
+    pub loc: Vec<String>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
 
 /// Where a value came from; names the first element of a problem's `loc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
