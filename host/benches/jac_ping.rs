@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use jac_scale::capability::AppContext;
 use jac_scale::config::{Config, Env, Flags};
 use jac_scale::graph::{Caller, Graph};
-use jac_scale::runtime::code_cache::CodeCache;
+use jac_scale::graphdb::sqlite::SqliteStore;
+use jac_scale::runtime::function_cache::FunctionCache;
 use jac_scale::runtime::tiering::Tier;
 use jac_scale::runtime::{App, Call, Runtime};
-use jac_scale::store::sqlite::SqliteStore;
 
 /// Calls made before timing, so the pool's slots and the page cache are warm.
 const WARMUP_CALLS: usize = 2_000;
@@ -86,11 +86,11 @@ async fn measure(app: &Path, calls: usize) -> anyhow::Result<(String, PerCall)> 
     let config = Config::resolve(app, Flags::default(), &env)?;
     let store = Arc::new(SqliteStore::open(&data.path().join("jac.db"))?);
     let graph = Graph::new(store)?;
-    let code_cache = CodeCache::new(&config.compile_cache_dir);
-    let runtime = Runtime::new(config.limits.clone(), Some(&code_cache))?;
+    let function_cache = FunctionCache::new(&config.compile_cache_dir);
+    let runtime = Runtime::new(config.limits.clone(), Some(&function_cache))?;
     let cache_dir = data.path().join("cache");
     let component: PathBuf =
-        jac_scale::build::component_for(app, &cache_dir, Some(&code_cache)).await?;
+        jac_scale::build::component_for(app, &cache_dir, Some(&function_cache)).await?;
     let loaded: App = runtime
         .load(
             &component,

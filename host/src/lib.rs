@@ -6,14 +6,14 @@ pub mod auth;
 pub mod build;
 pub mod capability;
 pub mod config;
+pub mod files;
 pub mod graph;
+pub mod graphdb;
 pub mod http;
-pub mod kvstore;
+pub mod kv;
 pub mod realtime;
 pub mod runtime;
 pub mod server;
-pub mod storage;
-pub mod store;
 pub mod webhook;
 
 /// Tells whoever runs the tests that a backend's suite did not run. Written to the real

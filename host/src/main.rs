@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use jac_scale::build;
 use jac_scale::config::GrantDefault;
 use jac_scale::config::{self, Config, Flags, ProcessEnv};
-use jac_scale::runtime::code_cache::CodeCache;
+use jac_scale::runtime::function_cache::FunctionCache;
 
 /// Many small, short-lived strings per request (JSON, field maps): mimalloc keeps them
 /// off glibc's contended per-thread arenas.
@@ -116,10 +116,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let output = output.unwrap_or_else(|| app.with_extension("wasm"));
             let sources = build::AppSources::read(&app)?;
-            let code_cache = config::machine_cache_dir(&ProcessEnv).map(|d| CodeCache::new(&d));
+            let function_cache =
+                config::machine_cache_dir(&ProcessEnv).map(|d| FunctionCache::new(&d));
             let wasm = tokio::runtime::Builder::new_current_thread()
                 .build()?
-                .block_on(build::build(&sources, code_cache.as_ref()))?;
+                .block_on(build::build(&sources, function_cache.as_ref()))?;
             build::write_atomically(&output, &wasm)?;
             println!("built {} ({} KiB)", output.display(), wasm.len() >> 10);
             Ok(())

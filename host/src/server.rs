@@ -9,12 +9,12 @@ use crate::auth::AuthService;
 use crate::auth::api_keys::ApiKeys;
 use crate::capability::AppContext;
 use crate::config::Config;
+use crate::files::{TenantFiles, open_backend};
 use crate::graph::Graph;
-use crate::http::{self, AppState, Realtime, Served};
+use crate::http::{self, HttpState, Served, WebSockets, Webhooks};
 use crate::realtime::Hub;
 use crate::runtime::Runtime;
-use crate::runtime::code_cache::CodeCache;
-use crate::storage::{AppStorage, open_backend};
+use crate::runtime::function_cache::FunctionCache;
 
 /// Why the server could not start. Each renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +63,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         source,
     })?;
 
-    let stores = crate::store::open(data_dir, &config.database)
+    let stores = crate::graphdb::open(data_dir, &config.database)
         .map_err(|e| StartError::Store(e.to_string()))?;
     let graph = Graph::new(stores.graph).map_err(|e| StartError::Store(e.to_string()))?;
     let auth = AuthService::new(stores.users, graph.clone(), config.jwt.clone(), data_dir)
@@ -76,14 +76,14 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     )
     .map_err(|e| StartError::Auth(e.to_string()))?;
 
-    let code_cache = CodeCache::new(&config.compile_cache_dir);
+    let function_cache = FunctionCache::new(&config.compile_cache_dir);
     let runtime = Arc::new(
-        Runtime::new(config.limits.clone(), Some(&code_cache))
+        Runtime::new(config.limits.clone(), Some(&function_cache))
             .map_err(|e| StartError::Runtime(e.to_string()))?,
     );
     let cache_dir = data_dir.join("cache");
     let component =
-        crate::build::component_for(&config.app_path, &cache_dir, Some(&code_cache)).await?;
+        crate::build::component_for(&config.app_path, &cache_dir, Some(&function_cache)).await?;
     let context = AppContext::new(&config)
         .with_kvstore(app_kvstores(&config)?)
         .with_storage(app_storage(&config)?);
@@ -92,17 +92,15 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         .await?;
     let served = Served::new(app).map_err(StartError::Routes)?;
     let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
-    let realtime = Realtime::new(
-        api_keys,
-        config.webhook.clone(),
-        hub,
-        config.websocket.max_message_bytes,
-    );
-    let state = AppState::new(
+    let state = HttpState::new(
         served,
         Arc::new(auth),
         config.limits.body_limit_bytes,
-        realtime,
+        Webhooks::new(api_keys, config.webhook.clone()),
+        WebSockets {
+            hub,
+            max_message_bytes: config.websocket.max_message_bytes,
+        },
     );
 
     let addr = SocketAddr::new(config.host, config.port);
@@ -120,7 +118,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             runtime.clone(),
             config.app_path.clone(),
             cache_dir,
-            code_cache,
+            function_cache,
             graph,
             context,
             state.clone(),
@@ -137,21 +135,21 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
 
 /// The app's kvstores: confined to the app's tenant, embedded ones in the data dir,
 /// servers from `[plugins.scale.database]` / `REDIS_URL` / `MONGODB_URI`.
-fn app_kvstores(config: &Config) -> Result<Arc<crate::kvstore::AppStores>, StartError> {
-    let servers = crate::kvstore::KvSettings {
+fn app_kvstores(config: &Config) -> Result<Arc<crate::kv::TenantStores>, StartError> {
+    let servers = crate::kv::KvSettings {
         redis_url: config.database.redis_url.clone(),
         mongodb_uri: config.database.mongodb_uri.clone(),
     };
-    crate::kvstore::AppStores::open(&config.tenant, &config.data_dir, servers)
+    crate::kv::TenantStores::open(&config.tenant, &config.data_dir, servers)
         .map(Arc::new)
         .map_err(|e| StartError::Kvstore(e.to_string()))
 }
 
 /// The app's file storage (`[storage]`); request uploads wait in `<data dir>/tmp/uploads`.
-fn app_storage(config: &Config) -> Result<Arc<AppStorage>, StartError> {
+fn app_storage(config: &Config) -> Result<Arc<TenantFiles>, StartError> {
     let backend = open_backend(&config.storage).map_err(|e| StartError::Storage(e.to_string()))?;
     tracing::info!("file storage: {}", backend.describe());
-    Ok(Arc::new(AppStorage::new(
+    Ok(Arc::new(TenantFiles::new(
         backend,
         &config.tenant,
         &config.storage,
@@ -184,10 +182,10 @@ fn watch_for_reload(
     runtime: Arc<Runtime>,
     path: PathBuf,
     cache_dir: PathBuf,
-    code_cache: Arc<CodeCache>,
+    function_cache: Arc<FunctionCache>,
     graph: Graph,
     context: AppContext,
-    state: AppState,
+    state: HttpState,
 ) {
     use notify::{RecursiveMode, Watcher};
 
@@ -237,7 +235,7 @@ fn watch_for_reload(
             tokio::time::sleep(Duration::from_millis(200)).await;
             while rx.try_recv().is_ok() {}
             let loaded =
-                match crate::build::component_for(&path, &cache_dir, Some(&code_cache)).await {
+                match crate::build::component_for(&path, &cache_dir, Some(&function_cache)).await {
                     Ok(component) => runtime
                         .load(&component, &cache_dir, graph.clone(), context.clone())
                         .await

@@ -9,7 +9,7 @@ use tempfile::TempDir;
 
 use super::token::Claims;
 use super::*;
-use crate::store::sqlite::SqliteStore;
+use crate::graphdb::sqlite::SqliteStore;
 
 struct Fixture {
     dir: TempDir,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 pub use sources::AppSources;
 
-use crate::runtime::code_cache::CodeCache;
+use crate::runtime::function_cache::FunctionCache;
 
 /// The Jac runtime component, built from `jac/component` for `wasm32-wasip2`.
 pub static JAC_RUNTIME: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jac_component.wasm"));
@@ -52,18 +52,18 @@ pub enum BuildError {
 ///
 /// Compiling and snapshotting take seconds of CPU, so they run on a blocking thread and
 /// the server keeps answering meanwhile (a `--reload` rebuild).
-/// `code_cache` keeps the compiled runtime between builds (see [`snapshot`]).
+/// `function_cache` keeps the compiled runtime between builds (see [`snapshot`]).
 pub async fn build(
     sources: &AppSources,
-    code_cache: Option<&Arc<CodeCache>>,
+    function_cache: Option<&Arc<FunctionCache>>,
 ) -> Result<Vec<u8>, BuildError> {
     let bundle = sources.bundle();
-    let code_cache = code_cache.cloned();
+    let function_cache = function_cache.cloned();
     tokio::task::spawn_blocking(move || {
         tokio::runtime::Handle::current().block_on(snapshot::snapshot(
             JAC_RUNTIME,
             &bundle,
-            code_cache.as_ref(),
+            function_cache.as_ref(),
         ))
     })
     .await
@@ -77,11 +77,11 @@ pub fn is_jac_app(app: &Path) -> bool {
 
 /// The component to serve for `app`: itself for a `.wasm`; for a `.jac` app, its built
 /// component from `cache_dir/jac/<digest>/`, built now when the sources (or this
-/// binary's runtime) changed since the last build, compiling through `code_cache`.
+/// binary's runtime) changed since the last build, compiling through `function_cache`.
 pub async fn component_for(
     app: &Path,
     cache_dir: &Path,
-    code_cache: Option<&Arc<CodeCache>>,
+    function_cache: Option<&Arc<FunctionCache>>,
 ) -> Result<PathBuf, BuildError> {
     if !is_jac_app(app) {
         return Ok(app.to_path_buf());
@@ -98,7 +98,7 @@ pub async fn component_for(
         return Ok(path);
     }
     let started = std::time::Instant::now();
-    let wasm = build(&sources, code_cache).await?;
+    let wasm = build(&sources, function_cache).await?;
     write_atomically(&path, &wasm)?;
     tracing::info!(app = %app.display(), elapsed = ?started.elapsed(), "built Jac app");
     Ok(path)

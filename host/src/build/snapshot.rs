@@ -14,8 +14,8 @@ use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
 use super::BuildError;
 use crate::capability::HostState;
-use crate::runtime::cache;
-use crate::runtime::code_cache::{self, CodeCache, Compiler};
+use crate::runtime::compiled;
+use crate::runtime::function_cache::{self, Compiler, FunctionCache};
 
 /// The export `jac-scale build` calls before the snapshot (world `jac-app`).
 const INIT_FUNC: &str = "load-program";
@@ -26,12 +26,12 @@ const LOAD_MEMORY_LIMIT: usize = 256 << 20;
 ///
 /// `load-program` runs once, so the instrumented runtime is compiled by the baseline
 /// compiler (Winch: a fraction of Cranelift's time, for code that runs for milliseconds).
-/// With a `code_cache`, that compiled runtime (the same for every app) is kept there whole,
+/// With a `function_cache`, that compiled runtime (the same for every app) is kept there whole,
 /// so later builds (another app, a `--reload`) skip even that compile.
 pub(super) async fn snapshot(
     runtime: &[u8],
     bundle: &str,
-    code_cache: Option<&Arc<CodeCache>>,
+    function_cache: Option<&Arc<FunctionCache>>,
 ) -> Result<Vec<u8>, BuildError> {
     let fault = |e: wasmtime::Error| BuildError::Snapshot(format!("{e:#}"));
     let started = Instant::now();
@@ -43,12 +43,11 @@ pub(super) async fn snapshot(
     tracing::debug!(elapsed = ?started.elapsed(), "build: instrumented the runtime");
 
     let started = Instant::now();
-    let config = code_cache::codegen_config(Compiler::Baseline, None).map_err(fault)?;
+    let config = function_cache::codegen_config(Compiler::Baseline, None).map_err(fault)?;
     let engine = Engine::new(&config).map_err(fault)?;
-    let (component, cached) = match code_cache {
-        Some(cache) => {
-            cache::load_component(&engine, &cache.components_dir(), &instrumented).map_err(fault)?
-        }
+    let (component, cached) = match function_cache {
+        Some(cache) => compiled::load_component(&engine, &cache.components_dir(), &instrumented)
+            .map_err(fault)?,
         None => (
             Component::new(&engine, &instrumented).map_err(fault)?,
             false,

@@ -15,8 +15,8 @@ wasmtime::component::bindgen!({
         default: trappable,
     },
     with: {
-        "jac:scale/kvstore.store": crate::kvstore::Store,
-        "jac:scale/storage.bucket": crate::storage::Bucket,
+        "jac:scale/kvstore.store": crate::kv::Store,
+        "jac:scale/storage.bucket": crate::files::Bucket,
     },
     exports: { default: async },
 });

@@ -1,6 +1,6 @@
 //! `jac:scale/globals`: the module-level state (`glob`) of a Jac app, kept between calls.
 //!
-//! One [`AppGlobals`] per loaded app; every call's store holds it. The guest loads the
+//! One [`Globals`] per loaded app; every call's store holds it. The guest loads the
 //! JSON the last call left and stores it back when it changed. Never persisted, never
 //! shared between apps (a reloaded app starts from its snapshot's values).
 
@@ -16,9 +16,9 @@ pub const MAX_GLOBALS_BYTES: usize = 1 << 20;
 
 /// The globals of one app, as the last call stored them.
 #[derive(Debug, Default)]
-pub struct AppGlobals(Mutex<Option<Arc<str>>>);
+pub struct Globals(Mutex<Option<Arc<str>>>);
 
-impl AppGlobals {
+impl Globals {
     fn load(&self) -> Option<String> {
         let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         slot.as_deref().map(str::to_owned)

@@ -4,13 +4,13 @@
 //! call's [`graph::Session`], which checks it against the caller.
 
 pub mod bindings;
+mod files;
 mod globals;
 mod graph;
-mod kvstore;
+mod kv;
 pub(crate) mod limiter;
 mod log;
 pub(crate) mod output;
-mod storage;
 mod timer;
 
 use std::sync::Arc;
@@ -19,13 +19,13 @@ use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::config::Grants;
+use crate::files::{TenantFiles, UploadArea, Uploads};
 use crate::graph::Session;
-use crate::kvstore::AppStores;
-use crate::storage::{AppStorage, UploadArea, Uploads};
+use crate::kv::TenantStores;
 use limiter::CallLimiter;
 use output::{GuestOutput, Stream};
 
-pub use globals::{AppGlobals, MAX_GLOBALS_BYTES};
+pub use globals::{Globals, MAX_GLOBALS_BYTES};
 pub use graph::graph_error_from_wit;
 
 /// Handles a guest may hold at once (WASI streams and the like).
@@ -37,9 +37,9 @@ pub struct AppContext {
     /// The kvstores and storage paths the app may open.
     pub grants: Arc<Grants>,
     /// The app's kvstores (`None` while building a Jac app).
-    pub kvstore: Option<Arc<AppStores>>,
+    pub kvstore: Option<Arc<TenantStores>>,
     /// The app's file storage and upload area (`None` while building a Jac app).
-    pub storage: Option<Arc<AppStorage>>,
+    pub storage: Option<Arc<TenantFiles>>,
 }
 
 impl AppContext {
@@ -53,7 +53,7 @@ impl AppContext {
     }
 
     /// This context with the app's kvstores.
-    pub fn with_kvstore(self, stores: Arc<AppStores>) -> Self {
+    pub fn with_kvstore(self, stores: Arc<TenantStores>) -> Self {
         AppContext {
             kvstore: Some(stores),
             ..self
@@ -61,7 +61,7 @@ impl AppContext {
     }
 
     /// This context with the app's file storage.
-    pub fn with_storage(self, storage: Arc<AppStorage>) -> Self {
+    pub fn with_storage(self, storage: Arc<TenantFiles>) -> Self {
         AppContext {
             storage: Some(storage),
             ..self
@@ -70,7 +70,7 @@ impl AppContext {
 
     /// Where the app's request uploads are kept, if it has storage.
     pub fn upload_area(&self) -> Option<&UploadArea> {
-        self.storage.as_deref().map(AppStorage::uploads)
+        self.storage.as_deref().map(TenantFiles::uploads)
     }
 }
 
@@ -83,7 +83,7 @@ pub struct HostState {
     /// The call's graph session; `None` while the app describes itself.
     session: Option<Session>,
     /// The app's `glob` values (Jac apps); `None` while building or describing.
-    pub(crate) globals: Option<Arc<AppGlobals>>,
+    pub(crate) globals: Option<Arc<Globals>>,
     /// The app's grants and stores; `None` while building a Jac app (nothing granted).
     pub(crate) context: Option<AppContext>,
     /// Kvstore handles open in this call (bounded by `kvstore::MAX_OPEN_STORES`).
@@ -153,8 +153,8 @@ pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     graph::link(linker)?;
     log::link(linker)?;
     timer::link(linker)?;
-    storage::link(linker)?;
-    kvstore::link(linker)?;
+    files::link(linker)?;
+    kv::link(linker)?;
     globals::link(linker)?;
     Ok(())
 }

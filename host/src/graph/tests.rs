@@ -8,7 +8,7 @@ use tempfile::TempDir;
 
 use super::AccessLevel::{Connect, NoAccess, Read, Write};
 use super::*;
-use crate::store::sqlite::SqliteStore;
+use crate::graphdb::sqlite::SqliteStore;
 
 struct Fixture {
     dir: TempDir,

@@ -9,7 +9,7 @@ use axum::routing::{delete, get, post};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::HttpState;
 use super::body::{parse_object, read_body};
 use super::caller::{self, Identity};
 use super::envelope;
@@ -18,7 +18,7 @@ use crate::auth::api_keys::ApiKeyRecord;
 use crate::auth::api_keys::{ApiKeyError, MAX_EXPIRY_DAYS, MAX_KEY_NAME_BYTES, rfc3339};
 
 /// The API key routes.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/api-key/create", post(create))
         .route("/api-key/list", get(list))
@@ -45,7 +45,7 @@ impl From<&ApiKeyRecord> for KeyInfo {
     }
 }
 
-fn user_id(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+fn user_id(state: &HttpState, headers: &HeaderMap) -> Result<String, ApiError> {
     match caller::identify(state, headers, true)? {
         Identity::User(user) => Ok(user.user_id),
         Identity::Anonymous => Err(ApiError::Unauthorized("a bearer token is required".into())),
@@ -53,7 +53,7 @@ fn user_id(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
 }
 
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -112,7 +112,7 @@ async fn create(
             }
         },
     };
-    let keys = state.realtime().api_keys.clone();
+    let keys = state.webhooks().api_keys.clone();
     let new = tokio::task::spawn_blocking(move || keys.create(&user, &name, expiry_days))
         .await
         .map_err(|e| ApiError::Internal(format!("api key task: {e}")))??;
@@ -129,20 +129,20 @@ async fn create(
     ))
 }
 
-async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn list(State(state): State<HttpState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let user = user_id(&state, &headers)?;
-    let keys = state.realtime().api_keys.list(&user)?;
+    let keys = state.webhooks().api_keys.list(&user)?;
     let keys: Vec<KeyInfo> = keys.iter().map(KeyInfo::from).collect();
     Ok(envelope::ok(json!({ "api_keys": keys })))
 }
 
 async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     Path(api_key_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let user = user_id(&state, &headers)?;
-    state.realtime().api_keys.revoke(&user, &api_key_id)?;
+    state.webhooks().api_keys.revoke(&user, &api_key_id)?;
     Ok(envelope::ok(
         json!({ "api_key_id": api_key_id, "revoked": true }),
     ))

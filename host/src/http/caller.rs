@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderMap, header};
 
-use super::AppState;
+use super::HttpState;
 use super::error::ApiError;
 use crate::auth::AuthedUser;
 use crate::graph::{Caller, Graph};
@@ -43,7 +43,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Identify the caller. With `required`, a missing or bad token is 401; without it,
 /// a bad token is ignored and the call runs anonymous (API.md, public endpoints).
 pub fn identify(
-    state: &AppState,
+    state: &HttpState,
     headers: &HeaderMap,
     required: bool,
 ) -> Result<Identity, ApiError> {

@@ -10,15 +10,15 @@ use super::caller::{self, Identity};
 use super::envelope::{self, CallData};
 use super::error::ApiError;
 use super::routes::{Lookup, NODE_PARAM};
-use super::{AppState, Served, multipart};
+use super::{HttpState, Served, multipart};
+use crate::files::Uploads;
 use crate::graph::{AccessLevel, Id};
 use crate::runtime::manifest::{Source, validate};
 use crate::runtime::{Access, Call, Endpoint, Outcome};
-use crate::storage::Uploads;
 
 /// Every request no fixed route took: look it up in the app's route table.
 pub async fn dispatch(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     request: Request,
 ) -> Result<Response, ApiError> {
     let served = state.served();

@@ -5,11 +5,11 @@ use axum::response::Response;
 use axum::routing::get;
 use serde_json::json;
 
-use super::AppState;
+use super::HttpState;
 use super::envelope;
 
 /// The health routes. The server only listens once the app is loaded, so ready = live.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/healthz", get(|| async { healthy("healthy") }))
         .route("/healthz/live", get(|| async { healthy("alive") }))

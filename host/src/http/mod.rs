@@ -71,61 +71,61 @@ impl Served {
     }
 }
 
-/// What webhooks and WebSockets need besides the app and the users.
-pub struct Realtime {
+/// What the webhook routes need: the API keys, `[plugins.scale.webhook]`, the rate limit.
+pub struct Webhooks {
     /// Issues and checks webhook API keys.
     pub api_keys: Arc<ApiKeys>,
     /// `[plugins.scale.webhook]`.
-    pub webhook: WebhookSettings,
-    /// WebSocket connections and broadcasts.
-    pub hub: Arc<Hub>,
-    /// Largest WebSocket message, in bytes.
-    pub max_message_bytes: usize,
+    pub settings: WebhookSettings,
     rate_limiter: RateLimiter,
 }
 
-impl Realtime {
-    /// The services, with the webhook rate limit of `webhook`.
-    pub fn new(
-        api_keys: ApiKeys,
-        webhook: WebhookSettings,
-        hub: Arc<Hub>,
-        max_message_bytes: usize,
-    ) -> Self {
-        Realtime {
+impl Webhooks {
+    /// The webhook services, with the rate limit of `settings`.
+    pub fn new(api_keys: ApiKeys, settings: WebhookSettings) -> Self {
+        Webhooks {
             api_keys: Arc::new(api_keys),
-            rate_limiter: RateLimiter::new(webhook.rate_limit_per_minute),
-            webhook,
-            hub,
-            max_message_bytes,
+            rate_limiter: RateLimiter::new(settings.rate_limit_per_minute),
+            settings,
         }
     }
 }
 
+/// What the WebSocket route needs: the connection registry and the message bound.
+pub struct WebSockets {
+    /// WebSocket connections and broadcasts.
+    pub hub: Arc<Hub>,
+    /// Largest WebSocket message, in bytes.
+    pub max_message_bytes: usize,
+}
+
 /// State shared by every handler. Cheap to clone.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct HttpState(Arc<Shared>);
 
 struct Shared {
     served: ArcSwap<Served>,
     auth: Arc<AuthService>,
     body_limit: usize,
-    realtime: Realtime,
+    webhooks: Webhooks,
+    websockets: WebSockets,
 }
 
-impl AppState {
+impl HttpState {
     /// State serving `served`, authenticating with `auth`.
     pub fn new(
         served: Served,
         auth: Arc<AuthService>,
         body_limit: usize,
-        realtime: Realtime,
+        webhooks: Webhooks,
+        websockets: WebSockets,
     ) -> Self {
-        AppState(Arc::new(Shared {
+        HttpState(Arc::new(Shared {
             served: ArcSwap::from_pointee(served),
             auth,
             body_limit,
-            realtime,
+            webhooks,
+            websockets,
         }))
     }
 
@@ -151,13 +151,17 @@ impl AppState {
         self.0.body_limit
     }
 
-    fn realtime(&self) -> &Realtime {
-        &self.0.realtime
+    fn webhooks(&self) -> &Webhooks {
+        &self.0.webhooks
+    }
+
+    fn websockets(&self) -> &WebSockets {
+        &self.0.websockets
     }
 }
 
 /// The whole router: fixed routes first, then the app's generated routes.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: HttpState) -> Router {
     Router::new()
         .merge(users::router())
         .merge(health::router())

@@ -23,11 +23,11 @@ use serde_json::{Map, Value, json};
 
 use super::body::{drain, read_json_body};
 use super::error::ApiError;
+use crate::files::uploads::ReceiveError;
+use crate::files::{UploadArea, Uploads};
 use crate::runtime::manifest::Problem;
 use crate::runtime::manifest::{Source, validate};
 use crate::runtime::{Endpoint, Field};
-use crate::storage::uploads::ReceiveError;
-use crate::storage::{UploadArea, Uploads};
 
 /// Whether `field` is an upload field.
 pub fn is_upload(field: &Field) -> bool {

@@ -13,13 +13,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
+use super::HttpState;
 use super::body::read_body;
 use super::error::ApiError;
 use crate::auth::{AuthError, Identity, LoginGrant};
 
 /// The user routes.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/user/register", post(register))
         .route("/user/login", post(login))
@@ -162,7 +162,7 @@ fn auth_error(e: AuthError) -> ApiError {
     }
 }
 
-async fn register(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+async fn register(State(state): State<HttpState>, body: Body) -> Result<Response, ApiError> {
     let c = parse(&read_body(body, state.body_limit()).await?)?;
     let auth = state.auth_arc();
     let grant = tokio::task::spawn_blocking(move || auth.register(c.identity(), &c.password))
@@ -172,7 +172,7 @@ async fn register(State(state): State<AppState>, body: Body) -> Result<Response,
     Ok(token_response(StatusCode::CREATED, grant))
 }
 
-async fn login(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+async fn login(State(state): State<HttpState>, body: Body) -> Result<Response, ApiError> {
     let c = parse(&read_body(body, state.body_limit()).await?)?;
     let auth = state.auth_arc();
     let grant = tokio::task::spawn_blocking(move || auth.login(&c.identity, &c.password))

@@ -15,15 +15,15 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 
-use super::AppState;
+use super::HttpState;
 use super::body::{parse_object, read_body};
 use super::caller::Identity;
 use super::endpoints::run;
 use super::error::ApiError;
 use crate::auth::AuthedUser;
+use crate::files::Uploads;
 use crate::runtime::Protocol;
 use crate::runtime::manifest::{Source, validate};
-use crate::storage::Uploads;
 use crate::webhook::{self, Policy, Signed};
 
 /// Header carrying the API key.
@@ -32,7 +32,7 @@ const API_KEY_HEADER: &str = "x-api-key";
 const TIMESTAMP_HEADER: &str = "x-webhook-timestamp";
 
 /// The webhook route.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new().route("/webhook/{walker}", post(call))
 }
 
@@ -47,7 +47,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Api
 }
 
 async fn call(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(walker): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -56,15 +56,15 @@ async fn call(
     let endpoint = served
         .endpoint(&walker, Protocol::Webhook)
         .ok_or_else(|| ApiError::NotFound(format!("no webhook walker named {walker:?}")))?;
-    let realtime = state.realtime();
-    let settings = &realtime.webhook;
+    let webhooks = state.webhooks();
+    let settings = &webhooks.settings;
 
     let api_key = header(&headers, API_KEY_HEADER)?
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .ok_or_else(|| ApiError::Unauthorized("missing X-API-Key header".into()))?;
-    let holder = realtime.api_keys.verify(api_key)?;
-    if let Err(retry) = realtime.rate_limiter.admit(&holder.key_id, Instant::now()) {
+    let holder = webhooks.api_keys.verify(api_key)?;
+    if let Err(retry) = webhooks.rate_limiter.admit(&holder.key_id, Instant::now()) {
         return Err(ApiError::RateLimited(format!(
             "this API key made more than {} webhook calls this minute; retry in {} s",
             settings.rate_limit_per_minute,

@@ -31,12 +31,12 @@ use super::caller::{self, Identity};
 use super::endpoints::execute;
 use super::envelope::CallData;
 use super::error::ApiError;
-use super::{AppState, Served};
+use super::{HttpState, Served};
 use crate::auth::AuthedUser;
+use crate::files::Uploads;
 use crate::realtime::{OUTBOX_CAPACITY, Ticket};
 use crate::runtime::manifest::{Source, validate};
 use crate::runtime::{Access, Endpoint, Protocol};
-use crate::storage::Uploads;
 
 /// How often the server pings an idle client.
 pub const PING_INTERVAL: Duration = Duration::from_secs(20);
@@ -48,7 +48,7 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// The WebSocket route.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new().route("/ws/{walker}", get(upgrade))
 }
 
@@ -66,7 +66,7 @@ enum ConnectionAuth {
 }
 
 async fn upgrade(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(walker): Path<String>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
@@ -91,14 +91,14 @@ async fn upgrade(
         ConnectionAuth::User(u) => Some(u.user_id.as_str()),
         _ => None,
     };
-    let realtime = state.realtime();
-    let ticket = realtime
+    let websockets = state.websockets();
+    let ticket = websockets
         .hub
         .open(user_id)
         .map_err(|e| ApiError::RateLimited(e.to_string()))?;
     let broadcast = endpoint.broadcast;
     let name = endpoint.name.clone();
-    let limit = realtime.max_message_bytes;
+    let limit = websockets.max_message_bytes;
     let mut connection = Connection {
         state,
         served,
@@ -122,7 +122,7 @@ async fn upgrade(
 
 /// One open connection.
 struct Connection {
-    state: AppState,
+    state: HttpState,
     /// The app version the connection opened on; a reload applies to new connections.
     served: Arc<Served>,
     walker: String,
@@ -247,8 +247,11 @@ impl Connection {
             // A protected broadcast walker: the client proved who it is in a message.
             self.ticket.join(&self.walker, outbox.clone());
         }
-        let realtime = self.state.realtime();
-        realtime.hub.broadcast(&self.walker, frame).await;
+        self.state
+            .websockets()
+            .hub
+            .broadcast(&self.walker, frame)
+            .await;
         None
     }
 

@@ -1,7 +1,7 @@
 //! wasmtime engine, compile cache, pre-instantiated apps, pooling, CPU and memory limits.
 //!
 //! One [`Runtime`] per process (an optimising and a baseline engine with their linkers,
-//! one epoch ticker). Each app is compiled once ([`cache`]; a big one first by the baseline
+//! one epoch ticker). Each app is compiled once ([`compiled`]; a big one first by the baseline
 //! compiler, see [`tiering`]), type-checked against our world once (`AppPre`), and every
 //! call gets a fresh `Store` and instance from the pooling allocator.
 //!
@@ -9,8 +9,8 @@
 //! returned `ok`; on any error, trap, timeout or memory blow-up the session is dropped
 //! and nothing of the call persists.
 
-pub(crate) mod cache;
-pub mod code_cache;
+pub(crate) mod compiled;
+pub mod function_cache;
 pub mod manifest;
 pub mod tiering;
 
@@ -26,10 +26,10 @@ use wasmtime::{
 };
 
 use crate::capability::bindings::{AppPre, endpoints as wit};
-use crate::capability::{AppContext, AppGlobals, HostState};
+use crate::capability::{AppContext, Globals, HostState};
 use crate::config::Limits;
 use crate::graph::{self, GraphError};
-use code_cache::{CodeCache, Compiler};
+use function_cache::{Compiler, FunctionCache};
 pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
 use tiering::{Code, Tier};
 
@@ -47,25 +47,25 @@ const POOL_HEADROOM: u32 = 8;
 /// The process-wide wasm runtime.
 pub struct Runtime {
     /// Cranelift: the code every app runs in the end.
-    optimizing: Backend,
+    optimizing: EngineLinker,
     /// Winch: the first code of a big app whose optimised code is not cached yet.
-    baseline: Backend,
+    baseline: EngineLinker,
     limits: Limits,
     permits: Arc<Semaphore>,
 }
 
 /// One engine and the linker of every capability for it.
 #[derive(Clone)]
-pub(crate) struct Backend {
+pub(crate) struct EngineLinker {
     engine: Engine,
     linker: Linker<HostState>,
 }
 
-impl Backend {
+impl EngineLinker {
     fn new(engine: Engine) -> wasmtime::Result<Self> {
         let mut linker = Linker::new(&engine);
         crate::capability::link(&mut linker)?;
-        Ok(Backend { engine, linker })
+        Ok(EngineLinker { engine, linker })
     }
 
     fn pre(&self, component: &Component) -> wasmtime::Result<AppPre<HostState>> {
@@ -104,7 +104,7 @@ pub struct Call {
     /// Spawn location; `None` = the caller's root.
     pub target: Option<graph::Id>,
     /// The files the request uploaded; deleted when the call ends.
-    pub uploads: crate::storage::Uploads,
+    pub uploads: crate::files::Uploads,
 }
 
 /// What a successful call produced.
@@ -149,12 +149,15 @@ pub enum CallError {
 
 impl Runtime {
     /// Build the engines (pooling allocator, epochs) and their linkers with every
-    /// capability. With a `code_cache`, Cranelift reuses the functions compiled before
-    /// (see [`code_cache`]).
-    pub fn new(limits: Limits, code_cache: Option<&Arc<CodeCache>>) -> wasmtime::Result<Self> {
-        let optimizing = Backend::new(make_engine(&limits, code_cache)?)?;
+    /// capability. With a `function_cache`, Cranelift reuses the functions compiled before
+    /// (see [`function_cache`]).
+    pub fn new(
+        limits: Limits,
+        function_cache: Option<&Arc<FunctionCache>>,
+    ) -> wasmtime::Result<Self> {
+        let optimizing = EngineLinker::new(make_engine(&limits, function_cache)?)?;
         // Baseline code serves for seconds at most: instances on demand, no second pool.
-        let baseline = Backend::new(Engine::new(&code_cache::codegen_config(
+        let baseline = EngineLinker::new(Engine::new(&function_cache::codegen_config(
             Compiler::Baseline,
             None,
         )?)?)?;
@@ -207,13 +210,13 @@ impl Runtime {
             path: shown.clone(),
             reason: one_line(&e),
         };
-        let digest = cache::digest(&bytes);
+        let digest = compiled::digest(&bytes);
         let (backend, component, tier) =
-            match cache::cached(&self.optimizing.engine, cache_dir, &digest) {
+            match compiled::cached(&self.optimizing.engine, cache_dir, &digest) {
                 Some(component) => (&self.optimizing, component, Tier::Optimized),
                 None if bytes.len() >= tiering::BASELINE_MIN_BYTES => {
                     // Kept too: a restart before the optimised code was ready loads it.
-                    let (component, _) = cache::cached_or_compiled(
+                    let (component, _) = compiled::cached_or_compiled(
                         &self.baseline.engine,
                         cache_dir,
                         &digest,
@@ -223,7 +226,7 @@ impl Runtime {
                     (&self.baseline, component, Tier::Baseline)
                 }
                 None => {
-                    let component = cache::compile_and_keep(
+                    let component = compiled::compile_and_keep(
                         &self.optimizing.engine,
                         cache_dir,
                         &digest,
@@ -271,8 +274,11 @@ impl Runtime {
     }
 }
 
-fn make_engine(limits: &Limits, code_cache: Option<&Arc<CodeCache>>) -> wasmtime::Result<Engine> {
-    let mut cfg = code_cache::codegen_config(Compiler::Optimizing, code_cache)?;
+fn make_engine(
+    limits: &Limits,
+    function_cache: Option<&Arc<FunctionCache>>,
+) -> wasmtime::Result<Engine> {
+    let mut cfg = function_cache::codegen_config(Compiler::Optimizing, function_cache)?;
     cfg.memory_init_cow(true);
     let instances = u32::try_from(limits.max_concurrency)
         .unwrap_or(u32::MAX)
@@ -312,7 +318,7 @@ pub struct App {
     permits: Arc<Semaphore>,
     graph: graph::Graph,
     /// `glob` values of a Jac app, kept between its calls (`jac:scale/globals`).
-    globals: Arc<AppGlobals>,
+    globals: Arc<Globals>,
     /// Grants and stores of the app (kvstore, storage).
     context: AppContext,
     manifest: Manifest,

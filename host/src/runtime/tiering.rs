@@ -15,8 +15,8 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use tokio::sync::watch;
 
-use super::Backend;
-use super::cache;
+use super::EngineLinker;
+use super::compiled;
 use crate::capability::HostState;
 use crate::capability::bindings::AppPre;
 
@@ -68,7 +68,7 @@ impl Code {
 /// A plain thread, not tokio's blocking pool: shutdown must not wait for a compile.
 pub(crate) fn tier_up(
     code: Arc<Code>,
-    backend: Backend,
+    backend: EngineLinker,
     bytes: Vec<u8>,
     digest: String,
     cache_dir: PathBuf,
@@ -77,7 +77,7 @@ pub(crate) fn tier_up(
     let slot = code.clone();
     let compile = move || {
         let started = Instant::now();
-        let compiled = cache::compile_and_keep(&backend.engine, &cache_dir, &digest, &bytes)
+        let compiled = compiled::compile_and_keep(&backend.engine, &cache_dir, &digest, &bytes)
             .and_then(|component| backend.pre(&component));
         match compiled {
             Ok(pre) => {

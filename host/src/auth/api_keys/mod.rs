@@ -313,7 +313,7 @@ pub fn rfc3339(unix: i64) -> String {
 mod tests {
     use super::*;
     use crate::auth::{UserRecord, UserStore};
-    use crate::store::sqlite::SqliteStore;
+    use crate::graphdb::sqlite::SqliteStore;
 
     fn fixture() -> (tempfile::TempDir, Arc<SqliteStore>, ApiKeys) {
         let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@ use super::SqliteStore;
 use super::graph::{INCOMING, OUTGOING, corrupt, fields_at, id_at};
 use crate::graph::store::StoreError;
 use crate::graph::{AccessLevel, Id};
-use crate::store::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
+use crate::graphdb::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
 
 impl SqliteStore {
     /// The store's random identity, created on first use.

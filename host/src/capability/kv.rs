@@ -1,5 +1,5 @@
 //! `jac:scale/kvstore`: open stores as resources of the call, convert to and from
-//! `crate::kvstore`. `open` asks the app's grants first (`access-denied` without one);
+//! `crate::kv`. `open` asks the app's grants first (`access-denied` without one);
 //! a call holds at most [`MAX_OPEN_STORES`] stores at once (`quota-exceeded`).
 
 use wasmtime::component::{HasSelf, Linker, Resource};
@@ -7,7 +7,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 use super::HostState;
 use super::bindings::kvstore::{self as wit, Kind};
 use super::bindings::types::Error as WitError;
-use crate::kvstore::{self as kv, KvError, Store};
+use crate::kv::{self as kv, KvError, Store};
 
 /// Stores one call may hold open at once.
 pub const MAX_OPEN_STORES: usize = 32;

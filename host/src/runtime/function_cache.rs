@@ -26,23 +26,23 @@ const CHECKSUM_BYTES: usize = 32;
 
 /// The compiled-function cache in one directory.
 #[derive(Debug)]
-pub struct CodeCache {
-    /// The cache's root: `functions/` here, and [`CodeCache::components_dir`].
+pub struct FunctionCache {
+    /// The cache's root: `functions/` here, and [`FunctionCache::components_dir`].
     dir: PathBuf,
     /// Distinguishes the temporary files of this process's compile threads.
     next_tmp: AtomicU64,
 }
 
-impl CodeCache {
+impl FunctionCache {
     /// The cache in `dir` (created on the first insert).
     pub fn new(dir: &Path) -> Arc<Self> {
-        Arc::new(CodeCache {
+        Arc::new(FunctionCache {
             dir: dir.to_path_buf(),
             next_tmp: AtomicU64::new(0),
         })
     }
 
-    /// Where whole compiled components shared by all apps live (`.cwasm`, see `cache.rs`).
+    /// Where whole compiled components shared by all apps live (`.cwasm`, see `compiled.rs`).
     pub fn components_dir(&self) -> PathBuf {
         self.dir.join("components")
     }
@@ -75,7 +75,7 @@ impl CodeCache {
     }
 }
 
-impl CacheStore for CodeCache {
+impl CacheStore for FunctionCache {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
         let mut bytes = std::fs::read(self.entry(key)).ok()?;
         let (checksum, payload) = bytes.split_at_checked(CHECKSUM_BYTES)?;
@@ -95,7 +95,7 @@ impl CacheStore for CodeCache {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compiler {
     /// Cranelift: optimised code, seconds of compile time for the Jac runtime; reuses the
-    /// functions in the `code_cache`.
+    /// functions in the `function_cache`.
     Optimizing,
     /// Winch, a single-pass baseline compiler: several times faster to compile, slower
     /// code. Serves an app until its optimised code is ready (see `runtime::tiering`) and
@@ -105,17 +105,17 @@ pub enum Compiler {
 
 /// The settings that shape generated code, shared by every engine that compiles our
 /// components (serving and `jac-scale build`), so optimising engines hit the same
-/// `code_cache` entries. Winch has no incremental cache; a baseline engine ignores it.
+/// `function_cache` entries. Winch has no incremental cache; a baseline engine ignores it.
 pub fn codegen_config(
     compiler: Compiler,
-    code_cache: Option<&Arc<CodeCache>>,
+    function_cache: Option<&Arc<FunctionCache>>,
 ) -> wasmtime::Result<Config> {
     let mut cfg = Config::new();
     cfg.wasm_component_model(true).epoch_interruption(true);
     match compiler {
         Compiler::Optimizing => {
             cfg.strategy(wasmtime::Strategy::Cranelift);
-            if let Some(cache) = code_cache {
+            if let Some(cache) = function_cache {
                 cfg.enable_incremental_compilation(cache.clone())?;
             }
         }
@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn an_entry_comes_back_and_a_damaged_one_is_a_miss() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = CodeCache::new(dir.path());
+        let cache = FunctionCache::new(dir.path());
         assert!(cache.get(b"key").is_none());
         assert!(cache.insert(b"key", b"machine code".to_vec()));
         assert_eq!(cache.get(b"key").as_deref(), Some(&b"machine code"[..]));

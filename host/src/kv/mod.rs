@@ -210,7 +210,7 @@ pub struct KvSettings {
 }
 
 /// One app's stores: its tenant, the embedded database and connections to servers.
-pub struct AppStores {
+pub struct TenantStores {
     tenant: String,
     settings: KvSettings,
     embedded: embedded::Embedded,
@@ -219,22 +219,22 @@ pub struct AppStores {
     mongo: Mutex<HashMap<String, mongo::MongoServer>>,
 }
 
-impl std::fmt::Debug for AppStores {
+impl std::fmt::Debug for TenantStores {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppStores")
+        f.debug_struct("TenantStores")
             .field("tenant", &self.tenant)
             .finish_non_exhaustive()
     }
 }
 
-impl AppStores {
+impl TenantStores {
     /// The stores of app `tenant`, embedded ones in `<data_dir>/kvstore.db`.
     pub fn open(
         tenant: &str,
         data_dir: &std::path::Path,
         settings: KvSettings,
-    ) -> KvResult<AppStores> {
-        Ok(AppStores {
+    ) -> KvResult<TenantStores> {
+        Ok(TenantStores {
             tenant: tenant.to_string(),
             settings,
             embedded: embedded::Embedded::open(&data_dir.join("kvstore.db"))?,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{AppStores, Kind, KvError, KvSettings, MAX_VALUE_BYTES, Store};
+use super::{Kind, KvError, KvSettings, MAX_VALUE_BYTES, Store, TenantStores};
 
 const REDIS: &str = "redis://127.0.0.1:6379";
 
@@ -19,9 +19,9 @@ fn parsed(text: Option<String>) -> Option<Value> {
 }
 
 /// A fresh tenant so runs never see each other's keys.
-fn stores(dir: &tempfile::TempDir) -> AppStores {
+fn stores(dir: &tempfile::TempDir) -> TenantStores {
     let tenant = format!("contract-{}", uuid::Uuid::new_v4().simple());
-    AppStores::open(&tenant, dir.path(), KvSettings::default()).unwrap()
+    TenantStores::open(&tenant, dir.path(), KvSettings::default()).unwrap()
 }
 
 async fn key_value_contract(store: &Store, other_tenant: &Store) {

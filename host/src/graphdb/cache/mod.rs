@@ -290,8 +290,8 @@ mod tests {
     use super::*;
     use crate::graph::Direction;
     use crate::graph::store::{AccessSpec, EdgeInsert};
-    use crate::store::contract::{TestData, graph_contract};
-    use crate::store::sqlite::SqliteStore;
+    use crate::graphdb::contract::{TestData, graph_contract};
+    use crate::graphdb::sqlite::SqliteStore;
 
     const REDIS_URL: &str = "redis://127.0.0.1:6379";
 

@@ -25,13 +25,13 @@ fn settings(backend: StorageBackendSettings, base_path: &str) -> StorageSettings
 /// Everything a backend must do, through the buckets of two apps.
 /// The app `app` on a local backend rooted at `<dir>/storage`, and its uploads folder
 /// (keep it alive while the app is used).
-fn local_app(dir: &std::path::Path) -> (AppStorage, tempfile::TempDir) {
+fn local_app(dir: &std::path::Path) -> (TenantFiles, tempfile::TempDir) {
     let settings = settings(
         StorageBackendSettings::Local,
         dir.join("storage").to_str().unwrap(),
     );
     let uploads = tempfile::tempdir().unwrap();
-    let app = AppStorage::new(
+    let app = TenantFiles::new(
         open_backend(&settings).unwrap(),
         "app",
         &settings,
@@ -42,8 +42,8 @@ fn local_app(dir: &std::path::Path) -> (AppStorage, tempfile::TempDir) {
 
 async fn contract(backend: Arc<dyn Backend>, settings: &StorageSettings) {
     let uploads = tempfile::tempdir().unwrap();
-    let app = AppStorage::new(backend.clone(), "app-one", settings, uploads.path());
-    let other = AppStorage::new(backend, "app-two", settings, uploads.path());
+    let app = TenantFiles::new(backend.clone(), "app-one", settings, uploads.path());
+    let other = TenantFiles::new(backend, "app-two", settings, uploads.path());
     let bucket = app.open(Some("./uploads"), None).await.unwrap();
 
     // write, read ranges, append

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::keys::CacheKey;
 use super::local::Cached;
 use crate::graph::{AccessLevel, Id};
-use crate::store::records::{AdjacencyRow, EdgeRecord, NodeRecord};
+use crate::graphdb::records::{AdjacencyRow, EdgeRecord, NodeRecord};
 
 #[derive(Serialize, Deserialize)]
 struct NodeWire {

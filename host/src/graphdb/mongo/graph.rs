@@ -18,8 +18,8 @@ use crate::graph::store::{
     StoreError, StoredEdge, StoredNeighbor, StoredNode,
 };
 use crate::graph::{AccessFacts, AccessLevel, Id};
-use crate::store::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
-use crate::store::view;
+use crate::graphdb::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
+use crate::graphdb::view;
 
 /// Attempts of one transaction before a transient error is given up on.
 const MAX_ATTEMPTS: usize = 16;

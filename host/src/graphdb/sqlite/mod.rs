@@ -38,7 +38,7 @@ pub struct SqliteStore {
     path: PathBuf,
     /// The database's random identity (see [`AnchorRecords::store_id`]).
     ///
-    /// [`AnchorRecords::store_id`]: crate::store::records::AnchorRecords::store_id
+    /// [`AnchorRecords::store_id`]: crate::graphdb::records::AnchorRecords::store_id
     store_id: String,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
@@ -286,7 +286,7 @@ mod tests {
         use std::sync::Arc;
 
         use super::SqliteStore;
-        use crate::store::contract::{TestData, graph_contract};
+        use crate::graphdb::contract::{TestData, graph_contract};
 
         struct Data(tempfile::TempDir);
 

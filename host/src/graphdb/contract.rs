@@ -47,7 +47,7 @@ macro_rules! graph_contract {
             #[test]
             fn $case() {
                 match $data {
-                    Some(data) => $crate::store::contract::$case(&data),
+                    Some(data) => $crate::graphdb::contract::$case(&data),
                     None => $crate::report_skipped(&format!(
                         "{}: backend not configured",
                         stringify!($case)

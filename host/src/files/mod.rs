@@ -128,7 +128,7 @@ pub fn open_backend(settings: &StorageSettings) -> StorageResult<Arc<dyn Backend
 }
 
 /// One app's storage: its folder on the backend, its bounds and its upload area.
-pub struct AppStorage {
+pub struct TenantFiles {
     backend: Arc<dyn Backend>,
     app_root: RelPath,
     create_dirs: bool,
@@ -136,16 +136,16 @@ pub struct AppStorage {
     uploads: UploadArea,
 }
 
-impl std::fmt::Debug for AppStorage {
+impl std::fmt::Debug for TenantFiles {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppStorage")
+        f.debug_struct("TenantFiles")
             .field("backend", &self.backend.describe())
             .field("app_root", &self.app_root)
             .finish_non_exhaustive()
     }
 }
 
-impl AppStorage {
+impl TenantFiles {
     /// The storage of app `app` on `backend`, configured by `settings`; uploads are kept
     /// in `upload_dir` while their request runs.
     pub fn new(
@@ -154,7 +154,7 @@ impl AppStorage {
         settings: &StorageSettings,
         upload_dir: &Path,
     ) -> Self {
-        AppStorage {
+        TenantFiles {
             backend,
             app_root: app_folder(app),
             create_dirs: settings.create_dirs,

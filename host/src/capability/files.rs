@@ -1,7 +1,7 @@
-//! `jac:scale/storage`: buckets and request uploads, converted to and from `crate::storage`.
+//! `jac:scale/storage`: buckets and request uploads, converted to and from `crate::files`.
 //!
 //! `open` asks the app's grants first (`access-denied` without one), then the app's
-//! [`AppStorage`](crate::storage::AppStorage); a bucket handle lives in the call's
+//! [`TenantFiles`](crate::files::TenantFiles); a bucket handle lives in the call's
 //! resource table (bounded) and dies with the call. Uploads are the request's own files.
 
 use wasmtime::component::{HasSelf, Linker, Resource};
@@ -9,7 +9,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 use super::HostState;
 use super::bindings::storage::{self as wit, Metadata, UploadInfo};
 use super::bindings::types::Error as WitError;
-use crate::storage::{self as st, Bucket, MAX_CHUNK_BYTES, StorageError};
+use crate::files::{self as st, Bucket, MAX_CHUNK_BYTES, StorageError};
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 

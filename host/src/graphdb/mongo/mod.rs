@@ -242,7 +242,7 @@ mod tests {
 
     use super::MongoStore;
     use crate::graph::Id;
-    use crate::store::contract::{TestData, graph_contract};
+    use crate::graphdb::contract::{TestData, graph_contract};
 
     struct Data {
         uri: String,

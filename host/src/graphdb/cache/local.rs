@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::keys::CacheKey;
-use crate::store::records::{AdjacencyRow, EdgeRecord, NodeRecord};
+use crate::graphdb::records::{AdjacencyRow, EdgeRecord, NodeRecord};
 
 /// Shards of the map (fewer lock collisions between worker threads).
 const SHARDS: usize = 16;
