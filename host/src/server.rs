@@ -112,6 +112,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         .map_err(|source| StartError::Bind { addr, source })?;
     // The one line tools and tests read to find the port.
     println!("jac-scale listening on http://{local}");
+    // The same on the log, after every line written while starting (tools that read both
+    // streams wait for it to know the start-up log is complete).
+    tracing::info!(address = %local, "accepting connections");
 
     if config.reload {
         watch_for_reload(

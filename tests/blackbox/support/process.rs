@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 /// The line prefix the server prints on stdout once it accepts connections.
 const LISTENING_PREFIX: &str = "jac-scale listening on http://127.0.0.1:";
+/// The log line a server writes right after its listening line.
+const STARTED_LOG: &str = "accepting connections";
 
 /// The log line of an app that switched from baseline to optimised code.
 pub const OPTIMISED: &str = "running optimised code";
@@ -135,7 +137,10 @@ impl Process {
             Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
         };
         match received {
-            Ok(port) => Ok(port),
+            // Stdout and stderr are read by different threads: wait for the log line that
+            // follows the listening line, so every start-up log line is captured too.
+            Ok(port) if self.wait_for_log(STARTED_LOG, START_TIMEOUT) => Ok(port),
+            Ok(_) => Err(format!("jac-scale logged no {STARTED_LOG:?} line")),
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = self.wait_exit(Duration::from_secs(5));
                 Err(format!("jac-scale exited before listening ({status:?})"))
