@@ -19,6 +19,10 @@ fn main() {
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let embedded = out_dir.join(COMPONENT_FILE);
 
+    // Without the `jac-build` feature nothing embeds the runtime.
+    if env::var_os("CARGO_FEATURE_JAC_BUILD").is_none() {
+        return;
+    }
     println!("cargo:rerun-if-env-changed=JAC_SCALE_JAC_RUNTIME");
     if let Some(prebuilt) = env::var_os("JAC_SCALE_JAC_RUNTIME") {
         copy(Path::new(&prebuilt), &embedded);

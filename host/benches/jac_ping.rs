@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jac_scale::capability::AppContext;
-use jac_scale::config::{Config, Env, Flags};
-use jac_scale::graph::{Caller, Graph};
-use jac_scale::graphdb::sqlite::SqliteStore;
-use jac_scale::runtime::function_cache::FunctionCache;
-use jac_scale::runtime::tiering::Tier;
-use jac_scale::runtime::{App, Call, Runtime};
+use capabilities::AppContext;
+use config::{Config, Env, Flags};
+use graph::{Caller, Graph};
+use graphdb::sqlite::SqliteStore;
+use runtime::function_cache::FunctionCache;
+use runtime::tiering::Tier;
+use runtime::{App, Call, Runtime};
 
 /// Calls made before timing, so the pool's slots and the page cache are warm.
 const WARMUP_CALLS: usize = 2_000;

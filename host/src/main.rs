@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use config::GrantDefault;
+use config::{Config, Flags, ProcessEnv};
 use jac_scale::build;
-use jac_scale::config::GrantDefault;
-use jac_scale::config::{self, Config, Flags, ProcessEnv};
-use jac_scale::runtime::function_cache::FunctionCache;
+#[cfg(feature = "jac-build")]
+use runtime::function_cache::FunctionCache;
 
 /// Many small, short-lived strings per request (JSON, field maps): mimalloc keeps them
 /// off glibc's contended per-thread arenas.
@@ -49,6 +50,7 @@ enum Command {
         capabilities: Option<GrantDefault>,
     },
     /// Build a Jac app (`app.jac` and the modules it imports) into one component.
+    #[cfg(feature = "jac-build")]
     Build {
         /// The app's entry module.
         app: PathBuf,
@@ -110,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .block_on(jac_scale::server::serve(config))?;
             Ok(())
         }
+        #[cfg(feature = "jac-build")]
         Command::Build { app, output } => {
             if !build::is_jac_app(&app) {
                 anyhow::bail!("{} is not a .jac file", app.display());

@@ -5,16 +5,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::AuthService;
-use crate::auth::api_keys::ApiKeys;
-use crate::capability::AppContext;
-use crate::config::Config;
-use crate::files::{TenantFiles, open_backend};
-use crate::graph::Graph;
-use crate::http::{self, HttpState, Served, WebSockets, Webhooks};
-use crate::realtime::Hub;
-use crate::runtime::Runtime;
-use crate::runtime::function_cache::FunctionCache;
+use auth::AuthService;
+use auth::api_keys::ApiKeys;
+use capabilities::AppContext;
+use config::Config;
+use files::{TenantFiles, open_backend};
+use graph::Graph;
+use http::{self, HttpState, Served, WebSockets, Webhooks};
+use realtime::Hub;
+use runtime::Runtime;
+use runtime::function_cache::FunctionCache;
 
 /// Why the server could not start. Each renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,7 @@ pub enum StartError {
     #[error("cannot start the wasm runtime: {0}")]
     Runtime(String),
     #[error(transparent)]
-    Load(#[from] crate::runtime::LoadError),
+    Load(#[from] runtime::LoadError),
     #[error(transparent)]
     Build(#[from] crate::build::BuildError),
     #[error("{0}")]
@@ -52,7 +52,7 @@ pub enum StartError {
 /// Serve the app of `config` until SIGTERM or Ctrl-C, then drain in-flight calls.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     if !config.app_path.is_file() {
-        return Err(StartError::Load(crate::runtime::LoadError::Read {
+        return Err(StartError::Load(runtime::LoadError::Read {
             path: config.app_path.display().to_string(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         }));
@@ -63,8 +63,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         source,
     })?;
 
-    let stores = crate::graphdb::open(data_dir, &config.database)
-        .map_err(|e| StartError::Store(e.to_string()))?;
+    let stores =
+        graphdb::open(data_dir, &config.database).map_err(|e| StartError::Store(e.to_string()))?;
     let graph = Graph::new(stores.graph).map_err(|e| StartError::Store(e.to_string()))?;
     let auth = AuthService::new(stores.users, graph.clone(), config.jwt.clone(), data_dir)
         .map_err(|e| StartError::Auth(e.to_string()))?;
@@ -138,12 +138,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
 
 /// The app's kvstores: confined to the app's tenant, embedded ones in the data dir,
 /// servers from `[plugins.scale.database]` / `REDIS_URL` / `MONGODB_URI`.
-fn app_kvstores(config: &Config) -> Result<Arc<crate::kv::TenantStores>, StartError> {
-    let servers = crate::kv::KvSettings {
+fn app_kvstores(config: &Config) -> Result<Arc<kv::TenantStores>, StartError> {
+    let servers = kv::KvSettings {
         redis_url: config.database.redis_url.clone(),
         mongodb_uri: config.database.mongodb_uri.clone(),
     };
-    crate::kv::TenantStores::open(&config.tenant, &config.data_dir, servers)
+    kv::TenantStores::open(&config.tenant, &config.data_dir, servers)
         .map(Arc::new)
         .map_err(|e| StartError::Kvstore(e.to_string()))
 }

@@ -1,7 +1,7 @@
 //! kvstore through HTTP with `examples/kv`: every method on the embedded backend and on
 //! the real Redis at 127.0.0.1:6379, wrong-kind calls, capability grants, two apps with
 //! the same store name, TTL expiry and an oversized value. MongoDB is not tested here:
-//! there is no MongoDB server on this machine (see `host/src/kvstore/contract.rs`).
+//! there is no MongoDB server on this machine (see `crates/kv/src/contract.rs`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -9,18 +9,25 @@
 //! `jac-scale start app.jac` goes through [`component_for`]: the built component is kept
 //! in the data dir under the digest of the sources and the runtime, so an unchanged app
 //! starts from the cache.
+//!
+//! All of this is the `jac-build` cargo feature (on by default); without it a `.jac` app
+//! is refused with [`BuildError::NotBuiltIn`] and components are served as they are.
 
+#[cfg(feature = "jac-build")]
 mod snapshot;
+#[cfg(feature = "jac-build")]
 mod sources;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+#[cfg(feature = "jac-build")]
 pub use sources::AppSources;
 
-use crate::runtime::function_cache::FunctionCache;
+use runtime::function_cache::FunctionCache;
 
 /// The Jac runtime component, built from `jac/component` for `wasm32-wasip2`.
+#[cfg(feature = "jac-build")]
 pub static JAC_RUNTIME: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jac_component.wasm"));
 
 /// Why a Jac app could not be built.
@@ -46,6 +53,10 @@ pub enum BuildError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "{0} is a Jac app, but this jac-scale was built without Jac support (cargo feature `jac-build`)"
+    )]
+    NotBuiltIn(String),
 }
 
 /// Builds the component for `sources`.
@@ -53,6 +64,7 @@ pub enum BuildError {
 /// Compiling and snapshotting take seconds of CPU, so they run on a blocking thread and
 /// the server keeps answering meanwhile (a `--reload` rebuild).
 /// `function_cache` keeps the compiled runtime between builds (see [`snapshot`]).
+#[cfg(feature = "jac-build")]
 pub async fn build(
     sources: &AppSources,
     function_cache: Option<&Arc<FunctionCache>>,
@@ -78,6 +90,7 @@ pub fn is_jac_app(app: &Path) -> bool {
 /// The component to serve for `app`: itself for a `.wasm`; for a `.jac` app, its built
 /// component from `cache_dir/jac/<digest>/`, built now when the sources (or this
 /// binary's runtime) changed since the last build, compiling through `function_cache`.
+#[cfg(feature = "jac-build")]
 pub async fn component_for(
     app: &Path,
     cache_dir: &Path,
@@ -104,8 +117,22 @@ pub async fn component_for(
     Ok(path)
 }
 
+/// The component to serve for `app`: itself; a `.jac` app needs the `jac-build` feature.
+#[cfg(not(feature = "jac-build"))]
+pub async fn component_for(
+    app: &Path,
+    _cache_dir: &Path,
+    _function_cache: Option<&Arc<FunctionCache>>,
+) -> Result<PathBuf, BuildError> {
+    if is_jac_app(app) {
+        return Err(BuildError::NotBuiltIn(app.display().to_string()));
+    }
+    Ok(app.to_path_buf())
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers never see
 /// half a component.
+#[cfg(feature = "jac-build")]
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     let write = || -> std::io::Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

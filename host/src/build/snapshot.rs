@@ -13,9 +13,9 @@ use wasmtime::{Engine, Store};
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
 use super::BuildError;
-use crate::capability::HostState;
-use crate::runtime::compiled;
-use crate::runtime::function_cache::{self, Compiler, FunctionCache};
+use capabilities::HostState;
+use runtime::compiled;
+use runtime::function_cache::{self, Compiler, FunctionCache};
 
 /// The export `jac-scale build` calls before the snapshot (world `jac-app`).
 const INIT_FUNC: &str = "load-program";
@@ -57,7 +57,7 @@ pub(super) async fn snapshot(
 
     let started = Instant::now();
     let mut linker = Linker::new(&engine);
-    crate::capability::link(&mut linker).map_err(fault)?;
+    capabilities::link(&mut linker).map_err(fault)?;
     let state = HostState::new("jac-build".into(), None, LOAD_MEMORY_LIMIT);
     let mut store = Store::new(&engine, state);
     store.limiter(|s| &mut s.limiter);
@@ -77,7 +77,7 @@ pub(super) async fn snapshot(
         Err(e) => {
             return Err(BuildError::Load(format!(
                 "loading the program trapped: {}",
-                crate::runtime::one_line(&e)
+                runtime::one_line(&e)
             )));
         }
     }

@@ -1,0 +1,25 @@
+//! Host bindings of the `jac:scale` WIT world, generated once for the whole crate.
+//!
+//! Imports are synchronous (except kvstore's and storage's, which do network and file
+//! I/O) and trappable: the outer `wasmtime::Result` is a host fault (it traps the
+//! guest), the inner `Result` is a typed error the guest handles.
+//! Exports are async so that calls yield to tokio on every epoch tick.
+
+wasmtime::component::bindgen!({
+    path: "../../wit",
+    world: "app",
+    // Kvstore talks to Redis / SQLite, storage to the disk / S3: their host functions are async.
+    imports: {
+        "jac:scale/kvstore": async | trappable,
+        "jac:scale/storage": async | trappable,
+        default: trappable,
+    },
+    with: {
+        "jac:scale/kvstore.store": kv::Store,
+        "jac:scale/storage.bucket": files::Bucket,
+    },
+    exports: { default: async },
+});
+
+pub use exports::jac::scale::endpoints;
+pub use jac::scale::{graph, kvstore, log, storage, types};

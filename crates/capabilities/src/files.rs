@@ -1,0 +1,170 @@
+//! `jac:scale/storage`: buckets and request uploads, converted to and from `files`.
+//!
+//! `open` asks the app's grants first (`access-denied` without one), then the app's
+//! [`TenantFiles`](files::TenantFiles); a bucket handle lives in the call's
+//! resource table (bounded) and dies with the call. Uploads are the request's own files.
+
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+use super::HostState;
+use super::bindings::storage::{self as wit, Metadata, UploadInfo};
+use super::bindings::types::Error as WitError;
+use files::{self as st, Bucket, MAX_CHUNK_BYTES, StorageError};
+
+type Res<T> = wasmtime::Result<Result<T, WitError>>;
+
+pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+}
+
+fn to_wit(e: StorageError) -> WitError {
+    match e {
+        StorageError::AccessDenied(m) => WitError::AccessDenied(m),
+        StorageError::NotFound(m) => WitError::NotFound(m),
+        StorageError::Invalid(m) => WitError::Invalid(m),
+        StorageError::QuotaExceeded(m) => WitError::QuotaExceeded(m),
+        StorageError::Unavailable(m) => WitError::Unavailable(m),
+    }
+}
+
+/// A storage result as the guest sees it (a trap is never needed: every failure is typed).
+fn answer<T>(result: Result<T, StorageError>) -> Res<T> {
+    Ok(result.map_err(to_wit))
+}
+
+impl HostState {
+    /// A clone of the open bucket behind `handle` (a bad handle is a host fault).
+    fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<Bucket> {
+        Ok(self.table.get(handle)?.clone())
+    }
+}
+
+impl wit::Host for HostState {
+    async fn upload(&mut self, upload: String) -> Res<UploadInfo> {
+        answer(self.uploads.get(&upload).map(|file| UploadInfo {
+            filename: file.filename.clone(),
+            content_type: file.content_type.clone(),
+            size: file.size,
+        }))
+    }
+
+    async fn read_upload(&mut self, upload: String, offset: u64, length: u32) -> Res<Vec<u8>> {
+        let length = (length as usize).min(MAX_CHUNK_BYTES);
+        answer(self.uploads.read(&upload, offset, length).await)
+    }
+}
+
+impl wit::HostBucket for HostState {
+    async fn open(
+        &mut self,
+        base_path: Option<String>,
+        create_dirs: Option<bool>,
+    ) -> Res<Resource<Bucket>> {
+        let shown = base_path.as_deref().unwrap_or(".");
+        if !self.may_open_storage(shown) {
+            return answer(Err(StorageError::AccessDenied(format!(
+                "this app has no storage grant for {shown:?} (jac.toml [plugins.scale.capabilities] storage)"
+            ))));
+        }
+        let Some(storage) = self.context.as_ref().and_then(|c| c.storage.clone()) else {
+            return answer(Err(StorageError::Unavailable(
+                "storage is not available while the app is built or described".into(),
+            )));
+        };
+        match storage.open(base_path.as_deref(), create_dirs).await {
+            Ok(bucket) => Ok(Ok(self.table.push(bucket)?)),
+            Err(e) => answer(Err(e)),
+        }
+    }
+
+    async fn write(
+        &mut self,
+        handle: Resource<Bucket>,
+        path: String,
+        data: Vec<u8>,
+        append: bool,
+    ) -> Res<()> {
+        answer(self.bucket(&handle)?.write(&path, &data, append).await)
+    }
+
+    async fn save_upload(
+        &mut self,
+        handle: Resource<Bucket>,
+        upload: String,
+        path: String,
+    ) -> Res<String> {
+        let bucket = self.bucket(&handle)?;
+        let file = match self.uploads.get(&upload) {
+            Ok(file) => file.clone(),
+            Err(e) => return answer(Err(e)),
+        };
+        answer(bucket.save_file(&file, &path).await)
+    }
+
+    async fn read(
+        &mut self,
+        handle: Resource<Bucket>,
+        path: String,
+        offset: u64,
+        length: u32,
+    ) -> Res<Vec<u8>> {
+        answer(self.bucket(&handle)?.read(&path, offset, length).await)
+    }
+
+    async fn delete(&mut self, handle: Resource<Bucket>, path: String) -> Res<bool> {
+        answer(self.bucket(&handle)?.delete(&path).await)
+    }
+
+    async fn exists(&mut self, handle: Resource<Bucket>, path: String) -> Res<bool> {
+        answer(self.bucket(&handle)?.exists(&path).await)
+    }
+
+    async fn list(
+        &mut self,
+        handle: Resource<Bucket>,
+        prefix: String,
+        recursive: bool,
+        offset: u32,
+        limit: u32,
+    ) -> Res<Vec<String>> {
+        answer(
+            self.bucket(&handle)?
+                .list(&prefix, recursive, offset, limit)
+                .await,
+        )
+    }
+
+    async fn metadata(&mut self, handle: Resource<Bucket>, path: String) -> Res<Metadata> {
+        let found = self.bucket(&handle)?.metadata(&path).await;
+        answer(found.map(|m: st::Metadata| Metadata {
+            name: m.name,
+            size: m.size,
+            modified: m.modified,
+            created: m.created,
+            is_dir: m.is_dir,
+        }))
+    }
+
+    async fn copy(
+        &mut self,
+        handle: Resource<Bucket>,
+        source: String,
+        destination: String,
+    ) -> Res<bool> {
+        answer(self.bucket(&handle)?.copy(&source, &destination).await)
+    }
+
+    async fn move_(
+        &mut self,
+        handle: Resource<Bucket>,
+        source: String,
+        destination: String,
+    ) -> Res<bool> {
+        answer(self.bucket(&handle)?.rename(&source, &destination).await)
+    }
+
+    async fn drop(&mut self, handle: Resource<Bucket>) -> wasmtime::Result<()> {
+        self.table.delete(handle)?;
+        Ok(())
+    }
+}

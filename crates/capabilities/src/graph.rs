@@ -1,0 +1,221 @@
+//! `jac:scale/graph`: convert between WIT values and `graph`, nothing more.
+
+use serde_json::{Map, Value};
+use wasmtime::component::{HasSelf, Linker};
+
+use super::HostState;
+use super::bindings::graph::{self as wit, Direction, Edge, Neighbor, NeighborQuery, Node};
+use super::bindings::types::{AccessLevel as WitLevel, Error as WitError};
+use graph::{self as g, AccessLevel, GraphError, Id, Session};
+
+type Res<T> = wasmtime::Result<Result<T, WitError>>;
+
+pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+}
+
+impl HostState {
+    /// The call's session; using the graph while the app describes itself is a host fault.
+    fn session(&mut self) -> wasmtime::Result<&mut Session> {
+        self.session.as_mut().ok_or_else(|| {
+            wasmtime::format_err!("the graph is not available while describing the app")
+        })
+    }
+}
+
+/// Run `f` against the session, turning graph errors into guest-visible errors.
+fn with<T>(state: &mut HostState, f: impl FnOnce(&mut Session) -> Result<T, GraphError>) -> Res<T> {
+    Ok(f(state.session()?).map_err(graph_error_to_wit))
+}
+
+fn id(text: &str) -> Result<Id, GraphError> {
+    text.parse()
+        .map_err(|_| GraphError::NotFound(format!("no anchor with id {text:?}")))
+}
+
+fn fields(json: &str) -> Result<Map<String, Value>, GraphError> {
+    match serde_json::from_str(json) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(GraphError::Invalid("fields must be a JSON object".into())),
+        Err(e) => Err(GraphError::Invalid(format!(
+            "fields are not valid JSON: {e}"
+        ))),
+    }
+}
+
+fn node(n: g::Node) -> Node {
+    Node {
+        id: n.id.to_string(),
+        archetype: n.archetype,
+        fields: Value::Object(n.fields).to_string(),
+    }
+}
+
+fn edge(e: g::Edge) -> Edge {
+    Edge {
+        id: e.id.to_string(),
+        archetype: e.archetype,
+        fields: Value::Object(e.fields).to_string(),
+        source: e.source.to_string(),
+        target: e.target.to_string(),
+        undirected: e.undirected,
+    }
+}
+
+fn level_from_wit(l: WitLevel) -> AccessLevel {
+    match l {
+        WitLevel::NoAccess => AccessLevel::NoAccess,
+        WitLevel::Read => AccessLevel::Read,
+        WitLevel::Connect => AccessLevel::Connect,
+        WitLevel::Write => AccessLevel::Write,
+    }
+}
+
+fn level_to_wit(l: AccessLevel) -> WitLevel {
+    match l {
+        AccessLevel::NoAccess => WitLevel::NoAccess,
+        AccessLevel::Read => WitLevel::Read,
+        AccessLevel::Connect => WitLevel::Connect,
+        AccessLevel::Write => WitLevel::Write,
+    }
+}
+
+fn graph_error_to_wit(e: GraphError) -> WitError {
+    match e {
+        GraphError::AccessDenied(m) => WitError::AccessDenied(m),
+        GraphError::NotFound(m) => WitError::NotFound(m),
+        GraphError::Invalid(m) => WitError::Invalid(m),
+        GraphError::Conflict(m) => WitError::Conflict(m),
+        GraphError::QuotaExceeded(m) => WitError::QuotaExceeded(m),
+        GraphError::Unavailable(m) => WitError::Unavailable(m),
+    }
+}
+
+/// A host error the guest gave back unhandled, as a graph error again.
+pub fn graph_error_from_wit(e: WitError) -> GraphError {
+    match e {
+        WitError::AccessDenied(m) => GraphError::AccessDenied(m),
+        WitError::NotFound(m) => GraphError::NotFound(m),
+        WitError::Invalid(m) => GraphError::Invalid(m),
+        WitError::Conflict(m) => GraphError::Conflict(m),
+        WitError::QuotaExceeded(m) => GraphError::QuotaExceeded(m),
+        WitError::Unavailable(m) => GraphError::Unavailable(m),
+    }
+}
+
+impl wit::Host for HostState {
+    fn root(&mut self) -> wasmtime::Result<String> {
+        Ok(self.session()?.root().to_string())
+    }
+
+    fn all_roots(&mut self) -> wasmtime::Result<Vec<String>> {
+        let roots = self
+            .session()?
+            .all_roots()
+            .map_err(|e| wasmtime::format_err!("listing roots failed: {e}"))?;
+        Ok(roots.into_iter().map(|r| r.to_string()).collect())
+    }
+
+    fn get_node(&mut self, node_id: String) -> Res<Node> {
+        with(self, |s| s.get_node(id(&node_id)?).map(node))
+    }
+
+    fn create_node(&mut self, archetype: String, json: String) -> Res<String> {
+        with(self, |s| {
+            s.create_node(&archetype, fields(&json)?)
+                .map(|i| i.to_string())
+        })
+    }
+
+    fn update_node(&mut self, node_id: String, json: String) -> Res<()> {
+        with(self, |s| s.update_node(id(&node_id)?, fields(&json)?))
+    }
+
+    fn delete_node(&mut self, node_id: String) -> Res<()> {
+        with(self, |s| s.delete_node(id(&node_id)?))
+    }
+
+    fn connect(
+        &mut self,
+        source: String,
+        target: String,
+        archetype: String,
+        json: String,
+        undirected: bool,
+    ) -> Res<Edge> {
+        with(self, |s| {
+            s.connect(
+                id(&source)?,
+                id(&target)?,
+                &archetype,
+                fields(&json)?,
+                undirected,
+            )
+            .map(edge)
+        })
+    }
+
+    fn get_edge(&mut self, edge_id: String) -> Res<Edge> {
+        with(self, |s| s.get_edge(id(&edge_id)?).map(edge))
+    }
+
+    fn update_edge(&mut self, edge_id: String, json: String) -> Res<()> {
+        with(self, |s| s.update_edge(id(&edge_id)?, fields(&json)?))
+    }
+
+    fn delete_edge(&mut self, edge_id: String) -> Res<()> {
+        with(self, |s| s.delete_edge(id(&edge_id)?))
+    }
+
+    fn neighbors(&mut self, origin: String, q: NeighborQuery) -> Res<Vec<Neighbor>> {
+        let query = g::NeighborQuery {
+            direction: match q.direction {
+                Direction::Outgoing => g::Direction::Outgoing,
+                Direction::Incoming => g::Direction::Incoming,
+                Direction::Any => g::Direction::Any,
+            },
+            edge_types: q.edge_types,
+            node_types: q.node_types,
+            offset: q.offset,
+            limit: q.limit,
+        };
+        with(self, |s| {
+            let found = s.neighbors(id(&origin)?, &query)?;
+            Ok(found
+                .into_iter()
+                .map(|(e, n)| Neighbor {
+                    edge: edge(e),
+                    node: node(n),
+                })
+                .collect())
+        })
+    }
+
+    fn grant(&mut self, anchor: String, level: WitLevel) -> Res<()> {
+        with(self, |s| s.grant(id(&anchor)?, level_from_wit(level)))
+    }
+
+    fn revoke(&mut self, anchor: String) -> Res<()> {
+        with(self, |s| s.revoke(id(&anchor)?))
+    }
+
+    fn allow_root(&mut self, anchor: String, root: String, level: WitLevel) -> Res<()> {
+        with(self, |s| {
+            s.allow_root(id(&anchor)?, id(&root)?, level_from_wit(level))
+        })
+    }
+
+    fn disallow_root(&mut self, anchor: String, root: String) -> Res<()> {
+        with(self, |s| s.disallow_root(id(&anchor)?, id(&root)?))
+    }
+
+    fn access(&mut self, anchor: String) -> wasmtime::Result<WitLevel> {
+        let session = self.session()?;
+        Ok(level_to_wit(
+            anchor
+                .parse()
+                .map(|i| session.access(i))
+                .unwrap_or(AccessLevel::NoAccess),
+        ))
+    }
+}

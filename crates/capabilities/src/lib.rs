@@ -1,0 +1,160 @@
+//! Host side of each WIT import: thin glue from the guest's calls to `graph` and the log.
+//!
+//! Invariant: nothing here decides a permission. Every graph call is handed to the
+//! call's [`graph::Session`], which checks it against the caller.
+
+pub mod bindings;
+mod files;
+mod globals;
+mod graph;
+mod kv;
+pub mod limiter;
+mod log;
+pub(crate) mod output;
+mod timer;
+
+use std::sync::Arc;
+
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use ::files::{TenantFiles, UploadArea, Uploads};
+use ::graph::Session;
+use ::kv::TenantStores;
+use config::Grants;
+use limiter::CallLimiter;
+use output::{GuestOutput, Stream};
+
+pub use self::graph::graph_error_from_wit;
+pub use globals::{Globals, MAX_GLOBALS_BYTES};
+
+/// Handles a guest may hold at once (WASI streams and the like).
+const MAX_HANDLES: usize = 1_000;
+
+/// What the host gives one app besides its graph; shared by all its calls.
+#[derive(Debug, Clone)]
+pub struct AppContext {
+    /// The kvstores and storage paths the app may open.
+    pub grants: Arc<Grants>,
+    /// The app's kvstores (`None` while building a Jac app).
+    pub kvstore: Option<Arc<TenantStores>>,
+    /// The app's file storage and upload area (`None` while building a Jac app).
+    pub storage: Option<Arc<TenantFiles>>,
+}
+
+impl AppContext {
+    /// The context of an app configured by `config`.
+    pub fn new(config: &config::Config) -> Self {
+        AppContext {
+            grants: Arc::new(config.capabilities.clone()),
+            kvstore: None,
+            storage: None,
+        }
+    }
+
+    /// This context with the app's kvstores.
+    pub fn with_kvstore(self, stores: Arc<TenantStores>) -> Self {
+        AppContext {
+            kvstore: Some(stores),
+            ..self
+        }
+    }
+
+    /// This context with the app's file storage.
+    pub fn with_storage(self, storage: Arc<TenantFiles>) -> Self {
+        AppContext {
+            storage: Some(storage),
+            ..self
+        }
+    }
+
+    /// Where the app's request uploads are kept, if it has storage.
+    pub fn upload_area(&self) -> Option<&UploadArea> {
+        self.storage.as_deref().map(TenantFiles::uploads)
+    }
+}
+
+/// The data of one call's `Store`: every capability's per-call context.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// Memory bound of this call.
+    pub limiter: CallLimiter,
+    /// The call's graph session; `None` while the app describes itself.
+    session: Option<Session>,
+    /// The app's `glob` values (Jac apps); `None` while building or describing.
+    pub globals: Option<Arc<Globals>>,
+    /// The app's grants and stores; `None` while building a Jac app (nothing granted).
+    pub context: Option<AppContext>,
+    /// Kvstore handles open in this call (bounded by `kvstore::MAX_OPEN_STORES`).
+    open_kvstores: usize,
+    /// The files the call's request uploaded (deleted with the call's store).
+    pub uploads: Uploads,
+    app: Arc<str>,
+    log_bytes: usize,
+}
+
+impl HostState {
+    /// State for one call of `app`. WASI is deny-by-default: no preopened dirs, no
+    /// environment, no sockets; stdout/stderr go to the host log tagged with the app.
+    pub fn new(app: Arc<str>, session: Option<Session>, memory_limit_bytes: usize) -> Self {
+        let wasi = WasiCtx::builder()
+            .stdout(GuestOutput::new(app.clone(), Stream::Stdout))
+            .stderr(GuestOutput::new(app.clone(), Stream::Stderr))
+            .build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_HANDLES);
+        HostState {
+            wasi,
+            table,
+            limiter: CallLimiter::new(memory_limit_bytes),
+            session,
+            globals: None,
+            context: None,
+            open_kvstores: 0,
+            uploads: Uploads::default(),
+            app,
+            log_bytes: 0,
+        }
+    }
+
+    /// Whether this call's app may open the kvstore `name`.
+    pub fn may_open_kvstore(&self, name: &str) -> bool {
+        self.context
+            .as_ref()
+            .is_some_and(|c| c.grants.allows_kvstore(name))
+    }
+
+    /// Whether this call's app may open storage at `base_path`.
+    pub fn may_open_storage(&self, base_path: &str) -> bool {
+        self.context
+            .as_ref()
+            .is_some_and(|c| c.grants.allows_storage(base_path))
+    }
+
+    /// Hand the session back to the runtime after the call.
+    pub fn take_session(&mut self) -> Option<Session> {
+        self.session.take()
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Add WASI (deny-by-default) and every `jac:scale` import to `linker`.
+pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    graph::link(linker)?;
+    log::link(linker)?;
+    timer::link(linker)?;
+    files::link(linker)?;
+    kv::link(linker)?;
+    globals::link(linker)?;
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! The SQLite schema and its migrations, tracked in `PRAGMA user_version`.
+//!
+//! Tables:
+//! - `nodes`: one row per node; a node that owns itself is a root (indexed by `nodes_roots`).
+//! - `edges`: one row per edge; `seq` (the rowid) is the insertion order.
+//! - `adjacency`: one row per (node, incident edge), keyed `(node, seq)`, so listing a
+//!   node's neighbours is one ordered index range and adding an edge never rewrites a list.
+//!   `directions` says which ways the edge is followed from `node` (bit 1 outgoing,
+//!   bit 2 incoming; undirected edges and self-loops have both).
+//! - `access`: per-root access entries of nodes and edges (`allow_root`).
+//! - `users`: accounts; `identity` is unique.
+//! - `meta`: singletons such as the guest root's id.
+//! - `api_keys`: webhook API keys (id, owner, name, dates, SHA-256 of the key).
+//!
+//! Ids are 16-byte big-endian blobs; access levels are their Jac numbers (-1..=2).
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use graph::store::StoreError;
+
+/// Each entry upgrades the schema by one version; append, never edit.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    "
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE nodes (
+        id BLOB PRIMARY KEY,
+        archetype TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        owner BLOB NOT NULL,
+        access_all INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX nodes_roots ON nodes (id) WHERE owner = id;
+
+    CREATE TABLE edges (
+        seq INTEGER PRIMARY KEY,
+        id BLOB NOT NULL UNIQUE,
+        archetype TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        owner BLOB NOT NULL,
+        access_all INTEGER NOT NULL,
+        source BLOB NOT NULL,
+        target BLOB NOT NULL,
+        undirected INTEGER NOT NULL
+    );
+
+    CREATE TABLE adjacency (
+        node BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        directions INTEGER NOT NULL,
+        other BLOB NOT NULL,
+        PRIMARY KEY (node, seq)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE access (
+        anchor BLOB NOT NULL,
+        root BLOB NOT NULL,
+        level INTEGER NOT NULL,
+        PRIMARY KEY (anchor, root)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        identity TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        root BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
+    // 2: webhook API keys.
+    "
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        key_hash BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at);
+    ",
+];
+
+/// Brings the database to the newest schema version, in one transaction.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let current = MIGRATIONS.len() as i64;
+    if version > current {
+        return Err(StoreError::Corrupt(format!(
+            "database schema version {version} is newer than this jac-scale knows ({current})"
+        )));
+    }
+    for migration in MIGRATIONS
+        .iter()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        tx.execute_batch(migration)?;
+    }
+    tx.pragma_update(None, "user_version", current)?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! Who is calling: a bearer token's user, or an anonymous guest.
+
+use axum::http::{HeaderMap, header};
+
+use super::HttpState;
+use super::error::ApiError;
+use auth::AuthedUser;
+use graph::{Caller, Graph};
+
+/// The authenticated user, or nobody.
+#[derive(Debug)]
+pub enum Identity {
+    User(AuthedUser),
+    Anonymous,
+}
+
+impl Identity {
+    /// The graph caller: the user's root, or the shared guest root.
+    pub fn into_caller(self, graph: &Graph) -> Caller {
+        match self {
+            Identity::User(u) => Caller {
+                root: u.root,
+                user: Some(u.user_id),
+            },
+            Identity::Anonymous => Caller {
+                root: graph.guest_root(),
+                user: None,
+            },
+        }
+    }
+}
+
+/// The bearer token of `headers`, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Identify the caller. With `required`, a missing or bad token is 401; without it,
+/// a bad token is ignored and the call runs anonymous (API.md, public endpoints).
+pub fn identify(
+    state: &HttpState,
+    headers: &HeaderMap,
+    required: bool,
+) -> Result<Identity, ApiError> {
+    let Some(token) = bearer(headers) else {
+        return if required {
+            Err(ApiError::Unauthorized("a bearer token is required".into()))
+        } else {
+            Ok(Identity::Anonymous)
+        };
+    };
+    match state.auth().verify(token) {
+        Ok(user) => Ok(Identity::User(user)),
+        Err(e) if required => Err(ApiError::Unauthorized(format!("invalid token: {e}"))),
+        Err(_) => Ok(Identity::Anonymous),
+    }
+}

@@ -1,0 +1,186 @@
+//! Walker and function calls: route, authenticate, validate, run, answer.
+
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::response::Response;
+use percent_encoding::percent_decode_str;
+use serde_json::{Map, Value};
+
+use super::caller::{self, Identity};
+use super::envelope::{self, CallData};
+use super::error::ApiError;
+use super::routes::{Lookup, NODE_PARAM};
+use super::{HttpState, Served, multipart};
+use files::Uploads;
+use graph::{AccessLevel, Id};
+use runtime::manifest::{Source, validate};
+use runtime::{Access, Call, Endpoint, Outcome};
+
+/// Every request no fixed route took: look it up in the app's route table.
+pub async fn dispatch(
+    State(state): State<HttpState>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let served = state.served();
+    let (parts, body) = request.into_parts();
+    let (target, params) = match served.routes.lookup(&parts.method, parts.uri.path()) {
+        Lookup::Found { target, params } => (target, params),
+        Lookup::MethodNotAllowed => {
+            return Err(ApiError::MethodNotAllowed(parts.method.to_string()));
+        }
+        Lookup::NotFound => {
+            return Err(ApiError::NotFound(format!(
+                "no route for {} {}",
+                parts.method,
+                parts.uri.path()
+            )));
+        }
+    };
+    let endpoint = &served.app.manifest().endpoints[target.endpoint];
+
+    // Authentication comes before anything about the body is looked at.
+    let identity = caller::identify(&state, &parts.headers, endpoint.access == Access::Protected)?;
+
+    let mut node_id = None;
+    let mut raw = Map::new();
+    let mut from_path = Vec::new();
+    for (name, value) in params {
+        if name == NODE_PARAM {
+            node_id = Some(value);
+        } else {
+            from_path.push(name.clone());
+            let decoded = percent_decode_str(&value).decode_utf8().map_err(|_| {
+                ApiError::invalid(
+                    &["path", &name],
+                    "path parameter is not valid UTF-8",
+                    "string_unicode",
+                )
+            })?;
+            raw.insert(name, Value::String(decoded.into_owned()));
+        }
+    }
+    let query_args = takes_query(&parts.method);
+    if !query_args && multipart::takes_uploads(endpoint) {
+        let area = served.app().context().upload_area().ok_or_else(|| {
+            ApiError::Unavailable("file uploads are not available on this server".into())
+        })?;
+        let (args, uploads) = multipart::read_call(
+            &parts.headers,
+            body,
+            endpoint,
+            area,
+            state.body_limit(),
+            raw,
+            &from_path,
+        )
+        .await?;
+        return run(&served, endpoint, identity, args, node_id, uploads).await;
+    }
+    if query_args {
+        read_query(parts.uri.query().unwrap_or(""), &mut raw);
+    } else {
+        let body = super::body::read_json_body(body, state.body_limit()).await?;
+        for (k, v) in body {
+            raw.entry(k).or_insert(v);
+        }
+    }
+    let args = validate(&endpoint.fields, raw, |name| {
+        if from_path.iter().any(|p| p == name) {
+            Source::Path
+        } else if query_args {
+            Source::Query
+        } else {
+            Source::Body
+        }
+    })
+    .map_err(ApiError::Validation)?;
+
+    run(
+        &served,
+        endpoint,
+        identity,
+        args,
+        node_id,
+        Uploads::default(),
+    )
+    .await
+}
+
+/// GET and DELETE take their fields from the query string.
+fn takes_query(method: &Method) -> bool {
+    *method == Method::GET || *method == Method::DELETE
+}
+
+/// Query pairs into `args`; a repeated key becomes a list.
+fn read_query(query: &str, args: &mut Map<String, Value>) {
+    for (k, v) in url_pairs(query) {
+        match args.get_mut(&k) {
+            Some(Value::Array(list)) => list.push(Value::String(v)),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, Value::String(v)]);
+            }
+            None => {
+                args.insert(k, Value::String(v));
+            }
+        }
+    }
+}
+
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
+}
+
+/// Run a call (with the files its request uploaded) and answer it with the envelope.
+pub(super) async fn run(
+    served: &Served,
+    endpoint: &Endpoint,
+    identity: Identity,
+    args: Map<String, Value>,
+    node_id: Option<String>,
+    uploads: Uploads,
+) -> Result<Response, ApiError> {
+    let outcome = execute(served, endpoint, identity, args, node_id, uploads).await?;
+    Ok(envelope::ok(CallData {
+        result: &outcome.result,
+        reports: &outcome.reports,
+        warnings: &outcome.warnings,
+    }))
+}
+
+/// Run one call of `endpoint` as `identity`, on its root or on `node_id`; `uploads`
+/// are the request's files (deleted when the call ends).
+pub(super) async fn execute(
+    served: &Served,
+    endpoint: &Endpoint,
+    identity: Identity,
+    args: Map<String, Value>,
+    node_id: Option<String>,
+    uploads: Uploads,
+) -> Result<Outcome, ApiError> {
+    let app = &served.app;
+    let graph = app.graph().clone();
+    let caller = identity.into_caller(&graph);
+    let target = match node_id {
+        None => None,
+        Some(text) => {
+            let hidden = || ApiError::NotFound(format!("no node with id {text:?}"));
+            let id: Id = text.parse().map_err(|_| hidden())?;
+            Some(id)
+        }
+    };
+    let call = Call {
+        name: endpoint.name.clone(),
+        args,
+        target,
+        uploads,
+    };
+    let mut session = graph.session(caller);
+    if let Some(id) = target
+        && session.access(id) < AccessLevel::Read
+    {
+        // Spawning needs READ; anything less is answered as if the node did not exist.
+        return Err(ApiError::NotFound(format!("no node with id {id}")));
+    }
+    Ok(app.call(call, session).await?)
+}

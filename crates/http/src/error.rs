@@ -1,0 +1,146 @@
+//! `ApiError`: every failure the HTTP layer answers, mapped to API.md's envelope.
+//!
+//! Only this file picks status codes and public messages; internal errors are logged
+//! here and never shown to the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::envelope;
+use graph::GraphError;
+use runtime::CallError;
+use runtime::manifest::Problem;
+
+/// An error answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{} validation problem(s)", .0.len())]
+    Validation(Vec<Problem>),
+    #[error("{message}")]
+    Execution { message: String, details: Value },
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("{0}")]
+    Timeout(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// A host fault: logged, answered with a generic message.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A single 422 problem.
+    pub fn invalid(loc: &[&str], msg: impl Into<String>, kind: &'static str) -> Self {
+        ApiError::Validation(vec![Problem {
+            loc: loc.iter().map(|s| s.to_string()).collect(),
+            msg: msg.into(),
+            kind,
+        }])
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR"),
+            ApiError::Execution { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+            // API.md has one code for server-side failures; the detail is only logged.
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
+        }
+    }
+
+    fn details(&self) -> Value {
+        match self {
+            ApiError::Validation(problems) => json!(problems),
+            ApiError::Execution { details, .. } => details.clone(),
+            _ => Value::Null,
+        }
+    }
+}
+
+impl ApiError {
+    /// Code, public message and details, for answers outside HTTP (WebSocket frames).
+    /// Internal errors are logged here and answered generically.
+    pub(super) fn public_parts(&self) -> (&'static str, String, Value) {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!("internal error: {detail}");
+        }
+        (self.status_and_code().1, self.to_string(), self.details())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_and_code().0;
+        let (code, message, details) = self.public_parts();
+        envelope::error(status, code, &message, details)
+    }
+}
+
+impl From<GraphError> for ApiError {
+    fn from(e: GraphError) -> Self {
+        match e {
+            GraphError::AccessDenied(m) => ApiError::Forbidden(m),
+            GraphError::NotFound(m) => ApiError::NotFound(m),
+            GraphError::Conflict(m) => ApiError::Conflict(m),
+            GraphError::Unavailable(m) => ApiError::Unavailable(m),
+            GraphError::Invalid(m) | GraphError::QuotaExceeded(m) => ApiError::Execution {
+                message: m,
+                details: Value::Null,
+            },
+        }
+    }
+}
+
+impl From<CallError> for ApiError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::UnknownEndpoint(name) => {
+                ApiError::NotFound(format!("no endpoint named `{name}`"))
+            }
+            CallError::InvalidArgs(msg) => ApiError::invalid(&["body"], msg, "value_error"),
+            CallError::Raised {
+                kind,
+                message,
+                trace,
+            } => ApiError::Execution {
+                message: format!("{kind}: {message}"),
+                details: json!({"exception": kind, "trace": trace}),
+            },
+            CallError::Graph(g) => g.into(),
+            CallError::Timeout(_) => ApiError::Timeout(e.to_string()),
+            CallError::Overloaded => ApiError::Unavailable(e.to_string()),
+            CallError::MemoryExceeded(_)
+            | CallError::Trap(_)
+            | CallError::OutcomeTooLarge
+            | CallError::BadOutcome(_) => ApiError::Execution {
+                message: e.to_string(),
+                details: Value::Null,
+            },
+        }
+    }
+}

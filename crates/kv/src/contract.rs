@@ -1,0 +1,317 @@
+//! One contract per store kind, run against every backend this machine has: embedded
+//! always, Redis on 127.0.0.1:6379 (the real server), MongoDB only when `MONGODB_URI`
+//! is set (there is no MongoDB server here: the test prints that it is skipped).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{Kind, KvError, KvSettings, MAX_VALUE_BYTES, Store, TenantStores};
+
+const REDIS: &str = "redis://127.0.0.1:6379";
+
+fn j(v: Value) -> String {
+    v.to_string()
+}
+
+fn parsed(text: Option<String>) -> Option<Value> {
+    text.map(|t| serde_json::from_str(&t).unwrap())
+}
+
+/// A fresh tenant so runs never see each other's keys.
+fn stores(dir: &tempfile::TempDir) -> TenantStores {
+    let tenant = format!("contract-{}", uuid::Uuid::new_v4().simple());
+    TenantStores::open(&tenant, dir.path(), KvSettings::default()).unwrap()
+}
+
+async fn key_value_contract(store: &Store, other_tenant: &Store) {
+    assert_eq!(store.get("k", None).await.unwrap(), None);
+    store.set("k", &j(json!({"a": 1})), None).await.unwrap();
+    assert_eq!(
+        parsed(store.get("k", None).await.unwrap()),
+        Some(json!({"a": 1}))
+    );
+    assert!(store.exists("k", None).await.unwrap());
+    assert_eq!(
+        other_tenant.get("k", None).await.unwrap(),
+        None,
+        "tenants share a key"
+    );
+
+    assert_eq!(store.incr("n", 5).await.unwrap(), 5);
+    assert_eq!(store.incr("n", -2).await.unwrap(), 3);
+    assert!(matches!(store.incr("k", 1).await, Err(KvError::Invalid(_))));
+
+    for key in ["session:b", "session:a", "other:c"] {
+        store.set(key, "true", None).await.unwrap();
+    }
+    assert_eq!(
+        store.scan_keys("session:*", 0, 10).await.unwrap(),
+        ["session:a", "session:b"]
+    );
+    assert_eq!(
+        store.scan_keys("session:*", 1, 10).await.unwrap(),
+        ["session:b"]
+    );
+    assert_eq!(store.scan_keys("*", 0, 2).await.unwrap().len(), 2);
+
+    store.set_with_ttl("t", "1", 1).await.unwrap();
+    assert!(store.expire("session:a", 1).await.unwrap());
+    assert!(!store.expire("missing", 1).await.unwrap());
+    assert!(matches!(
+        store.set_with_ttl("t", "1", 0).await,
+        Err(KvError::Invalid(_))
+    ));
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(store.get("t", None).await.unwrap(), None);
+    assert!(!store.exists("session:a", None).await.unwrap());
+    assert_eq!(
+        store.scan_keys("session:*", 0, 10).await.unwrap(),
+        ["session:b"]
+    );
+
+    assert!(store.delete("k", None).await.unwrap());
+    assert!(!store.delete("k", None).await.unwrap());
+
+    let big = format!("\"{}\"", "x".repeat(MAX_VALUE_BYTES));
+    assert!(matches!(
+        store.set("big", &big, None).await,
+        Err(KvError::QuotaExceeded(_))
+    ));
+    assert!(matches!(
+        store.set("k", "{nope", None).await,
+        Err(KvError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.find("c", "{}", 0, 1).await,
+        Err(KvError::Invalid(_))
+    ));
+}
+
+async fn document_contract(db: &Store, other_tenant: &Store) {
+    let alice = db
+        .insert_one(
+            "users",
+            &j(json!({"name": "Alice", "role": "admin", "age": 30})),
+        )
+        .await
+        .unwrap();
+    let ids = db
+        .insert_many(
+            "users",
+            &[
+                j(json!({"_id": "bob", "name": "Bob", "role": "user", "age": 25})),
+                j(json!({"name": "Carol", "role": "admin", "age": 41})),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids[0], "bob");
+    assert!(matches!(
+        db.insert_one("users", &j(json!({"_id": "bob"}))).await,
+        Err(KvError::Conflict(_))
+    ));
+    assert_eq!(
+        other_tenant.find("users", "{}", 0, 10).await.unwrap().len(),
+        0
+    );
+
+    let found = parsed(
+        db.find_one("users", &j(json!({"name": "Alice"})))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(found["_id"], json!(alice));
+    let names = |docs: Vec<String>| -> Vec<String> {
+        docs.iter()
+            .map(|d| {
+                serde_json::from_str::<Value>(d).unwrap()["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        names(
+            db.find("users", &j(json!({"role": "admin"})), 0, 10)
+                .await
+                .unwrap()
+        ),
+        ["Alice", "Carol"]
+    );
+    assert_eq!(
+        names(
+            db.find("users", &j(json!({"age": {"$gt": 28}})), 0, 10)
+                .await
+                .unwrap()
+        ),
+        ["Alice", "Carol"]
+    );
+    assert_eq!(
+        names(
+            db.find(
+                "users",
+                &j(json!({"$or": [{"age": {"$lt": 26}}, {"name": {"$in": ["Carol"]}}]})),
+                0,
+                10
+            )
+            .await
+            .unwrap()
+        ),
+        ["Bob", "Carol"]
+    );
+    assert_eq!(names(db.find("users", "{}", 1, 1).await.unwrap()), ["Bob"]);
+    assert!(matches!(
+        db.find("users", &j(json!({"$where": "1"})), 0, 1).await,
+        Err(KvError::Invalid(_))
+    ));
+
+    assert_eq!(
+        db.update(
+            "users",
+            &j(json!({"name": "Alice"})),
+            &j(json!({"$set": {"age": 31}})),
+            false
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.update(
+            "users",
+            &j(json!({"role": "admin"})),
+            &j(json!({"$inc": {"logins": 1}, "$push": {"tags": "x"}})),
+            true
+        )
+        .await
+        .unwrap(),
+        2
+    );
+    let alice_now = parsed(db.find_by_id("users", &alice).await.unwrap()).unwrap();
+    assert_eq!(
+        (alice_now["age"].clone(), alice_now["logins"].clone()),
+        (json!(31), json!(1))
+    );
+    assert_eq!(alice_now["tags"], json!(["x"]));
+    assert!(
+        db.update_by_id("users", "bob", &j(json!({"$unset": {"age": ""}})))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.update_by_id("users", "nobody", &j(json!({"$set": {"a": 1}})))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        parsed(db.find_by_id("users", "bob").await.unwrap())
+            .unwrap()
+            .get("age"),
+        None
+    );
+
+    assert_eq!(
+        db.delete_matching("users", &j(json!({"name": "Bob"})), false)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!db.delete_by_id("users", "bob").await.unwrap());
+    assert_eq!(
+        db.delete_matching("users", &j(json!({"role": "admin"})), true)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(db.find("users", "{}", 0, 10).await.unwrap().len(), 0);
+
+    db.set(
+        "user:123",
+        &j(json!({"status": "active"})),
+        Some("sessions"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        parsed(db.get("user:123", Some("sessions")).await.unwrap()),
+        Some(json!({"status": "active"}))
+    );
+    assert_eq!(db.get("user:123", None).await.unwrap(), None);
+    assert!(db.exists("user:123", Some("sessions")).await.unwrap());
+    assert!(db.delete("user:123", Some("sessions")).await.unwrap());
+    assert!(matches!(db.incr("n", 1).await, Err(KvError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn embedded_key_value_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (stores(&dir), stores(&dir));
+    key_value_contract(
+        &a.store("cache", Kind::KeyValue, None).await.unwrap(),
+        &b.store("cache", Kind::KeyValue, None).await.unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn embedded_document_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (stores(&dir), stores(&dir));
+    document_contract(
+        &a.store("my_app", Kind::Document, None).await.unwrap(),
+        &b.store("my_app", Kind::Document, None).await.unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn redis_key_value_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (stores(&dir), stores(&dir));
+    key_value_contract(
+        &a.store("cache", Kind::KeyValue, Some(REDIS)).await.unwrap(),
+        &b.store("cache", Kind::KeyValue, Some(REDIS)).await.unwrap(),
+    )
+    .await;
+}
+
+#[cfg(feature = "mongo")]
+#[tokio::test]
+async fn mongodb_document_store_keeps_the_contract() {
+    let Ok(uri) = std::env::var("MONGODB_URI") else {
+        crate::report_skipped(
+            "MongoDB document store contract: MONGODB_URI is not set (no MongoDB server here)",
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (stores(&dir), stores(&dir));
+    document_contract(
+        &a.store("my_app", Kind::Document, Some(&uri)).await.unwrap(),
+        &b.store("my_app", Kind::Document, Some(&uri)).await.unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_uri_of_the_wrong_kind_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = stores(&dir);
+    for (kind, uri) in [
+        (Kind::KeyValue, "mongodb://x"),
+        (Kind::Document, REDIS),
+        (Kind::KeyValue, "http://x"),
+    ] {
+        assert!(matches!(
+            s.store("c", kind, Some(uri)).await,
+            Err(KvError::Invalid(_))
+        ));
+    }
+    assert!(matches!(
+        s.store("bad name!", Kind::KeyValue, None).await,
+        Err(KvError::Invalid(_))
+    ));
+}

@@ -1,0 +1,486 @@
+//! wasmtime engine, compile cache, pre-instantiated apps, pooling, CPU and memory limits.
+//!
+//! One [`Runtime`] per process (an optimising and a baseline engine with their linkers,
+//! one epoch ticker). Each app is compiled once ([`compiled`]; a big one first by the baseline
+//! compiler, see [`tiering`]), type-checked against our world once (`AppPre`), and every
+//! call gets a fresh `Store` and instance from the pooling allocator.
+//!
+//! Invariant: a call's graph changes are committed here and only here, after the guest
+//! returned `ok`; on any error, trap, timeout or memory blow-up the session is dropped
+//! and nothing of the call persists.
+
+pub mod compiled;
+pub mod function_cache;
+pub mod manifest;
+pub mod tiering;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use tokio::sync::Semaphore;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{
+    Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
+
+use capabilities::bindings::{AppPre, endpoints as wit};
+use capabilities::{AppContext, Globals, HostState};
+use config::Limits;
+use function_cache::{Compiler, FunctionCache};
+use graph::{self, GraphError};
+pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
+use tiering::{Code, Tier};
+
+/// One epoch tick; the CPU budget of a call is counted in ticks.
+const TICK: Duration = Duration::from_millis(10);
+/// Largest result + reports a call may return, in bytes of JSON.
+pub const MAX_OUTCOME_BYTES: usize = 16 << 20;
+/// Bytes the guest may pass to the host in one host call (strings, field JSON).
+const HOSTCALL_FUEL: usize = 4 << 20;
+/// Slot decommits batched into one madvise pass (fewer TLB shootdowns).
+const DECOMMIT_BATCH: usize = 8;
+/// Instances kept in the pool beyond the concurrency bound (for `describe` and reloads).
+const POOL_HEADROOM: u32 = 8;
+
+/// The process-wide wasm runtime.
+pub struct Runtime {
+    /// Cranelift: the code every app runs in the end.
+    optimizing: EngineLinker,
+    /// Winch: the first code of a big app whose optimised code is not cached yet.
+    baseline: EngineLinker,
+    limits: Limits,
+    permits: Arc<Semaphore>,
+}
+
+/// One engine and the linker of every capability for it.
+#[derive(Clone)]
+pub(crate) struct EngineLinker {
+    engine: Engine,
+    linker: Linker<HostState>,
+}
+
+impl EngineLinker {
+    fn new(engine: Engine) -> wasmtime::Result<Self> {
+        let mut linker = Linker::new(&engine);
+        capabilities::link(&mut linker)?;
+        Ok(EngineLinker { engine, linker })
+    }
+
+    fn pre(&self, component: &Component) -> wasmtime::Result<AppPre<HostState>> {
+        self.linker.instantiate_pre(component).and_then(AppPre::new)
+    }
+}
+
+/// Why an app could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a WebAssembly component: {reason}")]
+    NotAComponent { path: String, reason: String },
+    #[error("{path} does not implement the jac:scale/app world: {reason}")]
+    WrongWorld { path: String, reason: String },
+    #[error("{path}: describe() failed: {reason}")]
+    Describe { path: String, reason: String },
+    #[error("{path}: {source}")]
+    Manifest {
+        path: String,
+        source: manifest::ManifestError,
+    },
+}
+
+/// One walker or function call, as the HTTP layer hands it over.
+#[derive(Debug)]
+pub struct Call {
+    /// Endpoint name.
+    pub name: String,
+    /// The validated arguments (a JSON object).
+    pub args: serde_json::Map<String, serde_json::Value>,
+    /// Spawn location; `None` = the caller's root.
+    pub target: Option<graph::Id>,
+    /// The files the request uploaded; deleted when the call ends.
+    pub uploads: files::Uploads,
+}
+
+/// What a successful call produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Walker fields after the run, or a function's return value.
+    pub result: Box<RawValue>,
+    /// Each reported value, in order.
+    pub reports: Vec<Box<RawValue>>,
+    /// Writes the graph refused (not applied).
+    pub warnings: Vec<String>,
+}
+
+/// Why a call failed. The HTTP layer picks status and public message.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("no endpoint named `{0}`")]
+    UnknownEndpoint(String),
+    #[error("invalid arguments: {0}")]
+    InvalidArgs(String),
+    #[error("{kind}: {message}")]
+    Raised {
+        kind: String,
+        message: String,
+        trace: Vec<String>,
+    },
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error("the call exceeded its time limit of {0:?}")]
+    Timeout(Duration),
+    #[error("the call exceeded its memory limit of {0} MiB")]
+    MemoryExceeded(usize),
+    #[error("the app trapped: {0}")]
+    Trap(String),
+    #[error("the app returned more than {MAX_OUTCOME_BYTES} bytes")]
+    OutcomeTooLarge,
+    #[error("the app returned invalid JSON: {0}")]
+    BadOutcome(String),
+    #[error("the server is at capacity")]
+    Overloaded,
+}
+
+impl Runtime {
+    /// Build the engines (pooling allocator, epochs) and their linkers with every
+    /// capability. With a `function_cache`, Cranelift reuses the functions compiled before
+    /// (see [`function_cache`]).
+    pub fn new(
+        limits: Limits,
+        function_cache: Option<&Arc<FunctionCache>>,
+    ) -> wasmtime::Result<Self> {
+        let optimizing = EngineLinker::new(make_engine(&limits, function_cache)?)?;
+        // Baseline code serves for seconds at most: instances on demand, no second pool.
+        let baseline = EngineLinker::new(Engine::new(&function_cache::codegen_config(
+            Compiler::Baseline,
+            None,
+        )?)?)?;
+        let engines = [optimizing.engine.weak(), baseline.engine.weak()];
+        std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(move || {
+                loop {
+                    let mut alive = false;
+                    for engine in engines.iter().filter_map(|weak| weak.upgrade()) {
+                        engine.increment_epoch();
+                        alive = true;
+                    }
+                    if !alive {
+                        break;
+                    }
+                    std::thread::sleep(TICK);
+                }
+            })?;
+        let permits = Arc::new(Semaphore::new(limits.max_concurrency));
+        Ok(Runtime {
+            optimizing,
+            baseline,
+            limits,
+            permits,
+        })
+    }
+
+    /// Load the component at `path`: compile (or reuse the cache in `cache_dir`),
+    /// check it implements our world, and read its manifest. `context` holds the app's
+    /// grants and stores.
+    pub async fn load(
+        &self,
+        path: &Path,
+        cache_dir: &Path,
+        graph: graph::Graph,
+        context: AppContext,
+    ) -> Result<App, LoadError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let name: Arc<str> = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into())
+            .unwrap_or_else(|| "app".into());
+        let started = std::time::Instant::now();
+        let not_a_component = |e: wasmtime::Error| LoadError::NotAComponent {
+            path: shown.clone(),
+            reason: one_line(&e),
+        };
+        let digest = compiled::digest(&bytes);
+        let (backend, component, tier) =
+            match compiled::cached(&self.optimizing.engine, cache_dir, &digest) {
+                Some(component) => (&self.optimizing, component, Tier::Optimized),
+                None if bytes.len() >= tiering::BASELINE_MIN_BYTES => {
+                    // Kept too: a restart before the optimised code was ready loads it.
+                    let (component, _) = compiled::cached_or_compiled(
+                        &self.baseline.engine,
+                        cache_dir,
+                        &digest,
+                        &bytes,
+                    )
+                    .map_err(not_a_component)?;
+                    (&self.baseline, component, Tier::Baseline)
+                }
+                None => {
+                    let component = compiled::compile_and_keep(
+                        &self.optimizing.engine,
+                        cache_dir,
+                        &digest,
+                        &bytes,
+                    )
+                    .map_err(not_a_component)?;
+                    (&self.optimizing, component, Tier::Optimized)
+                }
+            };
+        tracing::info!(app = %name, ?tier, elapsed = ?started.elapsed(), "component ready");
+        let pre = backend.pre(&component).map_err(|e| LoadError::WrongWorld {
+            path: shown.clone(),
+            reason: one_line(&e),
+        })?;
+        let app = App {
+            name,
+            code: Code::new(pre, tier),
+            limits: self.limits.clone(),
+            permits: self.permits.clone(),
+            graph,
+            globals: Arc::default(),
+            context,
+            manifest: Manifest::default(),
+        };
+        let raw = app.describe().await.map_err(|e| LoadError::Describe {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let manifest = Manifest::from_wit(raw).map_err(|source| LoadError::Manifest {
+            path: shown,
+            source,
+        })?;
+        let app = App { manifest, ..app };
+        if tier == Tier::Baseline {
+            tiering::tier_up(
+                app.code.clone(),
+                self.optimizing.clone(),
+                bytes,
+                digest,
+                cache_dir.to_path_buf(),
+                app.name.clone(),
+            );
+        }
+        Ok(app)
+    }
+}
+
+fn make_engine(
+    limits: &Limits,
+    function_cache: Option<&Arc<FunctionCache>>,
+) -> wasmtime::Result<Engine> {
+    let mut cfg = function_cache::codegen_config(Compiler::Optimizing, function_cache)?;
+    cfg.memory_init_cow(true);
+    let instances = u32::try_from(limits.max_concurrency)
+        .unwrap_or(u32::MAX)
+        .saturating_add(POOL_HEADROOM);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances.saturating_mul(4))
+        .total_memories(instances.saturating_mul(2))
+        .total_tables(instances.saturating_mul(4))
+        .total_stacks(instances)
+        .max_memory_size(limits.memory_limit_bytes)
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(64 << 10)
+        // Reset only the pages a call dirtied (Linux >= 6.7), not the whole resident MiB.
+        .pagemap_scan(wasmtime::Enabled::Auto)
+        .decommit_batch_size(DECOMMIT_BATCH);
+    cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    match Engine::new(&cfg) {
+        Ok(engine) => Ok(engine),
+        Err(e) => {
+            // Pooling reserves virtual memory up front; some environments cap it.
+            tracing::warn!(
+                "pooling allocator unavailable ({e}); falling back to on-demand instances"
+            );
+            cfg.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+            Engine::new(&cfg)
+        }
+    }
+}
+
+/// A loaded app: its pre-instantiated component and its manifest.
+pub struct App {
+    name: Arc<str>,
+    /// Compiled code; baseline code is replaced by optimised code while the app serves.
+    code: Arc<Code>,
+    limits: Limits,
+    permits: Arc<Semaphore>,
+    graph: graph::Graph,
+    /// `glob` values of a Jac app, kept between its calls (`jac:scale/globals`).
+    globals: Arc<Globals>,
+    /// Grants and stores of the app (kvstore, storage).
+    context: AppContext,
+    manifest: Manifest,
+}
+
+impl App {
+    /// The app's name (its file stem), used to tag logs.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Every endpoint the app declared.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The app's grants and stores.
+    pub fn context(&self) -> &AppContext {
+        &self.context
+    }
+
+    /// The app's graph (for sessions and access checks).
+    pub fn graph(&self) -> &graph::Graph {
+        &self.graph
+    }
+
+    /// Waits until the app runs the code it will keep (see [`tiering`]); returns its tier.
+    pub async fn settled(&self) -> Tier {
+        self.code.settled().await
+    }
+
+    fn store(&self, engine: &Engine, session: Option<graph::Session>) -> Store<HostState> {
+        let mut state = HostState::new(self.name.clone(), session, self.limits.memory_limit_bytes);
+        state.globals = Some(self.globals.clone());
+        state.context = Some(self.context.clone());
+        let mut store = Store::new(engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_hostcall_fuel(HOSTCALL_FUEL);
+        let budget = (self.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64;
+        let mut ticks = 0u64;
+        store.epoch_deadline_callback(move |_| {
+            ticks += 1;
+            if ticks > budget {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.set_epoch_deadline(1);
+        store
+    }
+
+    async fn describe(&self) -> Result<wit::Manifest, CallError> {
+        let pre = self.code.current();
+        let mut store = self.store(pre.engine(), None);
+        let limit = self.limits.call_timeout;
+        let run = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .jac_scale_endpoints()
+                .call_describe(&mut store)
+                .await
+        };
+        match tokio::time::timeout(limit, run).await {
+            Ok(Ok(m)) => Ok(m),
+            Ok(Err(e)) => Err(trap_error(&store, e, limit)),
+            Err(_) => Err(CallError::Timeout(limit)),
+        }
+    }
+
+    /// Run one call in a fresh instance; commit the session's changes on success.
+    pub async fn call(&self, call: Call, session: graph::Session) -> Result<Outcome, CallError> {
+        let _permit = tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire())
+            .await
+            .map_err(|_| CallError::Overloaded)?
+            .map_err(|_| CallError::Overloaded)?;
+        let pre = self.code.current();
+        let mut store = self.store(pre.engine(), Some(session));
+        store.data_mut().uploads = call.uploads;
+        let limit = self.limits.call_timeout;
+        let wit_call = wit::Call {
+            name: call.name,
+            args: serde_json::Value::Object(call.args).to_string(),
+            target: call.target.map(|t| t.to_string()),
+        };
+        let run = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .jac_scale_endpoints()
+                .call_run(&mut store, &wit_call)
+                .await
+        };
+        let returned = match tokio::time::timeout(limit, run).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(trap_error(&store, e, limit)),
+            Err(_) => return Err(CallError::Timeout(limit)),
+        };
+        let outcome = match returned {
+            Ok(o) => o,
+            Err(e) => return Err(call_error(e)),
+        };
+        let outcome = check_outcome(outcome)?;
+        let session = store
+            .data_mut()
+            .take_session()
+            .expect("the session is only taken here");
+        let warnings = session.warnings().to_vec();
+        // A short SQLite transaction (WAL, synchronous=NORMAL): done inline, as a thread
+        // hand-off costs more than the write.
+        session.commit()?;
+        Ok(Outcome {
+            warnings,
+            ..outcome
+        })
+    }
+}
+
+/// Turn a trap into the error the caller sees; host paths never leave this function.
+fn trap_error(store: &Store<HostState>, e: wasmtime::Error, limit: Duration) -> CallError {
+    let limiter = &store.data().limiter;
+    if limiter.memory_exceeded {
+        return CallError::MemoryExceeded(limiter.limit_mib());
+    }
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        if *trap == wasmtime::Trap::Interrupt {
+            return CallError::Timeout(limit);
+        }
+        return CallError::Trap(trap.to_string());
+    }
+    CallError::Trap(one_line(&e))
+}
+
+fn call_error(e: wit::CallError) -> CallError {
+    match e {
+        wit::CallError::UnknownEndpoint(name) => CallError::UnknownEndpoint(name),
+        wit::CallError::InvalidArgs(msg) => CallError::InvalidArgs(msg),
+        wit::CallError::Raised(f) => CallError::Raised {
+            kind: f.kind,
+            message: f.message,
+            trace: f.trace,
+        },
+        wit::CallError::Host(e) => CallError::Graph(capabilities::graph_error_from_wit(e)),
+    }
+}
+
+fn check_outcome(o: wit::Outcome) -> Result<Outcome, CallError> {
+    let size = o.result.len() + o.reports.iter().map(String::len).sum::<usize>();
+    if size > MAX_OUTCOME_BYTES {
+        return Err(CallError::OutcomeTooLarge);
+    }
+    let raw = |text: String| {
+        RawValue::from_string(text).map_err(|e| CallError::BadOutcome(e.to_string()))
+    };
+    Ok(Outcome {
+        result: raw(o.result)?,
+        reports: o.reports.into_iter().map(raw).collect::<Result<_, _>>()?,
+        warnings: Vec::new(),
+    })
+}
+
+/// The first line of an error chain's top message, without file paths from the host.
+pub fn one_line(e: &wasmtime::Error) -> String {
+    let msg = format!("{e:#}");
+    msg.lines().next().unwrap_or_default().to_string()
+}
