@@ -113,11 +113,11 @@ async fn measure(app: &Path, calls: usize) -> anyhow::Result<(String, PerCall)> 
             target: None,
             uploads: Default::default(),
         };
-        let session = graph.session(Caller {
+        let caller = Caller {
             root: graph.guest_root(),
             user: None,
-        });
-        loaded.call(call, session).await
+        };
+        loaded.invoke(caller, call).await
     };
     let first = ping().await?;
     anyhow::ensure!(

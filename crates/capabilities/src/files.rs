@@ -17,19 +17,9 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
 }
 
-fn to_wit(e: StorageError) -> WitError {
-    match e {
-        StorageError::AccessDenied(m) => WitError::AccessDenied(m),
-        StorageError::NotFound(m) => WitError::NotFound(m),
-        StorageError::Invalid(m) => WitError::Invalid(m),
-        StorageError::QuotaExceeded(m) => WitError::QuotaExceeded(m),
-        StorageError::Unavailable(m) => WitError::Unavailable(m),
-    }
-}
-
 /// A storage result as the guest sees it (a trap is never needed: every failure is typed).
 fn answer<T>(result: Result<T, StorageError>) -> Res<T> {
-    Ok(result.map_err(to_wit))
+    Ok(result.map_err(WitError::from))
 }
 
 impl HostState {

@@ -25,7 +25,7 @@ impl HostState {
 
 /// Run `f` against the session, turning graph errors into guest-visible errors.
 fn with<T>(state: &mut HostState, f: impl FnOnce(&mut Session) -> Result<T, GraphError>) -> Res<T> {
-    Ok(f(state.session()?).map_err(graph_error_to_wit))
+    Ok(f(state.session()?).map_err(WitError::from))
 }
 
 fn id(text: &str) -> Result<Id, GraphError> {
@@ -77,29 +77,6 @@ fn level_to_wit(l: AccessLevel) -> WitLevel {
         AccessLevel::Read => WitLevel::Read,
         AccessLevel::Connect => WitLevel::Connect,
         AccessLevel::Write => WitLevel::Write,
-    }
-}
-
-fn graph_error_to_wit(e: GraphError) -> WitError {
-    match e {
-        GraphError::AccessDenied(m) => WitError::AccessDenied(m),
-        GraphError::NotFound(m) => WitError::NotFound(m),
-        GraphError::Invalid(m) => WitError::Invalid(m),
-        GraphError::Conflict(m) => WitError::Conflict(m),
-        GraphError::QuotaExceeded(m) => WitError::QuotaExceeded(m),
-        GraphError::Unavailable(m) => WitError::Unavailable(m),
-    }
-}
-
-/// A host error the guest gave back unhandled, as a graph error again.
-pub fn graph_error_from_wit(e: WitError) -> GraphError {
-    match e {
-        WitError::AccessDenied(m) => GraphError::AccessDenied(m),
-        WitError::NotFound(m) => GraphError::NotFound(m),
-        WitError::Invalid(m) => GraphError::Invalid(m),
-        WitError::Conflict(m) => GraphError::Conflict(m),
-        WitError::QuotaExceeded(m) => GraphError::QuotaExceeded(m),
-        WitError::Unavailable(m) => GraphError::Unavailable(m),
     }
 }
 

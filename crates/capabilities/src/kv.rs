@@ -18,19 +18,9 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
 }
 
-fn to_wit(e: KvError) -> WitError {
-    match e {
-        KvError::AccessDenied(m) => WitError::AccessDenied(m),
-        KvError::Invalid(m) => WitError::Invalid(m),
-        KvError::Conflict(m) => WitError::Conflict(m),
-        KvError::QuotaExceeded(m) => WitError::QuotaExceeded(m),
-        KvError::Unavailable(m) => WitError::Unavailable(m),
-    }
-}
-
 /// A kvstore result as the guest sees it (every failure is typed, none traps).
 fn answer<T>(result: Result<T, KvError>) -> Res<T> {
-    Ok(result.map_err(to_wit))
+    Ok(result.map_err(WitError::from))
 }
 
 impl HostState {

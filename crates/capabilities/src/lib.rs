@@ -25,7 +25,6 @@ use config::Grants;
 use limiter::CallLimiter;
 use output::{GuestOutput, Stream};
 
-pub use self::graph::graph_error_from_wit;
 pub use globals::{Globals, MAX_GLOBALS_BYTES};
 
 /// Handles a guest may hold at once (WASI streams and the like).
@@ -82,22 +81,62 @@ pub struct HostState {
     pub limiter: CallLimiter,
     /// The call's graph session; `None` while the app describes itself.
     session: Option<Session>,
-    /// The app's `glob` values (Jac apps); `None` while building or describing.
-    pub globals: Option<Arc<Globals>>,
+    /// The app's `glob` values (Jac apps); `None` while building a Jac app.
+    globals: Option<Arc<Globals>>,
     /// The app's grants and stores; `None` while building a Jac app (nothing granted).
-    pub context: Option<AppContext>,
+    context: Option<AppContext>,
     /// Kvstore handles open in this call (bounded by `kvstore::MAX_OPEN_STORES`).
     open_kvstores: usize,
     /// The files the call's request uploaded (deleted with the call's store).
-    pub uploads: Uploads,
+    uploads: Uploads,
     app: Arc<str>,
     log_bytes: usize,
 }
 
 impl HostState {
-    /// State for one call of `app`. WASI is deny-by-default: no preopened dirs, no
+    /// State for one call of `app` with its `glob` values, grants and stores and the
+    /// files its request uploaded; `session` is `None` while the app describes itself.
+    pub fn for_call(
+        app: Arc<str>,
+        memory_limit_bytes: usize,
+        session: Option<Session>,
+        globals: Arc<Globals>,
+        context: AppContext,
+        uploads: Uploads,
+    ) -> Self {
+        Self::new(
+            app,
+            memory_limit_bytes,
+            session,
+            Some(globals),
+            Some(context),
+            uploads,
+        )
+    }
+
+    /// State of the one-off `load-program` run of `jac-scale build`: no graph, no
+    /// globals, nothing granted.
+    pub fn for_build(memory_limit_bytes: usize) -> Self {
+        Self::new(
+            "jac-build".into(),
+            memory_limit_bytes,
+            None,
+            None,
+            None,
+            Uploads::default(),
+        )
+    }
+
+    /// Every field set at once. WASI is deny-by-default: no preopened dirs, no
     /// environment, no sockets; stdout/stderr go to the host log tagged with the app.
-    pub fn new(app: Arc<str>, session: Option<Session>, memory_limit_bytes: usize) -> Self {
+    fn new(
+        app: Arc<str>,
+        memory_limit_bytes: usize,
+        session: Option<Session>,
+        globals: Option<Arc<Globals>>,
+        context: Option<AppContext>,
+        uploads: Uploads,
+    ) -> Self {
         let wasi = WasiCtx::builder()
             .stdout(GuestOutput::new(app.clone(), Stream::Stdout))
             .stderr(GuestOutput::new(app.clone(), Stream::Stderr))
@@ -109,10 +148,10 @@ impl HostState {
             table,
             limiter: CallLimiter::new(memory_limit_bytes),
             session,
-            globals: None,
-            context: None,
+            globals,
+            context,
             open_kvstores: 0,
-            uploads: Uploads::default(),
+            uploads,
             app,
             log_bytes: 0,
         }

@@ -38,20 +38,8 @@ pub const MAX_LIST_PAGE: u32 = 1000;
 /// Most entries a listing looks at before it gives up with `quota-exceeded`.
 pub const MAX_LIST_SCAN: usize = 100_000;
 
-/// Why a storage operation failed; each maps to the WIT `error` case of the same name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StorageError {
-    #[error("access denied: {0}")]
-    AccessDenied(String),
-    #[error("not found: {0}")]
-    NotFound(String),
-    #[error("invalid: {0}")]
-    Invalid(String),
-    #[error("quota exceeded: {0}")]
-    QuotaExceeded(String),
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-}
+/// Why a storage operation failed: the WIT boundary's one error kind.
+pub use host_error::HostError as StorageError;
 
 /// The result of a storage operation.
 pub type StorageResult<T> = Result<T, StorageError>;

@@ -110,22 +110,8 @@ pub struct NeighborQuery {
     pub limit: u32,
 }
 
-/// Why a graph call failed; mirrors the WIT `error` variant.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GraphError {
-    #[error("access denied: {0}")]
-    AccessDenied(String),
-    #[error("not found: {0}")]
-    NotFound(String),
-    #[error("invalid: {0}")]
-    Invalid(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("quota exceeded: {0}")]
-    QuotaExceeded(String),
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-}
+/// Why a graph call failed: the WIT boundary's one error kind.
+pub use host_error::HostError as GraphError;
 
 impl From<StoreError> for GraphError {
     /// Conflicts are the caller's business; backend details are logged, not shown to guests.
@@ -189,6 +175,19 @@ impl Graph {
     /// A session for one call of `caller`. Nothing is read until it is used.
     pub fn session(&self, caller: Caller) -> Session {
         Session::new(Arc::clone(&self.store), caller)
+    }
+
+    /// The session of a walker `caller` spawns at `target` (`None`: the caller's root).
+    /// Spawning needs READ on the target; anything less is answered as if the node did
+    /// not exist (`NotFound`), so a call cannot probe for nodes it may not see.
+    pub fn spawn_session(&self, caller: Caller, target: Option<Id>) -> Result<Session, GraphError> {
+        let mut session = self.session(caller);
+        if let Some(id) = target
+            && session.access(id) < AccessLevel::Read
+        {
+            return Err(GraphError::NotFound(format!("no node with id {id}")));
+        }
+        Ok(session)
     }
 }
 

@@ -142,6 +142,26 @@ fn read_of_unshared_node_is_not_found() {
 }
 
 #[test]
+fn spawning_needs_read_on_the_target() {
+    let fx = Fixture::new();
+    let note = fx.committed_node(&fx.alice, "Note", json!({"text": "mine"}));
+    let missing = Id::generate();
+    assert!(fx.graph.spawn_session(fx.alice.clone(), Some(note)).is_ok());
+    assert!(fx.graph.spawn_session(fx.bob.clone(), None).is_ok());
+    // Unreadable and absent nodes answer alike.
+    assert!(matches!(
+        fx.graph.spawn_session(fx.bob.clone(), Some(note)),
+        Err(GraphError::NotFound(_))
+    ));
+    assert!(matches!(
+        fx.graph.spawn_session(fx.alice.clone(), Some(missing)),
+        Err(GraphError::NotFound(_))
+    ));
+    fx.commit_as(&fx.alice, |s| s.grant(note, Read).unwrap());
+    assert!(fx.graph.spawn_session(fx.bob.clone(), Some(note)).is_ok());
+}
+
+#[test]
 fn write_to_unreadable_node_is_not_found_without_warning() {
     let fx = Fixture::new();
     let todo = fx.committed_node(&fx.alice, "Todo", json!({}));

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use serde::Serialize;
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::HttpState;
 use super::body::{parse_object, read_body};
-use super::caller::{self, Identity};
+use super::caller::RequiredCaller;
 use super::envelope;
 use super::error::ApiError;
 use auth::api_keys::ApiKeyRecord;
@@ -45,19 +45,12 @@ impl From<&ApiKeyRecord> for KeyInfo {
     }
 }
 
-fn user_id(state: &HttpState, headers: &HeaderMap) -> Result<String, ApiError> {
-    match caller::identify(state, headers, true)? {
-        Identity::User(user) => Ok(user.user_id),
-        Identity::Anonymous => Err(ApiError::Unauthorized("a bearer token is required".into())),
-    }
-}
-
 async fn create(
     State(state): State<HttpState>,
-    headers: HeaderMap,
+    RequiredCaller(user): RequiredCaller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let user = user_id(&state, &headers)?;
+    let user = user.user_id;
     let body = parse_object(&read_body(body, state.body_limit()).await?)?;
     let name = match body.get("name") {
         Some(Value::String(n)) if !n.trim().is_empty() && n.len() <= MAX_KEY_NAME_BYTES => {
@@ -129,8 +122,11 @@ async fn create(
     ))
 }
 
-async fn list(State(state): State<HttpState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let user = user_id(&state, &headers)?;
+async fn list(
+    State(state): State<HttpState>,
+    RequiredCaller(user): RequiredCaller,
+) -> Result<Response, ApiError> {
+    let user = user.user_id;
     let keys = state.webhooks().api_keys.list(&user)?;
     let keys: Vec<KeyInfo> = keys.iter().map(KeyInfo::from).collect();
     Ok(envelope::ok(json!({ "api_keys": keys })))
@@ -138,10 +134,10 @@ async fn list(State(state): State<HttpState>, headers: HeaderMap) -> Result<Resp
 
 async fn revoke(
     State(state): State<HttpState>,
-    headers: HeaderMap,
+    RequiredCaller(user): RequiredCaller,
     Path(api_key_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let user = user_id(&state, &headers)?;
+    let user = user.user_id;
     state.webhooks().api_keys.revoke(&user, &api_key_id)?;
     Ok(envelope::ok(
         json!({ "api_key_id": api_key_id, "revoked": true }),

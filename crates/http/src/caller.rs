@@ -1,5 +1,7 @@
 //! Who is calling: a bearer token's user, or an anonymous guest.
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use super::HttpState;
@@ -58,5 +60,21 @@ pub fn identify(
         Ok(user) => Ok(Identity::User(user)),
         Err(e) if required => Err(ApiError::Unauthorized(format!("invalid token: {e}"))),
         Err(_) => Ok(Identity::Anonymous),
+    }
+}
+
+/// Extracts the bearer token's user for a route that needs one: a missing or bad token
+/// is answered 401 before the handler (or its body extractor) runs.
+#[derive(Debug)]
+pub struct RequiredCaller(pub AuthedUser);
+
+impl FromRequestParts<HttpState> for RequiredCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
+        match identify(state, &parts.headers, true)? {
+            Identity::User(user) => Ok(RequiredCaller(user)),
+            Identity::Anonymous => Err(ApiError::Unauthorized("a bearer token is required".into())),
+        }
     }
 }

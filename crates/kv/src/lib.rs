@@ -47,20 +47,8 @@ pub const MAX_TTL_SECONDS: u64 = 10 * 365 * 24 * 3600;
 /// The collection of a document store's `get`/`set` when none is given.
 pub const DEFAULT_COLLECTION: &str = "kvstore";
 
-/// Why a kvstore operation failed; each maps to the WIT `error` case of the same name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KvError {
-    #[error("access denied: {0}")]
-    AccessDenied(String),
-    #[error("invalid: {0}")]
-    Invalid(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("quota exceeded: {0}")]
-    QuotaExceeded(String),
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-}
+/// Why a kvstore operation failed: the WIT boundary's one error kind.
+pub use host_error::HostError as KvError;
 
 /// A kvstore result.
 pub type KvResult<T> = Result<T, KvError>;

@@ -350,10 +350,21 @@ impl App {
         self.code.settled().await
     }
 
-    fn store(&self, engine: &Engine, session: Option<graph::Session>) -> Store<HostState> {
-        let mut state = HostState::new(self.name.clone(), session, self.limits.memory_limit_bytes);
-        state.globals = Some(self.globals.clone());
-        state.context = Some(self.context.clone());
+    /// A fresh store for one call (`session` is `None` while the app describes itself).
+    fn store(
+        &self,
+        engine: &Engine,
+        session: Option<graph::Session>,
+        uploads: files::Uploads,
+    ) -> Store<HostState> {
+        let state = HostState::for_call(
+            self.name.clone(),
+            self.limits.memory_limit_bytes,
+            session,
+            self.globals.clone(),
+            self.context.clone(),
+            uploads,
+        );
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(HOSTCALL_FUEL);
@@ -373,7 +384,7 @@ impl App {
 
     async fn describe(&self) -> Result<wit::Manifest, CallError> {
         let pre = self.code.current();
-        let mut store = self.store(pre.engine(), None);
+        let mut store = self.store(pre.engine(), None, files::Uploads::default());
         let limit = self.limits.call_timeout;
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
@@ -389,15 +400,23 @@ impl App {
         }
     }
 
+    /// The one call entry of every transport (HTTP, WebSocket, webhook): `caller` runs
+    /// `call` at its target (resolved through the graph, which decides whether the caller
+    /// may spawn there) in a fresh instance; the call's graph changes are committed when
+    /// the guest returns `ok` and dropped otherwise.
+    pub async fn invoke(&self, caller: graph::Caller, call: Call) -> Result<Outcome, CallError> {
+        let session = self.graph.spawn_session(caller, call.target)?;
+        self.run(call, session).await
+    }
+
     /// Run one call in a fresh instance; commit the session's changes on success.
-    pub async fn call(&self, call: Call, session: graph::Session) -> Result<Outcome, CallError> {
+    async fn run(&self, call: Call, session: graph::Session) -> Result<Outcome, CallError> {
         let _permit = tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire())
             .await
             .map_err(|_| CallError::Overloaded)?
             .map_err(|_| CallError::Overloaded)?;
         let pre = self.code.current();
-        let mut store = self.store(pre.engine(), Some(session));
-        store.data_mut().uploads = call.uploads;
+        let mut store = self.store(pre.engine(), Some(session), call.uploads);
         let limit = self.limits.call_timeout;
         let wit_call = wit::Call {
             name: call.name,
@@ -460,7 +479,7 @@ fn call_error(e: wit::CallError) -> CallError {
             message: f.message,
             trace: f.trace,
         },
-        wit::CallError::Host(e) => CallError::Graph(capabilities::graph_error_from_wit(e)),
+        wit::CallError::Host(e) => CallError::Graph(e.into()),
     }
 }
 

@@ -58,7 +58,7 @@ pub(super) async fn snapshot(
     let started = Instant::now();
     let mut linker = Linker::new(&engine);
     capabilities::link(&mut linker).map_err(fault)?;
-    let state = HostState::new("jac-build".into(), None, LOAD_MEMORY_LIMIT);
+    let state = HostState::for_build(LOAD_MEMORY_LIMIT);
     let mut store = Store::new(&engine, state);
     store.limiter(|s| &mut s.limiter);
     // Nothing advances this engine's epoch: a deadline of one tick never passes.
