@@ -96,7 +96,7 @@ async fn measure(app: &Path, calls: usize) -> anyhow::Result<(String, PerCall)> 
             &component,
             &cache_dir,
             graph.clone(),
-            AppContext::new(&config),
+            AppContext::open(&config)?,
         )
         .await?;
     // A cold Jac app starts on baseline code; measure the code it keeps.

@@ -9,7 +9,6 @@ use auth::AuthService;
 use auth::api_keys::ApiKeys;
 use capabilities::AppContext;
 use config::Config;
-use files::{TenantFiles, open_backend};
 use graph::Graph;
 use http::{self, HttpState, Served, WebSockets, Webhooks};
 use realtime::Hub;
@@ -28,10 +27,8 @@ pub enum StartError {
     Store(String),
     #[error("cannot set up authentication: {0}")]
     Auth(String),
-    #[error("cannot open the kvstore database: {0}")]
-    Kvstore(String),
-    #[error("cannot set up file storage: {0}")]
-    Storage(String),
+    #[error(transparent)]
+    Capability(#[from] capabilities::CapabilityError),
     #[error("cannot start the wasm runtime: {0}")]
     Runtime(String),
     #[error(transparent)]
@@ -84,9 +81,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let cache_dir = data_dir.join("cache");
     let component =
         crate::build::component_for(&config.app_path, &cache_dir, Some(&function_cache)).await?;
-    let context = AppContext::new(&config)
-        .with_kvstore(app_kvstores(&config)?)
-        .with_storage(app_storage(&config)?);
+    let context = AppContext::open(&config)?;
     let app = runtime
         .load(&component, &cache_dir, graph.clone(), context.clone())
         .await?;
@@ -134,30 +129,6 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         .map_err(StartError::Serve)?;
     tracing::info!("drained; bye");
     Ok(())
-}
-
-/// The app's kvstores: confined to the app's tenant, embedded ones in the data dir,
-/// servers from `[plugins.scale.database]` / `REDIS_URL` / `MONGODB_URI`.
-fn app_kvstores(config: &Config) -> Result<Arc<kv::TenantStores>, StartError> {
-    let servers = kv::KvSettings {
-        redis_url: config.database.redis_url.clone(),
-        mongodb_uri: config.database.mongodb_uri.clone(),
-    };
-    kv::TenantStores::open(&config.tenant, &config.data_dir, servers)
-        .map(Arc::new)
-        .map_err(|e| StartError::Kvstore(e.to_string()))
-}
-
-/// The app's file storage (`[storage]`); request uploads wait in `<data dir>/tmp/uploads`.
-fn app_storage(config: &Config) -> Result<Arc<TenantFiles>, StartError> {
-    let backend = open_backend(&config.storage).map_err(|e| StartError::Storage(e.to_string()))?;
-    tracing::info!("file storage: {}", backend.describe());
-    Ok(Arc::new(TenantFiles::new(
-        backend,
-        &config.tenant,
-        &config.storage,
-        &config.data_dir.join("tmp").join("uploads"),
-    )))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -4,6 +4,8 @@
 //! [`TenantFiles`](files::TenantFiles); a bucket handle lives in the call's
 //! resource table (bounded) and dies with the call. Uploads are the request's own files.
 
+use std::sync::Arc;
+
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::HostState;
@@ -27,6 +29,19 @@ impl HostState {
     fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<Bucket> {
         Ok(self.table.get(handle)?.clone())
     }
+}
+
+/// The file storage of the app of `config` (`[storage]`); request uploads wait in
+/// `<data dir>/tmp/uploads`.
+pub(super) fn open_for_app(config: &config::Config) -> Result<Arc<st::TenantFiles>, String> {
+    let backend = st::open_backend(&config.storage).map_err(|e| e.to_string())?;
+    tracing::info!("file storage: {}", backend.describe());
+    Ok(Arc::new(st::TenantFiles::new(
+        backend,
+        &config.tenant,
+        &config.storage,
+        &config.data_dir.join("tmp").join("uploads"),
+    )))
 }
 
 impl wit::Host for HostState {
@@ -56,7 +71,7 @@ impl wit::HostBucket for HostState {
                 "this app has no storage grant for {shown:?} (jac.toml [plugins.scale.capabilities] storage)"
             ))));
         }
-        let Some(storage) = self.context.as_ref().and_then(|c| c.storage.clone()) else {
+        let Some(storage) = self.context.as_ref().map(|c| c.storage.clone()) else {
             return answer(Err(StorageError::Unavailable(
                 "storage is not available while the app is built or described".into(),
             )));

@@ -2,6 +2,8 @@
 //! `kv`. `open` asks the app's grants first (`access-denied` without one);
 //! a call holds at most [`MAX_OPEN_STORES`] stores at once (`quota-exceeded`).
 
+use std::sync::Arc;
+
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::HostState;
@@ -45,7 +47,7 @@ impl HostState {
                 "a call holds at most {MAX_OPEN_STORES} open kvstores"
             )));
         }
-        let Some(stores) = self.context.as_ref().and_then(|c| c.kvstore.clone()) else {
+        let Some(stores) = self.context.as_ref().map(|c| c.kvstore.clone()) else {
             return Err(KvError::Unavailable(
                 "kvstore is not available while the app is built".into(),
             ));
@@ -56,6 +58,18 @@ impl HostState {
         };
         stores.store(name, kind, uri).await
     }
+}
+
+/// The kvstores of the app of `config`: confined to the app's tenant, embedded ones in
+/// the data dir, servers from `[plugins.scale.database]` / `REDIS_URL` / `MONGODB_URI`.
+pub(super) fn open_for_app(config: &config::Config) -> Result<Arc<kv::TenantStores>, String> {
+    let servers = kv::KvSettings {
+        redis_url: config.database.redis_url.clone(),
+        mongodb_uri: config.database.mongodb_uri.clone(),
+    };
+    kv::TenantStores::open(&config.tenant, &config.data_dir, servers)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }
 
 impl wit::Host for HostState {}

@@ -35,41 +35,45 @@ const MAX_HANDLES: usize = 1_000;
 pub struct AppContext {
     /// The kvstores and storage paths the app may open.
     pub grants: Arc<Grants>,
-    /// The app's kvstores (`None` while building a Jac app).
-    pub kvstore: Option<Arc<TenantStores>>,
-    /// The app's file storage and upload area (`None` while building a Jac app).
-    pub storage: Option<Arc<TenantFiles>>,
+    /// The app's kvstores.
+    pub kvstore: Arc<TenantStores>,
+    /// The app's file storage and upload area.
+    pub storage: Arc<TenantFiles>,
+}
+
+/// An app's capability that could not be set up at load, with the app and capability named.
+#[derive(Debug, thiserror::Error)]
+#[error("app {app:?}: cannot set up its {capability}: {reason}")]
+pub struct CapabilityError {
+    /// The app (its tenant name).
+    pub app: String,
+    /// The capability (`kvstore`, `storage`).
+    pub capability: &'static str,
+    /// What failed.
+    pub reason: String,
 }
 
 impl AppContext {
-    /// The context of an app configured by `config`.
-    pub fn new(config: &config::Config) -> Self {
-        AppContext {
+    /// Everything the app of `config` gets besides its graph, opened at load: its grants,
+    /// its kvstores and its file storage.
+    pub fn open(config: &config::Config) -> Result<Self, CapabilityError> {
+        let failed = |capability| {
+            move |reason: String| CapabilityError {
+                app: config.tenant.clone(),
+                capability,
+                reason,
+            }
+        };
+        Ok(AppContext {
             grants: Arc::new(config.capabilities.clone()),
-            kvstore: None,
-            storage: None,
-        }
+            kvstore: kv::open_for_app(config).map_err(failed("kvstore"))?,
+            storage: files::open_for_app(config).map_err(failed("storage"))?,
+        })
     }
 
-    /// This context with the app's kvstores.
-    pub fn with_kvstore(self, stores: Arc<TenantStores>) -> Self {
-        AppContext {
-            kvstore: Some(stores),
-            ..self
-        }
-    }
-
-    /// This context with the app's file storage.
-    pub fn with_storage(self, storage: Arc<TenantFiles>) -> Self {
-        AppContext {
-            storage: Some(storage),
-            ..self
-        }
-    }
-
-    /// Where the app's request uploads are kept, if it has storage.
-    pub fn upload_area(&self) -> Option<&UploadArea> {
-        self.storage.as_deref().map(TenantFiles::uploads)
+    /// Where the app's request uploads are kept.
+    pub fn upload_area(&self) -> &UploadArea {
+        self.storage.uploads()
     }
 }
 
