@@ -120,6 +120,24 @@ fn invalid_settings_in_the_environment_fail_the_start() {
 }
 
 #[test]
+fn a_capability_that_cannot_be_set_up_fails_the_start_naming_app_and_capability() {
+    let data_dir = TempDir::new().expect("temp dir");
+    // The embedded kvstore database cannot be opened where a folder has its name.
+    std::fs::create_dir_all(data_dir.path().join("kvstore.db")).expect("folder");
+    let data = data_dir.path().to_str().expect("UTF-8 temp path");
+    let stderr = start_fails_with_env(
+        &App::Todo.wasm(),
+        &["--port", "0"],
+        &[("JAC_DATA_PATH", data)],
+    );
+    assert_one_clear_line(&stderr, &["kvstore"]);
+    assert!(
+        stderr.contains("app \"todo\": cannot set up its kvstore"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn serves_with_an_explicit_worker_count() {
     let server = Server::builder(App::Todo).arg("--workers").arg("2").start();
     let reply = server.post("/walker/Ping", json!({}));
