@@ -85,7 +85,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let app = runtime
         .load(&component, &cache_dir, graph.clone(), context.clone())
         .await?;
-    let served = Served::new(app).map_err(StartError::Routes)?;
+    let served = Served::new(app, config.debug).map_err(StartError::Routes)?;
     let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
     let state = HttpState::new(
         served,
@@ -176,7 +176,10 @@ fn watch_for_reload(
     };
     let mut watcher =
         match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            // Reading a file is an event too (inotify reports opens): only changes count,
+            // or the rebuild's own reads of the sources would trigger the next rebuild.
             if let Ok(event) = event
+                && !event.kind.is_access()
                 && event.paths.iter().any(|p| relevant(p))
             {
                 let _ = tx.send(());
@@ -216,7 +219,7 @@ fn watch_for_reload(
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
-            match loaded.and_then(Served::new) {
+            match loaded.and_then(|app| state.served().next_version(app)) {
                 Ok(served) => {
                     state.replace(served);
                     tracing::info!(app = %path.display(), "reloaded");

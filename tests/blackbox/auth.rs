@@ -11,6 +11,7 @@ for_both_todo_builds!(
     protected_walker_with_a_valid_token_runs,
     token_issued_by_the_server_carries_subject_and_expiry_claims,
     token_signed_with_the_configured_secret_is_accepted,
+    token_issued_by_the_python_original_is_accepted,
     jwt_algorithm_selects_the_only_accepted_algorithm,
     expired_token_is_unauthorized,
     token_without_expiry_is_unauthorized,
@@ -112,6 +113,28 @@ fn token_signed_with_the_configured_secret_is_accepted(app: App) {
     claims.insert("exp".into(), json!(now() + 3600));
     let reply = greet(&server, &sign(&claims, SECRET));
     reply.ok();
+}
+
+/// An operator moving from jac-scale 0.2.31 with the same `JWT_SECRET`: its tokens carry
+/// `user_id`, `exp`, a float `iat` and `role`, and neither `sub` nor `root_id`.
+fn token_issued_by_the_python_original_is_accepted(app: App) {
+    let server = server_with_known_secret(app);
+    let user = logged_in(&server);
+    let user_id = claims_of(&user.token)["user_id"].clone();
+    let original = json!({
+        "user_id": user_id,
+        "role": "user",
+        "iat": now() as f64 + 0.5,
+        "exp": now() + 3600,
+    });
+    let Value::Object(claims) = original else {
+        unreachable!("a JSON object literal")
+    };
+    greet(&server, &sign(&claims, SECRET)).ok();
+    // A user id that does not exist is still refused.
+    let mut stranger = claims.clone();
+    stranger.insert("user_id".into(), json!("0".repeat(32)));
+    greet(&server, &sign(&stranger, SECRET)).err(401, "UNAUTHORIZED");
 }
 
 fn jwt_algorithm_selects_the_only_accepted_algorithm(app: App) {

@@ -38,9 +38,38 @@ fn webhook_and_websocket_walkers_have_no_walker_route() {
     }
 }
 
+/// In production a Jac exception answers its type and message; its source line goes to
+/// the server log only.
 #[test]
-fn jac_exception_carries_the_jac_source_line() {
-    let server = Server::start(App::TodoJac);
+fn jac_exception_source_line_is_logged_not_answered() {
+    let mut server = Server::start(App::TodoJac);
+    let reply = server.post("/walker/Boom", json!({}));
+    let error = reply.err(500, "EXECUTION_ERROR");
+    assert_eq!(
+        error["details"],
+        json!({"exception": "ValueError"}),
+        "{reply:?}"
+    );
+    assert!(!reply.text.contains("app.jac"), "{reply:?}");
+    let process = server.process();
+    assert!(
+        process.wait_for_log("line 46", Duration::from_secs(5)),
+        "{}",
+        process.output()
+    );
+    assert!(
+        process.stderr.text().contains("app.jac"),
+        "{}",
+        process.output()
+    );
+}
+
+/// With the operator's debug setting the answer carries the Jac source line too.
+#[test]
+fn jac_exception_carries_the_jac_source_line_in_debug_mode() {
+    let server = Server::builder(App::TodoJac)
+        .env("JAC_SCALE_DEBUG", "true")
+        .start();
     let reply = server.post("/walker/Boom", json!({}));
     let error = reply.err(500, "EXECUTION_ERROR");
     let details = error["details"].to_string();
@@ -174,6 +203,33 @@ fn reload_rebuilds_when_a_jac_source_changes() {
         assert!(Instant::now() < deadline, "no reload\n{}", process.output());
         thread::sleep(Duration::from_millis(200));
     }
+    process.kill();
+}
+
+/// A save with a syntax error keeps the previous version serving and is reported once:
+/// the rebuild reads the sources, and reads must not count as changes (they once did,
+/// and the same error was logged every 200 ms until the next save).
+#[test]
+fn reload_reports_a_broken_save_once_and_keeps_serving() {
+    const FAILED: &str = "reload failed";
+    let app = todo_jac_copy();
+    let data = TempDir::with_prefix("jac-scale-jac-data-").expect("temp dir");
+    let entry = app.path().join("app.jac");
+    let mut process = serve(&entry, data.path(), &["--reload"]);
+    let port = process.wait_listening();
+
+    let source = std::fs::read_to_string(&entry).expect("read app");
+    std::fs::write(&entry, format!("{source}\nwalker:pub Broken {{")).expect("write app");
+    assert!(
+        process.wait_for_log(FAILED, JAC_BUILD_TIMEOUT),
+        "{}",
+        process.output()
+    );
+    // Several settle periods later, still one report and the old version answering.
+    thread::sleep(Duration::from_secs(2));
+    assert_eq!(ping(port), json!([{"pong": true}]));
+    let failures = process.stderr.text().matches(FAILED).count();
+    assert_eq!(failures, 1, "{}", process.output());
     process.kill();
 }
 

@@ -183,7 +183,7 @@ impl AuthService {
             .users
             .user_by_id(&claims.user_id)?
             .ok_or_else(|| AuthError::InvalidToken("the user no longer exists".into()))?;
-        if user.root != claims.root_id {
+        if claims.root_id.is_some_and(|root| root != user.root) {
             return Err(AuthError::InvalidToken(
                 "the token's root is not the user's".into(),
             ));

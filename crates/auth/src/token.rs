@@ -1,4 +1,4 @@
-//! JWT bearer tokens: HMAC-signed, always expiring, bound to one user and root.
+//! JWT bearer tokens: HMAC-signed, always expiring, bound to one user (and root).
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -13,16 +13,22 @@ const MAX_TOKEN_BYTES: usize = 4_096;
 const MAX_LIFETIME_DAYS: i64 = 3_650;
 const SECONDS_PER_DAY: i64 = 86_400;
 
-/// What a token says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a token says. Ours carry every field; tokens issued by jac-scale 0.2.x (signed
+/// with the same `JWT_SECRET`) carry only `user_id`, `exp`, a float `iat` and `role`, and
+/// are accepted too, so users keep their sessions across a move from the original.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
-    /// The user id (standard subject claim).
-    pub sub: String,
-    /// The user id again, for clients of the Python jac-scale.
+    /// The user id (standard subject claim); when present it must equal `user_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// The user id, as the Python jac-scale names it.
     pub user_id: String,
-    pub root_id: Id,
-    /// Issued at, Unix seconds.
-    pub iat: i64,
+    /// The user's root; when present it must be the user's root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_id: Option<Id>,
+    /// Issued at, Unix seconds (the original writes a float; never checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<serde_json::Number>,
     /// Expires at, Unix seconds.
     pub exp: i64,
 }
@@ -61,7 +67,7 @@ impl Tokens {
         let mut validation = Validation::new(algorithm);
         validation.leeway = 0;
         validation.validate_exp = true;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_required_spec_claims(&["exp"]);
         Ok(Self {
             algorithm,
             encoding: EncodingKey::from_secret(secret),
@@ -79,10 +85,10 @@ impl Tokens {
     /// A signed token for this user, valid from `now` (Unix seconds).
     pub(super) fn issue(&self, user_id: &str, root: Id, now: i64) -> Result<String, AuthError> {
         let claims = Claims {
-            sub: user_id.to_owned(),
+            sub: Some(user_id.to_owned()),
             user_id: user_id.to_owned(),
-            root_id: root,
-            iat: now,
+            root_id: Some(root),
+            iat: Some(now.into()),
             exp: now + self.lifetime_seconds,
         };
         jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)
@@ -98,7 +104,11 @@ impl Tokens {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|error| AuthError::InvalidToken(describe(error.kind()).into()))?
             .claims;
-        if claims.sub != claims.user_id {
+        if claims
+            .sub
+            .as_ref()
+            .is_some_and(|sub| *sub != claims.user_id)
+        {
             return Err(AuthError::InvalidToken("subject and user_id differ".into()));
         }
         Ok(claims)

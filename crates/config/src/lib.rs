@@ -39,6 +39,9 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Swap in a new component when the file changes.
     pub reload: bool,
+    /// Put a guest's own trace (its source locations) into error answers
+    /// (`JAC_SCALE_DEBUG`, `[plugins.scale.server] debug`; off). The log always has it.
+    pub debug: bool,
     /// Where the database, the compile cache and the generated JWT secret live.
     pub data_dir: PathBuf,
     /// Compiled code shared by every app of this machine user (`JAC_SCALE_CACHE_DIR`,
@@ -185,6 +188,11 @@ impl Config {
             None => toml.server_port()?.unwrap_or(8000),
         };
 
+        let debug = match env_bool(env, "JAC_SCALE_DEBUG")? {
+            Some(on) => on,
+            None => toml.boolean("server", "debug")?.unwrap_or(false),
+        };
+
         let defaults = Limits::default();
         let mut limits = toml.limits(defaults)?;
         if let Some(ms) = env_number(env, "JAC_SCALE_CALL_TIMEOUT_MS")? {
@@ -255,6 +263,7 @@ impl Config {
             port,
             workers: flags.workers,
             reload: flags.reload,
+            debug,
             data_dir,
             compile_cache_dir,
             limits,
@@ -314,6 +323,21 @@ fn env_number(env: &dyn Env, name: &'static str) -> Result<Option<u64>, ConfigEr
                 value,
                 expected: "a non-negative integer",
             })
+        })
+        .transpose()
+}
+
+/// A boolean environment variable: `true`/`1`/`yes` or `false`/`0`/`no`.
+fn env_bool(env: &dyn Env, name: &'static str) -> Result<Option<bool>, ConfigError> {
+    env.var(name)
+        .map(|value| match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(ConfigError::Env {
+                name,
+                value,
+                expected: "\"true\" or \"false\"",
+            }),
         })
         .transpose()
 }

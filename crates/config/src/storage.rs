@@ -119,19 +119,7 @@ impl Source<'_> {
                 .as_bool()
                 .map(Some)
                 .ok_or_else(|| self.wrong(key, "true or false")),
-            None => self
-                .env
-                .var(var)
-                .map(|value| match value.trim().to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" => Ok(true),
-                    "false" | "0" | "no" => Ok(false),
-                    _ => Err(ConfigError::Env {
-                        name: var,
-                        value,
-                        expected: "\"true\" or \"false\"",
-                    }),
-                })
-                .transpose(),
+            None => super::env_bool(self.env, var),
         }
     }
 

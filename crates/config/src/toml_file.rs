@@ -9,7 +9,7 @@ use super::{ConfigError, Limits};
 
 /// Sections of `[plugins.scale]` this host understands, with their keys.
 const KNOWN: &[(&str, &[&str])] = &[
-    ("server", &["host", "port"]),
+    ("server", &["host", "port", "debug"]),
     (
         "limits",
         &[

@@ -58,10 +58,10 @@ fn forge(claims: &impl serde::Serialize, algorithm: Algorithm, secret: &str) -> 
 
 fn claims_for(grant: &LoginGrant, exp: i64) -> Claims {
     Claims {
-        sub: grant.user_id.clone(),
+        sub: Some(grant.user_id.clone()),
         user_id: grant.user_id.clone(),
-        root_id: grant.root,
-        iat: now(),
+        root_id: Some(grant.root),
+        iat: Some(now().into()),
         exp,
     }
 }
@@ -237,6 +237,43 @@ fn token_without_exp_is_rejected() {
         fx.auth.verify(&forge(&claims, Algorithm::HS256, SECRET)),
         Err(AuthError::InvalidToken(_))
     ));
+}
+
+#[test]
+fn token_issued_by_the_python_original_is_accepted() {
+    let fx = fixture();
+    let grant = fx.auth.register(Identity::Username("bob"), "pw").unwrap();
+    // What jac-scale 0.2.31 signs: no `sub`, no `root_id`, a float `iat`, a `role`.
+    let original = serde_json::json!({
+        "user_id": grant.user_id, "role": "user",
+        "iat": now() as f64 + 0.25, "exp": now() + 60,
+    });
+    let authed = fx
+        .auth
+        .verify(&forge(&original, Algorithm::HS256, SECRET))
+        .unwrap();
+    assert_eq!((authed.user_id, authed.root), (grant.user_id, grant.root));
+}
+
+#[test]
+fn claims_that_are_present_must_agree_with_the_user() {
+    let fx = fixture();
+    let grant = fx.auth.register(Identity::Username("bob"), "pw").unwrap();
+    let other = fx.auth.register(Identity::Username("eve"), "pw").unwrap();
+    let exp = now() + 60;
+    for claims in [
+        serde_json::json!({"sub": other.user_id, "user_id": grant.user_id, "exp": exp}),
+        serde_json::json!({"user_id": grant.user_id, "root_id": other.root, "exp": exp}),
+        serde_json::json!({"sub": grant.user_id, "root_id": grant.root, "exp": exp}),
+    ] {
+        assert!(
+            matches!(
+                fx.auth.verify(&forge(&claims, Algorithm::HS256, SECRET)),
+                Err(AuthError::InvalidToken(_))
+            ),
+            "{claims}"
+        );
+    }
 }
 
 #[test]

@@ -172,5 +172,7 @@ pub(super) async fn execute(
         target,
         uploads,
     };
-    Ok(app.invoke(caller, call).await?)
+    app.invoke(caller, call)
+        .await
+        .map_err(|e| ApiError::from_call(e, served.expose_traces))
 }

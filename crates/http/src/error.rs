@@ -116,8 +116,10 @@ impl From<GraphError> for ApiError {
     }
 }
 
-impl From<CallError> for ApiError {
-    fn from(e: CallError) -> Self {
+impl ApiError {
+    /// The answer to a failed call. A guest's own trace (its source locations) is shown
+    /// only with `expose_trace` (the operator's debug setting); the runtime logs it always.
+    pub(super) fn from_call(e: CallError, expose_trace: bool) -> Self {
         match e {
             CallError::UnknownEndpoint(name) => {
                 ApiError::NotFound(format!("no endpoint named `{name}`"))
@@ -129,7 +131,11 @@ impl From<CallError> for ApiError {
                 trace,
             } => ApiError::Execution {
                 message: format!("{kind}: {message}"),
-                details: json!({"exception": kind, "trace": trace}),
+                details: if expose_trace {
+                    json!({"exception": kind, "trace": trace})
+                } else {
+                    json!({"exception": kind})
+                },
             },
             CallError::Graph(g) => g.into(),
             CallError::Timeout(_) => ApiError::Timeout(e.to_string()),

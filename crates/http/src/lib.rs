@@ -47,13 +47,25 @@ use webhook::RateLimiter;
 pub struct Served {
     app: App,
     routes: Routes,
+    /// Whether error answers carry the guest's own trace (the operator's debug setting).
+    expose_traces: bool,
 }
 
 impl Served {
-    /// Generate the routes of `app`; conflicting routes are an error.
-    pub fn new(app: App) -> Result<Self, String> {
+    /// Generate the routes of `app`; conflicting routes are an error. `expose_traces`:
+    /// see [`crate::config::Config::debug`].
+    pub fn new(app: App, expose_traces: bool) -> Result<Self, String> {
         let routes = Routes::build(app.manifest())?;
-        Ok(Served { app, routes })
+        Ok(Served {
+            app,
+            routes,
+            expose_traces,
+        })
+    }
+
+    /// A new version of the app, served with the same settings (`--reload`).
+    pub fn next_version(&self, app: App) -> Result<Self, String> {
+        Served::new(app, self.expose_traces)
     }
 
     /// The app.

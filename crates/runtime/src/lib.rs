@@ -437,7 +437,22 @@ impl App {
         };
         let outcome = match returned {
             Ok(o) => o,
-            Err(e) => return Err(call_error(e)),
+            Err(e) => {
+                let error = call_error(e);
+                if let CallError::Raised {
+                    kind,
+                    message,
+                    trace,
+                } = &error
+                {
+                    // Always logged; the answer carries it only in debug mode (http/error.rs).
+                    tracing::warn!(
+                        app = %self.name, endpoint = %wit_call.name, exception = %kind,
+                        trace = %trace.join(" | "), "the call raised: {message}"
+                    );
+                }
+                return Err(error);
+            }
         };
         let outcome = check_outcome(outcome)?;
         let session = store
