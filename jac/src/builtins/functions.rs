@@ -189,43 +189,56 @@ fn root_id_arg(vm: &mut Interpreter, v: &Value) -> JacResult<String> {
     Ok(vm.node_id_of(v)?.to_string())
 }
 
+/// Applies an access change; without WRITE access it is refused like any write (a
+/// no-op listed in the call's warnings, as jaclang skips it), not an exception.
+fn access_change(
+    vm: &mut Interpreter,
+    name: &str,
+    id: &str,
+    change: impl FnOnce(&mut dyn crate::graph::Graph) -> crate::graph::GraphResult<()>,
+) -> JacResult<Value> {
+    match change(vm.graph()) {
+        Ok(()) => Ok(Value::None),
+        Err(crate::graph::GraphError::AccessDenied(_)) => {
+            vm.warnings
+                .push(format!("{name} on {id} refused: no WRITE access"));
+            Ok(Value::None)
+        }
+        Err(e) => Err(crate::interp::graph_error(e)),
+    }
+}
+
 fn grant(vm: &mut Interpreter, args: Args) -> JacResult<Value> {
     let id = vm.node_id_of(&args.required(0, "obj", "grant")?)?;
     let level = level_of(&args, 1, "CONNECT")?;
-    graph_call(vm.graph().grant(&id, level))?;
-    Ok(Value::None)
+    access_change(vm, "grant", &id, |g| g.grant(&id, level))
 }
 
 fn revoke(vm: &mut Interpreter, args: Args) -> JacResult<Value> {
     let id = vm.node_id_of(&args.required(0, "obj", "revoke")?)?;
-    graph_call(vm.graph().revoke(&id))?;
-    Ok(Value::None)
+    access_change(vm, "revoke", &id, |g| g.revoke(&id))
 }
 
 fn allow_root(vm: &mut Interpreter, args: Args) -> JacResult<Value> {
     let id = vm.node_id_of(&args.required(0, "obj", "allow_root")?)?;
     let root = root_id_arg(vm, &args.required(1, "root_id", "allow_root")?)?;
     let level = level_of(&args, 2, "READ")?;
-    graph_call(vm.graph().allow_root(&id, &root, level))?;
-    Ok(Value::None)
+    access_change(vm, "allow_root", &id, |g| g.allow_root(&id, &root, level))
 }
 
 fn disallow_root(vm: &mut Interpreter, args: Args) -> JacResult<Value> {
     let id = vm.node_id_of(&args.required(0, "obj", "disallow_root")?)?;
     let root = root_id_arg(vm, &args.required(1, "root_id", "disallow_root")?)?;
-    graph_call(vm.graph().disallow_root(&id, &root))?;
-    Ok(Value::None)
+    access_change(vm, "disallow_root", &id, |g| g.disallow_root(&id, &root))
 }
 
 fn allroots(vm: &mut Interpreter, _args: Args) -> JacResult<Value> {
     let ids = graph_call(vm.graph().all_roots())?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(v) = vm.load_node(&id)? {
-            out.push(v);
-        }
-    }
-    Ok(Value::list(out))
+    let roots = ids
+        .iter()
+        .map(|id| vm.root_node(id))
+        .collect::<JacResult<_>>()?;
+    Ok(Value::list(roots))
 }
 
 fn jobj(vm: &mut Interpreter, args: Args) -> JacResult<Value> {
