@@ -40,6 +40,29 @@ fn the_specs_mongodb_example_runs_on_the_embedded_document_store() {
     assert_eq!(again.only_report()["admins"], 1, "{again:?}");
 }
 
+#[test]
+fn a_node_id_filed_in_the_kvstore_in_the_creating_call_is_the_permanent_id() {
+    let (server, _storage) = start(false);
+    let user = server.register_and_login("marks@example.com");
+    let body = json!({"title": "rust"});
+    let reply = server.post_auth("/walker/save_bookmark", body.clone(), &user.token);
+    let filed = reply.only_report();
+    let id = filed["id"].as_str().unwrap_or_else(|| panic!("{reply:?}"));
+    assert!(crate::support::is_hex_id(&filed["id"]), "{reply:?}");
+    assert!(
+        !id.starts_with("0000000000000000"),
+        "provisional id: {reply:?}"
+    );
+    assert_eq!(filed["label"], format!("bookmark {id}"), "{reply:?}");
+    // A later call reads the id back from the store and reaches the node.
+    let reply = server.post_auth("/walker/open_bookmark", body, &user.token);
+    assert_eq!(
+        crate::support::assert_node(reply.only_report(), "Bookmark"),
+        id,
+        "{reply:?}"
+    );
+}
+
 /// The spec's Redis example; the counter counts across calls.
 fn redis_example(server: &Server) {
     let first = server.post("/walker/redis_example", json!({}));

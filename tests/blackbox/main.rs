@@ -23,6 +23,9 @@ mod jac_apps;
 mod jac_data;
 /// The spec's webhook and WebSocket walkers in Jac (`examples/realtime-jac`).
 mod jac_realtime;
+/// A social network across users' graphs (`examples/social-jac`): every walker, several
+/// users and anonymous callers, access levels enforced exactly, permanent ids.
+mod jac_social;
 /// `start app.jac` across starts: build reuse, rebuild on edit, the machine-wide compile cache.
 mod jac_start;
 /// kvstore: every method over HTTP (embedded and Redis), grants, isolation, bounds.

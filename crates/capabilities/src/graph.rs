@@ -93,6 +93,14 @@ impl wit::Host for HostState {
         Ok(roots.into_iter().map(|r| r.to_string()).collect())
     }
 
+    fn every_root(&mut self) -> wasmtime::Result<Vec<String>> {
+        let roots = self
+            .session()?
+            .every_root()
+            .map_err(|e| wasmtime::format_err!("listing roots failed: {e}"))?;
+        Ok(roots.into_iter().map(|r| r.to_string()).collect())
+    }
+
     fn get_node(&mut self, node_id: String) -> Res<Node> {
         with(self, |s| s.get_node(id(&node_id)?).map(node))
     }
@@ -101,6 +109,20 @@ impl wit::Host for HostState {
         with(self, |s| {
             s.create_node(&archetype, fields(&json)?)
                 .map(|i| i.to_string())
+        })
+    }
+
+    fn reserve_id(&mut self) -> wasmtime::Result<String> {
+        let id = self
+            .session()?
+            .reserve_id()
+            .map_err(|e| wasmtime::format_err!("reserving an id failed: {e}"))?;
+        Ok(id.to_string())
+    }
+
+    fn create_node_with_id(&mut self, node_id: String, archetype: String, json: String) -> Res<()> {
+        with(self, |s| {
+            s.create_node_with_id(id(&node_id)?, &archetype, fields(&json)?)
         })
     }
 
@@ -129,6 +151,22 @@ impl wit::Host for HostState {
                 undirected,
             )
             .map(edge)
+        })
+    }
+
+    fn connect_with_id(
+        &mut self,
+        edge_id: String,
+        source: String,
+        target: String,
+        archetype: String,
+        json: String,
+        undirected: bool,
+    ) -> Res<Edge> {
+        with(self, |s| {
+            let ends = (id(&source)?, id(&target)?, undirected);
+            s.connect_with_id(id(&edge_id)?, ends, &archetype, fields(&json)?)
+                .map(edge)
         })
     }
 

@@ -1,6 +1,6 @@
 //! One call's view of the graph: access checks, read-your-writes, and a buffered changeset.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -93,6 +93,8 @@ pub struct Session {
     next_edge_order: u64,
     /// Access changes, with the kind of anchor they apply to.
     access: HashMap<Id, (AnchorKind, AccessPatch)>,
+    /// Ids handed out by [`Session::reserve_id`] and not used yet.
+    reserved: HashSet<Id>,
     /// Field bytes held by drafts.
     buffered_bytes: usize,
     warnings: Vec<String>,
@@ -109,6 +111,7 @@ impl Session {
             new_edges_by_node: HashMap::new(),
             next_edge_order: 0,
             access: HashMap::new(),
+            reserved: HashSet::new(),
             buffered_bytes: 0,
             warnings: Vec::new(),
         }
@@ -127,6 +130,23 @@ impl Session {
     /// Every root the caller may read, in id order; more than [`MAX_PAGE`] is
     /// `QuotaExceeded`.
     pub fn all_roots(&mut self) -> Result<Vec<Id>, GraphError> {
+        self.roots_where(|session, id, access| {
+            session.effective_level(id, access) >= AccessLevel::Read
+        })
+    }
+
+    /// Every root (each user's and the shared guest root), in id order, as jaclang's
+    /// `allroots()` lists them: a root's id is no secret, and what the caller may see
+    /// through it is still checked ([`Session::neighbors`] of another user's root lists
+    /// only the nodes the caller may read). More than [`MAX_PAGE`] is `QuotaExceeded`.
+    pub fn every_root(&mut self) -> Result<Vec<Id>, GraphError> {
+        self.roots_where(|_, _, _| true)
+    }
+
+    fn roots_where(
+        &mut self,
+        wanted: impl Fn(&Self, Id, AccessFacts) -> bool,
+    ) -> Result<Vec<Id>, GraphError> {
         let mut roots = Vec::new();
         let mut after = None;
         loop {
@@ -135,12 +155,12 @@ impl Session {
             for stored in batch {
                 let id = stored.node.id;
                 after = Some(id);
-                if self.effective_level(id, stored.access) < AccessLevel::Read {
+                if !wanted(self, id, stored.access) {
                     continue;
                 }
                 if roots.len() == MAX_PAGE as usize {
                     return Err(GraphError::QuotaExceeded(format!(
-                        "more than {MAX_PAGE} readable roots"
+                        "more than {MAX_PAGE} roots"
                     )));
                 }
                 roots.push(id);
@@ -159,15 +179,51 @@ impl Session {
         }
     }
 
+    /// A fresh id for a node or edge this call is about to create
+    /// ([`Session::create_node_with_id`], [`Session::connect_with_id`]), so the guest knows
+    /// the permanent id before the node exists. At most [`MAX_CHANGESET_ANCHORS`] unused
+    /// reservations; more is `QuotaExceeded`.
+    pub fn reserve_id(&mut self) -> Result<Id, GraphError> {
+        if self.reserved.len() >= MAX_CHANGESET_ANCHORS {
+            return Err(GraphError::QuotaExceeded(format!(
+                "more than {MAX_CHANGESET_ANCHORS} reserved ids not used"
+            )));
+        }
+        let id = Id::generate();
+        self.reserved.insert(id);
+        Ok(id)
+    }
+
     /// Creates a node owned by the caller's root.
     pub fn create_node(
         &mut self,
         archetype: &str,
         fields: Map<String, Value>,
     ) -> Result<Id, GraphError> {
+        self.insert_node(Id::generate(), archetype, fields)
+    }
+
+    /// Creates a node owned by the caller's root under an id this session reserved.
+    pub fn create_node_with_id(
+        &mut self,
+        id: Id,
+        archetype: &str,
+        fields: Map<String, Value>,
+    ) -> Result<(), GraphError> {
+        self.check_reserved(id)?;
+        self.insert_node(id, archetype, fields)?;
+        self.reserved.remove(&id);
+        Ok(())
+    }
+
+    fn insert_node(
+        &mut self,
+        id: Id,
+        archetype: &str,
+        fields: Map<String, Value>,
+    ) -> Result<Id, GraphError> {
         validate_archetype(archetype)?;
         let fields = Fields::encode(fields)?;
-        let id = Id::generate();
         self.make_room(id)?;
         self.account(0, fields.json.len())?;
         self.nodes.insert(
@@ -178,6 +234,17 @@ impl Session {
             },
         );
         Ok(id)
+    }
+
+    /// `Invalid` unless `id` came from [`Session::reserve_id`] and is not used yet.
+    fn check_reserved(&self, id: Id) -> Result<(), GraphError> {
+        if self.reserved.contains(&id) {
+            Ok(())
+        } else {
+            Err(GraphError::Invalid(format!(
+                "id {id} was not reserved by this call (or is used already)"
+            )))
+        }
     }
 
     /// Replaces a node's fields (whole object). Needs write access.
@@ -245,6 +312,31 @@ impl Session {
         fields: Map<String, Value>,
         undirected: bool,
     ) -> Result<Edge, GraphError> {
+        let ends = (source, target, undirected);
+        self.insert_edge(Id::generate(), ends, archetype, fields)
+    }
+
+    /// Like [`Session::connect`], under an id this session reserved.
+    pub fn connect_with_id(
+        &mut self,
+        id: Id,
+        (source, target, undirected): (Id, Id, bool),
+        archetype: &str,
+        fields: Map<String, Value>,
+    ) -> Result<Edge, GraphError> {
+        self.check_reserved(id)?;
+        let edge = self.insert_edge(id, (source, target, undirected), archetype, fields)?;
+        self.reserved.remove(&id);
+        Ok(edge)
+    }
+
+    fn insert_edge(
+        &mut self,
+        id: Id,
+        (source, target, undirected): (Id, Id, bool),
+        archetype: &str,
+        fields: Map<String, Value>,
+    ) -> Result<Edge, GraphError> {
         validate_archetype(archetype)?;
         let source_level = self.node_access(source)?.level;
         let target_level = self.node_access(target)?.level;
@@ -263,7 +355,6 @@ impl Session {
             AccessLevel::Connect,
         )?;
         let fields = Fields::encode(fields)?;
-        let id = Id::generate();
         self.make_room(id)?;
         self.account(0, fields.json.len())?;
         let edge = Edge {
@@ -357,7 +448,7 @@ impl Session {
     ) -> Result<Vec<(Edge, Node)>, GraphError> {
         validate_type_filter(&query.edge_types)?;
         validate_type_filter(&query.node_types)?;
-        self.node_access(origin)?;
+        self.origin_access(origin)?;
         let mut page = Page::new(query.offset, query.limit.min(MAX_PAGE));
         if page.is_full() {
             return Ok(page.items);
@@ -604,6 +695,28 @@ impl Session {
         access
             .filter(|access| access.level >= AccessLevel::Read)
             .ok_or_else(|| not_found("node", id))
+    }
+
+    /// Whether the caller may list the neighbours of `origin`: a node it may read, or any
+    /// root (another user's root shows only the neighbours the caller may read, as in
+    /// jaclang, where `[r -->]` over `allroots()` lists what others shared);
+    /// `NotFound` otherwise.
+    fn origin_access(&self, origin: Id) -> Result<(), GraphError> {
+        match self.node_access(origin) {
+            Err(GraphError::NotFound(message)) => {
+                let root = !self.nodes.contains_key(&origin)
+                    && self
+                        .store
+                        .node_access(origin, self.caller.root)?
+                        .is_some_and(|facts| facts.owner == origin);
+                if root {
+                    Ok(())
+                } else {
+                    Err(GraphError::NotFound(message))
+                }
+            }
+            other => other.map(drop),
+        }
     }
 
     /// The edge as this session sees it and the caller's level on it, if the caller may

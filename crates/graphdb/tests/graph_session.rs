@@ -988,3 +988,73 @@ fn sessions_move_across_threads_and_graphs_are_shared() {
     send::<Session>();
     shared::<Graph>();
 }
+
+#[test]
+fn reserved_ids_become_the_ids_of_what_the_call_creates() {
+    let fx = Fixture::new();
+    let mut alice = fx.session(&fx.alice);
+    let note = alice.reserve_id().unwrap();
+    let link = alice.reserve_id().unwrap();
+    alice
+        .create_node_with_id(note, "Note", fields(json!({"text": "hi"})))
+        .unwrap();
+    let edge = alice
+        .connect_with_id(
+            link,
+            (fx.alice.root, note, false),
+            "GenericEdge",
+            Map::new(),
+        )
+        .unwrap();
+    assert_eq!(edge.id, link);
+    // Each reservation is used once; ids nobody reserved are refused.
+    let reuse = alice.create_node_with_id(note, "Note", Map::new());
+    assert!(matches!(reuse, Err(GraphError::Invalid(_))), "{reuse:?}");
+    let unreserved = alice.create_node_with_id(Id::generate(), "Note", Map::new());
+    assert!(
+        matches!(unreserved, Err(GraphError::Invalid(_))),
+        "{unreserved:?}"
+    );
+    alice.commit().unwrap();
+    let mut again = fx.session(&fx.alice);
+    assert_eq!(
+        again.get_node(note).unwrap().fields,
+        fields(json!({"text": "hi"}))
+    );
+    assert_eq!(again.get_edge(link).unwrap().target, note);
+}
+
+#[test]
+fn a_dropped_session_leaves_nothing_under_its_reserved_ids() {
+    let fx = Fixture::new();
+    let mut alice = fx.session(&fx.alice);
+    let note = alice.reserve_id().unwrap();
+    alice.create_node_with_id(note, "Note", Map::new()).unwrap();
+    drop(alice);
+    assert!(matches!(
+        fx.session(&fx.alice).get_node(note),
+        Err(GraphError::NotFound(_))
+    ));
+}
+
+#[test]
+fn every_root_lists_all_roots_and_shows_only_what_others_shared_through_them() {
+    let fx = Fixture::new();
+    let mut expected = vec![fx.alice.root, fx.bob.root, fx.graph.guest_root()];
+    expected.sort();
+    for caller in [&fx.alice, &fx.bob, &fx.guest] {
+        assert_eq!(fx.session(caller).every_root().unwrap(), expected);
+    }
+    let profile = fx.committed_node(&fx.alice, "Profile", json!({}));
+    let diary = fx.committed_node(&fx.alice, "Diary", json!({}));
+    fx.commit_as(&fx.alice, |s| s.grant(profile, Read).unwrap());
+    for stranger in [&fx.bob, &fx.guest] {
+        let mut session = fx.session(stranger);
+        let seen = neighbor_ids(&mut session, fx.alice.root, &query(Direction::Outgoing));
+        assert_eq!(seen, [profile], "the unshared diary stays hidden");
+        assert!(is_not_found(session.get_node(fx.alice.root)));
+        assert!(is_not_found(
+            session.neighbors(diary, &query(Direction::Any))
+        ));
+    }
+}

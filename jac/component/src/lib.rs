@@ -10,7 +10,6 @@
 
 mod host_data;
 mod host_graph;
-mod ids;
 mod manifest;
 
 use std::cell::RefCell;
@@ -27,7 +26,6 @@ use bindings::jac::scale::types::Error as WitError;
 use bindings::jac::scale::{globals, log, timer};
 use host_data::HostData;
 use host_graph::HostGraph;
-use ids::IdMap;
 
 /// Bindings of world `jac-app`.
 #[allow(missing_docs, clippy::all)]
@@ -42,7 +40,6 @@ mod bindings {
 struct Loaded {
     interp: Interpreter,
     manifest: jd::Manifest,
-    ids: Rc<RefCell<IdMap>>,
     /// The kvstore and storage handles the current call opened.
     data: Rc<HostData>,
     /// The program's `glob` values as JSON text, as the snapshot holds them; `None`
@@ -75,8 +72,7 @@ impl bindings::Guest for Component {
         }
         let program = load_program(&sources, &bundle.entry).map_err(|d| d.to_string())?;
         let manifest = jd::describe(&program).map_err(|e| e.to_string())?;
-        let ids = Rc::new(RefCell::new(IdMap::default()));
-        let graph = Box::new(HostGraph::new(ids.clone()));
+        let graph = Box::new(HostGraph);
         let data = Rc::new(HostData::default());
         let env = HostEnv {
             natives: jac_lang::stdlib::registry(),
@@ -94,7 +90,6 @@ impl bindings::Guest for Component {
             *app.borrow_mut() = Some(Loaded {
                 interp,
                 manifest,
-                ids,
                 data,
                 initial_globals,
             })
@@ -144,13 +139,12 @@ impl Endpoints for Component {
                 loaded.save_globals(&before);
             }
             loaded.data.end_call();
-            let ids = loaded.ids.replace(IdMap::default());
             outcome
                 .map(|mut o| {
                     if kind == jd::EndpointKind::Walker {
                         walker_fields(&mut o.result);
                     }
-                    outcome_to_wit(o, &ids)
+                    outcome_to_wit(o)
                 })
                 .map_err(failure_to_wit)
         })
@@ -176,9 +170,7 @@ impl Loaded {
     /// Hands the globals to the host when the call changed them (also after a failed
     /// call: a global assigned before an exception stays assigned, as in Python).
     fn save_globals(&mut self, before: &str) {
-        let mut now = Json::Object(self.interp.globals_json());
-        self.ids.borrow().to_host_json(&mut now);
-        let now = now.to_string();
+        let now = Json::Object(self.interp.globals_json()).to_string();
         if now != before {
             globals::store(&now);
         }
@@ -218,14 +210,10 @@ fn forward_output(interp: &mut Interpreter) {
     }
 }
 
-fn outcome_to_wit(outcome: Outcome, ids: &IdMap) -> wit::Outcome {
-    let text = |mut json: Json| {
-        ids.to_host_json(&mut json);
-        json.to_string()
-    };
+fn outcome_to_wit(outcome: Outcome) -> wit::Outcome {
     wit::Outcome {
-        result: text(outcome.result),
-        reports: outcome.reports.into_iter().map(text).collect(),
+        result: outcome.result.to_string(),
+        reports: outcome.reports.iter().map(Json::to_string).collect(),
     }
 }
 

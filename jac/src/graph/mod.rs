@@ -91,6 +91,16 @@ pub enum GraphError {
     Unavailable(String),
 }
 
+/// A random 32-hex id shaped like a version 4 UUID (for [`Graph::new_object_id`]).
+pub fn random_id() -> String {
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Result of graph operations.
 pub type GraphResult<T> = Result<T, GraphError>;
 
@@ -98,8 +108,14 @@ pub type GraphResult<T> = Result<T, GraphError>;
 pub trait Graph {
     /// The current user's root node id.
     fn root_id(&self) -> String;
-    /// A fresh 32-hex id for a new node or edge.
+    /// A fresh 32-hex id for a new node or edge: the id it is stored under once
+    /// created (ids are final when the program sees them).
     fn new_id(&mut self) -> String;
+    /// A fresh 32-hex id for an archetype instance that is never stored as a node or
+    /// edge (`obj`, walker): unique, but nothing to reserve in the store.
+    fn new_object_id(&mut self) -> String {
+        self.new_id()
+    }
     /// Reads a node (`None` if absent or unreadable).
     fn get(&mut self, id: &str) -> GraphResult<Option<NodeData>>;
     /// Stores a new node owned by the current user.

@@ -221,7 +221,7 @@ pub struct Interpreter {
     /// Stack position of the outermost Jac call (recursion guard).
     stack_base: usize,
     /// Refused graph writes of the current call.
-    warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// Per active function call: the values it yielded (generators run eagerly).
     generator_frames: Vec<Option<Vec<Value>>>,
 }

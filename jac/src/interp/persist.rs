@@ -93,7 +93,13 @@ impl AnchorCache {
         if let Some(id) = inst.id() {
             return id;
         }
-        let id: Str = graph.new_id().into();
+        let stored = inst.class.is_kind(ArchKind::Node) || inst.class.is_kind(ArchKind::Edge);
+        let id: Str = if stored {
+            graph.new_id()
+        } else {
+            graph.new_object_id()
+        }
+        .into();
         *inst.anchor.borrow_mut() = Some(Anchor {
             id: id.clone(),
             persisted: false,
@@ -194,11 +200,17 @@ pub(crate) fn access_level(v: &Value) -> JacResult<AccessLevel> {
 impl Interpreter {
     /// The current user's root node.
     pub fn root_value(&mut self) -> JacResult<Value> {
-        // The caller's root always exists and `Root` declares no fields: nothing to read.
-        let id: Str = self.graph.root_id().as_str().into();
+        let id = self.graph.root_id();
+        self.root_node(&id)
+    }
+
+    /// The root node with this id, without reading it: a root always exists and `Root`
+    /// declares no fields (so `allroots()` works for roots the caller may not read; what
+    /// is reachable through them is still checked).
+    pub(crate) fn root_node(&mut self, id: &str) -> JacResult<Value> {
         let class = self.root_class.clone();
         let snapshot = Snapshot::of(&class, &Fields::new());
-        self.node_from_parts(id, &class, snapshot)
+        self.node_from_parts(id.into(), &class, snapshot)
             .map(Value::Instance)
     }
 

@@ -18,7 +18,8 @@ const MAX_DEPTH: usize = 128;
 pub const TYPE_KEY: &str = "_jac_type";
 /// Key holding an archetype's 32-hex id.
 pub const ID_KEY: &str = "_jac_id";
-/// Key holding the archetype kind (`node`, `edge`, `walker`, `obj`).
+/// Key holding the archetype kind (`node`, `edge`, `walker`, or `archetype` for an `obj`,
+/// as jac-scale 0.2.x labels it).
 pub const ARCHETYPE_KEY: &str = "_jac_archetype";
 
 /// Converts a value to JSON. `id_of` supplies (assigning if needed) the id of an instance.
@@ -87,7 +88,7 @@ fn to_json_depth(value: &Value, id_of: &mut dyn FnMut(&Rc<Instance>) -> Str, dep
                 _ if inst.class.is_kind(ArchKind::Node) => "node",
                 _ if inst.class.is_kind(ArchKind::Edge) => "edge",
                 _ if inst.class.is_kind(ArchKind::Walker) => "walker",
-                _ => "obj",
+                _ => "archetype",
             };
             let mut map = Map::new();
             map.insert(TYPE_KEY.into(), Json::String(inst.class.name.to_string()));

@@ -46,6 +46,8 @@ pub enum App {
     OspJac,
     /// `examples/data-jac`: the spec's kvstore and storage examples in Jac.
     DataJac,
+    /// `examples/social-jac`: a social network across users' graphs.
+    SocialJac,
 }
 
 /// Where an app comes from and how it is built.
@@ -61,7 +63,7 @@ enum Source {
 
 impl App {
     /// Every app, in declaration order.
-    pub const ALL: [App; 13] = [
+    pub const ALL: [App; 14] = [
         App::Todo,
         App::TodoJac,
         App::Misbehave,
@@ -75,6 +77,7 @@ impl App {
         App::PermissionsJac,
         App::OspJac,
         App::DataJac,
+        App::SocialJac,
     ];
 
     fn source(self) -> Source {
@@ -94,6 +97,7 @@ impl App {
             App::PermissionsJac => jac("permissions-jac"),
             App::OspJac => jac("osp-jac"),
             App::DataJac => jac("data-jac"),
+            App::SocialJac => jac("social-jac"),
         }
     }
 
