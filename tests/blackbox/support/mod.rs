@@ -14,7 +14,7 @@ pub use server::{PASSWORD, Server, User, on_mongodb};
 /// Runs each listed scenario, a `fn(App)` of the calling module, against both builds of
 /// the todo app: as `rust_build::<scenario>` with [`App::Todo`] and as
 /// `jac_build::<scenario>` with [`App::TodoJac`], so a failure names the build; and, with
-/// MongoDB as the store of record instead of SQLite, as `mongodb::<scenario>` (Rust
+/// MongoDB as the store of record instead of SQLite, as `mongodb_store::<scenario>` (Rust
 /// build: the store does not depend on the app's language).
 macro_rules! for_both_todo_builds {
     ($($scenario:ident),* $(,)?) => {
@@ -24,7 +24,7 @@ macro_rules! for_both_todo_builds {
         mod jac_build {
             $( #[test] fn $scenario() { super::$scenario($crate::support::App::TodoJac) } )*
         }
-        mod mongodb {
+        mod mongodb_store {
             $(
                 #[test]
                 fn $scenario() {
