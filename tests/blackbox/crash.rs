@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use mongodb::bson::{Document, doc};
+use ::mongodb::bson::{Document, doc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::support::store::on_mongodb_database;
 use crate::support::{App, Server, for_both_todo_builds};
 
 for_both_todo_builds!(acknowledged_writes_survive_a_kill_during_eight_concurrent_writers);
@@ -140,10 +141,7 @@ fn sqlite_counts(path: &std::path::Path) -> Counts {
 }
 
 fn mongodb_counts(uri: &str) -> Counts {
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    runtime.block_on(async {
-        let client = mongodb::Client::with_uri_str(uri).await.expect("connects");
-        let db = client.default_database().expect("the URI names a database");
+    on_mongodb_database(uri, |db| async move {
         let nodes = db.collection::<Document>("nodes");
         let edges = db.collection::<Document>("edges");
         let todos = nodes

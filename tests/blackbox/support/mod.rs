@@ -4,6 +4,7 @@ pub mod guests;
 pub mod process;
 pub mod reply;
 pub mod server;
+pub mod store;
 pub mod webhook;
 pub mod websocket;
 
