@@ -3,8 +3,8 @@
 //! through its own L1 (process memory) and the shared L2 (Redis); a commit through one
 //! must be seen through the other on the very next call, not after a TTL.
 //!
-//! Nothing is faked here. (The MongoDB store of record has no server on this machine; its
-//! contract runs in the store's unit tests when `MONGODB_URI` is set.)
+//! Nothing is faked here. (The MongoDB store of record is exercised by the
+//! `mongodb_store::` variants of the todo scenarios and its contract suites.)
 
 use crate::support::{App, Server};
 use serde_json::{Value, json};
