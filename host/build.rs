@@ -41,6 +41,7 @@ fn main() {
         );
     }
 
+    ensure_wasm_target();
     let target_dir = out_dir.join("jac-component-target");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
@@ -65,6 +66,49 @@ fn main() {
         &target_dir.join(TARGET).join("release").join(COMPONENT_FILE),
         &embedded,
     );
+}
+
+/// Makes sure the toolchain has the standard library for [`TARGET`]. rustup installs the
+/// targets `rust-toolchain.toml` lists only with the toolchain itself, not into a
+/// toolchain that was already there; without the target the nested build fails deep
+/// inside with "can't find crate for `core`". So: add it with rustup, or stop with the fix.
+fn ensure_wasm_target() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    let installed = |sysroot: &Path| {
+        sysroot
+            .join("lib/rustlib")
+            .join(TARGET)
+            .join("lib")
+            .is_dir()
+    };
+    match &sysroot {
+        Some(sysroot) if installed(sysroot) => return,
+        None => return, // an unusual toolchain: let the nested build speak for itself
+        Some(_) => {}
+    }
+    println!(
+        "cargo:warning=the {TARGET} target is missing; adding it with `rustup target add {TARGET}`"
+    );
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", TARGET]);
+    // The toolchain this build runs on (set by rustup's proxies), not rustup's default.
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        rustup.arg("--toolchain").arg(toolchain);
+    }
+    let added = rustup.status().is_ok_and(|status| status.success());
+    if !added || !sysroot.as_deref().is_some_and(installed) {
+        panic!(
+            "the Rust target {TARGET} is not installed and could not be added; the Jac \
+             runtime inside jac-scale is built for it. Run `rustup target add {TARGET}` \
+             and build again."
+        );
+    }
 }
 
 fn copy(from: &Path, to: &Path) {

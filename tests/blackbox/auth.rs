@@ -1,3 +1,4 @@
+use crate::support::store::on_mongodb_database;
 use crate::support::{App, Server, User, for_both_todo_builds};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -244,8 +245,17 @@ fn token_of_a_deleted_user_is_unauthorized(app: App) {
         .err(401, "UNAUTHORIZED");
 }
 
-/// Removes the account of `user` from the data layer's SQLite file.
+/// Removes the account of `user` from the store of record (SQLite or MongoDB).
 fn delete_user_row(server: &Server, user: &User) {
+    if let Some(uri) = server.env("MONGODB_URI") {
+        let deleted = on_mongodb_database(uri, |db| async move {
+            let users = db.collection::<::mongodb::bson::Document>("users");
+            let filter = ::mongodb::bson::doc! {"_id": &user.user_id};
+            users.delete_one(filter).await.expect("delete the user")
+        });
+        assert_eq!(deleted.deleted_count, 1, "no user {}", user.user_id);
+        return;
+    }
     let db = rusqlite::Connection::open(server.data_dir().join("jac.db")).expect("open jac.db");
     let deleted = db
         .execute("DELETE FROM users WHERE id = ?1", [&user.user_id])

@@ -1,9 +1,9 @@
 //! The data tier from Jac (`examples/data-jac/app.jac`, built with `jac-scale build`),
 //! served by the real binary: the spec's MongoDB example on the embedded document store,
-//! its Redis example on the embedded key-value store and on the real Redis
-//! (127.0.0.1:6379), the wrong-kind `NotImplementedError`, and the spec's upload_file /
-//! list_files / download_file walkers with a real `curl -F` multipart upload. MongoDB
-//! itself is not on this machine: the document store runs on the embedded backend.
+//! its Redis example on the embedded key-value store and on a real Redis
+//! (started by the test), the wrong-kind `NotImplementedError`, and the spec's upload_file /
+//! list_files / download_file walkers with a real `curl -F` multipart upload. The MongoDB
+//! example also runs on a real MongoDB wire-protocol server (started by the tests).
 
 use std::process::Command;
 
@@ -13,15 +13,13 @@ use tempfile::TempDir;
 
 use crate::support::{App, Server};
 
-const REDIS: &str = "redis://127.0.0.1:6379";
-
 /// A server of the example with its own storage directory.
 fn start(redis: bool) -> (Server, TempDir) {
     let storage = TempDir::new().expect("temp dir");
     let mut builder =
         Server::builder(App::DataJac).env("JAC_STORAGE_PATH", storage.path().display());
     if redis {
-        builder = builder.env("REDIS_URL", REDIS);
+        builder = builder.env("REDIS_URL", test_services::redis_url());
     }
     (builder.start(), storage)
 }
@@ -29,6 +27,21 @@ fn start(redis: bool) -> (Server, TempDir) {
 #[test]
 fn the_specs_mongodb_example_runs_on_the_embedded_document_store() {
     let (server, _storage) = start(false);
+    mongo_example(&server);
+}
+
+#[test]
+fn the_specs_mongodb_example_runs_on_mongodb() {
+    // The graph goes to this database; the documents to `jac_scale_kvstore`.
+    let uri = test_services::mongodb_uri("jac_data_documents");
+    let server = Server::builder(App::DataJac)
+        .env("MONGODB_URI", uri)
+        .start();
+    mongo_example(&server);
+}
+
+/// The spec's MongoDB example; it cleans up after itself.
+fn mongo_example(server: &Server) {
     let reply = server.post("/walker/mongo_example", json!({}));
     assert_eq!(
         reply.only_report(),

@@ -1,7 +1,6 @@
-//! kvstore through HTTP with `examples/kv`: every method on the embedded backend and on
-//! the real Redis at 127.0.0.1:6379, wrong-kind calls, capability grants, two apps with
-//! the same store name, TTL expiry and an oversized value. MongoDB is not tested here:
-//! there is no MongoDB server on this machine (see `crates/kv/src/contract.rs`).
+//! kvstore through HTTP with `examples/kv`: every method on the embedded backends and on
+//! real Redis and MongoDB servers (started by the tests), wrong-kind calls, capability
+//! grants, two apps with the same store name, TTL expiry and an oversized value.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -9,8 +8,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::support::{App, Server};
-
-const REDIS: &str = "redis://127.0.0.1:6379";
 
 /// A store name no earlier run used (Redis keeps keys between runs).
 fn fresh_store(prefix: &str) -> String {
@@ -96,14 +93,19 @@ fn every_key_value_method_on_the_embedded_store() {
 
 #[test]
 fn every_key_value_method_on_redis() {
-    every_key_value_method(&Server::builder(App::Kv).env("REDIS_URL", REDIS).start());
+    every_key_value_method(
+        &Server::builder(App::Kv)
+            .env("REDIS_URL", test_services::redis_url())
+            .start(),
+    );
 }
 
 #[test]
 fn an_explicit_uri_picks_redis() {
     let server = Server::start(App::Kv);
     let s = fresh_store("explicit");
-    let body = |op: &str, args| json!({"store": s, "op": op, "args": args, "uri": REDIS});
+    let redis = test_services::redis_url();
+    let body = |op: &str, args| json!({"store": s, "op": op, "args": args, "uri": redis});
     server
         .post(
             "/walker/KeyValue",
@@ -121,9 +123,19 @@ fn an_explicit_uri_picks_redis() {
 
 #[test]
 fn every_document_method_on_the_embedded_store() {
-    let server = Server::start(App::Kv);
+    every_document_method(&Server::start(App::Kv));
+}
+
+#[test]
+fn every_document_method_on_mongodb() {
+    // The graph goes to this database; the documents to `jac_scale_kvstore`.
+    let uri = test_services::mongodb_uri("kvstore_documents");
+    every_document_method(&Server::builder(App::Kv).env("MONGODB_URI", uri).start());
+}
+
+fn every_document_method(server: &Server) {
     let s = &fresh_store("my_app");
-    let db = |op, args| call(&server, "Documents", s, op, args);
+    let db = |op, args| call(server, "Documents", s, op, args);
     let alice = db(
         "insert_one",
         json!({"collection": "users", "document": {"name": "Alice", "role": "admin", "age": 30}}),
@@ -346,7 +358,7 @@ fn assert_isolated(one: PathBuf, other: PathBuf) {
     let store = fresh_store("cache");
     let start = |wasm: PathBuf| {
         Server::builder(App::Kv)
-            .env("REDIS_URL", REDIS)
+            .env("REDIS_URL", test_services::redis_url())
             .wasm_path(wasm)
             .env("JAC_DATA_PATH", data.path().display())
             .start()

@@ -13,6 +13,8 @@ mod auth;
 mod bad_input;
 /// The command line: start-up failures and SIGTERM.
 mod cli;
+/// SIGKILL during concurrent writes, then a restart: acknowledged writes kept, none half-applied.
+mod crash;
 /// `/function/{name}`: results, defaults with their declared types, protected functions.
 mod functions;
 /// `/healthz*` and `X-Trace-Id`.
@@ -34,7 +36,7 @@ mod kvstore;
 mod limits;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
 mod permissions;
-/// Data surviving a restart; concurrent writes on one root.
+/// Data surviving a restart; 64 concurrent writers on one root and on eight roots.
 mod persistence;
 /// `@restspec`: GET with typed query parameters, custom paths, path parameters.
 mod restspec;

@@ -1,4 +1,4 @@
-use crate::support::{App, Server, assert_node, for_both_todo_builds};
+use crate::support::{App, Server, User, assert_node, for_both_todo_builds};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::thread;
@@ -7,7 +7,8 @@ for_both_todo_builds!(
     users_and_their_graphs_survive_a_restart,
     tokens_survive_a_restart_with_a_generated_secret,
     duplicate_registration_is_refused_after_a_restart,
-    sixteen_concurrent_creates_on_one_root_leave_sixteen_nodes_and_edges,
+    sixty_four_concurrent_creates_on_one_root_are_all_kept,
+    eight_users_creating_at_once_on_their_own_roots_keep_every_write,
 );
 
 fn list_titles(server: &Server, token: &str) -> Vec<Value> {
@@ -121,44 +122,73 @@ fn access_given_to_others_survives_a_restart() {
     assert_eq!(level(&private, &carol), "NOT_FOUND");
 }
 
-fn sixteen_concurrent_creates_on_one_root_leave_sixteen_nodes_and_edges(app: App) {
-    const CREATES: usize = 16;
+fn sixty_four_concurrent_creates_on_one_root_are_all_kept(app: App) {
     let server = Server::start(app);
     let user = server.register_and_login("burst@example.com");
-    let created_ids: Vec<String> = thread::scope(|scope| {
-        let calls: Vec<_> = (0..CREATES)
-            .map(|i| {
-                let (server, token) = (&server, &user.token);
-                scope.spawn(move || {
-                    let reply = server.post_auth(
-                        "/walker/CreateTodo",
-                        json!({"title": format!("t{i}")}),
-                        token,
-                    );
-                    assert_node(&reply.only_report()[0], "Todo").to_owned()
-                })
+    concurrent_creates(&server, &[user], 64);
+}
+
+fn eight_users_creating_at_once_on_their_own_roots_keep_every_write(app: App) {
+    let server = Server::start(app);
+    let users: Vec<User> = (0..8)
+        .map(|i| server.register_and_login(&format!("writer{i}@example.com")))
+        .collect();
+    concurrent_creates(&server, &users, 8);
+}
+
+/// `per_user` CreateTodo calls for each of `users`, all at once: every call answers 200
+/// with its node, and each user's list holds exactly their nodes and titles.
+fn concurrent_creates(server: &Server, users: &[User], per_user: usize) {
+    let created: Vec<Vec<String>> = thread::scope(|scope| {
+        let calls: Vec<Vec<_>> = users
+            .iter()
+            .map(|user| {
+                (0..per_user)
+                    .map(|i| {
+                        let token = &user.token;
+                        scope.spawn(move || {
+                            let reply = server.post_auth(
+                                "/walker/CreateTodo",
+                                json!({"title": format!("t{i}")}),
+                                token,
+                            );
+                            assert_node(&reply.only_report()[0], "Todo").to_owned()
+                        })
+                    })
+                    .collect()
             })
             .collect();
         calls
             .into_iter()
-            .map(|call| call.join().expect("create call"))
+            .map(|user_calls| {
+                user_calls
+                    .into_iter()
+                    .map(|call| call.join().expect("create call"))
+                    .collect()
+            })
             .collect()
     });
 
-    let reply = server.post_auth("/walker/CountTodos", json!({}), &user.token);
-    assert_eq!(reply.only_report(), &json!({"count": CREATES}), "{reply:?}");
+    for (user, created_ids) in users.iter().zip(created) {
+        let reply = server.post_auth("/walker/CountTodos", json!({}), &user.token);
+        assert_eq!(
+            reply.only_report(),
+            &json!({"count": per_user}),
+            "{reply:?}"
+        );
 
-    let reply = server.post_auth("/walker/ListTodos", json!({}), &user.token);
-    let listed: HashSet<String> = reply
-        .only_report()
-        .as_array()
-        .unwrap_or_else(|| panic!("{reply:?}"))
-        .iter()
-        .map(|todo| assert_node(todo, "Todo").to_owned())
-        .collect();
-    assert_eq!(listed.len(), CREATES, "{reply:?}");
-    assert_eq!(listed, created_ids.into_iter().collect(), "{reply:?}");
-    let titles: HashSet<Value> = list_titles(&server, &user.token).into_iter().collect();
-    let expected: HashSet<Value> = (0..CREATES).map(|i| json!(format!("t{i}"))).collect();
-    assert_eq!(titles, expected);
+        let reply = server.post_auth("/walker/ListTodos", json!({}), &user.token);
+        let listed: HashSet<String> = reply
+            .only_report()
+            .as_array()
+            .unwrap_or_else(|| panic!("{reply:?}"))
+            .iter()
+            .map(|todo| assert_node(todo, "Todo").to_owned())
+            .collect();
+        assert_eq!(listed.len(), per_user, "{reply:?}");
+        assert_eq!(listed, created_ids.into_iter().collect(), "{reply:?}");
+        let titles: HashSet<Value> = list_titles(server, &user.token).into_iter().collect();
+        let expected: HashSet<Value> = (0..per_user).map(|i| json!(format!("t{i}"))).collect();
+        assert_eq!(titles, expected);
+    }
 }

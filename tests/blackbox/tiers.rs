@@ -1,23 +1,21 @@
 //! The memory hierarchy across processes: two real `jac-scale` servers on the same SQLite
-//! data dir, both with the cache tier on the real Redis at 127.0.0.1:6379. Each reads
+//! data dir, both with the cache tier on a real Redis (started by the tests). Each reads
 //! through its own L1 (process memory) and the shared L2 (Redis); a commit through one
 //! must be seen through the other on the very next call, not after a TTL.
 //!
-//! Nothing is faked here. (The MongoDB store of record has no server on this machine; its
-//! contract runs in the store's unit tests when `MONGODB_URI` is set.)
+//! Nothing is faked here. (The MongoDB store of record is exercised by the
+//! `mongodb_store::` variants of the todo scenarios and its contract suites.)
 
 use crate::support::{App, Server};
 use serde_json::{Value, json};
 
-const REDIS_URL: &str = "redis://127.0.0.1:6379";
-
 /// Two servers of the todo app sharing one data dir and Redis.
 fn two_processes() -> (Server, Server) {
     let first = Server::builder(App::Todo)
-        .env("REDIS_URL", REDIS_URL)
+        .env("REDIS_URL", test_services::redis_url())
         .start();
     let second = Server::builder(App::Todo)
-        .env("REDIS_URL", REDIS_URL)
+        .env("REDIS_URL", test_services::redis_url())
         .env("JAC_DATA_PATH", first.data_dir().display())
         .start();
     (first, second)

@@ -126,11 +126,11 @@ fn broadcast_crosses_processes_sharing_redis() {
     let (_dir, wasm) = app_with_config(App::Realtime, &name, "");
     let first = Server::builder(App::Realtime)
         .wasm_path(wasm.clone())
-        .env("REDIS_URL", "redis://127.0.0.1:6379")
+        .env("REDIS_URL", test_services::redis_url())
         .start();
     let second = Server::builder(App::Realtime)
         .wasm_path(wasm)
-        .env("REDIS_URL", "redis://127.0.0.1:6379")
+        .env("REDIS_URL", test_services::redis_url())
         .start();
     let mut on_first = connect(&first, "/ws/ChatRoom");
     let mut on_second = connect(&second, "/ws/ChatRoom");

@@ -11,7 +11,8 @@ use super::{ConfigError, Env, JacToml};
 pub struct DatabaseSettings {
     /// Store of record in MongoDB (L3) instead of the embedded SQLite.
     pub mongodb_uri: Option<String>,
-    /// The MongoDB database holding the graph (`mongodb_database`).
+    /// The MongoDB database holding the graph: `mongodb_database`, else the database the
+    /// URI names (`mongodb://host/<database>`), else `jac_scale`.
     pub mongodb_database: String,
     /// Redis as cache tier (L2, and L1 invalidation across processes).
     pub redis_url: Option<String>,
@@ -51,7 +52,8 @@ impl DatabaseSettings {
                 .or(toml.string(S, "redis_url")?.map(str::to_owned)),
             ..Self::default()
         };
-        if let Some(name) = toml.string(S, "mongodb_database")? {
+        let named_by_uri = d.mongodb_uri.as_deref().and_then(database_in_uri);
+        if let Some(name) = toml.string(S, "mongodb_database")?.or(named_by_uri) {
             d.mongodb_database = name.to_owned();
         }
         let seconds = |key| -> Result<Option<Duration>, ConfigError> {
@@ -71,6 +73,14 @@ impl DatabaseSettings {
         }
         Ok(d)
     }
+}
+
+/// The database a MongoDB connection string names (`mongodb://hosts/<database>?...`).
+fn database_in_uri(uri: &str) -> Option<&str> {
+    let (_scheme, rest) = uri.split_once("://")?;
+    let (_hosts, path) = rest.split_once('/')?;
+    let database = path.split('?').next().unwrap_or_default();
+    (!database.is_empty()).then_some(database)
 }
 
 #[cfg(test)]
@@ -106,5 +116,31 @@ mod tests {
         let none = JacToml::load(&dir.path().join("absent.toml")).unwrap();
         let d = DatabaseSettings::resolve(&none, &Vars(&[])).unwrap();
         assert_eq!(d, DatabaseSettings::default());
+    }
+
+    #[test]
+    fn the_database_comes_from_jac_toml_then_the_uri() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = JacToml::load(&dir.path().join("absent.toml")).unwrap();
+        for (uri, database) in [
+            ("mongodb://h:27017/graphs?replicaSet=rs0", "graphs"),
+            ("mongodb://u:p@h1,h2/graphs", "graphs"),
+            ("mongodb://h:27017/?replicaSet=rs0", "jac_scale"),
+            ("mongodb://h:27017", "jac_scale"),
+        ] {
+            let env = Vars(Box::leak(Box::new([("MONGODB_URI", uri)])));
+            let d = DatabaseSettings::resolve(&none, &env).unwrap();
+            assert_eq!(d.mongodb_database, database, "{uri}");
+        }
+        let path = dir.path().join("jac.toml");
+        std::fs::write(
+            &path,
+            "[plugins.scale.database]\nmongodb_database = \"mine\"\n",
+        )
+        .unwrap();
+        let toml = JacToml::load(&path).unwrap();
+        let env = Vars(&[("MONGODB_URI", "mongodb://h/graphs")]);
+        let d = DatabaseSettings::resolve(&toml, &env).unwrap();
+        assert_eq!(d.mongodb_database, "mine");
     }
 }

@@ -1,12 +1,7 @@
-//! The storage contract: one suite, run against every backend available here. The local
-//! backend always; S3 against a `moto_server` this test starts on a free loopback port
-//! (moto is an S3 emulator: no real S3 exists on this machine). Without `moto_server`
-//! the S3 run is skipped with a message, except in CI (`CI` set), where it fails.
+//! The storage contract: one suite, run against every backend. The local backend; S3
+//! against moto's S3 emulator, which the tests start on a loopback port (`test-services`).
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use super::*;
 use config::{S3Settings, StorageBackendSettings, StorageSettings};
@@ -308,67 +303,12 @@ async fn local_backend_without_create_dirs_needs_the_folder() {
     app.open(Some("nope"), Some(false)).await.unwrap();
 }
 
-/// A `moto_server` on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Start `moto_server` (`None`, with a message, when it is not installed outside CI).
-async fn start_moto() -> Option<Moto> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let spawned = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match spawned {
-        Ok(child) => child,
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "moto_server is required in CI (pip install 'moto[server]'): {e}"
-            );
-            eprintln!("moto_server is not installed ({e}): the S3 storage contract was NOT run");
-            return None;
-        }
-    };
-    let moto = Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if client.get(&moto.endpoint).send().await.is_ok() {
-            return Some(moto);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not start on port {port}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[cfg(feature = "s3")]
 #[tokio::test]
 async fn s3_backend_meets_the_contract_on_moto() {
-    let Some(moto) = start_moto().await else {
-        return;
-    };
+    let endpoint = test_services::s3_endpoint();
     let created = reqwest::Client::new()
-        .put(format!("{}/contract", moto.endpoint))
+        .put(format!("{endpoint}/contract"))
         .send()
         .await
         .unwrap();
@@ -376,7 +316,7 @@ async fn s3_backend_meets_the_contract_on_moto() {
     let settings = settings(
         StorageBackendSettings::S3(S3Settings {
             bucket: "contract".into(),
-            endpoint: Some(moto.endpoint.clone()),
+            endpoint: Some(endpoint),
             region: "us-east-1".into(),
             access_key_id: Some("testing".into()),
             secret_access_key: Some("testing".into()),

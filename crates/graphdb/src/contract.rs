@@ -1,7 +1,7 @@
 //! The contract every graph store keeps, written once and run against each backend:
-//! SQLite always, the cache tier (SQLite + the real Redis on 127.0.0.1:6379) always, and
-//! MongoDB when `MONGODB_URI` is set. A backend's test module calls [`graph_contract!`]
-//! with a function that makes fresh, empty data.
+//! SQLite, the cache tier (SQLite + a real Redis) and MongoDB (a real wire-protocol
+//! server); the tests start the servers (`test-services`). A backend's test module calls
+//! [`graph_contract!`] with a function that makes fresh, empty data.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,11 +22,9 @@ pub(crate) trait TestData {
     fn handle(&self) -> Arc<Self::Store>;
 }
 
-/// One `#[test]` per contract case, for the backend whose fresh data `$fresh()` makes;
-/// `optional $fresh` when `$fresh()` answers `None` for a backend not reachable here
-/// (the case then prints that it was skipped).
+/// One `#[test]` per contract case, for the backend whose fresh data `$fresh()` makes.
 macro_rules! graph_contract {
-    (optional $fresh:expr) => {
+    ($fresh:expr) => {
         graph_contract!(@cases $fresh();
             guest_root_is_created_once,
             nodes_read_back_with_the_viewers_access_facts,
@@ -39,20 +37,11 @@ macro_rules! graph_contract {
             a_commit_through_one_handle_is_read_through_another,
         );
     };
-    ($fresh:expr) => {
-        graph_contract!(optional || Some($fresh()));
-    };
     (@cases $data:expr; $($case:ident,)*) => {
         $(
             #[test]
             fn $case() {
-                match $data {
-                    Some(data) => $crate::contract::$case(&data),
-                    None => $crate::report_skipped(&format!(
-                        "{}: backend not configured",
-                        stringify!($case)
-                    )),
-                }
+                $crate::contract::$case(&$data)
             }
         )*
     };

@@ -21,12 +21,10 @@ pub struct NodeRecord {
     pub roots: Vec<(Id, AccessLevel)>,
 }
 
-/// An edge with all its access settings and its insertion position.
+/// An edge with all its access settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EdgeRecord {
     pub id: Id,
-    /// Insertion order across the whole graph (the adjacency cursor).
-    pub seq: u64,
     pub archetype: String,
     pub fields: Map<String, Value>,
     pub owner: Id,
@@ -40,6 +38,9 @@ pub struct EdgeRecord {
 /// One incident edge of a node: which edge, where it leads, which ways it is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdjacencyRow {
+    /// The edge's insertion position among the node's edges (the adjacency cursor):
+    /// increasing in insertion order, unique per node; how far apart is the store's
+    /// business (SQLite numbers across the graph, MongoDB per node).
     pub seq: u64,
     pub edge: Id,
     /// The node at the other end (the node itself for a self-loop).
@@ -51,10 +52,10 @@ pub struct AdjacencyRow {
 }
 
 impl AdjacencyRow {
-    /// The row of `edge` seen from `node`, one of its ends.
-    pub fn of(node: Id, edge: &EdgeRecord) -> Self {
+    /// The row of `edge` seen from `node`, one of its ends, at position `seq`.
+    pub fn of(node: Id, seq: u64, edge: &EdgeRecord) -> Self {
         Self {
-            seq: edge.seq,
+            seq,
             edge: edge.id,
             other: if edge.source == node {
                 edge.target

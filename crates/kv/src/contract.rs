@@ -1,14 +1,11 @@
-//! One contract per store kind, run against every backend this machine has: embedded
-//! always, Redis on 127.0.0.1:6379 (the real server), MongoDB only when `MONGODB_URI`
-//! is set (there is no MongoDB server here: the test prints that it is skipped).
+//! One contract per store kind, run against every backend: embedded, Redis and MongoDB
+//! (real servers the tests start on loopback ports, `test-services`).
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::{Kind, KvError, KvSettings, MAX_VALUE_BYTES, Store, TenantStores};
-
-const REDIS: &str = "redis://127.0.0.1:6379";
 
 fn j(v: Value) -> String {
     v.to_string()
@@ -269,11 +266,16 @@ async fn embedded_document_store_keeps_the_contract() {
 
 #[tokio::test]
 async fn redis_key_value_store_keeps_the_contract() {
+    let redis = test_services::redis_url();
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (stores(&dir), stores(&dir));
     key_value_contract(
-        &a.store("cache", Kind::KeyValue, Some(REDIS)).await.unwrap(),
-        &b.store("cache", Kind::KeyValue, Some(REDIS)).await.unwrap(),
+        &a.store("cache", Kind::KeyValue, Some(&redis))
+            .await
+            .unwrap(),
+        &b.store("cache", Kind::KeyValue, Some(&redis))
+            .await
+            .unwrap(),
     )
     .await;
 }
@@ -281,17 +283,12 @@ async fn redis_key_value_store_keeps_the_contract() {
 #[cfg(feature = "mongo")]
 #[tokio::test]
 async fn mongodb_document_store_keeps_the_contract() {
-    let Ok(uri) = std::env::var("MONGODB_URI") else {
-        crate::report_skipped(
-            "MongoDB document store contract: MONGODB_URI is not set (no MongoDB server here)",
-        );
-        return;
-    };
+    let uri = test_services::shared(test_services::Kind::MongoDb).url();
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (stores(&dir), stores(&dir));
     document_contract(
-        &a.store("my_app", Kind::Document, Some(&uri)).await.unwrap(),
-        &b.store("my_app", Kind::Document, Some(&uri)).await.unwrap(),
+        &a.store("my_app", Kind::Document, Some(uri)).await.unwrap(),
+        &b.store("my_app", Kind::Document, Some(uri)).await.unwrap(),
     )
     .await;
 }
@@ -302,7 +299,7 @@ async fn a_uri_of_the_wrong_kind_is_invalid() {
     let s = stores(&dir);
     for (kind, uri) in [
         (Kind::KeyValue, "mongodb://x"),
-        (Kind::Document, REDIS),
+        (Kind::Document, "redis://127.0.0.1:1"),
         (Kind::KeyValue, "http://x"),
     ] {
         assert!(matches!(

@@ -309,11 +309,3 @@ pub(crate) fn unavailable(backend: &str, e: impl std::fmt::Display) -> KvError {
     tracing::warn!(backend, "kvstore backend error: {e}");
     KvError::Unavailable(format!("the {backend} kvstore backend failed: {e}"))
 }
-
-/// Tells whoever runs the tests that a backend's suite did not run. Written to the real
-/// stderr, past the test harness's capture, so a plain `cargo test` shows it.
-#[cfg(test)]
-pub(crate) fn report_skipped(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
-}

@@ -3,8 +3,7 @@
 //! checked by [`super::query`] first and sent to the server as the same JSON, so both
 //! backends accept one language. Insertion order is the server's natural order.
 //!
-//! Untested here: there is no MongoDB server on this machine. The contract suite in
-//! `contract.rs` runs against one whenever `MONGODB_URI` is set.
+//! The contract suite in `contract.rs` runs against a real server the tests start.
 //! Differences from the embedded store: `insert-many` is ordered but not atomic (a
 //! duplicate `_id` stops it after the documents before it), and `update-many` with a
 //! replacement document is `invalid` (MongoDB replaces one document at a time).

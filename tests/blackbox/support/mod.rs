@@ -4,16 +4,19 @@ pub mod guests;
 pub mod process;
 pub mod reply;
 pub mod server;
+pub mod store;
 pub mod webhook;
 pub mod websocket;
 
 pub use guests::App;
 pub use reply::{Reply, assert_node, is_hex_id};
-pub use server::{PASSWORD, Server, User};
+pub use server::{PASSWORD, Server, User, on_mongodb};
 
 /// Runs each listed scenario, a `fn(App)` of the calling module, against both builds of
 /// the todo app: as `rust_build::<scenario>` with [`App::Todo`] and as
-/// `jac_build::<scenario>` with [`App::TodoJac`], so a failure names the build.
+/// `jac_build::<scenario>` with [`App::TodoJac`], so a failure names the build; and, with
+/// MongoDB as the store of record instead of SQLite, as `mongodb_store::<scenario>` (Rust
+/// build: the store does not depend on the app's language).
 macro_rules! for_both_todo_builds {
     ($($scenario:ident),* $(,)?) => {
         mod rust_build {
@@ -21,6 +24,14 @@ macro_rules! for_both_todo_builds {
         }
         mod jac_build {
             $( #[test] fn $scenario() { super::$scenario($crate::support::App::TodoJac) } )*
+        }
+        mod mongodb_store {
+            $(
+                #[test]
+                fn $scenario() {
+                    $crate::support::on_mongodb(|| super::$scenario($crate::support::App::Todo))
+                }
+            )*
         }
     };
 }

@@ -6,8 +6,10 @@ use super::reply::{Reply, is_hex_id};
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::{Value, json};
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tempfile::TempDir;
 
@@ -59,7 +61,11 @@ impl ServerBuilder {
     }
 
     /// Starts the server and waits until it listens.
-    pub fn start(self) -> Server {
+    pub fn start(mut self) -> Server {
+        let has_store = self.env.iter().any(|(name, _)| name == "MONGODB_URI");
+        if ON_MONGODB.get() && !has_store {
+            self = self.env("MONGODB_URI", fresh_mongodb_database());
+        }
         let data_dir = warm_data_dir(self.app);
         let wasm = self.wasm.unwrap_or_else(|| self.app.wasm());
         let mut process = spawn_server(&wasm, data_dir.path(), &self.args, &self.env);
@@ -74,6 +80,27 @@ impl ServerBuilder {
             client: http_client(),
         }
     }
+}
+
+thread_local! {
+    /// Whether servers started on this thread use MONGODB_URI ([`on_mongodb`]).
+    static ON_MONGODB: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `scenario` with MongoDB as the store of record of every server it starts: each
+/// gets a fresh database on the MongoDB server of the tests (`test-services`), kept
+/// across its restarts.
+pub fn on_mongodb(scenario: impl FnOnce()) {
+    ON_MONGODB.set(true);
+    scenario();
+    ON_MONGODB.set(false);
+}
+
+/// `MONGODB_URI` naming a database no other server of this run used.
+fn fresh_mongodb_database() -> String {
+    static SERVERS: AtomicUsize = AtomicUsize::new(0);
+    let n = SERVERS.fetch_add(1, Ordering::Relaxed);
+    test_services::mongodb_uri(&format!("blackbox_{n}"))
 }
 
 /// A `jac-scale start` child process; killed on drop (its log is printed if the test failed).
@@ -111,6 +138,16 @@ impl Server {
     /// The process id of the server.
     pub fn pid(&self) -> u32 {
         self.process.child.id()
+    }
+
+    /// The value of environment variable `name` the server was started with, if set
+    /// by the test.
+    pub fn env(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(set, _)| set == name)
+            .map(|(_, value)| value.as_str())
     }
 
     /// The running process (to signal it or read its log).

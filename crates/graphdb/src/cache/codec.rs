@@ -21,7 +21,6 @@ struct NodeWire {
 
 #[derive(Serialize, Deserialize)]
 struct EdgeWire {
-    q: u64,
     a: String,
     f: Map<String, Value>,
     o: Id,
@@ -46,7 +45,6 @@ pub(super) fn encode(value: &Cached) -> Vec<u8> {
             r: wire_entries(&node.roots),
         }),
         Cached::Edge(edge) => serde_json::to_vec(&EdgeWire {
-            q: edge.seq,
             a: edge.archetype.clone(),
             f: edge.fields.clone(),
             o: edge.owner,
@@ -86,7 +84,6 @@ pub(super) fn decode(key: &CacheKey, bytes: &[u8]) -> Option<Cached> {
             let wire: EdgeWire = serde_json::from_slice(bytes).ok()?;
             Some(Cached::Edge(Arc::new(EdgeRecord {
                 id,
-                seq: wire.q,
                 archetype: wire.a,
                 fields: wire.f,
                 owner: wire.o,
@@ -151,7 +148,6 @@ mod tests {
         };
         let edge = EdgeRecord {
             id,
-            seq: 7,
             archetype: "Owns".into(),
             fields,
             owner: node.owner,
@@ -161,7 +157,7 @@ mod tests {
             target: id,
             undirected: true,
         };
-        let rows = vec![AdjacencyRow::of(node.owner, &edge)];
+        let rows = vec![AdjacencyRow::of(node.owner, 7, &edge)];
         let cases = [
             (CacheKey::Node(id), Cached::Node(Arc::new(node))),
             (CacheKey::Edge(id), Cached::Edge(Arc::new(edge))),

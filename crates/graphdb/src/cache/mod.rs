@@ -284,16 +284,14 @@ impl<S: GraphStore + AnchorRecords> GraphStore for CachedStore<S> {
 
 #[cfg(test)]
 mod tests {
-    //! The shared store contract on the cache tier over SQLite, with the real Redis on
-    //! 127.0.0.1:6379 (each test's database has its own id, so its own Redis namespace).
+    //! The shared store contract on the cache tier over SQLite, with a real Redis the
+    //! tests start (each test's database has its own id, so its own Redis namespace).
 
     use super::*;
     use crate::contract::{TestData, graph_contract};
     use crate::sqlite::SqliteStore;
     use graph::Direction;
     use graph::store::{AccessSpec, EdgeInsert};
-
-    const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
     struct Data(tempfile::TempDir);
 
@@ -302,7 +300,7 @@ mod tests {
         fn handle(&self) -> Arc<Self::Store> {
             let inner = Arc::new(SqliteStore::open(&self.0.path().join("jac.db")).unwrap());
             let settings = CacheSettings {
-                redis_url: REDIS_URL.into(),
+                redis_url: test_services::redis_url(),
                 ttl: Duration::from_secs(60),
                 local_ttl: Duration::from_secs(60),
                 local_capacity: 10_000,
@@ -312,10 +310,8 @@ mod tests {
     }
 
     fn fresh() -> Data {
-        let mut conn = redis::Client::open(REDIS_URL)
-            .and_then(|client| client.get_connection_with_timeout(Duration::from_secs(2)))
-            .expect("the cache tier's tests need Redis on 127.0.0.1:6379");
-        let _: String = redis::cmd("PING").query(&mut conn).unwrap();
+        // Start the shared Redis now, not in the middle of a case.
+        test_services::redis_url();
         Data(tempfile::tempdir().unwrap())
     }
 

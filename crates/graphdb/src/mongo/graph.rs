@@ -1,15 +1,17 @@
 //! [`GraphStore`] and [`AnchorRecords`] on MongoDB: anchors as documents, reads answered
 //! by `view` from records, each changeset one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
 use mongodb::options::ReturnDocument;
 use mongodb::{Client, ClientSession, Collection, Database};
+use rand::Rng;
 use serde_json::{Map, Value};
 
 use super::{MongoStore, binary, corrupt, id_in, is_duplicate_key, level_in};
@@ -21,8 +23,20 @@ use graph::store::{
 };
 use graph::{AccessFacts, AccessLevel, Id};
 
-/// Attempts of one transaction before a transient error is given up on.
-const MAX_ATTEMPTS: usize = 16;
+/// How long a transaction keeps being retried after transient errors (write conflicts
+/// of concurrent commits on the same documents, an unknown commit outcome) before the
+/// error is returned. Well inside the default call timeout (30 s); a busy node's writers
+/// queue up here, each commit taking one turn.
+const RETRY_BUDGET: Duration = Duration::from_secs(20);
+/// The first backoff after a transient error; it doubles per attempt up to [`MAX_BACKOFF`],
+/// and each wait is drawn at random below it (full jitter), so writers that collided
+/// spread out instead of colliding again.
+const FIRST_BACKOFF: Duration = Duration::from_millis(2);
+const MAX_BACKOFF: Duration = Duration::from_millis(250);
+
+/// The node field counting the edge positions given out at the node (see the module doc
+/// of `mongo`).
+const LAST_EDGE_POSITION: &str = "last_edge_pos";
 
 /// The work of one transaction attempt: `Ok(Err(_))` refuses (see [`in_transaction`]).
 type Transaction<'s, T> =
@@ -56,21 +70,28 @@ impl AnchorRecords for MongoStore {
     fn adjacency(&self, node: Id, after: u64, limit: u32) -> Result<Vec<AdjacencyRow>, StoreError> {
         let edges = self.edges();
         self.run(async move {
-            let filter = doc! {
-                "$or": [{"source": binary(node)}, {"target": binary(node)}],
-                "seq": {"$gt": i64::try_from(after).unwrap_or(i64::MAX)},
-            };
-            let mut cursor = edges
-                .find(filter)
-                .sort(doc! {"seq": 1})
-                .limit(i64::from(limit))
-                .await?;
-            let mut rows = Vec::new();
-            while cursor.advance().await? {
-                let edge = edge_record(&cursor.deserialize_current()?)?;
-                rows.push(AdjacencyRow::of(node, &edge));
+            // The node's edges are those it is the source of and those it is the target
+            // of, each side numbered by the node's own positions: merge the two pages.
+            let mut rows = BTreeMap::new();
+            for (end, position) in [("source", "source_pos"), ("target", "target_pos")] {
+                let filter = doc! {
+                    end: binary(node),
+                    position: {"$gt": i64::try_from(after).unwrap_or(i64::MAX)},
+                };
+                let mut cursor = edges
+                    .find(filter)
+                    .sort(doc! {position: 1})
+                    .limit(i64::from(limit))
+                    .await?;
+                while cursor.advance().await? {
+                    let document = cursor.deserialize_current()?;
+                    let seq = position_in(&document, position)?;
+                    let edge = edge_record(&document)?;
+                    // A self-loop is found from both sides, at the same position.
+                    rows.insert(seq, AdjacencyRow::of(node, seq, &edge));
+                }
             }
-            Ok(rows)
+            Ok(rows.into_values().take(limit as usize).collect())
         })
     }
 }
@@ -87,7 +108,7 @@ impl GraphStore for MongoStore {
                 let (db, candidate) = (db.clone(), candidate.clone());
                 Box::pin(async move {
                     db.collection::<Document>("nodes")
-                        .insert_one(node_document(&candidate))
+                        .insert_one(node_document(&candidate, 0))
                         .session(&mut *session)
                         .await?;
                     db.collection::<Document>("meta")
@@ -170,20 +191,21 @@ impl GraphStore for MongoStore {
     }
 }
 
-/// Runs `body` in a transaction, retrying transient failures. `body` answers
-/// `Ok(Err(_))` to refuse (the transaction is aborted and the refusal returned); a
-/// duplicate key is a [`StoreError::Conflict`].
+/// Runs `body` in a transaction, retrying it on a `TransientTransactionError` (and its
+/// commit on an `UnknownTransactionCommitResult`) with jittered backoff for up to
+/// [`RETRY_BUDGET`], as the drivers' `with_transaction` does. `body` answers `Ok(Err(_))`
+/// to refuse (the transaction is aborted and the refusal returned); a duplicate key is a
+/// [`StoreError::Conflict`].
 async fn in_transaction<T>(
     client: &Client,
     mut body: impl for<'s> FnMut(&'s mut ClientSession) -> Transaction<'s, T>,
 ) -> Result<T, StoreError> {
-    let mut attempt = 0;
+    let mut backoff = Backoff::new();
     loop {
-        attempt += 1;
         let mut session = client.start_session().await?;
         session.start_transaction().await?;
         let error = match body(&mut session).await {
-            Ok(Ok(value)) => match commit(&mut session).await {
+            Ok(Ok(value)) => match commit(&mut session, &mut backoff).await {
                 Ok(()) => return Ok(value),
                 Err(error) => error,
             },
@@ -199,23 +221,52 @@ async fn in_transaction<T>(
         if is_duplicate_key(&error) {
             return Err(StoreError::Conflict(error.to_string()));
         }
-        if !error.contains_label(TRANSIENT_TRANSACTION_ERROR) || attempt >= MAX_ATTEMPTS {
+        if !error.contains_label(TRANSIENT_TRANSACTION_ERROR) || !backoff.wait().await {
             return Err(error.into());
         }
     }
 }
 
-/// Commits, retrying while the outcome is unknown (the driver's documented pattern).
-async fn commit(session: &mut ClientSession) -> Result<(), mongodb::error::Error> {
-    let mut attempt = 0;
+/// Commits, retrying while the outcome is unknown (committing again is safe: the server
+/// answers a repeated commit of a committed transaction with success).
+async fn commit(
+    session: &mut ClientSession,
+    backoff: &mut Backoff,
+) -> Result<(), mongodb::error::Error> {
     loop {
-        attempt += 1;
         match session.commit_transaction().await {
             Err(error)
                 if error.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                    && attempt < MAX_ATTEMPTS => {}
+                    && backoff.wait().await => {}
             other => return other,
         }
+    }
+}
+
+/// Exponential backoff with full jitter, until [`RETRY_BUDGET`] is spent.
+struct Backoff {
+    deadline: Instant,
+    ceiling: Duration,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        Self {
+            deadline: Instant::now() + RETRY_BUDGET,
+            ceiling: FIRST_BACKOFF,
+        }
+    }
+
+    /// Sleeps before the next attempt; `false` (at once) when the budget is spent.
+    async fn wait(&mut self) -> bool {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        let pause = rand::rng().random_range(Duration::ZERO..=self.ceiling.min(left));
+        self.ceiling = (self.ceiling * 2).min(MAX_BACKOFF);
+        tokio::time::sleep(pause).await;
+        true
     }
 }
 
@@ -227,47 +278,62 @@ async fn apply_changes(
 ) -> Result<Result<(), StoreError>, mongodb::error::Error> {
     let nodes = db.collection::<Document>("nodes");
     let edges = db.collection::<Document>("edges");
+    let ends = ends_of(&changes.new_edges);
     if !changes.new_nodes.is_empty() {
-        let documents = changes.new_nodes.iter().map(node_document);
+        let documents = changes.new_nodes.iter().map(|node| {
+            let given_out = ends.get(&node.id).copied().unwrap_or(0);
+            node_document(node, given_out)
+        });
         nodes.insert_many(documents).session(&mut *session).await?;
     }
     if !changes.new_edges.is_empty() {
+        // The next free position at each end: a new node numbers from 1 (its counter was
+        // inserted above already advanced); an existing one advances its counter here,
+        // which also proves it still exists.
         let created: HashSet<Id> = changes.new_nodes.iter().map(|node| node.id).collect();
-        let ends: HashSet<Id> = changes
-            .new_edges
-            .iter()
-            .flat_map(|edge| [edge.source, edge.target])
-            .filter(|end| !created.contains(end))
-            .collect();
-        if !ends.is_empty() {
-            let wanted: Vec<Bson> = ends.iter().map(|&id| binary(id)).collect();
-            let present = nodes
-                .count_documents(doc! {"_id": {"$in": wanted}})
+        let mut next: HashMap<Id, i64> = HashMap::with_capacity(ends.len());
+        for (&end, &count) in &ends {
+            if created.contains(&end) {
+                next.insert(end, 1);
+                continue;
+            }
+            let advanced = nodes
+                .find_one_and_update(
+                    doc! {"_id": binary(end)},
+                    doc! {"$inc": {LAST_EDGE_POSITION: count}},
+                )
+                .return_document(ReturnDocument::After)
                 .session(&mut *session)
                 .await?;
-            if present != ends.len() as u64 {
+            let Some(advanced) = advanced else {
                 return Ok(Err(StoreError::Conflict(
                     "an edge's end node was deleted meanwhile".into(),
                 )));
-            }
+            };
+            let last = match position_in(&advanced, LAST_EDGE_POSITION) {
+                Ok(last) => last,
+                Err(error) => return Ok(Err(error)),
+            };
+            next.insert(end, last as i64 - count + 1);
         }
-        let count = changes.new_edges.len() as i64;
-        let counter = db
-            .collection::<Document>("counters")
-            .find_one_and_update(doc! {"_id": "edge_seq"}, doc! {"$inc": {"value": count}})
-            .upsert(true)
-            .return_document(ReturnDocument::After)
-            .session(&mut *session)
-            .await?
-            .ok_or_else(|| mongodb::error::Error::custom("the edge counter vanished"))?;
-        let last = counter
-            .get_i64("value")
-            .map_err(mongodb::error::Error::custom)?;
-        let documents = changes
+        let mut take = |node: Id| {
+            let position = next.get_mut(&node).expect("every end has a next position");
+            *position += 1;
+            *position - 1
+        };
+        let documents: Vec<Document> = changes
             .new_edges
             .iter()
-            .zip(last - count + 1..)
-            .map(|(edge, seq)| edge_document(edge, seq));
+            .map(|edge| {
+                let source_position = take(edge.source);
+                let target_position = if edge.target == edge.source {
+                    source_position
+                } else {
+                    take(edge.target)
+                };
+                edge_document(edge, source_position, target_position)
+            })
+            .collect();
         edges.insert_many(documents).session(&mut *session).await?;
     }
     for (collection, updates, kind) in [
@@ -340,6 +406,19 @@ async fn apply_changes(
     Ok(Ok(()))
 }
 
+/// How many positions each node gets from `new_edges` (a self-loop takes one), in id
+/// order, so concurrent commits advance shared counters in the same order.
+fn ends_of(new_edges: &[EdgeInsert]) -> BTreeMap<Id, i64> {
+    let mut ends = BTreeMap::new();
+    for edge in new_edges {
+        *ends.entry(edge.source).or_insert(0) += 1;
+        if edge.target != edge.source {
+            *ends.entry(edge.target).or_insert(0) += 1;
+        }
+    }
+    ends
+}
+
 /// The documents with these ids, by id.
 async fn find_by_ids(
     collection: &Collection<Document>,
@@ -358,9 +437,12 @@ async fn find_by_ids(
     Ok(found)
 }
 
-fn node_document(node: &NodeInsert) -> Document {
+/// A new node's document; `positions_given_out` of its edge positions are taken by
+/// edges created with it.
+fn node_document(node: &NodeInsert, positions_given_out: i64) -> Document {
     doc! {
         "_id": binary(node.id),
+        LAST_EDGE_POSITION: positions_given_out,
         "archetype": &node.archetype,
         "fields": &node.fields,
         "owner": binary(node.owner),
@@ -370,10 +452,12 @@ fn node_document(node: &NodeInsert) -> Document {
     }
 }
 
-fn edge_document(edge: &EdgeInsert, seq: i64) -> Document {
+/// A new edge's document, with its positions among its source's and its target's edges.
+fn edge_document(edge: &EdgeInsert, source_position: i64, target_position: i64) -> Document {
     doc! {
         "_id": binary(edge.id),
-        "seq": seq,
+        "source_pos": source_position,
+        "target_pos": target_position,
         "archetype": &edge.archetype,
         "fields": &edge.fields,
         "owner": binary(edge.owner),
@@ -440,13 +524,17 @@ fn node_record(document: &Document) -> Result<NodeRecord, StoreError> {
     })
 }
 
+/// The edge position at `key` of a document.
+fn position_in(document: &Document, key: &str) -> Result<u64, StoreError> {
+    let position = document
+        .get_i64(key)
+        .map_err(|error| corrupt(&format!("{key}: {error}")))?;
+    u64::try_from(position).map_err(|_| corrupt("negative edge position"))
+}
+
 fn edge_record(document: &Document) -> Result<EdgeRecord, StoreError> {
-    let seq = document
-        .get_i64("seq")
-        .map_err(|error| corrupt(&format!("seq: {error}")))?;
     Ok(EdgeRecord {
         id: id_in(document, "_id")?,
-        seq: u64::try_from(seq).map_err(|_| corrupt("negative edge position"))?,
         archetype: text_in(document, "archetype")?,
         fields: fields_in(document)?,
         owner: id_in(document, "owner")?,

@@ -275,19 +275,33 @@ mod tests {
         }
     }
 
-    /// The shared store contract on SQLite.
+    /// The shared store contracts (graph; users and API keys) on SQLite.
     mod contract {
         use std::sync::Arc;
 
         use super::SqliteStore;
+        use crate::accounts_contract::AccountsData;
         use crate::contract::{TestData, graph_contract};
 
         struct Data(tempfile::TempDir);
 
+        impl Data {
+            fn open(&self) -> Arc<SqliteStore> {
+                Arc::new(SqliteStore::open(&self.0.path().join("jac.db")).unwrap())
+            }
+        }
+
         impl TestData for Data {
             type Store = SqliteStore;
             fn handle(&self) -> Arc<SqliteStore> {
-                Arc::new(SqliteStore::open(&self.0.path().join("jac.db")).unwrap())
+                self.open()
+            }
+        }
+
+        impl AccountsData for Data {
+            type Store = SqliteStore;
+            fn handle(&self) -> Arc<SqliteStore> {
+                self.open()
             }
         }
 
@@ -296,6 +310,13 @@ mod tests {
         }
 
         graph_contract!(fresh);
+
+        mod accounts {
+            use super::fresh;
+            use crate::accounts_contract::accounts_contract;
+
+            accounts_contract!(fresh);
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ impl AnchorRecords for SqliteStore {
     fn edge_records(&self, ids: &[Id]) -> Result<Vec<Option<EdgeRecord>>, StoreError> {
         self.read(|conn| {
             let mut select = conn.prepare_cached(
-                "SELECT seq, archetype, fields, owner, access_all, source, target, undirected \
+                "SELECT archetype, fields, owner, access_all, source, target, undirected \
                  FROM edges WHERE id = ?1",
             )?;
             ids.iter()
@@ -67,15 +67,14 @@ impl AnchorRecords for SqliteStore {
                     };
                     Ok(Some(EdgeRecord {
                         id,
-                        seq: seq_at(row, 0)?,
-                        archetype: row.get(1)?,
-                        fields: fields_at(row, 2)?,
-                        owner: id_at(row, 3)?,
-                        all: level(row.get(4)?)?,
+                        archetype: row.get(0)?,
+                        fields: fields_at(row, 1)?,
+                        owner: id_at(row, 2)?,
+                        all: level(row.get(3)?)?,
                         roots: access_entries(conn, id)?,
-                        source: id_at(row, 5)?,
-                        target: id_at(row, 6)?,
-                        undirected: row.get(7)?,
+                        source: id_at(row, 4)?,
+                        target: id_at(row, 5)?,
+                        undirected: row.get(6)?,
                     }))
                 })
                 .collect()
