@@ -28,17 +28,16 @@ fn main() {
         copy(Path::new(&prebuilt), &embedded);
         return;
     }
+    // Relative to this package, so a target dir reused by another checkout (a CI cache,
+    // a worktree) watches that checkout's sources, not the ones it was first built from.
     for watched in [
-        "jac/src",
-        "jac/Cargo.toml",
-        "jac/component",
-        "wit",
-        "Cargo.lock",
+        "../jac/src",
+        "../jac/Cargo.toml",
+        "../jac/component",
+        "../wit",
+        "../Cargo.lock",
     ] {
-        println!(
-            "cargo:rerun-if-changed={}",
-            workspace.join(watched).display()
-        );
+        println!("cargo:rerun-if-changed={watched}");
     }
 
     ensure_wasm_target();
