@@ -13,6 +13,8 @@ mod auth;
 mod bad_input;
 /// The command line: start-up failures and SIGTERM.
 mod cli;
+/// `/openapi.json`, Swagger UI and ReDoc: the document, a validator, schemathesis, chromium.
+mod docs;
 /// `/function/{name}`: results, defaults with their declared types, protected functions.
 mod functions;
 /// `/healthz*` and `X-Trace-Id`.
@@ -29,6 +31,8 @@ mod jac_start;
 mod kvstore;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.
 mod limits;
+/// Prometheus metrics: the spec's four, host metrics by app, route templates, promtool.
+mod metrics;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
 mod permissions;
 /// Data surviving a restart; concurrent writes on one root.
@@ -39,6 +43,8 @@ mod restspec;
 mod storage;
 /// The memory hierarchy across two processes sharing one data dir and the real Redis.
 mod tiers;
+/// `POST /traverse`: READ-filtered, type filters, details, cursor pages, limits.
+mod traverse;
 /// `/user/register` and `/user/login`: body shapes, duplicates, validation, login body.
 mod users;
 /// The envelope, every walker of the todo app, node serialization, unknown names.

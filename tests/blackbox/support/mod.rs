@@ -4,6 +4,7 @@ pub mod guests;
 pub mod process;
 pub mod reply;
 pub mod server;
+pub mod tools;
 pub mod webhook;
 pub mod websocket;
 
