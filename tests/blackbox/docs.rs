@@ -240,6 +240,8 @@ fn schemathesis_finds_no_server_error_and_no_contradiction() {
             .arg(artifacts_dir().join(report))
             .args(extra)
             .env("NO_COLOR", "1")
+            // Its example database goes to the server's temp dir, not the source tree.
+            .current_dir(server.data_dir())
             .output()
             .expect("run schemathesis");
         let text = format!(
