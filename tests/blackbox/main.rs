@@ -31,6 +31,8 @@ mod jac_start;
 mod kvstore;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.
 mod limits;
+/// One access line per request (text and JSON) with app, endpoint, caller, status, trace id.
+mod logs;
 /// Prometheus metrics: the spec's four, host metrics by app, route templates, promtool.
 mod metrics;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
