@@ -37,6 +37,8 @@ pub enum StartError {
     Build(#[from] crate::build::BuildError),
     #[error("{0}")]
     Routes(String),
+    #[error("{0}")]
+    Metrics(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -85,7 +87,19 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let app = runtime
         .load(&component, &cache_dir, graph.clone(), context.clone())
         .await?;
-    let served = Served::new(app, config.debug).map_err(StartError::Routes)?;
+    let metrics = if config.metrics.enabled {
+        let metrics = metrics::Metrics::new(&config.metrics)
+            .map_err(|e| StartError::Metrics(e.to_string()))?;
+        tracing::info!(
+            "metrics: {} (namespace {})",
+            config.metrics.endpoint,
+            config.metrics.namespace
+        );
+        Some(Arc::new(metrics))
+    } else {
+        None
+    };
+    let served = Served::new(app, metrics.as_ref(), config.debug).map_err(StartError::Routes)?;
     let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
     let state = HttpState::new(
         served,
@@ -96,6 +110,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             hub,
             max_message_bytes: config.websocket.max_message_bytes,
         },
+        metrics,
     );
 
     let addr = SocketAddr::new(config.host, config.port);
@@ -123,7 +138,17 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         );
     }
 
-    axum::serve(listener, http::router(state))
+    let docs = config.docs_enabled.then(|| {
+        http::Docs::new(http::openapi::DocumentOptions {
+            title: config.tenant.clone(),
+            signature_header: config.webhook.signature_header.clone(),
+            metrics_endpoint: config
+                .metrics
+                .enabled
+                .then(|| config.metrics.endpoint.clone()),
+        })
+    });
+    axum::serve(listener, http::router(state, docs))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartError::Serve)?;

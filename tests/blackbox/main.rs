@@ -15,6 +15,8 @@ mod bad_input;
 mod cli;
 /// SIGKILL during concurrent writes, then a restart: acknowledged writes kept, none half-applied.
 mod crash;
+/// `/openapi.json`, Swagger UI and ReDoc: the document, a validator, schemathesis, chromium.
+mod docs;
 /// `/function/{name}`: results, defaults with their declared types, protected functions.
 mod functions;
 /// `/healthz*` and `X-Trace-Id`.
@@ -34,6 +36,10 @@ mod jac_start;
 mod kvstore;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.
 mod limits;
+/// One access line per request (text and JSON) with app, endpoint, caller, status, trace id.
+mod logs;
+/// Prometheus metrics: the spec's four, host metrics by app, route templates, promtool.
+mod metrics;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
 mod permissions;
 /// Data surviving a restart; 64 concurrent writers on one root and on eight roots.
@@ -44,6 +50,8 @@ mod restspec;
 mod storage;
 /// The memory hierarchy across two processes sharing one data dir and the real Redis.
 mod tiers;
+/// `POST /traverse`: READ-filtered, type filters, details, cursor pages, limits.
+mod traverse;
 /// `/user/register` and `/user/login`: body shapes, duplicates, validation, login body.
 mod users;
 /// The envelope, every walker of the todo app, node serialization, unknown names.

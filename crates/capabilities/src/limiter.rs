@@ -14,6 +14,8 @@ pub struct CallLimiter {
     max_memory_bytes: usize,
     /// Set when a memory growth was refused.
     pub memory_exceeded: bool,
+    /// Largest linear memory granted so far (for the metrics).
+    pub peak_memory_bytes: usize,
 }
 
 impl CallLimiter {
@@ -22,6 +24,7 @@ impl CallLimiter {
         CallLimiter {
             max_memory_bytes,
             memory_exceeded: false,
+            peak_memory_bytes: 0,
         }
     }
 
@@ -47,6 +50,7 @@ impl ResourceLimiter for CallLimiter {
                 self.max_memory_bytes >> 20
             );
         }
+        self.peak_memory_bytes = self.peak_memory_bytes.max(desired);
         Ok(true)
     }
 

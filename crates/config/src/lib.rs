@@ -10,6 +10,7 @@
 mod database;
 mod grants;
 mod jwt;
+mod operations;
 mod realtime;
 mod storage;
 mod toml_file;
@@ -21,6 +22,7 @@ use std::time::Duration;
 pub use database::DatabaseSettings;
 pub use grants::{GrantDefault, Grants};
 pub use jwt::JwtSettings;
+pub use operations::{LogFormat, MetricsSettings};
 pub use realtime::{WebSocketSettings, WebhookSettings};
 pub use storage::{S3Settings, StorageBackendSettings, StorageSettings};
 
@@ -64,6 +66,10 @@ pub struct Config {
     pub capabilities: Grants,
     /// The name that confines the app's kvstore keys and storage files (see [`tenant_of`]).
     pub tenant: String,
+    /// `[plugins.scale.server] docs_enabled`: serve `/openapi.json`, `/docs` and `/redoc`.
+    pub docs_enabled: bool,
+    /// `[plugins.scale.metrics]`.
+    pub metrics: MetricsSettings,
 }
 
 /// The app's tenant name: `[project] name` of its jac.toml; else the app file's stem
@@ -255,6 +261,8 @@ impl Config {
         };
 
         let tenant = tenant_of(app_path, toml.project_name()?);
+        let docs_enabled = toml.boolean("server", "docs_enabled")?.unwrap_or(true);
+        let metrics = MetricsSettings::resolve(&toml)?;
 
         Ok(Config {
             tenant,
@@ -273,6 +281,8 @@ impl Config {
             storage,
             database,
             capabilities,
+            docs_enabled,
+            metrics,
         })
     }
 }

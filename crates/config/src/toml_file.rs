@@ -9,7 +9,7 @@ use super::{ConfigError, Limits};
 
 /// Sections of `[plugins.scale]` this host understands, with their keys.
 const KNOWN: &[(&str, &[&str])] = &[
-    ("server", &["host", "port", "debug"]),
+    ("server", &["host", "port", "debug", "docs_enabled"]),
     (
         "limits",
         &[
@@ -52,8 +52,17 @@ const KNOWN: &[(&str, &[&str])] = &[
             "local_cache_capacity",
         ],
     ),
+    (
+        "metrics",
+        &[
+            "enabled",
+            "endpoint",
+            "namespace",
+            "walker_metrics",
+            "histogram_buckets",
+        ],
+    ),
     // Sections served by later capabilities; accepted without a warning.
-    ("metrics", &[]),
     ("monitoring", &[]),
     ("kubernetes", &[]),
     ("secrets", &[]),
@@ -161,6 +170,28 @@ impl JacToml {
                 .as_bool()
                 .map(Some)
                 .ok_or_else(|| self.wrong_type(section, key, "true or false")),
+        }
+    }
+
+    /// A list of numbers (integers are taken as floats).
+    pub(super) fn number_list(
+        &self,
+        section: &str,
+        key: &str,
+    ) -> Result<Option<Vec<f64>>, ConfigError> {
+        let wrong = || self.wrong_type(section, key, "a list of numbers");
+        match self.value(section, key) {
+            None => Ok(None),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    toml::Value::Float(f) => Ok(*f),
+                    toml::Value::Integer(i) => Ok(*i as f64),
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Some(_) => Err(wrong()),
         }
     }
 

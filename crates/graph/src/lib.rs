@@ -13,6 +13,7 @@ mod access;
 mod id;
 mod session;
 pub mod store;
+mod traverse;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub(crate) use access::AccessPatch;
 pub use access::{AccessFacts, AccessLevel};
 pub use id::{Id, ParseIdError};
 pub use session::Session;
+pub use traverse::{MAX_DEPTH, MAX_NODES, Traversal, TraverseQuery};
 
 use store::{AccessSpec, Changeset, GraphStore, NodeInsert, StoreError};
 

@@ -49,6 +49,16 @@ pub fn identify(
     headers: &HeaderMap,
     required: bool,
 ) -> Result<Identity, ApiError> {
+    let identity = verify(state, headers, required)?;
+    let who = match &identity {
+        Identity::User(user) => user.user_id.as_str(),
+        Identity::Anonymous => "anonymous",
+    };
+    tracing::Span::current().record("caller", who);
+    Ok(identity)
+}
+
+fn verify(state: &HttpState, headers: &HeaderMap, required: bool) -> Result<Identity, ApiError> {
     let Some(token) = bearer(headers) else {
         return if required {
             Err(ApiError::Unauthorized("a bearer token is required".into()))

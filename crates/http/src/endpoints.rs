@@ -1,45 +1,66 @@
 //! Walker and function calls: route, authenticate, validate, run, answer.
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Method;
-use axum::response::Response;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
 use super::caller::{self, Identity};
 use super::envelope::{self, CallData};
 use super::error::ApiError;
-use super::routes::{Lookup, NODE_PARAM};
+use super::request_metrics::RouteTemplate;
+use super::routes::{Lookup, NODE_PARAM, Target};
 use super::{HttpState, Served, multipart};
 use files::Uploads;
 use graph::Id;
 use runtime::manifest::{Source, validate};
-use runtime::{Access, Call, Endpoint, Outcome};
+use runtime::{Access, Call, Endpoint, Kind, Outcome};
 
-/// Every request no fixed route took: look it up in the app's route table.
-pub async fn dispatch(
-    State(state): State<HttpState>,
-    request: Request,
-) -> Result<Response, ApiError> {
+/// Every request no fixed route took: look it up in the app's route table. The answer
+/// carries the route's template for the metrics.
+pub async fn dispatch(State(state): State<HttpState>, request: Request) -> Response {
     let served = state.served();
     let (parts, body) = request.into_parts();
     let (target, params) = match served.routes.lookup(&parts.method, parts.uri.path()) {
         Lookup::Found { target, params } => (target, params),
         Lookup::MethodNotAllowed => {
-            return Err(ApiError::MethodNotAllowed(parts.method.to_string()));
+            return ApiError::MethodNotAllowed(parts.method.to_string()).into_response();
         }
         Lookup::NotFound => {
-            return Err(ApiError::NotFound(format!(
+            return ApiError::NotFound(format!(
                 "no route for {} {}",
                 parts.method,
                 parts.uri.path()
-            )));
+            ))
+            .into_response();
         }
     };
+    let mut response = call(&state, &served, &target, parts, body, params)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    response
+        .extensions_mut()
+        .insert(RouteTemplate(target.template));
+    response
+}
+
+/// Authenticate, read and validate the arguments, and run the call of `target`.
+async fn call(
+    state: &HttpState,
+    served: &Served,
+    target: &Target,
+    parts: Parts,
+    body: Body,
+    params: Vec<(String, String)>,
+) -> Result<Response, ApiError> {
     let endpoint = &served.app.manifest().endpoints[target.endpoint];
+    super::log_endpoint(&endpoint.name);
 
     // Authentication comes before anything about the body is looked at.
-    let identity = caller::identify(&state, &parts.headers, endpoint.access == Access::Protected)?;
+    let identity = caller::identify(state, &parts.headers, endpoint.access == Access::Protected)?;
 
     let mut node_id = None;
     let mut raw = Map::new();
@@ -72,7 +93,7 @@ pub async fn dispatch(
             &from_path,
         )
         .await?;
-        return run(&served, endpoint, identity, args, node_id, uploads).await;
+        return run(served, endpoint, identity, args, node_id, uploads).await;
     }
     if query_args {
         read_query(parts.uri.query().unwrap_or(""), &mut raw);
@@ -94,7 +115,7 @@ pub async fn dispatch(
     .map_err(ApiError::Validation)?;
 
     run(
-        &served,
+        served,
         endpoint,
         identity,
         args,
@@ -172,7 +193,12 @@ pub(super) async fn execute(
         target,
         uploads,
     };
-    app.invoke(caller, call)
-        .await
-        .map_err(|e| ApiError::from_call(e, served.expose_traces))
+    let started = std::time::Instant::now();
+    let outcome = app.invoke(caller, call).await;
+    if endpoint.kind == Kind::Walker
+        && let Some(metrics) = served.metrics()
+    {
+        metrics.walker_finished(&endpoint.name, outcome.is_ok(), started.elapsed());
+    }
+    outcome.map_err(|e| ApiError::from_call(e, served.expose_traces))
 }

@@ -6,6 +6,9 @@
 //!   the app's manifest ([`routes`]), so a reloaded app swaps its routes atomically.
 //! - [`api_keys`], [`webhooks`]: API keys and the webhook walkers they call.
 //! - [`websocket`]: WebSocket walkers (connections and broadcasts live in `realtime`).
+//! - [`docs`]: `/openapi.json`, Swagger UI and ReDoc (the document comes from `openapi`).
+//! - [`request_metrics`]: request metrics (a middleware) and the Prometheus scrape endpoint.
+//! - [`traverse`]: `POST /traverse`, the caller's readable graph, paged.
 //! - [`caller`]: who is calling (arguments are checked by `runtime::manifest::validate`).
 //! - [`error`], [`envelope`]: the only places that shape responses.
 //!
@@ -15,21 +18,25 @@
 mod api_keys;
 mod body;
 mod caller;
+mod docs;
 mod endpoints;
 mod envelope;
 mod error;
 mod health;
 mod multipart;
+pub mod openapi;
+mod request_metrics;
 mod routes;
+mod traverse;
 mod users;
 mod webhooks;
 mod websocket;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -37,7 +44,9 @@ use axum::response::Response;
 use auth::AuthService;
 use auth::api_keys::ApiKeys;
 use config::WebhookSettings;
+pub use docs::Docs;
 pub use error::ApiError;
+use metrics::{AppMetrics, Metrics};
 use realtime::Hub;
 use routes::Routes;
 use runtime::{Access, App, Endpoint, Protocol};
@@ -47,30 +56,71 @@ use webhook::RateLimiter;
 pub struct Served {
     app: App,
     routes: Routes,
+    /// The metrics, when enabled, with this app's resolved host metrics.
+    metrics: Option<(Arc<Metrics>, AppMetrics)>,
+    /// The OpenAPI document, generated on first request.
+    openapi: OnceLock<bytes::Bytes>,
     /// Whether error answers carry the guest's own trace (the operator's debug setting).
     expose_traces: bool,
 }
 
 impl Served {
-    /// Generate the routes of `app`; conflicting routes are an error. `expose_traces`:
-    /// see [`crate::config::Config::debug`].
-    pub fn new(app: App, expose_traces: bool) -> Result<Self, String> {
+    /// Generate the routes of `app`; conflicting routes are an error. With `metrics`,
+    /// the app's calls are measured. `expose_traces`: see `config::Config::debug`.
+    pub fn new(
+        app: App,
+        metrics: Option<&Arc<Metrics>>,
+        expose_traces: bool,
+    ) -> Result<Self, String> {
         let routes = Routes::build(app.manifest())?;
+        let metrics = metrics.map(|m| (m.clone(), m.app(app.name())));
+        let app = match &metrics {
+            Some((_, app_metrics)) => app.observed_by(Arc::new(app_metrics.clone())),
+            None => app,
+        };
         Ok(Served {
             app,
             routes,
+            metrics,
+            openapi: OnceLock::new(),
             expose_traces,
         })
     }
 
     /// A new version of the app, served with the same settings (`--reload`).
     pub fn next_version(&self, app: App) -> Result<Self, String> {
-        Served::new(app, self.expose_traces)
+        Served::new(
+            app,
+            self.metrics.as_ref().map(|(metrics, _)| metrics),
+            self.expose_traces,
+        )
+    }
+
+    /// The app's OpenAPI document as JSON (generated once per app version).
+    fn openapi_json(&self, options: &crate::openapi::DocumentOptions) -> bytes::Bytes {
+        self.openapi
+            .get_or_init(|| {
+                let document = crate::openapi::document(self.app.manifest(), options);
+                serde_json::to_vec(&document)
+                    .map(bytes::Bytes::from)
+                    .unwrap_or_default()
+            })
+            .clone()
     }
 
     /// The app.
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// The metrics, when enabled.
+    fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref().map(|(m, _)| &**m)
+    }
+
+    /// This app's host metrics, when enabled.
+    fn app_metrics(&self) -> Option<&AppMetrics> {
+        self.metrics.as_ref().map(|(_, a)| a)
     }
 
     /// The non-private endpoint `name` reached by `protocol` (webhook, WebSocket).
@@ -121,6 +171,7 @@ struct Shared {
     body_limit: usize,
     webhooks: Webhooks,
     websockets: WebSockets,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl HttpState {
@@ -131,6 +182,7 @@ impl HttpState {
         body_limit: usize,
         webhooks: Webhooks,
         websockets: WebSockets,
+        metrics: Option<Arc<Metrics>>,
     ) -> Self {
         HttpState(Arc::new(Shared {
             served: ArcSwap::from_pointee(served),
@@ -138,7 +190,13 @@ impl HttpState {
             body_limit,
             webhooks,
             websockets,
+            metrics,
         }))
+    }
+
+    /// The metrics, when enabled (a reloaded app is measured with them too).
+    pub fn metrics(&self) -> Option<&Arc<Metrics>> {
+        self.0.metrics.as_ref()
     }
 
     /// The app being served now. In-flight calls keep the one they started with.
@@ -172,26 +230,65 @@ impl HttpState {
     }
 }
 
-/// The whole router: fixed routes first, then the app's generated routes.
-pub fn router(state: HttpState) -> Router {
-    Router::new()
+/// The whole router: fixed routes first, then the app's generated routes; the
+/// documentation routes when `docs` is given.
+pub fn router(state: HttpState, docs: Option<Docs>) -> Router {
+    let mut router = Router::new()
         .merge(users::router())
         .merge(health::router())
         .merge(api_keys::router())
         .merge(webhooks::router())
         .merge(websocket::router())
-        .fallback(endpoints::dispatch)
-        .layer(middleware::from_fn(trace_id))
+        .merge(traverse::router());
+    if let Some(docs) = docs {
+        router = router.merge(docs::router(docs));
+    }
+    if let Some(m) = state.metrics() {
+        router = router
+            .merge(request_metrics::router(m.clone()))
+            .fallback(endpoints::dispatch)
+            .layer(middleware::from_fn_with_state(
+                m.clone(),
+                request_metrics::track,
+            ));
+    } else {
+        router = router.fallback(endpoints::dispatch);
+    }
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
-/// Give every request a trace id: in its log span and in the `X-Trace-Id` header.
-async fn trace_id(request: Request, next: Next) -> Response {
+/// Give every request a trace id (in its log span and the `X-Trace-Id` header) and log
+/// one line when it ends: app, method, path, endpoint, caller, status, duration.
+async fn log_request(State(state): State<HttpState>, request: Request, next: Next) -> Response {
     let id = hex::encode(rand::random::<[u8; 8]>());
-    let span = tracing::info_span!("request", trace_id = %id, method = %request.method(), path = %request.uri().path());
-    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
+    let span = tracing::info_span!(
+        "request",
+        trace_id = %id,
+        app = %state.served().app().name(),
+        method = %request.method(),
+        path = %request.uri().path(),
+        endpoint = tracing::field::Empty,
+        caller = tracing::field::Empty,
+    );
+    let started = std::time::Instant::now();
+    let mut response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(
+            target: "jac_scale::access",
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        )
+    });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-trace-id", value);
     }
     response
+}
+
+/// Name the endpoint a request reached in its log line.
+fn log_endpoint(name: &str) {
+    tracing::Span::current().record("endpoint", name);
 }

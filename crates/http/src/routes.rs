@@ -5,16 +5,19 @@
 //! webhook and WebSocket endpoints get no HTTP route here.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::http::Method;
 
 use runtime::{Access, Kind, Manifest, Protocol};
 
 /// What a matched route calls.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Target {
     /// Index into the manifest's endpoints.
     pub endpoint: usize,
+    /// The route as documented (`/walker/{name}/{node_id}`): the metrics' `path` label.
+    pub template: Arc<str>,
 }
 
 /// Result of looking a request up.
@@ -46,20 +49,27 @@ impl Routes {
             if e.access == Access::Private || e.protocol != Protocol::Http {
                 continue;
             }
-            let plain = Target { endpoint: i };
+            let target = |template: String| Target {
+                endpoint: i,
+                template: template.into(),
+            };
             match (&e.path, e.kind) {
-                (Some(path), _) => table.push((path.clone(), e.method.clone(), plain)),
+                (Some(path), _) => {
+                    table.push((path.clone(), e.method.clone(), target(path.clone())))
+                }
                 (None, Kind::Walker) => {
-                    table.push((format!("/walker/{}", e.name), e.method.clone(), plain));
+                    let path = format!("/walker/{}", e.name);
+                    table.push((path.clone(), e.method.clone(), target(path.clone())));
                     // The spawn-on-node route; its id arrives as the NODE_PARAM parameter.
                     table.push((
-                        format!("/walker/{}/{{{NODE_PARAM}}}", e.name),
+                        format!("{path}/{{{NODE_PARAM}}}"),
                         e.method.clone(),
-                        plain,
+                        target(format!("{path}/{{node_id}}")),
                     ));
                 }
                 (None, Kind::Function) => {
-                    table.push((format!("/function/{}", e.name), e.method.clone(), plain))
+                    let path = format!("/function/{}", e.name);
+                    table.push((path.clone(), e.method.clone(), target(path)))
                 }
             }
         }
@@ -99,7 +109,7 @@ impl Routes {
         };
         match found.value.get(method) {
             Some(target) => Lookup::Found {
-                target: *target,
+                target: target.clone(),
                 params: found
                     .params
                     .iter()

@@ -56,28 +56,46 @@ async fn call(
     let endpoint = served
         .endpoint(&walker, Protocol::Webhook)
         .ok_or_else(|| ApiError::NotFound(format!("no webhook walker named {walker:?}")))?;
+    super::log_endpoint(&endpoint.name);
     let webhooks = state.webhooks();
     let settings = &webhooks.settings;
+    // Every refusal before the walker runs is counted by reason.
+    let app_metrics = served.app_metrics();
+    let refused = |reason: &'static str| {
+        move |error: ApiError| {
+            if let Some(metrics) = app_metrics {
+                metrics.webhook_refused(reason);
+            }
+            error
+        }
+    };
 
-    let api_key = header(&headers, API_KEY_HEADER)?
+    let api_key = header(&headers, API_KEY_HEADER)
+        .map_err(refused("malformed_header"))?
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized("missing X-API-Key header".into()))?;
-    let holder = webhooks.api_keys.verify(api_key)?;
+        .ok_or_else(|| ApiError::Unauthorized("missing X-API-Key header".into()))
+        .map_err(refused("missing_key"))?;
+    let holder = webhooks
+        .api_keys
+        .verify(api_key)
+        .map_err(ApiError::from)
+        .map_err(refused("invalid_key"))?;
     if let Err(retry) = webhooks.rate_limiter.admit(&holder.key_id, Instant::now()) {
-        return Err(ApiError::RateLimited(format!(
+        return Err(refused("rate_limited")(ApiError::RateLimited(format!(
             "this API key made more than {} webhook calls this minute; retry in {} s",
             settings.rate_limit_per_minute,
             retry.as_secs().max(1)
-        )));
+        ))));
     }
 
     let bytes = read_body(body, state.body_limit()).await?;
     let signed = Signed {
         api_key,
         body: &bytes,
-        signature: header(&headers, &settings.signature_header)?,
-        timestamp: header(&headers, TIMESTAMP_HEADER)?,
+        signature: header(&headers, &settings.signature_header)
+            .map_err(refused("malformed_header"))?,
+        timestamp: header(&headers, TIMESTAMP_HEADER).map_err(refused("malformed_header"))?,
     };
     let policy = Policy {
         header: &settings.signature_header,
@@ -85,8 +103,9 @@ async fn call(
         require_timestamp: settings.require_timestamp,
         tolerance_seconds: settings.replay_tolerance.as_secs(),
     };
-    webhook::check(&signed, &policy, auth::unix_now())
-        .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
+    if let Err(e) = webhook::check(&signed, &policy, auth::unix_now()) {
+        return Err(refused(e.reason())(ApiError::Unauthorized(e.to_string())));
+    }
 
     let args = validate(&endpoint.fields, parse_object(&bytes)?, |_| Source::Body)
         .map_err(ApiError::Validation)?;

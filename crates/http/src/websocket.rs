@@ -76,6 +76,7 @@ async fn upgrade(
     let endpoint = served
         .endpoint(&walker, Protocol::Websocket)
         .ok_or_else(|| ApiError::NotFound(format!("no WebSocket walker named {walker:?}")))?;
+    super::log_endpoint(&endpoint.name);
     let token = query
         .token
         .filter(|t| !t.trim().is_empty())

@@ -97,6 +97,11 @@ impl Hub {
         })
     }
 
+    /// Connections open now.
+    pub fn connections(&self) -> usize {
+        self.lock().total
+    }
+
     /// Sends `text` to every connection of `walker`, on every process sharing the Redis.
     pub async fn broadcast(&self, walker: &str, text: Utf8Bytes) {
         if let Some(relay) = &self.relay {

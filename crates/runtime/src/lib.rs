@@ -12,6 +12,7 @@
 pub mod compiled;
 pub mod function_cache;
 pub mod manifest;
+pub mod observe;
 pub mod tiering;
 
 use std::path::Path;
@@ -31,6 +32,7 @@ use config::Limits;
 use function_cache::{Compiler, FunctionCache};
 use graph::{self, GraphError};
 pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
+use observe::{CallObserver, CallStats, Load, TrapKind};
 use tiering::{Code, Tier};
 
 /// One epoch tick; the CPU budget of a call is counted in ticks.
@@ -250,6 +252,8 @@ impl Runtime {
             globals: Arc::default(),
             context,
             manifest: Manifest::default(),
+            load: Arc::default(),
+            observer: None,
         };
         let raw = app.describe().await.map_err(|e| LoadError::Describe {
             path: shown.clone(),
@@ -322,9 +326,26 @@ pub struct App {
     /// Grants and stores of the app (kvstore, storage).
     context: AppContext,
     manifest: Manifest,
+    /// Calls of this app waiting for and running in an instance.
+    load: Arc<Load>,
+    /// Told what each call cost (the metrics), if anyone watches.
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl App {
+    /// The same app, telling `observer` what each call cost.
+    pub fn observed_by(self, observer: Arc<dyn CallObserver>) -> Self {
+        App {
+            observer: Some(observer),
+            ..self
+        }
+    }
+
+    /// Calls waiting for and running in an instance now.
+    pub fn load(&self) -> &Load {
+        &self.load
+    }
+
     /// The app's name (its file stem), used to tag logs.
     pub fn name(&self) -> &str {
         &self.name
@@ -411,10 +432,29 @@ impl App {
 
     /// Run one call in a fresh instance; commit the session's changes on success.
     async fn run(&self, call: Call, session: graph::Session) -> Result<Outcome, CallError> {
+        let waiting = self.load.waiting();
         let _permit = tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire())
             .await
             .map_err(|_| CallError::Overloaded)?
             .map_err(|_| CallError::Overloaded)?;
+        drop(waiting);
+        let _running = self.load.running();
+        let mut stats = CallStats::default();
+        let result = self.run_instance(call, session, &mut stats).await;
+        if let Some(observer) = &self.observer {
+            stats.trap = result.as_ref().err().and_then(TrapKind::of);
+            observer.call_finished(&stats);
+        }
+        result
+    }
+
+    /// The call in a fresh instance, its cost written to `stats`.
+    async fn run_instance(
+        &self,
+        call: Call,
+        session: graph::Session,
+        stats: &mut CallStats,
+    ) -> Result<Outcome, CallError> {
         let pre = self.code.current();
         let mut store = self.store(pre.engine(), Some(session), call.uploads);
         let limit = self.limits.call_timeout;
@@ -423,14 +463,17 @@ impl App {
             args: serde_json::Value::Object(call.args).to_string(),
             target: call.target.map(|t| t.to_string()),
         };
+        let (instantiation, cpu) = (&mut stats.instantiation, &mut stats.cpu);
         let run = async {
+            let started = std::time::Instant::now();
             let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .jac_scale_endpoints()
-                .call_run(&mut store, &wit_call)
-                .await
+            *instantiation = started.elapsed();
+            let endpoints = instance.jac_scale_endpoints();
+            observe::on_cpu(endpoints.call_run(&mut store, &wit_call), cpu).await
         };
-        let returned = match tokio::time::timeout(limit, run).await {
+        let returned = tokio::time::timeout(limit, run).await;
+        stats.peak_memory_bytes = store.data().limiter.peak_memory_bytes;
+        let returned = match returned {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return Err(trap_error(&store, e, limit)),
             Err(_) => return Err(CallError::Timeout(limit)),

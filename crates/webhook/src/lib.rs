@@ -29,6 +29,20 @@ pub enum SignatureError {
     Stale(u64),
 }
 
+impl SignatureError {
+    /// A short label for the metrics (`webhook_refusals_total{reason}`).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SignatureError::Missing(_) => "missing_signature",
+            SignatureError::Malformed => "malformed_signature",
+            SignatureError::Mismatch => "bad_signature",
+            SignatureError::TimestampRequired => "timestamp_required",
+            SignatureError::TimestampMalformed => "malformed_timestamp",
+            SignatureError::Stale(_) => "stale_timestamp",
+        }
+    }
+}
+
 /// What a webhook request presented for its signature check.
 #[derive(Debug, Clone, Copy)]
 pub struct Signed<'a> {

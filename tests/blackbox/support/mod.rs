@@ -5,6 +5,7 @@ pub mod process;
 pub mod reply;
 pub mod server;
 pub mod store;
+pub mod tools;
 pub mod webhook;
 pub mod websocket;
 

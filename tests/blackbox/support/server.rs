@@ -130,6 +130,11 @@ impl Server {
         Self::builder(app).start()
     }
 
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The data dir (`JAC_DATA_PATH`).
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()

@@ -1,0 +1,319 @@
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::tools::program;
+use crate::support::webhook::app_with_config;
+use crate::support::websocket;
+use crate::support::{App, Server};
+
+const METRICS_ON: &str = "[plugins.scale.metrics]\nenabled = true\nnamespace = \"myapp\"\n\
+    walker_metrics = true\n";
+
+/// A server of `app` (named `name`) with the metrics on, and its config folder.
+fn with_metrics(app: App, name: &str, extra_env: &[(&str, &str)]) -> (tempfile::TempDir, Server) {
+    let (dir, wasm) = app_with_config(app, name, METRICS_ON);
+    let mut builder = Server::builder(app).wasm_path(wasm);
+    for (k, v) in extra_env {
+        builder = builder.env(k, v);
+    }
+    (dir, builder.start())
+}
+
+/// One scrape, parsed: `(name, labels)` -> value.
+struct Scrape {
+    text: String,
+    samples: Vec<(String, HashMap<String, String>, f64)>,
+}
+
+impl Scrape {
+    fn take(server: &Server) -> Scrape {
+        let reply = server.get("/metrics");
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let samples = reply
+            .text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|line| {
+                let (series, value) = line.rsplit_once(' ').expect("`series value`");
+                let (name, labels) = match series.split_once('{') {
+                    Some((name, rest)) => (name, rest.trim_end_matches('}')),
+                    None => (series, ""),
+                };
+                let labels = labels
+                    .split("\",")
+                    .filter(|l| !l.is_empty())
+                    .map(|pair| {
+                        let (k, v) = pair.split_once('=').expect("label=value");
+                        (k.to_owned(), v.trim_matches('"').to_owned())
+                    })
+                    .collect();
+                (name.to_owned(), labels, value.parse().expect("a number"))
+            })
+            .collect();
+        Scrape {
+            text: reply.text,
+            samples,
+        }
+    }
+
+    /// The sum of the samples of `name` whose labels include `labels`.
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        self.samples
+            .iter()
+            .filter(|(n, l, _)| {
+                n == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|(_, _, v)| v)
+            .sum()
+    }
+}
+
+#[test]
+fn metrics_are_off_by_default() {
+    let server = Server::start(App::Todo);
+    server.get("/metrics").err(404, "NOT_FOUND");
+    let doc = server.get("/openapi.json");
+    assert!(
+        doc.json.as_ref().expect("json")["paths"]
+            .get("/metrics")
+            .is_none()
+    );
+}
+
+#[test]
+fn http_and_walker_metrics_move_with_the_load() {
+    let (_dir, server) = with_metrics(App::Todo, "todo", &[]);
+    let user = server.register_and_login("metrics@example.com");
+    let before = Scrape::take(&server);
+    let ping = [
+        ("method", "POST"),
+        ("path", "/walker/Ping"),
+        ("status_code", "200"),
+    ];
+    assert_eq!(before.value("myapp_http_requests_total", &ping), 0.0);
+
+    // A load on other threads, scraped while it runs and after.
+    let during = std::thread::scope(|s| {
+        let load = s.spawn(|| {
+            for _ in 0..40 {
+                assert_eq!(server.post("/walker/Ping", json!({})).status, 200);
+            }
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        let during = Scrape::take(&server);
+        load.join().expect("load thread");
+        during
+    });
+    let created = server.post_auth("/walker/CreateTodo", json!({"title": "t"}), &user.token);
+    let todo_id = created.only_report()[0]["_jac_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        server
+            .post(&format!("/walker/WhereAmI/{}", user.root_id), json!({}))
+            .status,
+        404
+    );
+    assert_eq!(
+        server
+            .post(&format!("/walker/WhereAmI/{todo_id}"), json!({}))
+            .status,
+        404
+    );
+    server
+        .post("/walker/Boom", json!({}))
+        .err(500, "EXECUTION_ERROR");
+    server.get("/no/such/route").err(404, "NOT_FOUND");
+    server.get("/healthz");
+    let after = Scrape::take(&server);
+
+    let during_pings = during.value("myapp_http_requests_total", &ping);
+    assert!(during_pings <= 40.0, "{during_pings}");
+    assert_eq!(
+        after.value("myapp_http_requests_total", &ping),
+        40.0,
+        "{}",
+        after.text
+    );
+    assert_eq!(
+        after.value(
+            "myapp_http_request_duration_seconds_count",
+            &[("method", "POST"), ("path", "/walker/Ping")]
+        ),
+        40.0
+    );
+    // Route templates, never ids: a node id in the URL is not a label value.
+    let on_node = [
+        ("path", "/walker/WhereAmI/{node_id}"),
+        ("status_code", "404"),
+    ];
+    assert_eq!(
+        after.value("myapp_http_requests_total", &on_node),
+        2.0,
+        "{}",
+        after.text
+    );
+    assert!(!after.text.contains(&todo_id) && !after.text.contains(&user.root_id));
+    assert_eq!(
+        after.value("myapp_http_requests_total", &[("path", "unmatched")]),
+        1.0
+    );
+    assert_eq!(
+        after.value("myapp_http_requests_total", &[("path", "/healthz")]),
+        1.0
+    );
+    assert_eq!(
+        after.value(
+            "myapp_http_requests_total",
+            &[("path", "/walker/Boom"), ("status_code", "500")]
+        ),
+        1.0
+    );
+    // The scrape endpoint is not tracked; nothing is in progress once the load ended
+    // (the scrape itself is not counted).
+    assert!(!after.text.contains("path=\"/metrics\""), "{}", after.text);
+    assert_eq!(after.value("myapp_http_requests_in_progress", &[]), 0.0);
+    // Walker timings, by success.
+    let walker = |name: &str, ok: &str| {
+        after.value(
+            "myapp_walker_duration_seconds_count",
+            &[("walker_name", name), ("success", ok)],
+        )
+    };
+    assert_eq!(walker("Ping", "true"), 40.0);
+    assert_eq!(walker("Boom", "false"), 1.0);
+    // Host metrics, by app.
+    let app = [("app", "todo")];
+    assert!(
+        after.value("myapp_instantiation_seconds_count", &app) >= 42.0,
+        "{}",
+        after.text
+    );
+    assert!(after.value("myapp_guest_cpu_seconds_count", &app) >= 42.0);
+    assert!(after.value("myapp_guest_cpu_seconds_sum", &app) > 0.0);
+    assert!(after.value("myapp_instance_memory_peak_bytes_sum", &app) > 0.0);
+    assert_eq!(after.value("myapp_instances_in_use", &app), 0.0);
+}
+
+#[test]
+fn traps_are_counted_by_kind() {
+    let (_dir, server) = with_metrics(
+        App::Misbehave,
+        "misbehave",
+        &[
+            ("JAC_SCALE_CALL_TIMEOUT_MS", "500"),
+            ("JAC_SCALE_MEMORY_LIMIT_MIB", "32"),
+        ],
+    );
+    assert_eq!(server.post("/walker/Spin", json!({})).status, 504);
+    assert_eq!(server.post("/walker/Hog", json!({})).status, 500);
+    assert_eq!(server.post("/walker/Crash", json!({})).status, 500);
+    let scrape = Scrape::take(&server);
+    for kind in ["timeout", "memory_limit", "guest_trap"] {
+        assert_eq!(
+            scrape.value("myapp_traps_total", &[("app", "misbehave"), ("kind", kind)]),
+            1.0,
+            "{kind}: {}",
+            scrape.text
+        );
+    }
+}
+
+#[test]
+fn instances_websockets_and_webhook_refusals_are_measured() {
+    let (_dir, server) = with_metrics(App::Realtime, "realtime", &[]);
+    let app = [("app", "realtime")];
+    // Sleeping calls hold their instances while a scrape runs.
+    let during = std::thread::scope(|s| {
+        let calls: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| server.post("/walker/SlowEcho", json!({"ms": 1500}))))
+            .collect();
+        std::thread::sleep(Duration::from_millis(700));
+        let during = Scrape::take(&server);
+        for call in calls {
+            assert_eq!(call.join().expect("call").status, 200);
+        }
+        during
+    });
+    assert_eq!(
+        during.value("myapp_instances_in_use", &app),
+        4.0,
+        "{}",
+        during.text
+    );
+    assert_eq!(
+        Scrape::take(&server).value("myapp_instances_in_use", &app),
+        0.0
+    );
+
+    let socket = websocket::connect(&server, "/ws/EchoMessage");
+    assert_eq!(
+        Scrape::take(&server).value("myapp_websocket_connections", &app),
+        1.0
+    );
+    drop(socket);
+
+    server
+        .post("/webhook/PaymentReceived", json!({}))
+        .err(401, "UNAUTHORIZED");
+    let refusals = Scrape::take(&server);
+    assert_eq!(
+        refusals.value(
+            "myapp_webhook_refusals_total",
+            &[("app", "realtime"), ("reason", "missing_key")]
+        ),
+        1.0,
+        "{}",
+        refusals.text
+    );
+}
+
+#[test]
+fn scrape_endpoint_is_documented_under_monitoring() {
+    let (_dir, server) = with_metrics(App::Todo, "todo", &[]);
+    let doc = server.get("/openapi.json").json.expect("json");
+    assert_eq!(
+        doc["paths"]["/metrics"]["get"]["tags"],
+        json!(["Monitoring"])
+    );
+}
+
+#[test]
+fn promtool_accepts_the_output() {
+    let test = "metrics::promtool_accepts_the_output";
+    let Some(promtool) = program("promtool", test, "apt-get install prometheus") else {
+        return;
+    };
+    let (_dir, server) = with_metrics(App::Todo, "todo", &[]);
+    server.post("/walker/Ping", json!({}));
+    server.post("/walker/Boom", json!({}));
+    let text = Scrape::take(&server).text;
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run promtool");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write metrics");
+    let out = child.wait_with_output().expect("promtool exits");
+    assert!(
+        out.status.success(),
+        "{}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,39 @@
+//! External programs some tests drive (OpenAPI validators, schemathesis, chromium,
+//! promtool). `.ci/run` installs them; where one is missing the test says so and passes.
+
+use std::path::PathBuf;
+
+use super::guests::workspace_root;
+
+/// `name` found on `PATH`, or `None` after telling the person running the tests (past the
+/// harness capture) that `test` was skipped and how to install the program.
+pub fn program(name: &str, test: &str, install: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        skipped(test, &format!("`{name}` is not installed ({install})"));
+    }
+    found
+}
+
+/// Tell the person running the tests, past the harness capture, that `test` did not run.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
+}
+
+/// The folder where tests keep what a person may want to look at afterwards
+/// (screenshots, reports): `target/test-artifacts` of the workspace.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("target").join("test-artifacts");
+    std::fs::create_dir_all(&dir).expect("create the artifacts folder");
+    dir
+}
+
+/// `tests/browser`, where the Node scripts that drive chromium live.
+pub fn browser_scripts() -> PathBuf {
+    workspace_root().join("tests").join("browser")
+}
