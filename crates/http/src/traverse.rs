@@ -6,6 +6,8 @@
 //! and `cursor` (from the previous page's `next_cursor`). The whole walk is bounded by
 //! `graph::MAX_NODES`; past any bound the answer is 422. The READ check is the graph's.
 
+use std::ops::RangeInclusive;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -54,32 +56,8 @@ async fn traverse(
     let raw = read_json_body(body, state.body_limit()).await?;
     let body: TraverseBody = serde_json::from_value(Value::Object(raw))
         .map_err(|e| ApiError::invalid(&["body"], e.to_string(), "value_error"))?;
-    let depth = match body.depth {
-        None => 1,
-        Some(d) => u32::try_from(d)
-            .ok()
-            .filter(|d| *d <= graph::MAX_DEPTH)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    &["body", "depth"],
-                    format!("depth must be 0 to {}", graph::MAX_DEPTH),
-                    "less_than_equal",
-                )
-            })?,
-    };
-    let limit = match body.limit {
-        None => DEFAULT_LIMIT,
-        Some(l) => usize::try_from(l)
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    &["body", "limit"],
-                    format!("limit must be 1 to {MAX_LIMIT}"),
-                    "less_than_equal",
-                )
-            })?,
-    };
+    let depth = in_range(body.depth, 1, 0..=graph::MAX_DEPTH as usize, "depth")? as u32;
+    let limit = in_range(body.limit, DEFAULT_LIMIT, 1..=MAX_LIMIT, "limit")?;
     let start = match body.cursor.as_deref() {
         None => 0,
         Some(c) => c.parse::<usize>().map_err(|_| bad_cursor())?,
@@ -131,6 +109,28 @@ async fn traverse(
         "total_nodes": found.nodes.len(),
         "next_cursor": next_cursor,
     })))
+}
+
+/// `value` (else `default`) when it lies in `range`; otherwise a 422 naming `body.<field>`.
+fn in_range(
+    value: Option<i64>,
+    default: usize,
+    range: RangeInclusive<usize>,
+    field: &str,
+) -> Result<usize, ApiError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    usize::try_from(value)
+        .ok()
+        .filter(|v| range.contains(v))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                &["body", field],
+                format!("{field} must be {} to {}", range.start(), range.end()),
+                "less_than_equal",
+            )
+        })
 }
 
 fn bad_cursor() -> ApiError {
