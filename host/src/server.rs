@@ -120,12 +120,6 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let local = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
-    // The one line tools and tests read to find the port.
-    println!("jac-scale listening on http://{local}");
-    // The same on the log, after every line written while starting (tools that read both
-    // streams wait for it to know the start-up log is complete).
-    tracing::info!(address = %local, "accepting connections");
-
     if config.reload {
         watch_for_reload(
             runtime.clone(),
@@ -148,7 +142,15 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
                 .then(|| config.metrics.endpoint.clone()),
         })
     });
-    axum::serve(listener, http::router(state, docs))
+    let router = http::router(state, docs);
+    // The one line tools and tests read to find the port: everything is ready by now,
+    // the `--reload` watcher included.
+    println!("jac-scale listening on http://{local}");
+    // The same on the log, after every line written while starting (tools that read both
+    // streams wait for it to know the start-up log is complete).
+    tracing::info!(address = %local, "accepting connections");
+
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartError::Serve)?;
