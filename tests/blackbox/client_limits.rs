@@ -222,7 +222,8 @@ fn trickle_until_closed(address: &str, give_up: Duration) -> Duration {
     let closed = |stream: &mut TcpStream| {
         let mut buf = [0u8; 256];
         match stream.read(&mut buf) {
-            Ok(_) => true, // EOF, or the server's error answer before it closes
+            // EOF, or the server's error answer before it closes
+            Ok(n) => n == 0 || buf[..n].starts_with(b"HTTP/1.1 4"),
             Err(e) => !matches!(
                 e.kind(),
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
