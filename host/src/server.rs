@@ -44,8 +44,6 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("server error: {0}")]
-    Serve(std::io::Error),
 }
 
 /// Serve the app of `config` until SIGTERM or Ctrl-C, then drain in-flight calls.
@@ -111,6 +109,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             max_message_bytes: config.websocket.max_message_bytes,
         },
         metrics,
+        &config.client_limits,
     );
 
     let addr = SocketAddr::new(config.host, config.port);
@@ -150,10 +149,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     // streams wait for it to know the start-up log is complete).
     tracing::info!(address = %local, "accepting connections");
 
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(StartError::Serve)?;
+    http::serve(listener, router, &config.client_limits, shutdown_signal()).await;
     tracing::info!("drained; bye");
     Ok(())
 }

@@ -7,6 +7,7 @@
 //!
 //! Invariant: nothing outside this module reads the process environment for settings.
 
+mod client_limits;
 mod database;
 mod grants;
 mod jwt;
@@ -19,6 +20,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use client_limits::ClientLimits;
 pub use database::DatabaseSettings;
 pub use grants::{GrantDefault, Grants};
 pub use jwt::JwtSettings;
@@ -70,6 +72,9 @@ pub struct Config {
     pub docs_enabled: bool,
     /// `[plugins.scale.metrics]`.
     pub metrics: MetricsSettings,
+    /// `[plugins.scale.server]`'s limits on clients: CORS, throttles, request heads,
+    /// slow clients, connections.
+    pub client_limits: ClientLimits,
 }
 
 /// The app's tenant name: `[project] name` of its jac.toml; else the app file's stem
@@ -263,6 +268,7 @@ impl Config {
         let tenant = tenant_of(app_path, toml.project_name()?);
         let docs_enabled = toml.boolean("server", "docs_enabled")?.unwrap_or(true);
         let metrics = MetricsSettings::resolve(&toml)?;
+        let client_limits = ClientLimits::resolve(&toml)?;
 
         Ok(Config {
             tenant,
@@ -283,6 +289,7 @@ impl Config {
             capabilities,
             docs_enabled,
             metrics,
+            client_limits,
         })
     }
 }

@@ -10,6 +10,8 @@
 //! - [`request_metrics`]: request metrics (a middleware) and the Prometheus scrape endpoint.
 //! - [`traverse`]: `POST /traverse`, the caller's readable graph, paged.
 //! - [`caller`]: who is calling (arguments are checked by `runtime::manifest::validate`).
+//! - [`client_limits`]: CORS, request-head bounds, login and registration throttles;
+//!   [`serve`]: the accept loop (connection cap, slow-client deadline, peer address).
 //! - [`error`], [`envelope`]: the only places that shape responses.
 //!
 //! Invariant: no SQL and no wasmtime here; this layer talks to `auth`, `graph` and
@@ -18,6 +20,7 @@
 mod api_keys;
 mod body;
 mod caller;
+mod client_limits;
 mod docs;
 mod endpoints;
 mod envelope;
@@ -27,6 +30,7 @@ mod multipart;
 pub mod openapi;
 mod request_metrics;
 mod routes;
+mod serve;
 mod traverse;
 mod users;
 mod webhooks;
@@ -43,14 +47,17 @@ use axum::response::Response;
 
 use auth::AuthService;
 use auth::api_keys::ApiKeys;
-use config::WebhookSettings;
+use client_limits::Throttles;
+use client_limits::request_head::{self, HeadBounds};
+use config::{ClientLimits, WebhookSettings};
 pub use docs::Docs;
 pub use error::ApiError;
 use metrics::{AppMetrics, Metrics};
+use rate_limit::RateLimiter;
 use realtime::Hub;
 use routes::Routes;
 use runtime::{Access, App, Endpoint, Protocol};
-use webhook::RateLimiter;
+pub use serve::serve;
 
 /// An app together with the routes generated from its manifest.
 pub struct Served {
@@ -147,7 +154,10 @@ impl Webhooks {
     pub fn new(api_keys: ApiKeys, settings: WebhookSettings) -> Self {
         Webhooks {
             api_keys: Arc::new(api_keys),
-            rate_limiter: RateLimiter::new(settings.rate_limit_per_minute),
+            rate_limiter: RateLimiter::new(
+                settings.rate_limit_per_minute,
+                std::time::Duration::from_secs(60),
+            ),
             settings,
         }
     }
@@ -172,6 +182,8 @@ struct Shared {
     webhooks: Webhooks,
     websockets: WebSockets,
     metrics: Option<Arc<Metrics>>,
+    client_limits: ClientLimits,
+    throttles: Throttles,
 }
 
 impl HttpState {
@@ -183,6 +195,7 @@ impl HttpState {
         webhooks: Webhooks,
         websockets: WebSockets,
         metrics: Option<Arc<Metrics>>,
+        client_limits: &ClientLimits,
     ) -> Self {
         HttpState(Arc::new(Shared {
             served: ArcSwap::from_pointee(served),
@@ -191,6 +204,8 @@ impl HttpState {
             webhooks,
             websockets,
             metrics,
+            client_limits: client_limits.clone(),
+            throttles: Throttles::new(client_limits),
         }))
     }
 
@@ -228,6 +243,10 @@ impl HttpState {
     fn websockets(&self) -> &WebSockets {
         &self.0.websockets
     }
+
+    fn throttles(&self) -> &Throttles {
+        &self.0.throttles
+    }
 }
 
 /// The whole router: fixed routes first, then the app's generated routes; the
@@ -254,9 +273,24 @@ pub fn router(state: HttpState, docs: Option<Docs>) -> Router {
     } else {
         router = router.fallback(endpoints::dispatch);
     }
-    router
+    let limits = &state.0.client_limits;
+    let head_bounds = HeadBounds {
+        max_url_bytes: limits.max_url_bytes,
+        max_header_bytes: limits.max_header_bytes,
+    };
+    let cors = client_limits::cors::layer(&limits.cors_allowed_origins);
+    let router = router
+        .layer(middleware::from_fn_with_state(
+            head_bounds,
+            request_head::bound,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
-        .with_state(state)
+        .with_state(state);
+    // Outermost, so a preflight is answered before routing (which knows no OPTIONS).
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Give every request a trace id (in its log span and the `X-Trace-Id` header) and log
