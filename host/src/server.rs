@@ -83,7 +83,12 @@ impl Versions {
                 .await?;
         let app = self
             .runtime
-            .load(&component, &self.cache_dir, self.graph.clone(), self.context.clone())
+            .load(
+                &component,
+                &self.cache_dir,
+                self.graph.clone(),
+                self.context.clone(),
+            )
             .await?;
         Ok(match &self.name {
             Some(name) => app.named(name),
@@ -95,7 +100,10 @@ impl Versions {
     /// version they started with, new calls get the new one. On error the old one stays.
     pub async fn replace(&self, state: &HttpState, source: &Path) -> Result<(), StartError> {
         let app = self.load(source).await?;
-        let served = state.served().next_version(app).map_err(StartError::Routes)?;
+        let served = state
+            .served()
+            .next_version(app)
+            .map_err(StartError::Routes)?;
         state.replace(served);
         Ok(())
     }
@@ -251,11 +259,7 @@ pub async fn shutdown_signal() {
 }
 
 /// Reload the component whenever its file changes; in-flight calls finish on the old one.
-fn watch_for_reload(
-    path: PathBuf,
-    versions: Versions,
-    state: HttpState,
-) {
+fn watch_for_reload(path: PathBuf, versions: Versions, state: HttpState) {
     use notify::{RecursiveMode, Watcher};
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -116,12 +116,8 @@ impl ServeConfig {
             capabilities: flags.capabilities,
         };
         // The process itself: a "program" in the working directory with no jac.toml.
-        let base = Config::resolve_with(
-            Path::new("apps"),
-            JacToml::default(),
-            single.clone(),
-            env,
-        )?;
+        let base =
+            Config::resolve_with(Path::new("apps"), JacToml::default(), single.clone(), env)?;
         for name in PROCESS_WIDE_SECRETS {
             if env.var(name).is_some() {
                 tracing::warn!(
@@ -179,7 +175,9 @@ impl ServeConfig {
             .collect();
         let entries = match std::fs::read_dir(&self.apps_dir) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(apps.into_values().collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(apps.into_values().collect());
+            }
             Err(e) => {
                 return Err(ConfigError::File {
                     path: self.apps_dir.clone(),
@@ -344,9 +342,7 @@ fn valid_domain(domain: &str) -> Result<String, ConfigError> {
 }
 
 /// `apps.toml`: its `[serve]` table and its `[apps.<name>]` entries.
-fn read_apps_file(
-    path: &Path,
-) -> Result<(toml::Table, BTreeMap<String, HostedApp>), ConfigError> {
+fn read_apps_file(path: &Path) -> Result<(toml::Table, BTreeMap<String, HostedApp>), ConfigError> {
     let file_error = |message: String| ConfigError::File {
         path: path.to_path_buf(),
         message,
@@ -461,7 +457,10 @@ mod tests {
         )
         .unwrap();
         let env = MapEnv(HashMap::from([
-            ("JAC_DATA_PATH", dir.path().join("data").display().to_string()),
+            (
+                "JAC_DATA_PATH",
+                dir.path().join("data").display().to_string(),
+            ),
             ("JWT_SECRET", "shared-by-everyone".to_string()),
         ]));
         let serve = ServeConfig::resolve(
@@ -474,7 +473,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(serve.domain.as_deref(), Some("apps.example.com"));
-        assert_eq!(serve.admin, SocketAddr::from(([127, 0, 0, 1], DEFAULT_ADMIN_PORT)));
+        assert_eq!(
+            serve.admin,
+            SocketAddr::from(([127, 0, 0, 1], DEFAULT_ADMIN_PORT))
+        );
         let found = serve.apps().unwrap();
         assert_eq!(found.len(), 1);
         let config = serve.app_config(&found[0], &env).unwrap();
@@ -482,8 +484,16 @@ mod tests {
         assert_eq!(config.tenant, "shop");
         assert_eq!(config.data_dir, dir.path().join("data/apps/shop"));
         assert!(config.jwt.secret.is_none());
-        assert_eq!(config.limits.call_timeout, std::time::Duration::from_millis(200));
-        assert!(config.storage.base_path.starts_with(&*config.data_dir.display().to_string()));
+        assert_eq!(
+            config.limits.call_timeout,
+            std::time::Duration::from_millis(200)
+        );
+        assert!(
+            config
+                .storage
+                .base_path
+                .starts_with(&*config.data_dir.display().to_string())
+        );
         assert_eq!(config.database.mongodb_database, "jac_scale_shop");
     }
 

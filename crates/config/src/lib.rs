@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use apps::{
-    ADMIN_TOKEN_FILE, APP_FILES, AdminClient, DEFAULT_ADMIN_PORT, HostedApp, MAX_APP_NAME_LEN, ServeConfig, ServeFlags,
-    check_app_name,
+    ADMIN_TOKEN_FILE, APP_FILES, AdminClient, DEFAULT_ADMIN_PORT, HostedApp, MAX_APP_NAME_LEN,
+    ServeConfig, ServeFlags, check_app_name,
 };
 pub use database::DatabaseSettings;
 pub use grants::{GrantDefault, Grants};

@@ -4,8 +4,8 @@
 //! version. Swagger UI and ReDoc ship inside the binary (the `aide` crate embeds their
 //! bundles), so the pages work with no internet access.
 
-use axum::Router;
 use axum::Extension;
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};

@@ -46,14 +46,14 @@ pub async fn run(settings: &AdminClient, request: Request<'_>) -> anyhow::Result
     };
     let builder = match &request {
         Request::Deploy { name, file } => {
-            let body = std::fs::read(file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+            let body =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             client.put(url(Some(name))).body(body)
         }
         Request::List => client.get(url(None)),
-        Request::Remove { name, purge } => client
-            .delete(url(Some(name)))
-            .query(&[("purge", purge)]),
+        Request::Remove { name, purge } => {
+            client.delete(url(Some(name))).query(&[("purge", purge)])
+        }
     };
     let response = builder
         .bearer_auth(token)
@@ -66,7 +66,14 @@ pub async fn run(settings: &AdminClient, request: Request<'_>) -> anyhow::Result
         .await
         .with_context(|| format!("the admin API answered {status} with no JSON"))?;
     if !status.is_success() {
-        let message = body["error"]["message"].as_str().unwrap_or("no message");
+        let error = &body["error"];
+        let mut message = error["message"].as_str().unwrap_or("no message").to_owned();
+        // A validation error says what was wrong in its problems.
+        for problem in error["details"].as_array().into_iter().flatten() {
+            if let Some(detail) = problem["msg"].as_str() {
+                message = format!("{message}: {detail}");
+            }
+        }
         bail!("{status}: {message}");
     }
     let data = &body["data"];

@@ -32,13 +32,12 @@ async fn dispatch(State(registry): State<Arc<Registry>>, mut request: Request) -
         Some(name) => (name, None),
         None => match app_of_path(request.uri().path()) {
             Some((name, rest)) => {
-                let prefix = format!("{PREFIX}{name}");
-                let uri = match with_path(request.uri(), rest) {
-                    Some(uri) => uri,
-                    None => return not_found(name),
+                let (name, prefix) = (name.to_owned(), format!("{PREFIX}{name}"));
+                let Some(uri) = with_path(request.uri(), rest) else {
+                    return not_found(&name);
                 };
                 *request.uri_mut() = uri;
-                (name.to_owned(), Some(prefix))
+                (name, Some(prefix))
             }
             None => {
                 return ApiError::NotFound(

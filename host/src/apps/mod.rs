@@ -31,7 +31,9 @@ pub async fn serve(serve: ServeConfig) -> Result<(), StartError> {
     let token: Arc<str> = auth::admin_token(serve.admin_token.as_deref(), &data_dir)
         .map_err(|e| StartError::Auth(e.to_string()))?
         .into();
-    let apps = serve.apps().map_err(|e| StartError::Routes(e.to_string()))?;
+    let apps = serve
+        .apps()
+        .map_err(|e| StartError::Routes(e.to_string()))?;
     let (runtime, function_cache) = server::shared_runtime(&serve.base)?;
     let public_addr = std::net::SocketAddr::new(serve.base.host, serve.base.port);
     let admin_addr = serve.admin;
@@ -61,8 +63,8 @@ pub async fn serve(serve: ServeConfig) -> Result<(), StartError> {
     };
     let admin_server = axum::serve(admin, admin::router(registry.clone(), token))
         .with_graceful_shutdown(stopped(stop_rx.clone()));
-    let public_server = axum::serve(public, dispatch::router(registry))
-        .with_graceful_shutdown(stopped(stop_rx));
+    let public_server =
+        axum::serve(public, dispatch::router(registry)).with_graceful_shutdown(stopped(stop_rx));
     let signal = async move {
         server::shutdown_signal().await;
         let _ = stop_tx.send(true);

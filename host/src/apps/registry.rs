@@ -147,13 +147,14 @@ impl Registry {
                 .versions
                 .replace(&hosted.composed.state, &staged)
                 .await
-                .map(|()| None),
+                .map(|()| None)
+                .map_err(ChangeError::from),
             None => {
                 let app = self.serve.hosted(name, target.clone());
                 self.compose(&app, &staged).await.map(Some)
             }
         };
-        let outcome = outcome.map_err(ChangeError::from).and_then(|new| {
+        let outcome = outcome.and_then(|new| {
             move_into_place(&staged, &folder, file)?;
             Ok(new)
         });
@@ -208,7 +209,10 @@ impl Registry {
             usages.push(Usage {
                 name: hosted.name.clone(),
                 kind: if crate::build::is_jac_app(
-                    &self.serve.app_file(&hosted.name).unwrap_or_else(|| hosted.path.clone()),
+                    &self
+                        .serve
+                        .app_file(&hosted.name)
+                        .unwrap_or_else(|| hosted.path.clone()),
                 ) {
                     "jac"
                 } else {

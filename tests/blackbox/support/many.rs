@@ -55,7 +55,14 @@ impl ManyBuilder {
             .arg("serve")
             .arg("--apps")
             .arg(&apps_dir)
-            .args(["--host", "127.0.0.1", "--port", "0", "--admin", "127.0.0.1:0"])
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--admin",
+                "127.0.0.1:0",
+            ])
             .args(&self.args)
             .envs(self.env.iter().map(|(name, value)| (name, value)));
         let mut process = Process::spawn(command);
