@@ -32,23 +32,11 @@ enum Command {
         /// The app: a WebAssembly component (`app.wasm`) or a Jac program (`app.jac`,
         /// built on the fly and cached in the data dir).
         app: PathBuf,
-        /// Address to bind [default: 0.0.0.0, or [plugins.scale.server] host].
-        #[arg(long)]
-        host: Option<IpAddr>,
-        /// Port to bind; 0 picks a free one [default: 8000, or [plugins.scale.server] port].
-        #[arg(long)]
-        port: Option<u16>,
-        /// Worker threads serving requests [default: one per core].
-        #[arg(long)]
-        workers: Option<usize>,
+        #[command(flatten)]
+        server: ServerFlags,
         /// Swap in the new version whenever the component (or a `.jac` source) changes.
         #[arg(long)]
         reload: bool,
-        /// Kvstores and storage of an app whose jac.toml declares no
-        /// `[plugins.scale.capabilities]`: `allow` all or `deny` all
-        /// [default: JAC_SCALE_CAPABILITIES, else allow].
-        #[arg(long, value_name = "allow|deny")]
-        capabilities: Option<GrantDefault>,
     },
     /// Serve many apps in one process: each under `/apps/<name>/` (and `<name>.<domain>`),
     /// with its own data, plus an admin API to deploy, replace and remove apps.
@@ -62,24 +50,14 @@ enum Command {
         /// `settings` shaped like a jac.toml).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Address to bind [default: 0.0.0.0].
-        #[arg(long)]
-        host: Option<IpAddr>,
-        /// Port to bind; 0 picks a free one [default: 8000].
-        #[arg(long)]
-        port: Option<u16>,
-        /// Worker threads serving requests [default: one per core].
-        #[arg(long)]
-        workers: Option<usize>,
+        #[command(flatten)]
+        server: ServerFlags,
         /// Also serve app `<name>` on the host `<name>.<DOMAIN>`.
         #[arg(long)]
         domain: Option<String>,
         /// Address of the admin API [default: 127.0.0.1:8001].
         #[arg(long, value_name = "ADDR")]
         admin: Option<SocketAddr>,
-        /// Kvstores and storage of apps that declare no `[plugins.scale.capabilities]`.
-        #[arg(long, value_name = "allow|deny")]
-        capabilities: Option<GrantDefault>,
     },
     /// Deploy, list or remove the apps of a running `jac-scale serve` (its admin API).
     Apps {
@@ -102,6 +80,25 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+}
+
+/// How `start` and `serve` listen and run guests.
+#[derive(clap::Args)]
+struct ServerFlags {
+    /// Address to bind [default: 0.0.0.0, or [plugins.scale.server] host of `start`'s app].
+    #[arg(long)]
+    host: Option<IpAddr>,
+    /// Port to bind; 0 picks a free one [default: 8000, or [plugins.scale.server] port].
+    #[arg(long)]
+    port: Option<u16>,
+    /// Worker threads serving requests [default: one per core].
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Kvstores and storage of an app whose jac.toml declares no
+    /// `[plugins.scale.capabilities]`: `allow` all or `deny` all
+    /// [default: JAC_SCALE_CAPABILITIES, else allow].
+    #[arg(long, value_name = "allow|deny")]
+    capabilities: Option<GrantDefault>,
 }
 
 #[derive(Subcommand)]
@@ -158,18 +155,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Start {
             app,
-            host,
-            port,
-            workers,
+            server,
             reload,
-            capabilities,
         } => {
             let flags = Flags {
-                host,
-                port,
-                workers,
+                host: server.host,
+                port: server.port,
+                workers: server.workers,
                 reload,
-                capabilities,
+                capabilities: server.capabilities,
             };
             let config = Config::resolve(&app, flags, &ProcessEnv)?;
             server_runtime(config.workers)?.block_on(jac_scale::server::serve(config))?;
@@ -178,20 +172,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             apps,
             config,
-            host,
-            port,
-            workers,
+            server,
             domain,
             admin,
-            capabilities,
         } => {
             let flags = ServeFlags {
                 apps_dir: apps,
                 apps_file: config,
-                host,
-                port,
-                workers,
-                capabilities,
+                host: server.host,
+                port: server.port,
+                workers: server.workers,
+                capabilities: server.capabilities,
                 domain,
                 admin,
             };

@@ -1,7 +1,7 @@
 //! Start-up and shutdown: open the data store, load the app, bind, serve, reload, drain.
 //!
 //! [`compose`] puts one app together (stores, version, routes); `start` serves one,
-//! `serve` (`crate::apps`) one per app on a shared [`Runtime`].
+//! `serve` one per app on a shared [`Runtime`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
