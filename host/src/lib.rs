@@ -1,7 +1,9 @@
 //! jac-scale: serve WebAssembly walker apps as a production API.
 //!
 //! This crate composes the layers in `crates/` (see `ARCHITECTURE.md` for the map and its
-//! invariants): `server` starts and stops them, `build` turns a Jac app into a component.
+//! invariants): `server` starts and stops them, `apps` serves many apps in one process,
+//! `build` turns a Jac app into a component.
 
+pub mod apps;
 pub mod build;
 pub mod server;

@@ -1,12 +1,13 @@
 //! The `jac-scale` command line: parse flags, build a `Config`, call into the library.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use config::GrantDefault;
-use config::{Config, Flags, LogFormat, ProcessEnv};
+use config::{AdminClient, Config, Flags, LogFormat, ProcessEnv, ServeConfig, ServeFlags};
+use jac_scale::apps::client::Request;
 use jac_scale::build;
 #[cfg(feature = "jac-build")]
 use runtime::function_cache::FunctionCache;
@@ -31,23 +32,44 @@ enum Command {
         /// The app: a WebAssembly component (`app.wasm`) or a Jac program (`app.jac`,
         /// built on the fly and cached in the data dir).
         app: PathBuf,
-        /// Address to bind [default: 0.0.0.0, or [plugins.scale.server] host].
-        #[arg(long)]
-        host: Option<IpAddr>,
-        /// Port to bind; 0 picks a free one [default: 8000, or [plugins.scale.server] port].
-        #[arg(long)]
-        port: Option<u16>,
-        /// Worker threads serving requests [default: one per core].
-        #[arg(long)]
-        workers: Option<usize>,
+        #[command(flatten)]
+        server: ServerFlags,
         /// Swap in the new version whenever the component (or a `.jac` source) changes.
         #[arg(long)]
         reload: bool,
-        /// Kvstores and storage of an app whose jac.toml declares no
-        /// `[plugins.scale.capabilities]`: `allow` all or `deny` all
-        /// [default: JAC_SCALE_CAPABILITIES, else allow].
-        #[arg(long, value_name = "allow|deny")]
-        capabilities: Option<GrantDefault>,
+    },
+    /// Serve many apps in one process: each under `/apps/<name>/` (and `<name>.<domain>`),
+    /// with its own data, plus an admin API to deploy, replace and remove apps.
+    Serve {
+        /// A folder with one folder per app: `<name>/app.wasm` or `<name>/app.jac`
+        /// (+ an optional `jac.toml`); deploys are written here
+        /// [default: `[serve] apps_dir` of --config, else `<data>/deployed`].
+        #[arg(long, value_name = "DIR")]
+        apps: Option<PathBuf>,
+        /// An `apps.toml`: `[serve]` settings and `[apps.<name>]` entries (`path`,
+        /// `settings` shaped like a jac.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        server: ServerFlags,
+        /// Also serve app `<name>` on the host `<name>.<DOMAIN>`.
+        #[arg(long)]
+        domain: Option<String>,
+        /// Address of the admin API [default: 127.0.0.1:8001].
+        #[arg(long, value_name = "ADDR")]
+        admin: Option<SocketAddr>,
+    },
+    /// Deploy, list or remove the apps of a running `jac-scale serve` (its admin API).
+    Apps {
+        #[command(subcommand)]
+        action: AppsAction,
+        /// The admin API [default: JAC_SCALE_ADMIN_URL, else http://127.0.0.1:8001].
+        #[arg(long, global = true, value_name = "URL")]
+        admin: Option<String>,
+        /// File holding the operator token [default: JAC_SCALE_ADMIN_TOKEN, else
+        /// `<JAC_DATA_PATH or .jac/data>/admin-token`].
+        #[arg(long, global = true, value_name = "FILE")]
+        token_file: Option<PathBuf>,
     },
     /// Build a Jac app (`app.jac` and the modules it imports) into one component.
     #[cfg(feature = "jac-build")]
@@ -57,6 +79,41 @@ enum Command {
         /// Where to write the component [default: the app's path with `.wasm`].
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+}
+
+/// How `start` and `serve` listen and run guests.
+#[derive(clap::Args)]
+struct ServerFlags {
+    /// Address to bind [default: 0.0.0.0, or [plugins.scale.server] host of `start`'s app].
+    #[arg(long)]
+    host: Option<IpAddr>,
+    /// Port to bind; 0 picks a free one [default: 8000, or [plugins.scale.server] port].
+    #[arg(long)]
+    port: Option<u16>,
+    /// Worker threads serving requests [default: one per core].
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Kvstores and storage of an app whose jac.toml declares no
+    /// `[plugins.scale.capabilities]`: `allow` all or `deny` all
+    /// [default: JAC_SCALE_CAPABILITIES, else allow].
+    #[arg(long, value_name = "allow|deny")]
+    capabilities: Option<GrantDefault>,
+}
+
+#[derive(Subcommand)]
+enum AppsAction {
+    /// Deploy `file` (`.wasm` component or `.jac` source) as app `name`; replaces a
+    /// served app with no downtime.
+    Deploy { name: String, file: PathBuf },
+    /// List the apps with their usage.
+    List,
+    /// Stop serving app `name` and delete its files (its data stays unless --purge).
+    Remove {
+        name: String,
+        /// Delete the app's data too.
+        #[arg(long)]
+        purge: bool,
     },
 }
 
@@ -98,30 +155,59 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Start {
             app,
-            host,
-            port,
-            workers,
+            server,
             reload,
-            capabilities,
         } => {
             let flags = Flags {
-                host,
-                port,
-                workers,
+                host: server.host,
+                port: server.port,
+                workers: server.workers,
                 reload,
-                capabilities,
+                capabilities: server.capabilities,
             };
             let config = Config::resolve(&app, flags, &ProcessEnv)?;
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.enable_all();
-            if let Some(n) = config.workers {
-                anyhow::ensure!(n > 0, "--workers must be at least 1");
-                builder.worker_threads(n);
-            }
-            builder
-                .build()?
-                .block_on(jac_scale::server::serve(config))?;
+            server_runtime(config.workers)?.block_on(jac_scale::server::serve(config))?;
             Ok(())
+        }
+        Command::Serve {
+            apps,
+            config,
+            server,
+            domain,
+            admin,
+        } => {
+            let flags = ServeFlags {
+                apps_dir: apps,
+                apps_file: config,
+                host: server.host,
+                port: server.port,
+                workers: server.workers,
+                capabilities: server.capabilities,
+                domain,
+                admin,
+            };
+            let serve = ServeConfig::resolve(flags, &ProcessEnv)?;
+            server_runtime(serve.base.workers)?.block_on(jac_scale::apps::serve(serve))?;
+            Ok(())
+        }
+        Command::Apps {
+            action,
+            admin,
+            token_file,
+        } => {
+            let settings = AdminClient::resolve(admin, token_file, &ProcessEnv);
+            let request = match &action {
+                AppsAction::Deploy { name, file } => Request::Deploy { name, file },
+                AppsAction::List => Request::List,
+                AppsAction::Remove { name, purge } => Request::Remove {
+                    name,
+                    purge: *purge,
+                },
+            };
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(jac_scale::apps::client::run(&settings, request))
         }
         #[cfg(feature = "jac-build")]
         Command::Build { app, output } => {
@@ -140,6 +226,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The runtime serving requests: `workers` threads, else one per core.
+fn server_runtime(workers: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if let Some(n) = workers {
+        anyhow::ensure!(n > 0, "--workers must be at least 1");
+        builder.worker_threads(n);
+    }
+    Ok(builder.build()?)
 }
 
 /// The report of a Jac syntax error behind `e`, if that is what stopped us.

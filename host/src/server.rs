@@ -1,4 +1,7 @@
 //! Start-up and shutdown: open the data store, load the app, bind, serve, reload, drain.
+//!
+//! [`compose`] puts one app together (stores, version, routes); `start` serves one,
+//! `serve` one per app on a shared [`Runtime`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use http::{self, HttpState, Served, WebSockets, Webhooks};
 use realtime::Hub;
 use runtime::Runtime;
 use runtime::function_cache::FunctionCache;
+use tokio::net::TcpListener;
 
 /// Why the server could not start. Each renders as one line.
 #[derive(Debug, thiserror::Error)]
@@ -46,11 +50,75 @@ pub enum StartError {
     },
 }
 
-/// Serve the app of `config` until SIGTERM or Ctrl-C, then drain in-flight calls.
-pub async fn serve(config: Config) -> Result<(), StartError> {
-    if !config.app_path.is_file() {
+/// One app put together: its stores, its loaded version and its HTTP routes. `start`
+/// serves one of these; `serve` one per app behind its dispatcher.
+pub struct Composed {
+    /// What the handlers share; `replace` swaps in a new version.
+    pub state: HttpState,
+    /// Every route of the app.
+    pub router: axum::Router,
+    /// How to load a new version of the app into `state`.
+    pub versions: Versions,
+}
+
+/// What loading a version of an app takes: the shared runtime, the app's stores and grants.
+#[derive(Clone)]
+pub struct Versions {
+    runtime: Arc<Runtime>,
+    cache_dir: PathBuf,
+    function_cache: Arc<FunctionCache>,
+    graph: Graph,
+    context: AppContext,
+    /// The name `serve` gave the app; `None` = its file stem.
+    name: Option<Arc<str>>,
+}
+
+impl Versions {
+    /// Build (a `.jac`), compile and describe the app at `source`.
+    async fn load(&self, source: &Path) -> Result<runtime::App, StartError> {
+        let component =
+            crate::build::component_for(source, &self.cache_dir, Some(&self.function_cache))
+                .await?;
+        let app = self
+            .runtime
+            .load(
+                &component,
+                &self.cache_dir,
+                self.graph.clone(),
+                self.context.clone(),
+            )
+            .await?;
+        Ok(match &self.name {
+            Some(name) => app.named(name),
+            None => app,
+        })
+    }
+
+    /// Load the app at `source` and swap it into `state`: in-flight calls finish on the
+    /// version they started with, new calls get the new one. On error the old one stays.
+    pub async fn replace(&self, state: &HttpState, source: &Path) -> Result<(), StartError> {
+        let app = self.load(source).await?;
+        let served = state
+            .served()
+            .next_version(app)
+            .map_err(StartError::Routes)?;
+        state.replace(served);
+        Ok(())
+    }
+}
+
+/// Open the stores of `config`'s app, load the app from `source` on `runtime` and build
+/// its routes. `name` names the app in metrics and logs (else its file stem).
+pub async fn compose(
+    config: &Config,
+    source: &Path,
+    runtime: &Arc<Runtime>,
+    function_cache: &Arc<FunctionCache>,
+    name: Option<&str>,
+) -> Result<Composed, StartError> {
+    if !source.is_file() {
         return Err(StartError::Load(runtime::LoadError::Read {
-            path: config.app_path.display().to_string(),
+            path: source.display().to_string(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         }));
     }
@@ -73,22 +141,20 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     )
     .map_err(|e| StartError::Auth(e.to_string()))?;
 
-    let function_cache = FunctionCache::new(&config.compile_cache_dir);
-    let runtime = Arc::new(
-        Runtime::new(config.limits.clone(), Some(&function_cache))
-            .map_err(|e| StartError::Runtime(e.to_string()))?,
-    );
-    let cache_dir = data_dir.join("cache");
-    let component =
-        crate::build::component_for(&config.app_path, &cache_dir, Some(&function_cache)).await?;
-    let context = AppContext::open(&config)?;
-    let app = runtime
-        .load(&component, &cache_dir, graph.clone(), context.clone())
-        .await?;
+    let versions = Versions {
+        runtime: runtime.clone(),
+        cache_dir: data_dir.join("cache"),
+        function_cache: function_cache.clone(),
+        graph,
+        context: AppContext::open(config)?,
+        name: name.map(Arc::from),
+    };
+    let app = versions.load(source).await?;
     let metrics = if config.metrics.enabled {
         let metrics = metrics::Metrics::new(&config.metrics)
             .map_err(|e| StartError::Metrics(e.to_string()))?;
         tracing::info!(
+            app = %app.name(),
             "metrics: {} (namespace {})",
             config.metrics.endpoint,
             config.metrics.namespace
@@ -111,26 +177,6 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         metrics,
         &config.client_limits,
     );
-
-    let addr = SocketAddr::new(config.host, config.port);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
-    if config.reload {
-        watch_for_reload(
-            runtime.clone(),
-            config.app_path.clone(),
-            cache_dir,
-            function_cache,
-            graph,
-            context,
-            state.clone(),
-        );
-    }
-
     let docs = config.docs_enabled.then(|| {
         http::Docs::new(http::openapi::DocumentOptions {
             title: config.tenant.clone(),
@@ -141,7 +187,41 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
                 .then(|| config.metrics.endpoint.clone()),
         })
     });
-    let router = http::router(state, docs);
+    let router = http::router(state.clone(), docs);
+    Ok(Composed {
+        state,
+        router,
+        versions,
+    })
+}
+
+/// The runtime every app of this process shares, with the machine's function cache.
+pub fn shared_runtime(config: &Config) -> Result<(Arc<Runtime>, Arc<FunctionCache>), StartError> {
+    let function_cache = FunctionCache::new(&config.compile_cache_dir);
+    let runtime = Runtime::new(config.limits.clone(), Some(&function_cache))
+        .map_err(|e| StartError::Runtime(e.to_string()))?;
+    Ok((Arc::new(runtime), function_cache))
+}
+
+/// Bind `addr`; the error names the address.
+pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
+/// Serve the app of `config` until SIGTERM or Ctrl-C, then drain in-flight calls.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let (runtime, function_cache) = shared_runtime(&config)?;
+    let composed = compose(&config, &config.app_path, &runtime, &function_cache, None).await?;
+    let (listener, local) = bind(SocketAddr::new(config.host, config.port)).await?;
+    if config.reload {
+        watch_for_reload(config.app_path.clone(), composed.versions, composed.state);
+    }
     // The one line tools and tests read to find the port: everything is ready by now,
     // the `--reload` watcher included.
     println!("jac-scale listening on http://{local}");
@@ -149,13 +229,19 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     // streams wait for it to know the start-up log is complete).
     tracing::info!(address = %local, "accepting connections");
 
-    http::serve(listener, router, &config.client_limits, shutdown_signal()).await;
+    http::serve(
+        listener,
+        composed.router,
+        &config.client_limits,
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("drained; bye");
     Ok(())
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -175,15 +261,7 @@ async fn shutdown_signal() {
 }
 
 /// Reload the component whenever its file changes; in-flight calls finish on the old one.
-fn watch_for_reload(
-    runtime: Arc<Runtime>,
-    path: PathBuf,
-    cache_dir: PathBuf,
-    function_cache: Arc<FunctionCache>,
-    graph: Graph,
-    context: AppContext,
-    state: HttpState,
-) {
+fn watch_for_reload(path: PathBuf, versions: Versions, state: HttpState) {
     use notify::{RecursiveMode, Watcher};
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -234,19 +312,8 @@ fn watch_for_reload(
             // Let the writer finish: wait for the events to settle.
             tokio::time::sleep(Duration::from_millis(200)).await;
             while rx.try_recv().is_ok() {}
-            let loaded =
-                match crate::build::component_for(&path, &cache_dir, Some(&function_cache)).await {
-                    Ok(component) => runtime
-                        .load(&component, &cache_dir, graph.clone(), context.clone())
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
-            match loaded.and_then(|app| state.served().next_version(app)) {
-                Ok(served) => {
-                    state.replace(served);
-                    tracing::info!(app = %path.display(), "reloaded");
-                }
+            match versions.replace(&state, &path).await {
+                Ok(()) => tracing::info!(app = %path.display(), "reloaded"),
                 Err(e) => tracing::error!("reload failed, still serving the previous version: {e}"),
             }
         }

@@ -42,6 +42,8 @@ mod limits;
 mod logs;
 /// Prometheus metrics: the spec's four, host metrics by app, route templates, promtool.
 mod metrics;
+/// `jac-scale serve`: many apps in one process, isolation, the admin API and `jac-scale apps`.
+mod multi_app;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
 mod permissions;
 /// Data surviving a restart; 64 concurrent writers on one root and on eight roots.

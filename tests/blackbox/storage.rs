@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::support::{App, Reply, Server};
+use crate::support::{App, Reply, Server, Site};
 
 /// One part of a hand-built `multipart/form-data` body.
 enum Part<'a> {
@@ -57,7 +57,7 @@ fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
     body
 }
 
-fn post_multipart(server: &Server, path: &str, parts: &[Part<'_>]) -> Reply {
+fn post_multipart(server: &Site, path: &str, parts: &[Part<'_>]) -> Reply {
     server.send(
         server
             .request(Method::POST, path)
@@ -69,7 +69,7 @@ fn post_multipart(server: &Server, path: &str, parts: &[Part<'_>]) -> Reply {
     )
 }
 
-fn upload(server: &Server, folder: &str, filename: &str, bytes: &[u8]) -> Reply {
+pub(crate) fn upload(server: &Site, folder: &str, filename: &str, bytes: &[u8]) -> Reply {
     post_multipart(
         server,
         "/walker/upload_file",
@@ -103,7 +103,7 @@ fn copied_app(dir: &Path, name: &str, jac_toml: Option<&str>) -> PathBuf {
     wasm
 }
 
-fn walker(server: &Server, name: &str, body: Value) -> Reply {
+pub(crate) fn walker(server: &Site, name: &str, body: Value) -> Reply {
     server.post(&format!("/walker/{name}"), body)
 }
 

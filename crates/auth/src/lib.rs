@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use identity::{Identity, MAX_IDENTITY_BYTES};
 pub use password::MAX_PASSWORD_BYTES;
-pub use secret::SECRET_FILE;
+pub use secret::{SECRET_FILE, admin_token, same_secret};
 pub use token::Claims;
 pub use users::{UserRecord, UserStore};
 

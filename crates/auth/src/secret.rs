@@ -24,6 +24,32 @@ pub(super) const JWT: SecretKind = SecretKind {
     file: SECRET_FILE,
     setting: "JWT_SECRET",
 };
+use config::ADMIN_TOKEN_FILE;
+
+/// The operator token of the admin API.
+const ADMIN: SecretKind = SecretKind {
+    file: ADMIN_TOKEN_FILE,
+    setting: "JAC_SCALE_ADMIN_TOKEN",
+};
+
+/// The admin API's operator token: the configured one, else the one generated into
+/// `<data_dir>/admin-token` (mode 0600) on first use.
+pub fn admin_token(configured: Option<&str>, data_dir: &Path) -> Result<String, AuthError> {
+    let token = resolve_kind(ADMIN, configured, data_dir)?;
+    String::from_utf8(token)
+        .map_err(|_| AuthError::Config("JAC_SCALE_ADMIN_TOKEN is not UTF-8".into()))
+}
+
+/// Whether `given` is `expected`, in time independent of where they differ.
+pub fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
 /// Random bytes in a generated secret (256 bits, the HS256 key size).
 const GENERATED_SECRET_BYTES: usize = 32;
 /// Shorter configured secrets are accepted with a warning: HMAC keys under the hash size
@@ -171,6 +197,18 @@ mod tests {
         );
         assert!(!dir.path().join(SECRET_FILE).exists());
         assert_eq!(resolve(Some(""), dir.path()).unwrap().len(), 64);
+    }
+
+    #[test]
+    fn admin_token_is_generated_privately_and_compared_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = admin_token(None, dir.path()).unwrap();
+        assert_eq!(token.len(), 64);
+        assert_eq!(admin_token(None, dir.path()).unwrap(), token);
+        assert!(dir.path().join(ADMIN_TOKEN_FILE).is_file());
+        assert!(same_secret(token.as_bytes(), token.as_bytes()));
+        assert!(!same_secret(&token.as_bytes()[1..], token.as_bytes()));
+        assert!(!same_secret(b"x", b"y"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!
 //! Invariant: nothing outside this module reads the process environment for settings.
 
+mod apps;
 mod client_limits;
 mod database;
 mod grants;
@@ -20,6 +21,10 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use apps::{
+    ADMIN_TOKEN_FILE, APP_FILES, AdminClient, DEFAULT_ADMIN_PORT, HostedApp, MAX_APP_NAME_LEN,
+    ServeConfig, ServeFlags, check_app_name,
+};
 pub use client_limits::ClientLimits;
 pub use database::DatabaseSettings;
 pub use grants::{GrantDefault, Grants};
@@ -180,12 +185,18 @@ impl Env for ProcessEnv {
 impl Config {
     /// Resolve the configuration for serving `app_path`.
     pub fn resolve(app_path: &Path, flags: Flags, env: &dyn Env) -> Result<Self, ConfigError> {
-        let app_dir = app_path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_path_buf();
-        let toml = JacToml::load(&app_dir.join("jac.toml"))?;
+        let toml = JacToml::load(&app_dir_of(app_path).join("jac.toml"))?;
+        Self::resolve_with(app_path, toml, flags, env)
+    }
+
+    /// Resolve the configuration for serving `app_path` with `toml` as its jac.toml.
+    pub fn resolve_with(
+        app_path: &Path,
+        toml: JacToml,
+        flags: Flags,
+        env: &dyn Env,
+    ) -> Result<Self, ConfigError> {
+        let app_dir = app_dir_of(app_path);
 
         let host = match flags.host {
             Some(h) => h,
@@ -315,6 +326,15 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+/// The folder of `app_path` (`.` for a bare file name): where its jac.toml is.
+pub fn app_dir_of(app_path: &Path) -> PathBuf {
+    app_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
 }
 
 /// The machine-wide compile cache: `JAC_SCALE_CACHE_DIR`, else `$XDG_CACHE_HOME/jac-scale`,

@@ -124,6 +124,18 @@ impl JacToml {
         Ok(cfg)
     }
 
+    /// This file with `settings` (a table shaped like a jac.toml, from `origin`) laid over
+    /// it: a key in both takes the value of `settings`; tables merge key by key.
+    pub fn overlaid(mut self, settings: &toml::Table, origin: &str) -> Self {
+        if settings.is_empty() {
+            return self;
+        }
+        merge(&mut self.root, settings);
+        self.path = PathBuf::from(format!("{} (with {origin})", self.path.display()));
+        self.warn_unknown_keys();
+        self
+    }
+
     /// The file's path (for error messages).
     pub(super) fn path(&self) -> &Path {
         &self.path
@@ -308,6 +320,18 @@ impl JacToml {
                 for key in table.keys().filter(|k| !keys.contains(&k.as_str())) {
                     tracing::warn!(file = %self.path.display(), "unknown key plugins.scale.{section}.{key} ignored");
                 }
+            }
+        }
+    }
+}
+
+/// Lay `over` onto `base`, table by table.
+fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
             }
         }
     }

@@ -4,6 +4,7 @@
 //! version. Swagger UI and ReDoc ship inside the binary (the `aide` crate embeds their
 //! bundles), so the pages work with no internet access.
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -11,11 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
 
-use super::HttpState;
+use super::{HttpState, MountPrefix};
 use crate::openapi::DocumentOptions;
 
 /// Path of the OpenAPI document.
 const DOCUMENT_PATH: &str = "/openapi.json";
+/// The document as the pages fetch it: relative to the page, so the pages of an app
+/// mounted under a prefix (`/apps/<name>/docs`) fetch that app's document.
+const DOCUMENT_FROM_PAGE: &str = "./openapi.json";
 
 /// The documentation pages, rendered once at start.
 pub struct Docs {
@@ -31,12 +35,12 @@ impl Docs {
         let title = format!("{} API", options.title);
         Docs {
             swagger_ui: Bytes::from(
-                aide::swagger::Swagger::new(DOCUMENT_PATH)
+                aide::swagger::Swagger::new(DOCUMENT_FROM_PAGE)
                     .with_title(&title)
                     .html(),
             ),
             redoc: Bytes::from(
-                aide::redoc::Redoc::new(DOCUMENT_PATH)
+                aide::redoc::Redoc::new(DOCUMENT_FROM_PAGE)
                     .with_title(&title)
                     .html(),
             ),
@@ -55,9 +59,12 @@ pub fn router(docs: Docs) -> Router<HttpState> {
     Router::new()
         .route(
             DOCUMENT_PATH,
-            get(move |State(state): State<HttpState>| async move {
-                with_type(state.served().openapi_json(&options), "application/json")
-            }),
+            get(
+                move |State(state): State<HttpState>, prefix: Option<Extension<MountPrefix>>| async move {
+                    let prefix = prefix.as_ref().map(|Extension(p)| &*p.0);
+                    with_type(state.served().openapi_json(&options, prefix), "application/json")
+                },
+            ),
         )
         .route("/docs", get(move || async move { html(swagger_ui) }))
         .route("/redoc", get(move || async move { html(redoc) }))

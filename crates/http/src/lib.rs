@@ -51,6 +51,7 @@ use client_limits::Throttles;
 use client_limits::request_head::{self, HeadBounds};
 use config::{ClientLimits, WebhookSettings};
 pub use docs::Docs;
+pub use envelope::{ok, ok_with};
 pub use error::ApiError;
 use metrics::{AppMetrics, Metrics};
 use rate_limit::RateLimiter;
@@ -66,7 +67,7 @@ pub struct Served {
     /// The metrics, when enabled, with this app's resolved host metrics.
     metrics: Option<(Arc<Metrics>, AppMetrics)>,
     /// The OpenAPI document, generated on first request.
-    openapi: OnceLock<bytes::Bytes>,
+    openapi: OnceLock<serde_json::Value>,
     /// Whether error answers carry the guest's own trace (the operator's debug setting).
     expose_traces: bool,
 }
@@ -103,16 +104,25 @@ impl Served {
         )
     }
 
-    /// The app's OpenAPI document as JSON (generated once per app version).
-    fn openapi_json(&self, options: &crate::openapi::DocumentOptions) -> bytes::Bytes {
-        self.openapi
-            .get_or_init(|| {
-                let document = crate::openapi::document(self.app.manifest(), options);
+    /// The app's OpenAPI document as JSON (generated once per app version); reached
+    /// under `prefix`, its server URL is the prefix.
+    fn openapi_json(
+        &self,
+        options: &crate::openapi::DocumentOptions,
+        prefix: Option<&str>,
+    ) -> bytes::Bytes {
+        let document = self
+            .openapi
+            .get_or_init(|| crate::openapi::document(self.app.manifest(), options));
+        let written = match prefix {
+            None => serde_json::to_vec(document),
+            Some(prefix) => {
+                let mut document = document.clone();
+                document["servers"] = serde_json::json!([{ "url": prefix }]);
                 serde_json::to_vec(&document)
-                    .map(bytes::Bytes::from)
-                    .unwrap_or_default()
-            })
-            .clone()
+            }
+        };
+        written.map(bytes::Bytes::from).unwrap_or_default()
     }
 
     /// The app.
@@ -139,6 +149,12 @@ impl Served {
             .find(|e| e.name == name && e.protocol == protocol && e.access != Access::Private)
     }
 }
+
+/// The path prefix a request came in under (`/apps/<name>` when `serve` mounts the app
+/// there), set as a request extension by whoever stripped it; the OpenAPI document names
+/// it as its server URL.
+#[derive(Debug, Clone)]
+pub struct MountPrefix(pub Arc<str>);
 
 /// What the webhook routes need: the API keys, `[plugins.scale.webhook]`, the rate limit.
 pub struct Webhooks {

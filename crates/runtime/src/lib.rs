@@ -341,12 +341,21 @@ impl App {
         }
     }
 
+    /// The same app under another name (`serve` names each app; its metrics and logs
+    /// carry the name).
+    pub fn named(self, name: &str) -> Self {
+        App {
+            name: name.into(),
+            ..self
+        }
+    }
+
     /// Calls waiting for and running in an instance now.
     pub fn load(&self) -> &Load {
         &self.load
     }
 
-    /// The app's name (its file stem), used to tag logs.
+    /// The app's name (its file stem, or the name `serve` gave it), used to tag logs.
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -1,6 +1,7 @@
 //! Shared helpers: the example components, the server process, and reply assertions.
 
 pub mod guests;
+pub mod many;
 pub mod process;
 pub mod reply;
 pub mod server;
@@ -11,7 +12,7 @@ pub mod websocket;
 
 pub use guests::App;
 pub use reply::{Reply, assert_node, is_hex_id};
-pub use server::{PASSWORD, Server, User, on_mongodb};
+pub use server::{PASSWORD, Server, Site, User, on_mongodb};
 
 /// Runs each listed scenario, a `fn(App)` of the calling module, against both builds of
 /// the todo app: as `rust_build::<scenario>` with [`App::Todo`] and as

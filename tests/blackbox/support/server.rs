@@ -1,7 +1,7 @@
 //! A running `jac-scale start` on a free loopback port, with its own data dir.
 
 use super::guests::App;
-use super::process::{Process, START_TIMEOUT, jac_scale};
+use super::process::{Captured, Process, START_TIMEOUT, jac_scale};
 use super::reply::{Reply, is_hex_id};
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder};
@@ -75,9 +75,8 @@ impl ServerBuilder {
             args: self.args,
             env: self.env,
             data_dir,
+            site: Site::new(base_url, &process),
             process,
-            base_url,
-            client: http_client(),
         }
     }
 }
@@ -110,8 +109,24 @@ pub struct Server {
     env: Vec<(String, String)>,
     data_dir: TempDir,
     process: Process,
+    site: Site,
+}
+
+/// Where a test's requests go: a base URL (a server's, or one app's `/apps/<name>` of a
+/// `serve`), with the server's output for failure messages. A [`Server`] is one.
+pub struct Site {
     base_url: String,
     client: Client,
+    stdout: Captured,
+    stderr: Captured,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Site;
+
+    fn deref(&self) -> &Site {
+        &self.site
+    }
 }
 
 impl Server {
@@ -128,11 +143,6 @@ impl Server {
     /// Starts a server of `app` with the default configuration.
     pub fn start(app: App) -> Server {
         Self::builder(app).start()
-    }
-
-    /// `http://127.0.0.1:<port>`.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
     }
 
     /// The data dir (`JAC_DATA_PATH`).
@@ -172,7 +182,24 @@ impl Server {
     pub fn restart(&mut self) {
         self.stop();
         self.process = spawn_server(&self.wasm, self.data_dir.path(), &self.args, &self.env);
-        self.base_url = listening_url(&mut self.process);
+        self.site = Site::new(listening_url(&mut self.process), &self.process);
+    }
+}
+
+impl Site {
+    /// Requests to `base_url`, failures reported with `process`'s output.
+    pub fn new(base_url: String, process: &Process) -> Site {
+        Site {
+            base_url,
+            client: http_client(),
+            stdout: process.stdout.clone(),
+            stderr: process.stderr.clone(),
+        }
+    }
+
+    /// `http://127.0.0.1:<port>` (and the app's prefix, for an app of `serve`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// A request builder for `path` on this server.
@@ -187,7 +214,11 @@ impl Server {
         let built = request.build().expect("request builds");
         let label = format!("{} {}", built.method(), built.url().path());
         let response = self.client.execute(built).unwrap_or_else(|error| {
-            panic!("{label}: no response: {error:?}\n{}", self.process.output())
+            panic!(
+                "{label}: no response: {error:?}\n--- jac-scale stdout\n{}--- jac-scale stderr\n{}",
+                self.stdout.text(),
+                self.stderr.text()
+            )
         });
         let status = response.status().as_u16();
         let trace_id = response
@@ -318,7 +349,7 @@ fn warm_data_dir(app: App) -> TempDir {
 
 /// The data dir of one started-and-stopped server per app (`None` if that failed: then
 /// every test starts cold and reports the real failure itself).
-fn template_dir(app: App) -> Option<&'static Path> {
+pub fn template_dir(app: App) -> Option<&'static Path> {
     static TEMPLATES: [OnceLock<Option<TempDir>>; App::ALL.len()] =
         [const { OnceLock::new() }; App::ALL.len()];
     let slot = &TEMPLATES[app.index()];

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tempfile::TempDir;
 
-use super::{App, Reply, Server, User};
+use super::{App, Reply, Site, User};
 
 /// The spec's example payload, byte for byte.
 pub const PAYLOAD: &str = r#"{"payment_id":"PAY-12345","amount":99.99,"currency":"USD"}"#;
@@ -42,12 +42,12 @@ pub fn unix_now() -> i64 {
 }
 
 /// `POST /api-key/create` with `body` as `user`.
-pub fn create_key(server: &Server, user: &User, body: Value) -> Reply {
+pub fn create_key(server: &Site, user: &User, body: Value) -> Reply {
     server.post_auth("/api-key/create", body, &user.token)
 }
 
 /// A fresh API key of `user`: `(api_key, api_key_id)`.
-pub fn new_key(server: &Server, user: &User) -> (String, String) {
+pub fn new_key(server: &Site, user: &User) -> (String, String) {
     let reply = create_key(server, user, json!({"name": "ci"}));
     assert_eq!(reply.status, 201, "{reply:?}");
     let data = &reply.body()["data"];
@@ -58,7 +58,7 @@ pub fn new_key(server: &Server, user: &User) -> (String, String) {
 }
 
 /// `DELETE /api-key/{id}` (revoke) as `user`.
-pub fn delete_key(server: &Server, user: &User, id: &str) -> Reply {
+pub fn delete_key(server: &Site, user: &User, id: &str) -> Reply {
     server.send(
         server
             .request(Method::DELETE, &format!("/api-key/{id}"))
@@ -67,7 +67,7 @@ pub fn delete_key(server: &Server, user: &User, id: &str) -> Reply {
 }
 
 /// `POST /webhook/PaymentReceived` with these headers and body.
-pub fn webhook(server: &Server, headers: &[(&str, &str)], body: &str) -> Reply {
+pub fn webhook(server: &Site, headers: &[(&str, &str)], body: &str) -> Reply {
     let mut request = server
         .request(Method::POST, "/webhook/PaymentReceived")
         .header("content-type", "application/json")
@@ -79,7 +79,7 @@ pub fn webhook(server: &Server, headers: &[(&str, &str)], body: &str) -> Reply {
 }
 
 /// A webhook call signed with `key` (no timestamp).
-pub fn signed(server: &Server, key: &str, body: &str) -> Reply {
+pub fn signed(server: &Site, key: &str, body: &str) -> Reply {
     let signature = hmac_hex(key, body.as_bytes());
     webhook(
         server,
@@ -103,7 +103,7 @@ pub fn payment_report() -> Value {
 /// Runs the spec's cURL + openssl example verbatim (only the URL and key filled in)
 /// against `server` and returns curl's output as JSON. `timestamped` uses the timestamp
 /// scheme instead, as the README shows it: the signature covers `<ts>.<body>`.
-pub fn curl_spec_example(server: &Server, key: &str, timestamped: bool) -> Value {
+pub fn curl_spec_example(server: &Site, key: &str, timestamped: bool) -> Value {
     let url = server
         .request(Method::POST, "/webhook/PaymentReceived")
         .build()

@@ -10,7 +10,7 @@ use tungstenite::client::IntoClientRequest;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
-use super::Server;
+use super::Site;
 
 /// A client connection.
 pub type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
@@ -18,7 +18,7 @@ pub type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 /// How long a test waits for a frame.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn ws_url(server: &Server, path: &str) -> String {
+fn ws_url(server: &Site, path: &str) -> String {
     let url = server
         .request(Method::GET, path)
         .build()
@@ -29,13 +29,13 @@ fn ws_url(server: &Server, path: &str) -> String {
 }
 
 /// Connects to `path` (`/ws/...`), anonymously; panics if the upgrade is refused.
-pub fn connect(server: &Server, path: &str) -> Socket {
+pub fn connect(server: &Site, path: &str) -> Socket {
     connect_with(server, path, None).unwrap_or_else(|e| panic!("connect {path}: {e}"))
 }
 
 /// Connects to `path`, with `Authorization: Bearer <bearer>` on the upgrade if given.
 pub fn connect_with(
-    server: &Server,
+    server: &Site,
     path: &str,
     bearer: Option<&str>,
 ) -> Result<Socket, tungstenite::Error> {
