@@ -24,7 +24,10 @@ fn assert_refused(reply: &Reply, status: u16, code: &str, quota: &str) {
     let error = reply.err(status, code);
     assert_eq!(error["details"]["quota"], quota, "{reply:?}");
     assert!(
-        error["message"].as_str().unwrap_or_default().contains(quota),
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(quota),
         "the message should name {quota}: {reply:?}"
     );
 }
@@ -63,7 +66,10 @@ fn concurrent_calls_beyond_the_quota_answer_429_at_once() {
         let started = Instant::now();
         let reply = server.post("/walker/Fine", json!({}));
         assert_refused(&reply, 429, "RATE_LIMITED", "concurrent_calls");
-        assert!(started.elapsed() < Duration::from_millis(500), "refused late");
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "refused late"
+        );
         for spin in spins {
             spin.join().expect("spin").err(504, "TIMEOUT");
         }
@@ -79,7 +85,10 @@ fn calls_per_second_beyond_the_quota_answer_429() {
         .map(|_| server.post("/walker/Fine", json!({})))
         .collect();
     let refused = replies.iter().filter(|r| r.status == 429).count();
-    assert!(refused >= 2, "8 calls in a burst, 5 per second: {replies:?}");
+    assert!(
+        refused >= 2,
+        "8 calls in a burst, 5 per second: {replies:?}"
+    );
     assert_refused(
         replies.last().expect("eight"),
         429,

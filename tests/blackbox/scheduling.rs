@@ -107,7 +107,10 @@ fn an_app_holds_at_most_its_share_of_the_guest_threads() {
             .map(|_| {
                 scope.spawn(|| {
                     let reply = server.post("/walker/Spin", json!({}));
-                    assert_eq!(reply.body()["error"]["details"]["quota"], "cpu_time_per_call_ms");
+                    assert_eq!(
+                        reply.body()["error"]["details"]["quota"],
+                        "cpu_time_per_call_ms"
+                    );
                     started.elapsed()
                 })
             })

@@ -185,7 +185,8 @@ mod tests {
             )
             .unwrap_err();
             assert!(
-                err.to_string().contains(&format!("plugins.scale.quotas.{key}")),
+                err.to_string()
+                    .contains(&format!("plugins.scale.quotas.{key}")),
                 "{line}: {err}"
             );
         }

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::envelope;
 use graph::GraphError;
-use runtime::{CallError, Quota};
 use runtime::manifest::Problem;
+use runtime::{CallError, Quota};
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]
@@ -183,12 +183,12 @@ impl ApiError {
                 quota: e.quota().expect("these errors name their quota"),
                 message: e.to_string(),
             },
-            CallError::Trap(_)
-            | CallError::OutcomeTooLarge
-            | CallError::BadOutcome(_) => ApiError::Execution {
-                message: e.to_string(),
-                details: Value::Null,
-            },
+            CallError::Trap(_) | CallError::OutcomeTooLarge | CallError::BadOutcome(_) => {
+                ApiError::Execution {
+                    message: e.to_string(),
+                    details: Value::Null,
+                }
+            }
         }
     }
 }

@@ -424,7 +424,11 @@ impl App {
         };
         match tokio::time::timeout(limit, run).await {
             Ok(Ok(m)) => Ok(m),
-            Ok(Err(e)) => Err(trap_error(&store, e, calls.context.quotas.cpu_time_per_call)),
+            Ok(Err(e)) => Err(trap_error(
+                &store,
+                e,
+                calls.context.quotas.cpu_time_per_call,
+            )),
             Err(_) => Err(CallError::Timeout(limit)),
         }
     }

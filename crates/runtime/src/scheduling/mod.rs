@@ -14,8 +14,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use cpu_gate::{CpuGate, CpuShare};
 use cpu_gate::Turn;
+pub use cpu_gate::{CpuGate, CpuShare};
 
 /// The guest threads and their gate, one per process.
 pub struct GuestPool {
