@@ -48,8 +48,12 @@ mod multi_app;
 mod permissions;
 /// Data surviving a restart; 64 concurrent writers on one root and on eight roots.
 mod persistence;
+/// Per-app quotas: each refusal with its status, the quota named, and its metric.
+mod quotas;
 /// `@restspec`: GET with typed query parameters, custom paths, path parameters.
 mod restspec;
+/// Fair scheduling: a healthy walker's latency while calls spin; an app's share of the cores.
+mod scheduling;
 /// File storage and uploads: multipart end to end, path escapes, bounds, grants, isolation.
 mod storage;
 /// The memory hierarchy across two processes sharing one data dir and the real Redis.

@@ -39,6 +39,8 @@ pub struct AppContext {
     pub kvstore: Arc<TenantStores>,
     /// The app's file storage and upload area.
     pub storage: Arc<TenantFiles>,
+    /// What the app may take of the host (`[plugins.scale.quotas]`); the runtime enforces them.
+    pub quotas: Arc<config::Quotas>,
 }
 
 /// An app's capability that could not be set up at load, with the app and capability named.
@@ -55,7 +57,7 @@ pub struct CapabilityError {
 
 impl AppContext {
     /// Everything the app of `config` gets besides its graph, opened at load: its grants,
-    /// its kvstores and its file storage.
+    /// its kvstores, its file storage and its quotas.
     pub fn open(config: &config::Config) -> Result<Self, CapabilityError> {
         let failed = |capability| {
             move |reason: String| CapabilityError {
@@ -68,6 +70,7 @@ impl AppContext {
             grants: Arc::new(config.capabilities.clone()),
             kvstore: kv::open_for_app(config).map_err(failed("kvstore"))?,
             storage: files::open_for_app(config).map_err(failed("storage"))?,
+            quotas: Arc::new(config.quotas.clone()),
         })
     }
 

@@ -13,6 +13,7 @@ mod database;
 mod grants;
 mod jwt;
 mod operations;
+mod quotas;
 mod realtime;
 mod storage;
 mod toml_file;
@@ -30,6 +31,7 @@ pub use database::DatabaseSettings;
 pub use grants::{GrantDefault, Grants};
 pub use jwt::JwtSettings;
 pub use operations::{LogFormat, MetricsSettings};
+pub use quotas::Quotas;
 pub use realtime::{WebSocketSettings, WebhookSettings};
 pub use storage::{S3Settings, StorageBackendSettings, StorageSettings};
 
@@ -80,6 +82,8 @@ pub struct Config {
     /// `[plugins.scale.server]`'s limits on clients: CORS, throttles, request heads,
     /// slow clients, connections.
     pub client_limits: ClientLimits,
+    /// `[plugins.scale.quotas]`: what this app may take of the host.
+    pub quotas: Quotas,
 }
 
 /// The app's tenant name: `[project] name` of its jac.toml; else the app file's stem
@@ -120,6 +124,9 @@ pub struct Limits {
     pub max_concurrency: usize,
     /// How long a request waits for a free instance before answering 503.
     pub queue_timeout: Duration,
+    /// Threads that run guest code (the guest pool), apart from the HTTP workers; default
+    /// one per core.
+    pub guest_threads: usize,
 }
 
 impl Default for Limits {
@@ -130,6 +137,7 @@ impl Default for Limits {
             body_limit_bytes: 1 << 20,
             max_concurrency: 128,
             queue_timeout: Duration::from_secs(10),
+            guest_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -236,6 +244,9 @@ impl Config {
         if let Some(n) = env_number(env, "JAC_SCALE_MAX_CONCURRENCY")? {
             limits.max_concurrency = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        if let Some(n) = env_number(env, "JAC_SCALE_GUEST_THREADS")? {
+            limits.guest_threads = usize::try_from(n).unwrap_or(usize::MAX);
+        }
         limits.validate()?;
 
         let data_dir = match env.var("JAC_DATA_PATH") {
@@ -280,6 +291,7 @@ impl Config {
         let docs_enabled = toml.boolean("server", "docs_enabled")?.unwrap_or(true);
         let metrics = MetricsSettings::resolve(&toml)?;
         let client_limits = ClientLimits::resolve(&toml)?;
+        let quotas = Quotas::resolve(&toml, &limits)?;
 
         Ok(Config {
             tenant,
@@ -301,6 +313,7 @@ impl Config {
             docs_enabled,
             metrics,
             client_limits,
+            quotas,
         })
     }
 }
@@ -323,6 +336,9 @@ impl Limits {
         }
         if self.max_concurrency == 0 {
             return bad("max_concurrency");
+        }
+        if self.guest_threads == 0 {
+            return bad("guest_threads");
         }
         Ok(())
     }

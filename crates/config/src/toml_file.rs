@@ -35,8 +35,10 @@ const KNOWN: &[(&str, &[&str])] = &[
             "body_limit_bytes",
             "max_concurrency",
             "queue_timeout_ms",
+            "guest_threads",
         ],
     ),
+    ("quotas", super::quotas::KEYS),
     (
         "webhook",
         &[
@@ -302,6 +304,9 @@ impl JacToml {
         }
         if let Some(ms) = self.integer("limits", "queue_timeout_ms")? {
             l.queue_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = self.integer("limits", "guest_threads")? {
+            l.guest_threads = usize::try_from(n).unwrap_or(usize::MAX);
         }
         Ok(l)
     }

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::envelope;
 use graph::GraphError;
-use runtime::CallError;
 use runtime::manifest::Problem;
+use runtime::{CallError, Quota};
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,9 @@ pub enum ApiError {
     Timeout(String),
     #[error("{0}")]
     Unavailable(String),
+    /// One of the app's quotas refused or stopped the call; `details.quota` names it.
+    #[error("{message}")]
+    QuotaExceeded { quota: Quota, message: String },
     /// A host fault: logged, answered with a generic message.
     #[error("internal error")]
     Internal(String),
@@ -81,6 +84,14 @@ impl ApiError {
             ),
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+            ApiError::QuotaExceeded { quota, .. } => match quota {
+                Quota::ConcurrentCalls | Quota::CallsPerSecond => {
+                    (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+                }
+                Quota::Instances => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+                Quota::CpuTimePerCall => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
+                Quota::MemoryPerInstance => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
+            },
             // API.md has one code for server-side failures; the detail is only logged.
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
         }
@@ -90,6 +101,7 @@ impl ApiError {
         match self {
             ApiError::Validation(problems) => json!(problems),
             ApiError::Execution { details, .. } => details.clone(),
+            ApiError::QuotaExceeded { quota, .. } => json!({"quota": quota.as_str()}),
             _ => Value::Null,
         }
     }
@@ -165,13 +177,18 @@ impl ApiError {
             CallError::Graph(g) => g.into(),
             CallError::Timeout(_) => ApiError::Timeout(e.to_string()),
             CallError::Overloaded => ApiError::Unavailable(e.to_string()),
-            CallError::MemoryExceeded(_)
-            | CallError::Trap(_)
-            | CallError::OutcomeTooLarge
-            | CallError::BadOutcome(_) => ApiError::Execution {
+            CallError::QuotaExceeded(_)
+            | CallError::CpuTimeExceeded(_)
+            | CallError::MemoryExceeded(_) => ApiError::QuotaExceeded {
+                quota: e.quota().expect("these errors name their quota"),
                 message: e.to_string(),
-                details: Value::Null,
             },
+            CallError::Trap(_) | CallError::OutcomeTooLarge | CallError::BadOutcome(_) => {
+                ApiError::Execution {
+                    message: e.to_string(),
+                    details: Value::Null,
+                }
+            }
         }
     }
 }

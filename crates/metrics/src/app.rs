@@ -1,5 +1,5 @@
 //! Host metrics, labelled by app: instances, instantiation, CPU time, memory, traps,
-//! WebSocket connections, webhook refusals.
+//! WebSocket connections, webhook refusals, per-app quotas exceeded.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use prometheus::{
 };
 
 use super::app_gauge;
+use runtime::Quota;
 use runtime::observe::{CallObserver, CallStats, TrapKind};
 
 /// Instantiation takes microseconds with the pooling allocator.
@@ -37,6 +38,7 @@ pub(super) struct HostMetrics {
     memory: HistogramVec,
     traps: IntCounterVec,
     webhook_refusals: IntCounterVec,
+    quotas: IntCounterVec,
 }
 
 impl HostMetrics {
@@ -105,6 +107,11 @@ impl HostMetrics {
                 "Webhook calls refused before the walker ran, by reason",
                 "reason",
             )?,
+            quotas: counter(
+                "quota_exceeded_total",
+                "Calls refused or stopped by one of the app's quotas, by quota",
+                "quota",
+            )?,
         })
     }
 
@@ -118,6 +125,7 @@ impl HostMetrics {
             memory_limits: trap(TrapKind::MemoryLimit),
             guest_traps: trap(TrapKind::GuestTrap),
             webhook_refusals: self.webhook_refusals.clone(),
+            quotas: self.quotas.clone(),
             app: app.to_owned(),
         }))
     }
@@ -146,6 +154,7 @@ struct Resolved {
     memory_limits: IntCounter,
     guest_traps: IntCounter,
     webhook_refusals: IntCounterVec,
+    quotas: IntCounterVec,
 }
 
 impl AppMetrics {
@@ -170,5 +179,12 @@ impl CallObserver for AppMetrics {
             Some(TrapKind::GuestTrap) => m.guest_traps.inc(),
             None => {}
         }
+    }
+
+    fn quota_exceeded(&self, quota: Quota) {
+        self.0
+            .quotas
+            .with_label_values(&[self.0.app.as_str(), quota.as_str()])
+            .inc();
     }
 }

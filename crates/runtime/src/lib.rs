@@ -13,6 +13,8 @@ pub mod compiled;
 pub mod function_cache;
 pub mod manifest;
 pub mod observe;
+pub mod quotas;
+pub mod scheduling;
 pub mod tiering;
 
 use std::path::Path;
@@ -33,10 +35,14 @@ use function_cache::{Compiler, FunctionCache};
 use graph::{self, GraphError};
 pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
 use observe::{CallObserver, CallStats, Load, TrapKind};
+pub use quotas::Quota;
+use quotas::{Admission, Admitted};
+use scheduling::GuestPool;
 use tiering::{Code, Tier};
 
-/// One epoch tick; the CPU budget of a call is counted in ticks.
-const TICK: Duration = Duration::from_millis(10);
+/// One epoch tick: a running call yields its guest thread on every tick (so a waiting
+/// call waits about this long at most), and its CPU quota is counted in ticks.
+const TICK: Duration = Duration::from_millis(1);
 /// Largest result + reports a call may return, in bytes of JSON.
 pub const MAX_OUTCOME_BYTES: usize = 16 << 20;
 /// Bytes the guest may pass to the host in one host call (strings, field JSON).
@@ -54,6 +60,8 @@ pub struct Runtime {
     baseline: EngineLinker,
     limits: Limits,
     permits: Arc<Semaphore>,
+    /// The threads guest calls run on, apart from the HTTP workers.
+    pool: Arc<GuestPool>,
 }
 
 /// One engine and the linker of every capability for it.
@@ -137,7 +145,9 @@ pub enum CallError {
     Graph(#[from] GraphError),
     #[error("the call exceeded its time limit of {0:?}")]
     Timeout(Duration),
-    #[error("the call exceeded its memory limit of {0} MiB")]
+    #[error("the call used its CPU time quota of {0:?} (cpu_time_per_call_ms)")]
+    CpuTimeExceeded(Duration),
+    #[error("the call exceeded its memory limit of {0} MiB (memory_per_instance_mib)")]
     MemoryExceeded(usize),
     #[error("the app trapped: {0}")]
     Trap(String),
@@ -147,6 +157,20 @@ pub enum CallError {
     BadOutcome(String),
     #[error("the server is at capacity")]
     Overloaded,
+    #[error("the app's {} quota is used up", .0.as_str())]
+    QuotaExceeded(Quota),
+}
+
+impl CallError {
+    /// The per-app quota this error is about, if any.
+    pub fn quota(&self) -> Option<Quota> {
+        match self {
+            CallError::QuotaExceeded(quota) => Some(*quota),
+            CallError::CpuTimeExceeded(_) => Some(Quota::CpuTimePerCall),
+            CallError::MemoryExceeded(_) => Some(Quota::MemoryPerInstance),
+            _ => None,
+        }
+    }
 }
 
 impl Runtime {
@@ -180,11 +204,13 @@ impl Runtime {
                 }
             })?;
         let permits = Arc::new(Semaphore::new(limits.max_concurrency));
+        let pool = Arc::new(GuestPool::new(limits.guest_threads)?);
         Ok(Runtime {
             optimizing,
             baseline,
             limits,
             permits,
+            pool,
         })
     }
 
@@ -244,16 +270,20 @@ impl Runtime {
             reason: one_line(&e),
         })?;
         let app = App {
-            name,
-            code: Code::new(pre, tier),
-            limits: self.limits.clone(),
-            permits: self.permits.clone(),
+            calls: Calls {
+                name,
+                code: Code::new(pre, tier),
+                limits: self.limits.clone(),
+                permits: self.permits.clone(),
+                pool: self.pool.clone(),
+                admission: Admission::new(context.quotas.clone()),
+                globals: Arc::default(),
+                context,
+                load: Arc::default(),
+                observer: None,
+            },
             graph,
-            globals: Arc::default(),
-            context,
             manifest: Manifest::default(),
-            load: Arc::default(),
-            observer: None,
         };
         let raw = app.describe().await.map_err(|e| LoadError::Describe {
             path: shown.clone(),
@@ -266,12 +296,12 @@ impl Runtime {
         let app = App { manifest, ..app };
         if tier == Tier::Baseline {
             tiering::tier_up(
-                app.code.clone(),
+                app.calls.code.clone(),
                 self.optimizing.clone(),
                 bytes,
                 digest,
                 cache_dir.to_path_buf(),
-                app.name.clone(),
+                app.calls.name.clone(),
             );
         }
         Ok(app)
@@ -315,17 +345,28 @@ fn make_engine(
 
 /// A loaded app: its pre-instantiated component and its manifest.
 pub struct App {
+    /// What a call needs, moved onto the guest threads with it.
+    calls: Calls,
+    graph: graph::Graph,
+    manifest: Manifest,
+}
+
+/// Everything one call of an app needs, cheap to clone (counted references).
+#[derive(Clone)]
+struct Calls {
     name: Arc<str>,
     /// Compiled code; baseline code is replaced by optimised code while the app serves.
     code: Arc<Code>,
     limits: Limits,
+    /// The process-wide instance pool's permits.
     permits: Arc<Semaphore>,
-    graph: graph::Graph,
+    pool: Arc<GuestPool>,
+    /// The app's quotas and what it uses of them.
+    admission: Arc<Admission>,
     /// `glob` values of a Jac app, kept between its calls (`jac:scale/globals`).
     globals: Arc<Globals>,
-    /// Grants and stores of the app (kvstore, storage).
+    /// Grants, stores and quotas of the app.
     context: AppContext,
-    manifest: Manifest,
     /// Calls of this app waiting for and running in an instance.
     load: Arc<Load>,
     /// Told what each call cost (the metrics), if anyone watches.
@@ -334,30 +375,26 @@ pub struct App {
 
 impl App {
     /// The same app, telling `observer` what each call cost.
-    pub fn observed_by(self, observer: Arc<dyn CallObserver>) -> Self {
-        App {
-            observer: Some(observer),
-            ..self
-        }
+    pub fn observed_by(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.calls.observer = Some(observer);
+        self
     }
 
     /// The same app under another name (`serve` names each app; its metrics and logs
     /// carry the name).
-    pub fn named(self, name: &str) -> Self {
-        App {
-            name: name.into(),
-            ..self
-        }
+    pub fn named(mut self, name: &str) -> Self {
+        self.calls.name = name.into();
+        self
     }
 
     /// Calls waiting for and running in an instance now.
     pub fn load(&self) -> &Load {
-        &self.load
+        &self.calls.load
     }
 
     /// The app's name (its file stem, or the name `serve` gave it), used to tag logs.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.calls.name
     }
 
     /// Every endpoint the app declared.
@@ -365,9 +402,9 @@ impl App {
         &self.manifest
     }
 
-    /// The app's grants and stores.
+    /// The app's grants, stores and quotas.
     pub fn context(&self) -> &AppContext {
-        &self.context
+        &self.calls.context
     }
 
     /// The app's graph (for sessions and access checks).
@@ -377,19 +414,72 @@ impl App {
 
     /// Waits until the app runs the code it will keep (see [`tiering`]); returns its tier.
     pub async fn settled(&self) -> Tier {
-        self.code.settled().await
+        self.calls.code.settled().await
     }
 
-    /// A fresh store for one call (`session` is `None` while the app describes itself).
+    async fn describe(&self) -> Result<wit::Manifest, CallError> {
+        let calls = &self.calls;
+        let pre = calls.code.current();
+        let mut store = calls.store(pre.engine(), None, files::Uploads::default());
+        let limit = calls.limits.call_timeout;
+        let run = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .jac_scale_endpoints()
+                .call_describe(&mut store)
+                .await
+        };
+        match tokio::time::timeout(limit, run).await {
+            Ok(Ok(m)) => Ok(m),
+            Ok(Err(e)) => Err(trap_error(
+                &store,
+                e,
+                calls.context.quotas.cpu_time_per_call,
+            )),
+            Err(_) => Err(CallError::Timeout(limit)),
+        }
+    }
+
+    /// The one call entry of every transport (HTTP, WebSocket, webhook): `caller` runs
+    /// `call` at its target (resolved through the graph, which decides whether the caller
+    /// may spawn there) in a fresh instance on the guest threads, within the app's quotas;
+    /// the call's graph changes are committed when the guest returns `ok` and dropped
+    /// otherwise.
+    pub async fn invoke(&self, caller: graph::Caller, call: Call) -> Result<Outcome, CallError> {
+        let result = match self.calls.admission.admit() {
+            Err(quota) => Err(CallError::QuotaExceeded(quota)),
+            Ok(admitted) => match self.graph.spawn_session(caller, call.target) {
+                Err(e) => Err(e.into()),
+                Ok(session) => {
+                    let calls = self.calls.clone();
+                    let run = async move { calls.run(call, session, admitted).await };
+                    self.calls.pool.run(run).await
+                }
+            },
+        };
+        if let (Some(observer), Some(quota)) = (
+            &self.calls.observer,
+            result.as_ref().err().and_then(CallError::quota),
+        ) {
+            observer.quota_exceeded(quota);
+        }
+        result
+    }
+}
+
+impl Calls {
+    /// A fresh store for one call (`session` is `None` while the app describes itself),
+    /// bounded by the app's CPU and memory quotas; it yields its thread on every tick.
     fn store(
         &self,
         engine: &Engine,
         session: Option<graph::Session>,
         uploads: files::Uploads,
     ) -> Store<HostState> {
+        let quotas = &self.context.quotas;
         let state = HostState::for_call(
             self.name.clone(),
-            self.limits.memory_limit_bytes,
+            quotas.memory_per_instance_bytes,
             session,
             self.globals.clone(),
             self.context.clone(),
@@ -398,7 +488,7 @@ impl App {
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(HOSTCALL_FUEL);
-        let budget = (self.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64;
+        let budget = (quotas.cpu_time_per_call.as_micros() / TICK.as_micros()).max(1) as u64;
         let mut ticks = 0u64;
         store.epoch_deadline_callback(move |_| {
             ticks += 1;
@@ -412,37 +502,21 @@ impl App {
         store
     }
 
-    async fn describe(&self) -> Result<wit::Manifest, CallError> {
-        let pre = self.code.current();
-        let mut store = self.store(pre.engine(), None, files::Uploads::default());
-        let limit = self.limits.call_timeout;
-        let run = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .jac_scale_endpoints()
-                .call_describe(&mut store)
-                .await
-        };
-        match tokio::time::timeout(limit, run).await {
-            Ok(Ok(m)) => Ok(m),
-            Ok(Err(e)) => Err(trap_error(&store, e, limit)),
-            Err(_) => Err(CallError::Timeout(limit)),
-        }
-    }
-
-    /// The one call entry of every transport (HTTP, WebSocket, webhook): `caller` runs
-    /// `call` at its target (resolved through the graph, which decides whether the caller
-    /// may spawn there) in a fresh instance; the call's graph changes are committed when
-    /// the guest returns `ok` and dropped otherwise.
-    pub async fn invoke(&self, caller: graph::Caller, call: Call) -> Result<Outcome, CallError> {
-        let session = self.graph.spawn_session(caller, call.target)?;
-        self.run(call, session).await
-    }
-
-    /// Run one call in a fresh instance; commit the session's changes on success.
-    async fn run(&self, call: Call, session: graph::Session) -> Result<Outcome, CallError> {
+    /// Run one admitted call in a fresh instance (on a guest thread); commit the
+    /// session's changes on success.
+    async fn run(
+        self,
+        call: Call,
+        session: graph::Session,
+        _admitted: Admitted,
+    ) -> Result<Outcome, CallError> {
         let waiting = self.load.waiting();
-        let _permit = tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire())
+        // Waiting for one of the app's instances is its quota; for the pool, the host's.
+        let deadline = tokio::time::Instant::now() + self.limits.queue_timeout;
+        let _app_instance = tokio::time::timeout_at(deadline, self.admission.instance())
+            .await
+            .map_err(|_| CallError::QuotaExceeded(Quota::Instances))?;
+        let _permit = tokio::time::timeout_at(deadline, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| CallError::Overloaded)?
             .map_err(|_| CallError::Overloaded)?;
@@ -478,13 +552,18 @@ impl App {
             let instance = pre.instantiate_async(&mut store).await?;
             *instantiation = started.elapsed();
             let endpoints = instance.jac_scale_endpoints();
-            observe::on_cpu(endpoints.call_run(&mut store, &wit_call), cpu).await
+            endpoints.call_run(&mut store, &wit_call).await
         };
-        let returned = tokio::time::timeout(limit, run).await;
+        let gate = self.pool.gate();
+        let on_cpu = scheduling::on_cpu(gate, &self.admission.cpu, run, cpu);
+        let returned = tokio::time::timeout(limit, on_cpu).await;
         stats.peak_memory_bytes = store.data().limiter.peak_memory_bytes;
         let returned = match returned {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(trap_error(&store, e, limit)),
+            Ok(Err(e)) => {
+                let cpu_quota = self.context.quotas.cpu_time_per_call;
+                return Err(trap_error(&store, e, cpu_quota));
+            }
             Err(_) => return Err(CallError::Timeout(limit)),
         };
         let outcome = match returned {
@@ -523,14 +602,15 @@ impl App {
 }
 
 /// Turn a trap into the error the caller sees; host paths never leave this function.
-fn trap_error(store: &Store<HostState>, e: wasmtime::Error, limit: Duration) -> CallError {
+/// An interrupt is the CPU quota: the wall-clock limit drops the call instead.
+fn trap_error(store: &Store<HostState>, e: wasmtime::Error, cpu_quota: Duration) -> CallError {
     let limiter = &store.data().limiter;
     if limiter.memory_exceeded {
         return CallError::MemoryExceeded(limiter.limit_mib());
     }
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
         if *trap == wasmtime::Trap::Interrupt {
-            return CallError::Timeout(limit);
+            return CallError::CpuTimeExceeded(cpu_quota);
         }
         return CallError::Trap(trap.to_string());
     }

@@ -1,14 +1,14 @@
 //! What a call cost, for whoever watches the runtime (the metrics): instances in use
-//! and queued, instantiation time, time on a CPU, peak memory, traps by kind.
+//! and queued, instantiation time, time on a CPU, peak memory, traps by kind, quotas
+//! exceeded.
 //!
 //! The runtime only counts; it knows nothing of Prometheus.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::CallError;
+use super::{CallError, Quota};
 
 /// Why a call's instance was stopped by the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl TrapKind {
 
     pub(super) fn of(error: &CallError) -> Option<TrapKind> {
         match error {
-            CallError::Timeout(_) => Some(TrapKind::Timeout),
+            CallError::Timeout(_) | CallError::CpuTimeExceeded(_) => Some(TrapKind::Timeout),
             CallError::MemoryExceeded(_) => Some(TrapKind::MemoryLimit),
             CallError::Trap(_) => Some(TrapKind::GuestTrap),
             _ => None,
@@ -58,6 +58,9 @@ pub struct CallStats {
 pub trait CallObserver: Send + Sync {
     /// A call ended (successfully or not) after it got an instance.
     fn call_finished(&self, stats: &CallStats);
+
+    /// A call was refused or stopped by one of the app's quotas.
+    fn quota_exceeded(&self, quota: Quota);
 }
 
 /// Calls of one app waiting for an instance and running in one.
@@ -104,16 +107,4 @@ impl Drop for Counted {
     fn drop(&mut self) {
         (self.counter)(&self.load).fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-/// Run `future`, adding the time spent inside its polls to `spent`.
-pub(super) async fn on_cpu<F: Future>(future: F, spent: &mut Duration) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(|cx| {
-        let started = Instant::now();
-        let polled = future.as_mut().poll(cx);
-        *spent += started.elapsed();
-        polled
-    })
-    .await
 }

@@ -1,0 +1,194 @@
+//! `[plugins.scale.quotas]`: what one app may take of the host it shares with others.
+//!
+//! Each app's `Config` carries its own [`Quotas`]; the runtime enforces them per app
+//! (`runtime::quotas`). The process-wide `[plugins.scale.limits]` size the host (the
+//! instance pool, the largest memory slot); a quota can only lower them for one app.
+
+use std::time::Duration;
+
+use super::{ConfigError, JacToml, Limits};
+
+/// Per-app quotas. The name of each field is its `jac.toml` key (the quota's name in a
+/// refusal and in the `quota_exceeded_total` metric).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quotas {
+    /// Calls of the app in the host at once (waiting for an instance or running); one
+    /// more answers 429 at once, so a flood cannot build a queue. Default 256.
+    pub concurrent_calls: usize,
+    /// Instances the app may hold at once; calls beyond wait up to the queue timeout,
+    /// then answer 503. Default (and most): `limits.max_concurrency`.
+    pub instances: usize,
+    /// Guest threads (cores) the app's calls may occupy at once; 0 = all of them
+    /// (`limits.guest_threads`). Default 0: fairness comes from the scheduler, this caps
+    /// an app's share of the cores.
+    pub cpu_threads: usize,
+    /// CPU time one call may use (counted in epoch ticks while it runs); past it the
+    /// call stops with 504. Default (and most): `limits.call_timeout`.
+    pub cpu_time_per_call: Duration,
+    /// Linear memory one instance may grow to; past it the call fails (500). Default
+    /// (and most): `limits.memory_limit_bytes`.
+    pub memory_per_instance_bytes: usize,
+    /// Calls admitted per second (a token bucket holding one second's worth); more
+    /// answer 429. 0 = unlimited (the default).
+    pub calls_per_second: u32,
+}
+
+/// `jac.toml` keys of `[plugins.scale.quotas]`.
+pub(super) const KEYS: &[&str] = &[
+    "concurrent_calls",
+    "instances",
+    "cpu_threads",
+    "cpu_time_per_call_ms",
+    "memory_per_instance_mib",
+    "calls_per_second",
+];
+
+/// Default of [`Quotas::concurrent_calls`].
+const DEFAULT_CONCURRENT_CALLS: usize = 256;
+
+impl Quotas {
+    /// The defaults on a host with `limits`: everything the host allows, 256 calls at once.
+    pub fn within(limits: &Limits) -> Self {
+        Quotas {
+            concurrent_calls: DEFAULT_CONCURRENT_CALLS,
+            instances: limits.max_concurrency,
+            cpu_threads: 0,
+            cpu_time_per_call: limits.call_timeout,
+            memory_per_instance_bytes: limits.memory_limit_bytes,
+            calls_per_second: 0,
+        }
+    }
+
+    /// `[plugins.scale.quotas]` over [`Quotas::within`]`(limits)`; a quota above the
+    /// host's limit, or zero where zero means nothing, is an error naming the key.
+    pub(super) fn resolve(toml: &JacToml, limits: &Limits) -> Result<Self, ConfigError> {
+        const S: &str = "quotas";
+        let mut q = Quotas::within(limits);
+        let count = |key: &str| -> Result<Option<usize>, ConfigError> {
+            Ok(toml
+                .integer(S, key)?
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)))
+        };
+        if let Some(n) = count("concurrent_calls")? {
+            q.concurrent_calls = n;
+        }
+        if let Some(n) = count("instances")? {
+            q.instances = n;
+        }
+        if let Some(n) = count("cpu_threads")? {
+            q.cpu_threads = n;
+        }
+        if let Some(ms) = toml.integer(S, "cpu_time_per_call_ms")? {
+            q.cpu_time_per_call = Duration::from_millis(ms);
+        }
+        if let Some(mib) = toml.integer(S, "memory_per_instance_mib")? {
+            q.memory_per_instance_bytes = usize::try_from(mib)
+                .ok()
+                .and_then(|m| m.checked_mul(1 << 20))
+                .unwrap_or(usize::MAX);
+        }
+        if let Some(n) = toml.integer(S, "calls_per_second")? {
+            q.calls_per_second = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+        q.check(limits)
+            .map_err(|(key, expected)| toml.wrong_type(S, key, expected))?;
+        Ok(q)
+    }
+
+    /// `Err((key, what it must be))` for the first quota out of range.
+    fn check(&self, limits: &Limits) -> Result<(), (&'static str, &'static str)> {
+        if self.concurrent_calls == 0 {
+            return Err(("concurrent_calls", "greater than zero"));
+        }
+        if self.instances == 0 || self.instances > limits.max_concurrency {
+            return Err((
+                "instances",
+                "between 1 and [plugins.scale.limits] max_concurrency",
+            ));
+        }
+        if self.cpu_time_per_call.is_zero() || self.cpu_time_per_call > limits.call_timeout {
+            return Err((
+                "cpu_time_per_call_ms",
+                "between 1 and [plugins.scale.limits] call_timeout_ms",
+            ));
+        }
+        if self.memory_per_instance_bytes == 0
+            || self.memory_per_instance_bytes > limits.memory_limit_bytes
+        {
+            return Err((
+                "memory_per_instance_mib",
+                "between 1 and [plugins.scale.limits] memory_limit_mib",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toml(text: &str) -> JacToml {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jac.toml");
+        std::fs::write(&path, text).unwrap();
+        JacToml::load(&path).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_what_the_host_allows() {
+        let limits = Limits::default();
+        let q = Quotas::resolve(&toml(""), &limits).unwrap();
+        assert_eq!(q, Quotas::within(&limits));
+        assert_eq!(q.instances, limits.max_concurrency);
+        assert_eq!(q.cpu_time_per_call, limits.call_timeout);
+        assert_eq!(q.memory_per_instance_bytes, limits.memory_limit_bytes);
+        assert_eq!(q.concurrent_calls, 256);
+        assert_eq!((q.cpu_threads, q.calls_per_second), (0, 0));
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let q = Quotas::resolve(
+            &toml(
+                "[plugins.scale.quotas]\nconcurrent_calls = 3\ninstances = 2\ncpu_threads = 1\n\
+                 cpu_time_per_call_ms = 250\nmemory_per_instance_mib = 16\ncalls_per_second = 40\n",
+            ),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            q,
+            Quotas {
+                concurrent_calls: 3,
+                instances: 2,
+                cpu_threads: 1,
+                cpu_time_per_call: Duration::from_millis(250),
+                memory_per_instance_bytes: 16 << 20,
+                calls_per_second: 40,
+            }
+        );
+    }
+
+    #[test]
+    fn a_quota_above_the_host_limit_names_its_key() {
+        for (line, key) in [
+            ("memory_per_instance_mib = 65", "memory_per_instance_mib"),
+            ("instances = 129", "instances"),
+            ("cpu_time_per_call_ms = 30001", "cpu_time_per_call_ms"),
+            ("concurrent_calls = 0", "concurrent_calls"),
+            ("calls_per_second = \"many\"", "calls_per_second"),
+        ] {
+            let err = Quotas::resolve(
+                &toml(&format!("[plugins.scale.quotas]\n{line}\n")),
+                &Limits::default(),
+            )
+            .unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("plugins.scale.quotas.{key}")),
+                "{line}: {err}"
+            );
+        }
+    }
+}

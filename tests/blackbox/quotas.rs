@@ -1,0 +1,165 @@
+//! Per-app quotas (`[plugins.scale.quotas]`): each refusal answers its documented status
+//! with the quota named in `error.details.quota`, is counted in
+//! `quota_exceeded_total{app, quota}`, and the server keeps serving.
+
+use crate::support::webhook::app_with_config;
+use crate::support::{App, Reply, Server};
+use serde_json::json;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The metrics on (namespace `q`), then `quotas` as the body of `[plugins.scale.quotas]`
+/// and `limits` of `[plugins.scale.limits]`.
+fn misbehave_with(limits: &str, quotas: &str) -> (tempfile::TempDir, Server) {
+    let toml = format!(
+        "[plugins.scale.metrics]\nenabled = true\nnamespace = \"q\"\n\
+         [plugins.scale.limits]\n{limits}\n[plugins.scale.quotas]\n{quotas}\n"
+    );
+    let (dir, wasm) = app_with_config(App::Misbehave, "misbehave", &toml);
+    (dir, Server::builder(App::Misbehave).wasm_path(wasm).start())
+}
+
+/// `reply` is the refusal `status`/`code` naming `quota`.
+fn assert_refused(reply: &Reply, status: u16, code: &str, quota: &str) {
+    let error = reply.err(status, code);
+    assert_eq!(error["details"]["quota"], quota, "{reply:?}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(quota),
+        "the message should name {quota}: {reply:?}"
+    );
+}
+
+/// `quota_exceeded_total` of the app for `quota`.
+fn exceeded(server: &Server, quota: &str) -> u64 {
+    let text = server.get("/metrics").text;
+    let series = format!("q_quota_exceeded_total{{app=\"misbehave\",quota=\"{quota}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(series.as_str()))
+        .map_or(0, |value| value.trim().parse().expect("a count"))
+}
+
+fn assert_still_serving(server: &Server) {
+    let reply = server.post("/walker/Fine", json!({}));
+    assert_eq!(reply.only_report(), &json!({"ok": true}), "{reply:?}");
+}
+
+/// Posts `Spin` from a thread of `scope`.
+fn spin_in_background<'s>(
+    scope: &'s thread::Scope<'s, '_>,
+    server: &'s Server,
+) -> thread::ScopedJoinHandle<'s, Reply> {
+    scope.spawn(|| server.post("/walker/Spin", json!({})))
+}
+
+#[test]
+fn concurrent_calls_beyond_the_quota_answer_429_at_once() {
+    let (_dir, server) = misbehave_with("", "concurrent_calls = 2\ncpu_time_per_call_ms = 1500");
+    thread::scope(|scope| {
+        let spins = [
+            spin_in_background(scope, &server),
+            spin_in_background(scope, &server),
+        ];
+        thread::sleep(Duration::from_millis(400));
+        let started = Instant::now();
+        let reply = server.post("/walker/Fine", json!({}));
+        assert_refused(&reply, 429, "RATE_LIMITED", "concurrent_calls");
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "refused late"
+        );
+        for spin in spins {
+            spin.join().expect("spin").err(504, "TIMEOUT");
+        }
+    });
+    assert_still_serving(&server);
+    assert_eq!(exceeded(&server, "concurrent_calls"), 1);
+}
+
+#[test]
+fn calls_per_second_beyond_the_quota_answer_429() {
+    let (_dir, server) = misbehave_with("", "calls_per_second = 5");
+    let replies: Vec<Reply> = (0..8)
+        .map(|_| server.post("/walker/Fine", json!({})))
+        .collect();
+    let refused = replies.iter().filter(|r| r.status == 429).count();
+    assert!(
+        refused >= 2,
+        "8 calls in a burst, 5 per second: {replies:?}"
+    );
+    assert_refused(
+        replies.last().expect("eight"),
+        429,
+        "RATE_LIMITED",
+        "calls_per_second",
+    );
+    assert_eq!(exceeded(&server, "calls_per_second"), refused as u64);
+    thread::sleep(Duration::from_millis(1100));
+    assert_still_serving(&server);
+}
+
+#[test]
+fn a_call_waiting_past_the_queue_timeout_for_the_apps_instances_answers_503() {
+    let (_dir, server) = misbehave_with(
+        "queue_timeout_ms = 300",
+        "instances = 1\ncpu_time_per_call_ms = 1500",
+    );
+    thread::scope(|scope| {
+        let spin = spin_in_background(scope, &server);
+        thread::sleep(Duration::from_millis(300));
+        let reply = server.post("/walker/Fine", json!({}));
+        assert_refused(&reply, 503, "UNAVAILABLE", "instances");
+        spin.join().expect("spin").err(504, "TIMEOUT");
+    });
+    assert_still_serving(&server);
+    assert_eq!(exceeded(&server, "instances"), 1);
+}
+
+#[test]
+fn cpu_time_per_call_stops_a_loop_with_504() {
+    let (_dir, server) = misbehave_with("call_timeout_ms = 10000", "cpu_time_per_call_ms = 300");
+    let started = Instant::now();
+    let reply = server.post("/walker/Spin", json!({}));
+    let took = started.elapsed();
+    assert_refused(&reply, 504, "TIMEOUT", "cpu_time_per_call_ms");
+    assert!(
+        (Duration::from_millis(280)..Duration::from_secs(3)).contains(&took),
+        "a 300 ms CPU quota stopped the loop after {took:?}"
+    );
+    assert_still_serving(&server);
+    assert_eq!(exceeded(&server, "cpu_time_per_call_ms"), 1);
+}
+
+#[test]
+fn memory_per_instance_stops_a_hog_below_the_hosts_limit() {
+    // The host allows 64 MiB per instance; this app 16.
+    let (_dir, server) = misbehave_with("memory_limit_mib = 64", "memory_per_instance_mib = 16");
+    let reply = server.post("/walker/Hog", json!({}));
+    assert_refused(&reply, 500, "EXECUTION_ERROR", "memory_per_instance_mib");
+    assert!(reply.text.contains("16 MiB"), "{reply:?}");
+    assert_still_serving(&server);
+    assert_eq!(exceeded(&server, "memory_per_instance_mib"), 1);
+}
+
+#[test]
+fn a_quota_above_the_hosts_limit_fails_the_start_naming_the_key() {
+    let (dir, wasm) = app_with_config(
+        App::Misbehave,
+        "misbehave",
+        "[plugins.scale.limits]\nmemory_limit_mib = 32\n[plugins.scale.quotas]\nmemory_per_instance_mib = 64\n",
+    );
+    let output = crate::support::process::jac_scale(dir.path())
+        .arg("start")
+        .arg(&wasm)
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .output()
+        .expect("run jac-scale");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("plugins.scale.quotas.memory_per_instance_mib"),
+        "{stderr}"
+    );
+}
