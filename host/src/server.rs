@@ -141,6 +141,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
                 .then(|| config.metrics.endpoint.clone()),
         })
     });
+    let jobs = state.clone();
     let router = http::router(state, docs);
     // The one line tools and tests read to find the port: everything is ready by now,
     // the `--reload` watcher included.
@@ -149,7 +150,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     // streams wait for it to know the start-up log is complete).
     tracing::info!(address = %local, "accepting connections");
 
-    http::serve(listener, router, &config.client_limits, shutdown_signal()).await;
+    let stop = async move {
+        shutdown_signal().await;
+        // No scheduled run starts while in-flight calls drain; one in progress is cancelled.
+        jobs.served().stop_schedules();
+    };
+    http::serve(listener, router, &config.client_limits, stop).await;
     tracing::info!("drained; bye");
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod compiled;
 pub mod function_cache;
 pub mod manifest;
 pub mod observe;
+pub mod schedule;
 pub mod tiering;
 
 use std::path::Path;
@@ -27,7 +28,8 @@ use wasmtime::{
 };
 
 use capabilities::bindings::{AppPre, endpoints as wit};
-use capabilities::{AppContext, Globals, HostState};
+use capabilities::{AppContext, Globals, HostState, StreamSink};
+pub use capabilities::{StreamReceiver, StreamSender};
 use config::Limits;
 use function_cache::{Compiler, FunctionCache};
 use graph::{self, GraphError};
@@ -377,6 +379,7 @@ impl App {
         engine: &Engine,
         session: Option<graph::Session>,
         uploads: files::Uploads,
+        stream: StreamSink,
     ) -> Store<HostState> {
         let state = HostState::for_call(
             self.name.clone(),
@@ -385,6 +388,7 @@ impl App {
             self.globals.clone(),
             self.context.clone(),
             uploads,
+            stream,
         );
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -405,7 +409,12 @@ impl App {
 
     async fn describe(&self) -> Result<wit::Manifest, CallError> {
         let pre = self.code.current();
-        let mut store = self.store(pre.engine(), None, files::Uploads::default());
+        let mut store = self.store(
+            pre.engine(),
+            None,
+            files::Uploads::default(),
+            StreamSink::default(),
+        );
         let limit = self.limits.call_timeout;
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
@@ -425,13 +434,33 @@ impl App {
     /// `call` at its target (resolved through the graph, which decides whether the caller
     /// may spawn there) in a fresh instance; the call's graph changes are committed when
     /// the guest returns `ok` and dropped otherwise.
+    /// Values the guest streams (a generator's yields) become the outcome's reports.
     pub async fn invoke(&self, caller: graph::Caller, call: Call) -> Result<Outcome, CallError> {
         let session = self.graph.spawn_session(caller, call.target)?;
-        self.run(call, session).await
+        self.run(call, session, StreamSink::default()).await
+    }
+
+    /// [`App::invoke`] for a client that takes a stream: the values the guest streams go
+    /// to `stream` while the call runs (the outcome then has no reports of them). Dropping
+    /// the returned future cancels the call: the guest stops at its next yield point and
+    /// nothing of it is committed.
+    pub async fn invoke_streaming(
+        &self,
+        caller: graph::Caller,
+        call: Call,
+        stream: StreamSender,
+    ) -> Result<Outcome, CallError> {
+        let session = self.graph.spawn_session(caller, call.target)?;
+        self.run(call, session, StreamSink::Forward(stream)).await
     }
 
     /// Run one call in a fresh instance; commit the session's changes on success.
-    async fn run(&self, call: Call, session: graph::Session) -> Result<Outcome, CallError> {
+    async fn run(
+        &self,
+        call: Call,
+        session: graph::Session,
+        stream: StreamSink,
+    ) -> Result<Outcome, CallError> {
         let waiting = self.load.waiting();
         let _permit = tokio::time::timeout(self.limits.queue_timeout, self.permits.acquire())
             .await
@@ -440,7 +469,7 @@ impl App {
         drop(waiting);
         let _running = self.load.running();
         let mut stats = CallStats::default();
-        let result = self.run_instance(call, session, &mut stats).await;
+        let result = self.run_instance(call, session, stream, &mut stats).await;
         if let Some(observer) = &self.observer {
             stats.trap = result.as_ref().err().and_then(TrapKind::of);
             observer.call_finished(&stats);
@@ -453,10 +482,11 @@ impl App {
         &self,
         call: Call,
         session: graph::Session,
+        stream: StreamSink,
         stats: &mut CallStats,
     ) -> Result<Outcome, CallError> {
         let pre = self.code.current();
-        let mut store = self.store(pre.engine(), Some(session), call.uploads);
+        let mut store = self.store(pre.engine(), Some(session), call.uploads, stream);
         let limit = self.limits.call_timeout;
         let wit_call = wit::Call {
             name: call.name,
@@ -497,7 +527,13 @@ impl App {
                 return Err(error);
             }
         };
-        let outcome = check_outcome(outcome)?;
+        let mut outcome = check_outcome(outcome)?;
+        // A reported generator is the answer (as in the original): its values replace
+        // the other reports when nothing forwarded them.
+        let streamed = store.data_mut().take_streamed();
+        if !streamed.is_empty() {
+            outcome.reports = streamed;
+        }
         let session = store
             .data_mut()
             .take_session()

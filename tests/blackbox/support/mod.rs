@@ -4,6 +4,7 @@ pub mod guests;
 pub mod process;
 pub mod reply;
 pub mod server;
+pub mod sse;
 pub mod store;
 pub mod tools;
 pub mod webhook;
