@@ -97,7 +97,15 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     } else {
         None
     };
-    let served = Served::new(app, metrics.as_ref(), config.debug).map_err(StartError::Routes)?;
+    let system = auth
+        .system_user()
+        .map_err(|e| StartError::Auth(e.to_string()))?;
+    let jobs_caller = graph::Caller {
+        root: system.root,
+        user: Some(system.user_id),
+    };
+    let served = Served::new(app, metrics.as_ref(), config.debug, jobs_caller)
+        .map_err(StartError::Routes)?;
     let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
     let state = HttpState::new(
         served,

@@ -1,7 +1,7 @@
 //! `@schedule`d walkers and functions (`examples/schedules-jac`) through the real
-//! binary: the host runs them on its timer in the sandbox, with no user at the guest
-//! root (observed through public walkers an anonymous caller runs there), never
-//! overlapping a run with itself, logging failures, and no longer after a reload.
+//! binary: the host runs them on its timer in the sandbox as the system user (its own
+//! private root; the jobs record their runs in a kvstore that public walkers read),
+//! never overlapping a run with itself, logging failures, and no longer after a reload.
 
 use std::path::Path;
 use std::thread;
@@ -28,22 +28,33 @@ fn wait_for(within: Duration, mut read: impl FnMut() -> Value, done: impl Fn(&Va
 
 fn tick_count(server: &Server) -> i64 {
     let reply = server.post("/walker/Ticks", json!({}));
-    reply.only_report().as_i64().expect("a count")
+    reply.only_report()["ticks"].as_i64().expect("a count")
 }
 
 #[test]
-fn an_interval_job_runs_at_the_guest_root_and_is_no_endpoint() {
+fn an_interval_job_runs_as_the_system_user_and_is_no_endpoint() {
     let server = Server::start(App::SchedulesJac);
-    let ticks = wait_for(
+    let seen = wait_for(
         Duration::from_secs(10),
-        || json!(tick_count(&server)),
-        |n| n.as_i64() >= Some(4),
+        || server.post("/walker/Ticks", json!({})).only_report().clone(),
+        |seen| seen["ticks"].as_i64() >= Some(4),
     );
-    assert!(ticks.as_i64() >= Some(4), "ticks: {ticks}\n{}", server.log());
-    // A user's root is not where the jobs write.
+    assert!(seen["ticks"].as_i64() >= Some(4), "{seen}\n{}", server.log());
+    // The job runs at its own root, where its Ticks stay; not at the anonymous caller's.
+    assert!(seen["job_root_ticks"].as_i64() >= Some(3), "{seen}");
+    assert_ne!(seen["job_root"], seen["caller_root"], "{seen}");
+    assert_eq!(seen["caller_root_ticks"], 0, "{seen}");
+    // Nor at a user's, and that root is the same across runs and restarts of the job.
     let user = server.register_and_login("scheduled@example.com");
     let own = server.post_auth("/walker/Ticks", json!({}), &user.token);
-    assert_eq!(own.only_report(), &json!(0), "{own:?}");
+    assert_eq!(own.only_report()["caller_root_ticks"], 0, "{own:?}");
+    assert_eq!(own.only_report()["job_root"], seen["job_root"], "{own:?}");
+    // Nobody logs in as the system user.
+    let login = server.post(
+        "/user/login",
+        json!({"username": "__system__", "password": "__no_login__"}),
+    );
+    assert_eq!(login.status, 401, "{login:?}");
     // Scheduled walkers and functions have no routes.
     server.post("/walker/Ticker", json!({})).err(404, "NOT_FOUND");
     server.post("/function/broken", json!({})).err(404, "NOT_FOUND");
@@ -108,7 +119,7 @@ fn ticks_at(port: u16) -> i64 {
         .send()
         .and_then(|r| r.json())
         .expect("Ticks answers");
-    reply["data"]["reports"][0].as_i64().expect("a count")
+    reply["data"]["reports"][0]["ticks"].as_i64().expect("a count")
 }
 
 #[test]

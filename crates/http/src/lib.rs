@@ -73,16 +73,19 @@ pub struct Served {
     openapi: OnceLock<bytes::Bytes>,
     /// Whether error answers carry the guest's own trace (the operator's debug setting).
     expose_traces: bool,
+    /// Who the scheduled jobs run as (the system user).
+    jobs_caller: graph::Caller,
 }
 
 impl Served {
-    /// Generate the routes of `app` and start its scheduled jobs; conflicting routes are
-    /// an error. With `metrics`, the app's calls are measured. `expose_traces`: see
-    /// `config::Config::debug`.
+    /// Generate the routes of `app` and start its scheduled jobs, run as `jobs_caller`;
+    /// conflicting routes are an error. With `metrics`, the app's calls are measured.
+    /// `expose_traces`: see `config::Config::debug`.
     pub fn new(
         app: App,
         metrics: Option<&Arc<Metrics>>,
         expose_traces: bool,
+        jobs_caller: graph::Caller,
     ) -> Result<Self, String> {
         let routes = Routes::build(app.manifest())?;
         let metrics = metrics.map(|m| (m.clone(), m.app(app.name())));
@@ -92,12 +95,13 @@ impl Served {
         };
         let app = Arc::new(app);
         Ok(Served {
-            schedules: Schedules::start(app.clone()),
+            schedules: Schedules::start(app.clone(), &jobs_caller),
             app,
             routes,
             metrics,
             openapi: OnceLock::new(),
             expose_traces,
+            jobs_caller,
         })
     }
 
@@ -107,6 +111,7 @@ impl Served {
             app,
             self.metrics.as_ref().map(|(metrics, _)| metrics),
             self.expose_traces,
+            self.jobs_caller.clone(),
         )
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Each job of an app version gets a tokio task that sleeps until the job's next firing
 //! and runs it through [`App::invoke`] like any call (fresh instance, limits, changeset
-//! committed when it returns `ok`), with no user at the guest root and no arguments.
+//! committed when it returns `ok`), as the system user (the original's `__system__`,
+//! with its own private root) and with no arguments.
 //! A job never overlaps itself: the next firing is computed from the last one, and
 //! firings that passed while the run was still going are skipped (and logged), as the
 //! original's `max_instances=1` does. Failures are logged with the job named.
@@ -57,8 +58,9 @@ pub struct Schedules {
 }
 
 impl Schedules {
-    /// Start a timer task for every job of `app` (needs a tokio runtime).
-    pub fn start(app: Arc<App>) -> Self {
+    /// Start a timer task for every job of `app`, each run as `caller` (needs a tokio
+    /// runtime when there are jobs).
+    pub fn start(app: Arc<App>, caller: &graph::Caller) -> Self {
         let mut tasks = Vec::new();
         for job in &app.manifest().jobs {
             if job.trigger == Trigger::Dynamic {
@@ -69,7 +71,7 @@ impl Schedules {
                 continue;
             }
             tracing::info!(app = %app.name(), job = %job.name, trigger = ?job.trigger, "scheduled");
-            tasks.push(tokio::spawn(run_job(app.clone(), job.clone())));
+            tasks.push(tokio::spawn(run_job(app.clone(), job.clone(), caller.clone())));
         }
         Schedules { tasks }
     }
@@ -89,24 +91,20 @@ impl Drop for Schedules {
 }
 
 /// Fire `job` at each of its times until the task is aborted.
-async fn run_job(app: Arc<App>, job: Job) {
+async fn run_job(app: Arc<App>, job: Job, caller: graph::Caller) {
     let Some(mut next) = job.trigger.next_after(Utc::now()) else {
         return;
     };
     loop {
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
         tokio::time::sleep(wait).await;
-        let caller = graph::Caller {
-            root: app.graph().guest_root(),
-            user: None,
-        };
         let call = Call {
             name: job.name.clone(),
             args: serde_json::Map::new(),
             target: None,
             uploads: files::Uploads::default(),
         };
-        match app.invoke(caller, call).await {
+        match app.invoke(caller.clone(), call).await {
             Ok(_) => tracing::debug!(app = %app.name(), job = %job.name, "scheduled run done"),
             Err(e) => tracing::error!(app = %app.name(), job = %job.name, "scheduled run failed: {e}"),
         }
