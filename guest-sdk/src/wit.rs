@@ -27,7 +27,7 @@ pub mod bindings {
 
 use bindings::exports::jac::scale::endpoints as wit_endpoints;
 use bindings::jac::scale::{
-    graph as wit_graph, log as wit_log, stream as wit_stream, timer as wit_timer,
+    graph as wit_graph, log as wit_log, streaming as wit_stream, timer as wit_timer,
     types as wit_types,
 };
 

@@ -314,7 +314,7 @@ fn bad_schedules_are_located_errors() {
         ),
         (
             "@schedule(trigger=ScheduleTrigger.STATIC)\nwalker W { }\n",
-            "app.jac:1:1: error: @schedule needs interval=<seconds> or cron=\"<5 fields>\"",
+            "app.jac:1:2: error: @schedule needs interval=<seconds> or cron=\"<5 fields>\"",
         ),
         (
             "@schedule(date=\"2030-01-01 00:00:00\")\ndef f() { }\n",

@@ -95,7 +95,7 @@ pub struct HostState {
     open_kvstores: usize,
     /// The files the call's request uploaded (deleted with the call's store).
     uploads: Uploads,
-    /// Where the values the call streams go (`jac:scale/stream`).
+    /// Where the values the call streams go (`jac:scale/streaming`).
     stream: StreamSink,
     app: Arc<str>,
     log_bytes: usize,

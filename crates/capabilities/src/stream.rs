@@ -1,4 +1,4 @@
-//! `jac:scale/stream`: the values a generator yields, forwarded while the call runs.
+//! `jac:scale/streaming`: the values a generator yields, forwarded while the call runs.
 //!
 //! A call that streams to a client holds the sending half of a bounded channel
 //! ([`StreamSink::Forward`]): `send` waits for room, so a fast guest and a slow client
@@ -58,7 +58,7 @@ impl StreamSink {
 }
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    let mut stream = linker.instance("jac:scale/stream@0.1.0")?;
+    let mut stream = linker.instance("jac:scale/streaming@0.1.0")?;
     stream.func_wrap_async(
         "send",
         |mut store: StoreContextMut<'_, HostState>, (value,): (String,)| {

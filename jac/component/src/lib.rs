@@ -23,7 +23,7 @@ use serde_json::Value as Json;
 
 use bindings::exports::jac::scale::endpoints::{self as wit, Guest as Endpoints};
 use bindings::jac::scale::types::Error as WitError;
-use bindings::jac::scale::{globals, log, stream, timer};
+use bindings::jac::scale::{globals, log, streaming, timer};
 use host_data::HostData;
 use host_graph::HostGraph;
 
@@ -204,7 +204,7 @@ fn host_sleep(length: std::time::Duration) {
 /// One value of a streamed generator: the host forwards it to the client at once
 /// (waiting while the client reads behind).
 fn host_stream(value: &Json) {
-    stream::send(&value.to_string());
+    streaming::send(&value.to_string());
 }
 
 /// Sends what the program printed to the host log.

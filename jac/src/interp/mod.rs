@@ -76,7 +76,7 @@ pub struct HostEnv {
     /// The kvstores and storage the embedding grants (default: none, [`crate::data::NoDataHost`]).
     pub data: Rc<dyn crate::data::DataHost>,
     /// Where a streamed generator's values go, one JSON value per yield (the component
-    /// sends them to the host's `jac:scale/stream`). `None` (the default): generators
+    /// sends them to the host's `jac:scale/streaming`). `None` (the default): generators
     /// run eagerly and a reported one is a list of its values.
     pub stream: Option<fn(&Json)>,
 }

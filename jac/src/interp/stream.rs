@@ -14,7 +14,8 @@ use std::rc::Rc;
 use super::Interpreter;
 use super::env::Scope;
 use crate::syntax::ast::{Arg, Expr, ExprKind, SpecialRef};
-use crate::value::{Function, JacResult, Value};
+use super::function::Function;
+use crate::value::{JacResult, Value};
 
 /// What one active function call does with the values it yields.
 pub(super) enum GeneratorFrame {
