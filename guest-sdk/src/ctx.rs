@@ -504,7 +504,10 @@ mod tests {
         let (host, cx) = graph();
         cx.stream(serde_json::json!({"n": 1})).expect("stream");
         cx.stream("two").expect("stream");
-        assert_eq!(host.streamed(), [serde_json::json!({"n": 1}), serde_json::json!("two")]);
+        assert_eq!(
+            host.streamed(),
+            [serde_json::json!({"n": 1}), serde_json::json!("two")]
+        );
         assert!(cx.reports().is_empty());
     }
 

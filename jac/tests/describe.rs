@@ -298,7 +298,11 @@ fn scheduled_walkers_and_functions_are_jobs_with_their_triggers() {
                 Trigger::Cron("*/5 * * * *".into())
             ),
             job("OnDemand", EndpointKind::Walker, Trigger::Dynamic),
-            job("_hidden", EndpointKind::Function, Trigger::Interval { ms: 2000 }),
+            job(
+                "_hidden",
+                EndpointKind::Function,
+                Trigger::Interval { ms: 2000 }
+            ),
         ]
     );
     assert_eq!(m.kind_of("sweep"), Some(EndpointKind::Function));

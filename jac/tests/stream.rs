@@ -89,24 +89,33 @@ fn a_reported_generator_streams_once_per_call_and_leaves_other_reports() {
 fn generator_functions_and_returned_generators_stream() {
     let mut interp = interpreter(APP, true);
     sent();
-    let outcome = interp.call_function("gen_fn", &json!({"n": 3})).expect("runs");
+    let outcome = interp
+        .call_function("gen_fn", &json!({"n": 3}))
+        .expect("runs");
     assert_eq!(sent(), [json!({"i": 0}), json!({"i": 1}), json!({"i": 2})]);
     assert_eq!(outcome.result, Json::Null);
 
-    let outcome = interp.call_function("returns_gen", &json!({})).expect("runs");
+    let outcome = interp
+        .call_function("returns_gen", &json!({}))
+        .expect("runs");
     assert_eq!(sent(), [json!(1), json!(2)]);
     assert_eq!(outcome.result, Json::Null);
 
     let outcome = interp.call_function("plain", &json!({})).expect("runs");
     assert!(sent().is_empty());
-    assert_eq!((outcome.result, outcome.reports), (json!(7), vec![json!(5)]));
+    assert_eq!(
+        (outcome.result, outcome.reports),
+        (json!(7), vec![json!(5)])
+    );
 }
 
 #[test]
 fn values_before_an_exception_are_sent_and_the_call_fails() {
     let mut interp = interpreter(APP, true);
     sent();
-    let failure = interp.call_function("fails", &json!({})).expect_err("raises");
+    let failure = interp
+        .call_function("fails", &json!({}))
+        .expect_err("raises");
     assert_eq!(sent(), [json!("one")]);
     assert_eq!(failure.exception.as_deref(), Some("ValueError"));
 }
@@ -119,9 +128,16 @@ fn without_a_sink_generators_are_eager_lists() {
         .expect("runs");
     assert_eq!(
         outcome.reports,
-        [json!("before"), json!(["R0"]), json!("after"), json!(["R0"])]
+        [
+            json!("before"),
+            json!(["R0"]),
+            json!("after"),
+            json!(["R0"])
+        ]
     );
-    let outcome = interp.call_function("gen_fn", &json!({"n": 1})).expect("runs");
+    let outcome = interp
+        .call_function("gen_fn", &json!({"n": 1}))
+        .expect("runs");
     assert_eq!(outcome.result, json!([{"i": 0}]));
     assert!(sent().is_empty());
 }

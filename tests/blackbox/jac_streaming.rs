@@ -67,7 +67,12 @@ fn a_reported_generator_streams_each_value_as_it_is_yielded() {
 #[test]
 fn functions_stream_reported_and_own_generators_with_python_json() {
     let server = Server::start(App::StreamingJac);
-    let mut stream = open(&server, "/function/FunctionStream", json!({"count": 2}), None);
+    let mut stream = open(
+        &server,
+        "/function/FunctionStream",
+        json!({"count": 2}),
+        None,
+    );
     assert_eq!(
         stream.all_events(),
         [data(r#""Func 0""#), data(r#""Func 1""#), end()]
@@ -160,6 +165,11 @@ fn a_client_that_disconnects_stops_the_guest() {
         server.log()
     );
     // The server keeps serving streams.
-    let mut again = open(&server, "/function/FunctionStream", json!({"count": 1}), None);
+    let mut again = open(
+        &server,
+        "/function/FunctionStream",
+        json!({"count": 1}),
+        None,
+    );
     assert_eq!(again.all_events(), [data(r#""Func 0""#), end()]);
 }

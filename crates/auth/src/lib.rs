@@ -172,7 +172,9 @@ impl AuthService {
         self.users
             .user_by_identity(SYSTEM_IDENTITY)?
             .map(found)
-            .ok_or_else(|| StoreError::Conflict("the system user was deleted while starting".into()).into())
+            .ok_or_else(|| {
+                StoreError::Conflict("the system user was deleted while starting".into()).into()
+            })
     }
 
     /// Logs a user in by email or username (normalised the same way as at registration).

@@ -53,10 +53,7 @@ pub(super) async fn run_streamable(
     let mut call: CallFuture = Box::pin(async move {
         let endpoint = &task_served.app.manifest().endpoints[index];
         let started = std::time::Instant::now();
-        let outcome = task_served
-            .app
-            .invoke_streaming(caller, call, sender)
-            .await;
+        let outcome = task_served.app.invoke_streaming(caller, call, sender).await;
         finished(&task_served, endpoint, started, outcome)
     });
     tokio::select! {

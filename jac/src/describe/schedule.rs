@@ -21,7 +21,9 @@ impl Describer<'_> {
             let mut trigger = None;
             for arg in args {
                 let Arg::Keyword(key, value) = arg else {
-                    return Err(self.error(decorator.span, "@schedule takes keyword arguments only"));
+                    return Err(
+                        self.error(decorator.span, "@schedule takes keyword arguments only")
+                    );
                 };
                 match &**key {
                     "trigger" => dynamic = self.dynamic(value)?,

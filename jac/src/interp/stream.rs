@@ -13,8 +13,8 @@ use std::rc::Rc;
 
 use super::Interpreter;
 use super::env::Scope;
-use crate::syntax::ast::{Arg, Expr, ExprKind, SpecialRef};
 use super::function::Function;
+use crate::syntax::ast::{Arg, Expr, ExprKind, SpecialRef};
 use crate::value::{JacResult, Value};
 
 /// What one active function call does with the values it yields.
@@ -35,7 +35,8 @@ impl Interpreter {
     pub(super) fn report_expr(&mut self, e: &Expr, scope: &Rc<Scope>) -> JacResult<()> {
         let value = match &e.kind {
             ExprKind::Call { func, args }
-                if self.can_stream() && !matches!(func.kind, ExprKind::Special(SpecialRef::Super)) =>
+                if self.can_stream()
+                    && !matches!(func.kind, ExprKind::Special(SpecialRef::Super)) =>
             {
                 let before = self.streamed;
                 let value = self.call_streaming(func, args, scope)?;
@@ -64,10 +65,12 @@ impl Interpreter {
             }
             let args = self.eval_args(args, scope)?;
             let method = match &recv {
-                Value::Instance(inst) if inst.get(attr).is_none() => match inst.class.lookup(attr) {
-                    Some(Value::Function(f)) => Some(f),
-                    _ => None,
-                },
+                Value::Instance(inst) if inst.get(attr).is_none() => {
+                    match inst.class.lookup(attr) {
+                        Some(Value::Function(f)) => Some(f),
+                        _ => None,
+                    }
+                }
                 _ => None,
             };
             return match method {

@@ -167,10 +167,7 @@ impl Manifest {
             check_name(&j.name, "job")?;
             let kind = kind_of(j.kind);
             if !names.insert((kind, j.name.clone())) {
-                return Err(ManifestError(format!(
-                    "`{}` is declared twice",
-                    j.name
-                )));
+                return Err(ManifestError(format!("`{}` is declared twice", j.name)));
             }
             let trigger = match j.trigger {
                 wit::Trigger::Interval(0) => {
@@ -179,7 +176,9 @@ impl Manifest {
                         j.name
                     )));
                 }
-                wit::Trigger::Interval(ms) => Trigger::Interval(std::time::Duration::from_millis(ms)),
+                wit::Trigger::Interval(ms) => {
+                    Trigger::Interval(std::time::Duration::from_millis(ms))
+                }
                 wit::Trigger::Cron(text) => Trigger::Cron(
                     Cron::parse(&text)
                         .map_err(|e| ManifestError(format!("job `{}`: {e}", j.name)))?,

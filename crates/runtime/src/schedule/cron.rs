@@ -56,7 +56,9 @@ impl Field {
                 } else if let Some(step) = part.strip_prefix("*/") {
                     match step.parse::<u32>() {
                         Ok(s) if s > 0 => Ok(Part::Step(s)),
-                        _ => Err(format!("{name} field: step {step:?} is not a positive number")),
+                        _ => Err(format!(
+                            "{name} field: step {step:?} is not a positive number"
+                        )),
                     }
                 } else if let Some((lo, hi)) = part.split_once('-') {
                     Ok(Part::Range(number(lo)?, number(hi)?))
@@ -115,9 +117,7 @@ impl Cron {
     fn matches(&self, t: DateTime<Utc>) -> bool {
         self.month.matches(t.month(), 1)
             && self.day.matches(t.day(), 1)
-            && self
-                .weekday
-                .matches(t.weekday().num_days_from_monday(), 0)
+            && self.weekday.matches(t.weekday().num_days_from_monday(), 0)
             && self.hour.matches(t.hour(), 0)
             && self.minute.matches(t.minute(), 0)
     }

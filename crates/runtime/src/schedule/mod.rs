@@ -71,7 +71,11 @@ impl Schedules {
                 continue;
             }
             tracing::info!(app = %app.name(), job = %job.name, trigger = ?job.trigger, "scheduled");
-            tasks.push(tokio::spawn(run_job(app.clone(), job.clone(), caller.clone())));
+            tasks.push(tokio::spawn(run_job(
+                app.clone(),
+                job.clone(),
+                caller.clone(),
+            )));
         }
         Schedules { tasks }
     }
@@ -106,7 +110,9 @@ async fn run_job(app: Arc<App>, job: Job, caller: graph::Caller) {
         };
         match app.invoke(caller.clone(), call).await {
             Ok(_) => tracing::debug!(app = %app.name(), job = %job.name, "scheduled run done"),
-            Err(e) => tracing::error!(app = %app.name(), job = %job.name, "scheduled run failed: {e}"),
+            Err(e) => {
+                tracing::error!(app = %app.name(), job = %job.name, "scheduled run failed: {e}")
+            }
         }
         // Never overlap: firings that passed while this run went on are skipped.
         let now = Utc::now();
