@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::sse::{Event, EventStream};
-use crate::support::{App, Server, User};
+use crate::support::{App, Server, User, websocket};
 
 fn open(server: &Server, path: &str, body: Value, user: Option<&User>) -> EventStream {
     let mut request = server.request(Method::POST, path).json(&body);
@@ -172,4 +172,17 @@ fn a_client_that_disconnects_stops_the_guest() {
         None,
     );
     assert_eq!(again.all_events(), [data(r#""Func 0""#), end()]);
+}
+
+#[test]
+fn over_a_websocket_the_yielded_values_are_the_reports() {
+    let server = Server::start(App::StreamingJac);
+    let mut socket = websocket::connect(&server, "/ws/StreamWS");
+    let reply = websocket::ask(&mut socket, json!({"count": 3}));
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert_eq!(
+        reply["data"]["reports"],
+        json!(["WS 0", "WS 1", "WS 2"]),
+        "{reply}"
+    );
 }

@@ -73,7 +73,7 @@ impl Field {
     fn matches(&self, value: u32, min: u32) -> bool {
         self.0.iter().any(|part| match *part {
             Part::Any => true,
-            Part::Step(step) => (value - min) % step == 0,
+            Part::Step(step) => (value - min).is_multiple_of(step),
             Part::Range(lo, hi) => lo <= value && value <= hi,
             Part::Value(v) => v == value,
         })
