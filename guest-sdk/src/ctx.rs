@@ -60,6 +60,17 @@ impl Ctx {
         Ok(())
     }
 
+    /// Sends `value` to the client at once, as one event of a streamed answer (what a
+    /// Jac generator's `yield` does): the first call turns the HTTP answer into
+    /// `text/event-stream`; the host waits while the client reads behind. Transports
+    /// that cannot stream get the streamed values as the call's reports.
+    #[track_caller]
+    pub fn stream(&self, value: impl Serialize) -> Result {
+        let text = serde_json::to_string(&value)?;
+        self.host.stream(&text);
+        Ok(())
+    }
+
     /// The values reported so far, in order.
     pub fn reports(&self) -> Vec<Value> {
         self.reports
@@ -486,6 +497,18 @@ mod tests {
             (None, None)
         );
         assert_eq!(cx.access(&item), AccessLevel::Write);
+    }
+
+    #[test]
+    fn streamed_values_go_to_the_host_not_to_the_reports() {
+        let (host, cx) = graph();
+        cx.stream(serde_json::json!({"n": 1})).expect("stream");
+        cx.stream("two").expect("stream");
+        assert_eq!(
+            host.streamed(),
+            [serde_json::json!({"n": 1}), serde_json::json!("two")]
+        );
+        assert!(cx.reports().is_empty());
     }
 
     #[test]

@@ -114,4 +114,6 @@ pub trait Host {
     fn log(&self, level: LogLevel, message: &str);
     /// Suspend the call for `duration` (whole milliseconds) without holding a host thread.
     fn sleep(&self, duration: std::time::Duration);
+    /// Send one value (JSON text) of the call's streamed answer.
+    fn stream(&self, value: &str);
 }

@@ -51,6 +51,8 @@ struct State {
     log: Vec<(LogLevel, String)>,
     /// Total time walkers asked to sleep (not actually slept: tests stay fast).
     slept: std::time::Duration,
+    /// The values walkers streamed, as JSON text.
+    streamed: Vec<String>,
 }
 
 impl State {
@@ -112,6 +114,7 @@ impl MemoryGraph {
             allowed: HashMap::new(),
             log: Vec::new(),
             slept: std::time::Duration::ZERO,
+            streamed: Vec::new(),
         };
         let root = state.new_id();
         state.nodes.insert(
@@ -161,6 +164,16 @@ impl MemoryGraph {
     /// Total time the walkers asked to sleep ([`crate::Ctx::sleep`] returns at once here).
     pub fn slept(&self) -> std::time::Duration {
         self.state.borrow().slept
+    }
+
+    /// The values streamed so far ([`crate::Ctx::stream`]), in order.
+    pub fn streamed(&self) -> Vec<serde_json::Value> {
+        self.state
+            .borrow()
+            .streamed
+            .iter()
+            .map(|text| serde_json::from_str(text).expect("streamed values are JSON"))
+            .collect()
     }
 
     fn call(&self) -> std::cell::RefMut<'_, State> {
@@ -331,5 +344,9 @@ impl Host for MemoryGraph {
 
     fn sleep(&self, duration: std::time::Duration) {
         self.call().slept += duration;
+    }
+
+    fn stream(&self, value: &str) {
+        self.call().streamed.push(value.to_owned());
     }
 }

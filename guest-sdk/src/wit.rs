@@ -27,7 +27,8 @@ pub mod bindings {
 
 use bindings::exports::jac::scale::endpoints as wit_endpoints;
 use bindings::jac::scale::{
-    graph as wit_graph, log as wit_log, timer as wit_timer, types as wit_types,
+    graph as wit_graph, log as wit_log, streaming as wit_stream, timer as wit_timer,
+    types as wit_types,
 };
 
 /// The real host: every method is one import call.
@@ -155,6 +156,10 @@ impl Host for WitHost {
     fn sleep(&self, duration: std::time::Duration) {
         wit_timer::sleep(u32::try_from(duration.as_millis()).unwrap_or(u32::MAX));
     }
+
+    fn stream(&self, value: &str) {
+        wit_stream::send(value);
+    }
 }
 
 impl From<wit_types::Error> for HostError {
@@ -232,6 +237,7 @@ pub fn describe(endpoints: &[EndpointEntry]) -> wit_endpoints::Manifest {
             .into_iter()
             .map(endpoint_to_wit)
             .collect(),
+        jobs: Vec::new(),
     }
 }
 

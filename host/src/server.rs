@@ -163,7 +163,15 @@ pub async fn compose(
     } else {
         None
     };
-    let served = Served::new(app, metrics.as_ref(), config.debug).map_err(StartError::Routes)?;
+    let system = auth
+        .system_user()
+        .map_err(|e| StartError::Auth(e.to_string()))?;
+    let jobs_caller = graph::Caller {
+        root: system.root,
+        user: Some(system.user_id),
+    };
+    let served = Served::new(app, metrics.as_ref(), config.debug, jobs_caller)
+        .map_err(StartError::Routes)?;
     let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
     let state = HttpState::new(
         served,
@@ -219,6 +227,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let (runtime, function_cache) = shared_runtime(&config)?;
     let composed = compose(&config, &config.app_path, &runtime, &function_cache, None).await?;
     let (listener, local) = bind(SocketAddr::new(config.host, config.port)).await?;
+    let jobs = composed.state.clone();
     if config.reload {
         watch_for_reload(config.app_path.clone(), composed.versions, composed.state);
     }
@@ -229,13 +238,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     // streams wait for it to know the start-up log is complete).
     tracing::info!(address = %local, "accepting connections");
 
-    http::serve(
-        listener,
-        composed.router,
-        &config.client_limits,
-        shutdown_signal(),
-    )
-    .await;
+    let stop = async move {
+        shutdown_signal().await;
+        // No scheduled run starts while in-flight calls drain; one in progress is cancelled.
+        jobs.served().stop_schedules();
+    };
+    http::serve(listener, composed.router, &config.client_limits, stop).await;
     tracing::info!("drained; bye");
     Ok(())
 }

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use jac_lang::describe::{EndpointAccess, HttpMethod, Manifest, Protocol, describe};
+use jac_lang::describe::{
+    EndpointAccess, EndpointKind, HttpMethod, Job, Manifest, Protocol, Trigger, describe,
+};
 use jac_lang::syntax::{DirSources, MemorySources, load_program};
 use serde_json::{Value, json};
 
@@ -268,4 +270,69 @@ fn imported_walkers_are_endpoints_and_scheduled_jobs_are_not() {
     assert_eq!(names, ["MakeTodo", "Stats", "Local"]);
     assert_eq!(m.endpoints[0].fields[0].name, "title");
     assert_eq!(m.endpoints[1].access, EndpointAccess::Public);
+}
+
+#[test]
+fn scheduled_walkers_and_functions_are_jobs_with_their_triggers() {
+    let m = manifest_of(
+        "@schedule(trigger=ScheduleTrigger.STATIC, interval=0.3)\nwalker Tick { }\n\
+         @schedule(cron=\"*/5 * * * *\")\ndef sweep() { }\n\
+         @schedule(trigger=ScheduleTrigger.DYNAMIC)\nwalker OnDemand { }\n\
+         @schedule(trigger=\"static\", interval=2)\ndef _hidden() { }\n\
+         walker:pub Normal { }\n",
+    );
+    let names: Vec<&str> = m.endpoints.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["Normal"]);
+    let job = |name: &str, kind, trigger| Job {
+        name: name.into(),
+        kind,
+        trigger,
+    };
+    assert_eq!(
+        m.jobs,
+        [
+            job("Tick", EndpointKind::Walker, Trigger::Interval { ms: 300 }),
+            job(
+                "sweep",
+                EndpointKind::Function,
+                Trigger::Cron("*/5 * * * *".into())
+            ),
+            job("OnDemand", EndpointKind::Walker, Trigger::Dynamic),
+            job(
+                "_hidden",
+                EndpointKind::Function,
+                Trigger::Interval { ms: 2000 }
+            ),
+        ]
+    );
+    assert_eq!(m.kind_of("sweep"), Some(EndpointKind::Function));
+    assert_eq!(m.kind_of("Normal"), Some(EndpointKind::Walker));
+}
+
+#[test]
+fn bad_schedules_are_located_errors() {
+    for (src, headline) in [
+        (
+            "@schedule(interval=0)\nwalker W { }\n",
+            "app.jac:1:20: error: @schedule(interval=...) must be a positive number of seconds (at least 0.001)",
+        ),
+        (
+            "@schedule(trigger=ScheduleTrigger.STATIC)\nwalker W { }\n",
+            "app.jac:1:2: error: @schedule needs interval=<seconds> or cron=\"<5 fields>\"",
+        ),
+        (
+            "@schedule(date=\"2030-01-01 00:00:00\")\ndef f() { }\n",
+            "app.jac:1:16: error: @schedule(date=...) (a one-off run) is not supported; use interval= or cron=",
+        ),
+        (
+            "@schedule(every=5)\ndef f() { }\n",
+            "app.jac:1:17: error: unknown @schedule option 'every'",
+        ),
+    ] {
+        let mut files = MemorySources::new();
+        files.insert("app.jac", src);
+        let program = load_program(&files, "app.jac").unwrap_or_else(|d| panic!("{d}"));
+        let err = describe(&program).expect_err(src);
+        assert_eq!(err.0.headline(), headline, "{src}");
+    }
 }

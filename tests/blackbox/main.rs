@@ -29,11 +29,17 @@ mod jac_apps;
 mod jac_data;
 /// The spec's webhook and WebSocket walkers in Jac (`examples/realtime-jac`).
 mod jac_realtime;
+/// `@schedule`d walkers and functions (`examples/schedules-jac`): interval runs at the
+/// guest root, no overlap, failures logged, stopped on reload.
+mod jac_schedules;
 /// A social network across users' graphs (`examples/social-jac`): every walker, several
 /// users and anonymous callers, access levels enforced exactly, permanent ids.
 mod jac_social;
 /// `start app.jac` across starts: build reuse, rebuild on edit, the machine-wide compile cache.
 mod jac_start;
+/// Streamed responses (`examples/streaming-jac`) read by an SSE client: framing, errors
+/// midway, commit before the end event, a disconnect stops the guest.
+mod jac_streaming;
 /// kvstore: every method over HTTP (embedded and Redis), grants, isolation, bounds.
 mod kvstore;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.

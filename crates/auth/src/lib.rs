@@ -25,6 +25,9 @@ pub use secret::{SECRET_FILE, admin_token, same_secret};
 pub use token::Claims;
 pub use users::{UserRecord, UserStore};
 
+/// The username scheduled jobs run as (the original's system user).
+pub const SYSTEM_IDENTITY: &str = "__system__";
+
 use config::JwtSettings;
 use graph::store::StoreError;
 use graph::{Graph, GraphError, Id};
@@ -147,6 +150,31 @@ impl AuthService {
             });
         }
         self.grant(&user)
+    }
+
+    /// The user scheduled jobs run as (jac-scale 0.2.x's `__system__`, [`SYSTEM_IDENTITY`]):
+    /// found, or created with its own root on the first start. Its password is random
+    /// and kept nowhere, so nobody logs in as it; its root is private like any user's.
+    pub fn system_user(&self) -> Result<AuthedUser, AuthError> {
+        let found = |user: UserRecord| AuthedUser {
+            user_id: user.id,
+            root: user.root,
+        };
+        if let Some(user) = self.users.user_by_identity(SYSTEM_IDENTITY)? {
+            return Ok(found(user));
+        }
+        let password = hex::encode(rand::random::<[u8; 32]>());
+        match self.register(Identity::Username(SYSTEM_IDENTITY), &password) {
+            Ok(_) | Err(AuthError::IdentityTaken) => {}
+            Err(e) => return Err(e),
+        }
+        // Registered now, or by a process that started at the same time.
+        self.users
+            .user_by_identity(SYSTEM_IDENTITY)?
+            .map(found)
+            .ok_or_else(|| {
+                StoreError::Conflict("the system user was deleted while starting".into()).into()
+            })
     }
 
     /// Logs a user in by email or username (normalised the same way as at registration).

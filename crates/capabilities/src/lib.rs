@@ -11,6 +11,7 @@ mod kv;
 pub mod limiter;
 mod log;
 pub(crate) mod output;
+mod stream;
 mod timer;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use limiter::CallLimiter;
 use output::{GuestOutput, Stream};
 
 pub use globals::{Globals, MAX_GLOBALS_BYTES};
+pub use stream::{MAX_COLLECTED_BYTES, StreamReceiver, StreamSender, StreamSink};
 
 /// Handles a guest may hold at once (WASI streams and the like).
 const MAX_HANDLES: usize = 1_000;
@@ -96,13 +98,16 @@ pub struct HostState {
     open_kvstores: usize,
     /// The files the call's request uploaded (deleted with the call's store).
     uploads: Uploads,
+    /// Where the values the call streams go (`jac:scale/streaming`).
+    stream: StreamSink,
     app: Arc<str>,
     log_bytes: usize,
 }
 
 impl HostState {
-    /// State for one call of `app` with its `glob` values, grants and stores and the
-    /// files its request uploaded; `session` is `None` while the app describes itself.
+    /// State for one call of `app` with its `glob` values, grants and stores, the
+    /// files its request uploaded and where its streamed values go; `session` is `None`
+    /// while the app describes itself.
     pub fn for_call(
         app: Arc<str>,
         memory_limit_bytes: usize,
@@ -110,6 +115,7 @@ impl HostState {
         globals: Arc<Globals>,
         context: AppContext,
         uploads: Uploads,
+        stream: StreamSink,
     ) -> Self {
         Self::new(
             app,
@@ -118,6 +124,7 @@ impl HostState {
             Some(globals),
             Some(context),
             uploads,
+            stream,
         )
     }
 
@@ -131,6 +138,7 @@ impl HostState {
             None,
             None,
             Uploads::default(),
+            StreamSink::default(),
         )
     }
 
@@ -143,6 +151,7 @@ impl HostState {
         globals: Option<Arc<Globals>>,
         context: Option<AppContext>,
         uploads: Uploads,
+        stream: StreamSink,
     ) -> Self {
         let wasi = WasiCtx::builder()
             .stdout(GuestOutput::new(app.clone(), Stream::Stdout))
@@ -159,6 +168,7 @@ impl HostState {
             context,
             open_kvstores: 0,
             uploads,
+            stream,
             app,
             log_bytes: 0,
         }
@@ -176,6 +186,11 @@ impl HostState {
         self.context
             .as_ref()
             .is_some_and(|c| c.grants.allows_storage(base_path))
+    }
+
+    /// The values the call streamed while nothing could forward them (its reports then).
+    pub fn take_streamed(&mut self) -> Vec<Box<serde_json::value::RawValue>> {
+        self.stream.take_collected()
     }
 
     /// Hand the session back to the runtime after the call.
@@ -199,6 +214,7 @@ pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     graph::link(linker)?;
     log::link(linker)?;
     timer::link(linker)?;
+    stream::link(linker)?;
     files::link(linker)?;
     kv::link(linker)?;
     globals::link(linker)?;

@@ -1,5 +1,7 @@
 //! Walker and function calls: route, authenticate, validate, run, answer.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -50,7 +52,7 @@ pub async fn dispatch(State(state): State<HttpState>, request: Request) -> Respo
 /// Authenticate, read and validate the arguments, and run the call of `target`.
 async fn call(
     state: &HttpState,
-    served: &Served,
+    served: &Arc<Served>,
     target: &Target,
     parts: Parts,
     body: Body,
@@ -93,7 +95,15 @@ async fn call(
             &from_path,
         )
         .await?;
-        return run(served, endpoint, identity, args, node_id, uploads).await;
+        return super::sse::run_streamable(
+            served.clone(),
+            target.endpoint,
+            identity,
+            args,
+            node_id,
+            uploads,
+        )
+        .await;
     }
     if query_args {
         read_query(parts.uri.query().unwrap_or(""), &mut raw);
@@ -114,9 +124,9 @@ async fn call(
     })
     .map_err(ApiError::Validation)?;
 
-    run(
-        served,
-        endpoint,
+    super::sse::run_streamable(
+        served.clone(),
+        target.endpoint,
         identity,
         args,
         node_id,
@@ -160,11 +170,16 @@ pub(super) async fn run(
     uploads: Uploads,
 ) -> Result<Response, ApiError> {
     let outcome = execute(served, endpoint, identity, args, node_id, uploads).await?;
-    Ok(envelope::ok(CallData {
+    Ok(answer(&outcome))
+}
+
+/// The envelope of a successful call.
+pub(super) fn answer(outcome: &Outcome) -> Response {
+    envelope::ok(CallData {
         result: &outcome.result,
         reports: &outcome.reports,
         warnings: &outcome.warnings,
-    }))
+    })
 }
 
 /// Run one call of `endpoint` as `identity`, on its root or on `node_id`; `uploads`
@@ -177,8 +192,22 @@ pub(super) async fn execute(
     node_id: Option<String>,
     uploads: Uploads,
 ) -> Result<Outcome, ApiError> {
-    let app = &served.app;
-    let caller = identity.into_caller(app.graph());
+    let (caller, call) = prepare(served, endpoint, identity, args, node_id, uploads)?;
+    let started = std::time::Instant::now();
+    let outcome = served.app.invoke(caller, call).await;
+    finished(served, endpoint, started, outcome)
+}
+
+/// The caller and the call of `endpoint`, at the caller's root or at `node_id`.
+pub(super) fn prepare(
+    served: &Served,
+    endpoint: &Endpoint,
+    identity: Identity,
+    args: Map<String, Value>,
+    node_id: Option<String>,
+    uploads: Uploads,
+) -> Result<(graph::Caller, Call), ApiError> {
+    let caller = identity.into_caller(served.app.graph());
     let target = match node_id {
         None => None,
         Some(text) => {
@@ -193,8 +222,16 @@ pub(super) async fn execute(
         target,
         uploads,
     };
-    let started = std::time::Instant::now();
-    let outcome = app.invoke(caller, call).await;
+    Ok((caller, call))
+}
+
+/// Count a finished call of `endpoint` (started at `started`) and map its error.
+pub(super) fn finished(
+    served: &Served,
+    endpoint: &Endpoint,
+    started: std::time::Instant,
+    outcome: Result<Outcome, runtime::CallError>,
+) -> Result<Outcome, ApiError> {
     if endpoint.kind == Kind::Walker
         && let Some(metrics) = served.metrics()
     {

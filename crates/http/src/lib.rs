@@ -31,6 +31,7 @@ pub mod openapi;
 mod request_metrics;
 mod routes;
 mod serve;
+mod sse;
 mod traverse;
 mod users;
 mod webhooks;
@@ -57,28 +58,35 @@ use metrics::{AppMetrics, Metrics};
 use rate_limit::RateLimiter;
 use realtime::Hub;
 use routes::Routes;
+use runtime::schedule::Schedules;
 use runtime::{Access, App, Endpoint, Protocol};
 pub use serve::serve;
 
 /// An app together with the routes generated from its manifest.
 pub struct Served {
-    app: App,
+    app: Arc<App>,
     routes: Routes,
+    /// The app's scheduled jobs, running while this version is served.
+    schedules: Schedules,
     /// The metrics, when enabled, with this app's resolved host metrics.
     metrics: Option<(Arc<Metrics>, AppMetrics)>,
     /// The OpenAPI document, generated on first request.
     openapi: OnceLock<serde_json::Value>,
     /// Whether error answers carry the guest's own trace (the operator's debug setting).
     expose_traces: bool,
+    /// Who the scheduled jobs run as (the system user).
+    jobs_caller: graph::Caller,
 }
 
 impl Served {
-    /// Generate the routes of `app`; conflicting routes are an error. With `metrics`,
-    /// the app's calls are measured. `expose_traces`: see `config::Config::debug`.
+    /// Generate the routes of `app` and start its scheduled jobs, run as `jobs_caller`;
+    /// conflicting routes are an error. With `metrics`, the app's calls are measured.
+    /// `expose_traces`: see `config::Config::debug`.
     pub fn new(
         app: App,
         metrics: Option<&Arc<Metrics>>,
         expose_traces: bool,
+        jobs_caller: graph::Caller,
     ) -> Result<Self, String> {
         let routes = Routes::build(app.manifest())?;
         let metrics = metrics.map(|m| (m.clone(), m.app(app.name())));
@@ -86,12 +94,15 @@ impl Served {
             Some((_, app_metrics)) => app.observed_by(Arc::new(app_metrics.clone())),
             None => app,
         };
+        let app = Arc::new(app);
         Ok(Served {
+            schedules: Schedules::start(app.clone(), &jobs_caller),
             app,
             routes,
             metrics,
             openapi: OnceLock::new(),
             expose_traces,
+            jobs_caller,
         })
     }
 
@@ -101,6 +112,7 @@ impl Served {
             app,
             self.metrics.as_ref().map(|(metrics, _)| metrics),
             self.expose_traces,
+            self.jobs_caller.clone(),
         )
     }
 
@@ -128,6 +140,11 @@ impl Served {
     /// The app.
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// Stop the app's scheduled jobs (reload, shutdown); a run in progress is cancelled.
+    pub fn stop_schedules(&self) {
+        self.schedules.stop();
     }
 
     /// The metrics, when enabled.
@@ -235,9 +252,9 @@ impl HttpState {
         self.0.served.load_full()
     }
 
-    /// Swap in a new version of the app (`--reload`).
+    /// Swap in a new version of the app (`--reload`); the old version's jobs stop.
     pub fn replace(&self, served: Served) {
-        self.0.served.store(Arc::new(served));
+        self.0.served.swap(Arc::new(served)).stop_schedules();
     }
 
     fn auth(&self) -> &AuthService {

@@ -14,6 +14,7 @@ pub mod function_cache;
 pub mod manifest;
 pub mod observe;
 pub mod quotas;
+pub mod schedule;
 pub mod scheduling;
 pub mod tiering;
 
@@ -29,7 +30,8 @@ use wasmtime::{
 };
 
 use capabilities::bindings::{AppPre, endpoints as wit};
-use capabilities::{AppContext, Globals, HostState};
+use capabilities::{AppContext, Globals, HostState, StreamSink};
+pub use capabilities::{StreamReceiver, StreamSender};
 use config::Limits;
 use function_cache::{Compiler, FunctionCache};
 use graph::{self, GraphError};
@@ -420,7 +422,12 @@ impl App {
     async fn describe(&self) -> Result<wit::Manifest, CallError> {
         let calls = &self.calls;
         let pre = calls.code.current();
-        let mut store = calls.store(pre.engine(), None, files::Uploads::default());
+        let mut store = calls.store(
+            pre.engine(),
+            None,
+            files::Uploads::default(),
+            StreamSink::default(),
+        );
         let limit = calls.limits.call_timeout;
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
@@ -444,15 +451,40 @@ impl App {
     /// `call` at its target (resolved through the graph, which decides whether the caller
     /// may spawn there) in a fresh instance on the guest threads, within the app's quotas;
     /// the call's graph changes are committed when the guest returns `ok` and dropped
-    /// otherwise.
+    /// otherwise. Values the guest streams (a generator's yields) become the outcome's
+    /// reports.
     pub async fn invoke(&self, caller: graph::Caller, call: Call) -> Result<Outcome, CallError> {
+        self.admit_and_run(caller, call, StreamSink::default())
+            .await
+    }
+
+    /// [`App::invoke`] for a client that takes a stream: the values the guest streams go
+    /// to `stream` while the call runs (the outcome then has no reports of them). Dropping
+    /// the returned future cancels the call: the guest stops at its next yield point and
+    /// nothing of it is committed.
+    pub async fn invoke_streaming(
+        &self,
+        caller: graph::Caller,
+        call: Call,
+        stream: StreamSender,
+    ) -> Result<Outcome, CallError> {
+        self.admit_and_run(caller, call, StreamSink::Forward(stream))
+            .await
+    }
+
+    async fn admit_and_run(
+        &self,
+        caller: graph::Caller,
+        call: Call,
+        stream: StreamSink,
+    ) -> Result<Outcome, CallError> {
         let result = match self.calls.admission.admit() {
             Err(quota) => Err(CallError::QuotaExceeded(quota)),
             Ok(admitted) => match self.graph.spawn_session(caller, call.target) {
                 Err(e) => Err(e.into()),
                 Ok(session) => {
                     let calls = self.calls.clone();
-                    let run = async move { calls.run(call, session, admitted).await };
+                    let run = async move { calls.run(call, session, stream, admitted).await };
                     self.calls.pool.run(run).await
                 }
             },
@@ -475,6 +507,7 @@ impl Calls {
         engine: &Engine,
         session: Option<graph::Session>,
         uploads: files::Uploads,
+        stream: StreamSink,
     ) -> Store<HostState> {
         let quotas = &self.context.quotas;
         let state = HostState::for_call(
@@ -484,6 +517,7 @@ impl Calls {
             self.globals.clone(),
             self.context.clone(),
             uploads,
+            stream,
         );
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -508,6 +542,7 @@ impl Calls {
         self,
         call: Call,
         session: graph::Session,
+        stream: StreamSink,
         _admitted: Admitted,
     ) -> Result<Outcome, CallError> {
         let waiting = self.load.waiting();
@@ -523,7 +558,7 @@ impl Calls {
         drop(waiting);
         let _running = self.load.running();
         let mut stats = CallStats::default();
-        let result = self.run_instance(call, session, &mut stats).await;
+        let result = self.run_instance(call, session, stream, &mut stats).await;
         if let Some(observer) = &self.observer {
             stats.trap = result.as_ref().err().and_then(TrapKind::of);
             observer.call_finished(&stats);
@@ -536,10 +571,11 @@ impl Calls {
         &self,
         call: Call,
         session: graph::Session,
+        stream: StreamSink,
         stats: &mut CallStats,
     ) -> Result<Outcome, CallError> {
         let pre = self.code.current();
-        let mut store = self.store(pre.engine(), Some(session), call.uploads);
+        let mut store = self.store(pre.engine(), Some(session), call.uploads, stream);
         let limit = self.limits.call_timeout;
         let wit_call = wit::Call {
             name: call.name,
@@ -585,7 +621,13 @@ impl Calls {
                 return Err(error);
             }
         };
-        let outcome = check_outcome(outcome)?;
+        let mut outcome = check_outcome(outcome)?;
+        // A reported generator is the answer (as in the original): its values replace
+        // the other reports when nothing forwarded them.
+        let streamed = store.data_mut().take_streamed();
+        if !streamed.is_empty() {
+            outcome.reports = streamed;
+        }
         let session = store
             .data_mut()
             .take_session()

@@ -74,8 +74,9 @@ pub async fn serve(serve: ServeConfig) -> Result<(), StartError> {
         limits,
         stopped(stop_rx),
     );
-    let signal = async move {
+    let signal = async {
         server::shutdown_signal().await;
+        registry.stop_schedules();
         let _ = stop_tx.send(true);
     };
     tokio::join!(signal, public_server, admin_server);

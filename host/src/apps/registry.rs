@@ -110,6 +110,13 @@ impl Registry {
         &self.serve
     }
 
+    /// Stop every app's scheduled jobs (shutdown: none starts while calls drain).
+    pub fn stop_schedules(&self) {
+        for hosted in self.table.load().values() {
+            hosted.composed.state.served().stop_schedules();
+        }
+    }
+
     /// The app called `name`, if served.
     pub fn get(&self, name: &str) -> Option<Arc<Hosted>> {
         self.table.load().get(name).cloned()
@@ -179,9 +186,10 @@ impl Registry {
         if self.serve.is_pinned(name) {
             return Err(ChangeError::Pinned(name.to_owned()));
         }
-        if self.get(name).is_none() {
+        let Some(hosted) = self.get(name) else {
             return Err(ChangeError::Unknown(name.to_owned()));
-        }
+        };
+        hosted.composed.state.served().stop_schedules();
         self.table.rcu(|table| {
             let mut table = BTreeMap::clone(table);
             table.remove(name);

@@ -23,7 +23,7 @@ use serde_json::Value as Json;
 
 use bindings::exports::jac::scale::endpoints::{self as wit, Guest as Endpoints};
 use bindings::jac::scale::types::Error as WitError;
-use bindings::jac::scale::{globals, log, timer};
+use bindings::jac::scale::{globals, log, streaming, timer};
 use host_data::HostData;
 use host_graph::HostGraph;
 
@@ -78,6 +78,7 @@ impl bindings::Guest for Component {
             natives: jac_lang::stdlib::registry(),
             sleep: host_sleep,
             data: data.clone(),
+            stream: Some(host_stream),
             ..HostEnv::default()
         };
         let mut interp = Interpreter::new(program, graph, env).map_err(|f| f.traceback())?;
@@ -104,6 +105,7 @@ impl Endpoints for Component {
             Some(loaded) => manifest::to_wit(&loaded.manifest),
             None => wit::Manifest {
                 endpoints: Vec::new(),
+                jobs: Vec::new(),
             },
         })
     }
@@ -118,10 +120,7 @@ impl Endpoints for Component {
             })?;
             let kind = loaded
                 .manifest
-                .endpoints
-                .iter()
-                .find(|e| e.name == call.name)
-                .map(|e| e.kind)
+                .kind_of(&call.name)
                 .ok_or_else(|| wit::CallError::UnknownEndpoint(call.name.clone()))?;
             let args: Json = serde_json::from_str(&call.args)
                 .map_err(|e| wit::CallError::InvalidArgs(format!("arguments are not JSON: {e}")))?;
@@ -200,6 +199,12 @@ fn walker_fields(result: &mut Json) {
 fn host_sleep(length: std::time::Duration) {
     let ms = length.as_nanos().div_ceil(1_000_000);
     timer::sleep(u32::try_from(ms).unwrap_or(u32::MAX));
+}
+
+/// One value of a streamed generator: the host forwards it to the client at once
+/// (waiting while the client reads behind).
+fn host_stream(value: &Json) {
+    streaming::send(&value.to_string());
 }
 
 /// Sends what the program printed to the host log.

@@ -1,6 +1,6 @@
 //! The program's endpoint description ([`jac_lang::describe`]) as the WIT `manifest`.
 
-use jac_lang::describe::{self as jd, EndpointAccess, EndpointKind, HttpMethod, Protocol};
+use jac_lang::describe::{self as jd, EndpointAccess, EndpointKind, HttpMethod, Protocol, Trigger};
 
 use crate::bindings::exports::jac::scale::endpoints as wit;
 
@@ -8,16 +8,33 @@ use crate::bindings::exports::jac::scale::endpoints as wit;
 pub fn to_wit(manifest: &jd::Manifest) -> wit::Manifest {
     wit::Manifest {
         endpoints: manifest.endpoints.iter().map(endpoint).collect(),
+        jobs: manifest.jobs.iter().map(job).collect(),
+    }
+}
+
+fn kind(kind: EndpointKind) -> wit::Kind {
+    match kind {
+        EndpointKind::Walker => wit::Kind::Walker,
+        EndpointKind::Function => wit::Kind::Function,
+    }
+}
+
+fn job(j: &jd::Job) -> wit::Job {
+    wit::Job {
+        name: j.name.clone(),
+        kind: kind(j.kind),
+        trigger: match &j.trigger {
+            Trigger::Interval { ms } => wit::Trigger::Interval(*ms),
+            Trigger::Cron(text) => wit::Trigger::Cron(text.clone()),
+            Trigger::Dynamic => wit::Trigger::Dynamic,
+        },
     }
 }
 
 fn endpoint(e: &jd::Endpoint) -> wit::Endpoint {
     wit::Endpoint {
         name: e.name.clone(),
-        kind: match e.kind {
-            EndpointKind::Walker => wit::Kind::Walker,
-            EndpointKind::Function => wit::Kind::Function,
-        },
+        kind: kind(e.kind),
         protocol: match e.protocol {
             Protocol::Http => wit::Protocol::Http,
             Protocol::Webhook => wit::Protocol::Webhook,

@@ -96,11 +96,51 @@ pub struct Endpoint {
     pub doc: Option<String>,
 }
 
-/// Every endpoint of an app, in source order.
+/// When the host runs a scheduled walker or function (`@schedule`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// `interval=<seconds>`, in milliseconds.
+    Interval {
+        /// The period.
+        ms: u64,
+    },
+    /// `cron="<minute hour day month weekday>"` (UTC).
+    Cron(String),
+    /// `trigger=ScheduleTrigger.DYNAMIC`: created at run time through a jobs API.
+    Dynamic,
+}
+
+/// A walker or function the host runs on a schedule instead of serving it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// Walker or function name.
+    pub name: String,
+    /// Walker or function.
+    pub kind: EndpointKind,
+    /// When it runs.
+    pub trigger: Trigger,
+}
+
+/// Every endpoint and scheduled job of an app, in source order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     /// The endpoints.
     pub endpoints: Vec<Endpoint>,
+    /// The scheduled walkers and functions.
+    #[serde(default)]
+    pub jobs: Vec<Job>,
+}
+
+impl Manifest {
+    /// Whether `name` is a walker or a function (an endpoint or a scheduled job).
+    pub fn kind_of(&self, name: &str) -> Option<EndpointKind> {
+        self.endpoints
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.kind)
+            .or_else(|| self.jobs.iter().find(|j| j.name == name).map(|j| j.kind))
+    }
 }
 
 /// Why a manifest could not be built.

@@ -13,6 +13,7 @@
 mod literal;
 mod manifest;
 mod restspec;
+mod schedule;
 mod schema;
 mod types;
 
@@ -28,7 +29,8 @@ use types::TypeTable;
 
 pub use literal::literal_json;
 pub use manifest::{
-    DescribeError, Endpoint, EndpointAccess, EndpointKind, Field, HttpMethod, Manifest, Protocol,
+    DescribeError, Endpoint, EndpointAccess, EndpointKind, Field, HttpMethod, Job, Manifest,
+    Protocol, Trigger,
 };
 
 /// How deep nested `obj` types are expanded before falling back to `{"type": "object"}`.
@@ -46,12 +48,28 @@ pub fn describe(program: &Program) -> Result<Manifest, DescribeError> {
         sources: &program.sources,
     };
     let mut endpoints: Vec<Endpoint> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     let mut add = |endpoint: Endpoint| match endpoints.iter_mut().find(|e| e.name == endpoint.name)
     {
         Some(slot) => *slot = endpoint,
         None => endpoints.push(endpoint),
     };
     for item in &program.entry().items {
+        let (decorators, name, kind) = match &item.kind {
+            ItemKind::Archetype(arch) if arch.kind == ArchKind::Walker => {
+                (&arch.decorators[..], &*arch.name, EndpointKind::Walker)
+            }
+            ItemKind::Function(func) => (&func.decorators[..], &*func.name, EndpointKind::Function),
+            _ => (&[][..], "", EndpointKind::Function),
+        };
+        if let Some(trigger) = ctx.schedule(decorators)? {
+            jobs.push(Job {
+                name: name.to_string(),
+                kind,
+                trigger,
+            });
+            continue;
+        }
         match &item.kind {
             ItemKind::Archetype(arch) if is_endpoint_walker(arch) => {
                 add(ctx.walker(arch, &arch.name)?)
@@ -69,7 +87,7 @@ pub fn describe(program: &Program) -> Result<Manifest, DescribeError> {
             _ => {}
         }
     }
-    Ok(Manifest { endpoints })
+    Ok(Manifest { endpoints, jobs })
 }
 
 fn is_endpoint_walker(arch: &Archetype) -> bool {

@@ -239,15 +239,13 @@ impl Interpreter {
                     None => Value::None,
                 };
                 let items = if *from { self.iterate(&v)? } else { vec![v] };
-                match self.generator_frames.last_mut() {
-                    Some(frame) => {
-                        frame.get_or_insert_with(Vec::new).extend(items);
-                        Ok(Value::None)
-                    }
-                    None => Err(Exception::new(
+                if self.yield_values(items) {
+                    Ok(Value::None)
+                } else {
+                    Err(Exception::new(
                         ExcType::RuntimeError,
                         "'yield' outside function",
-                    )),
+                    ))
                 }
             }
             ExprKind::Spawn { left, right } => self.eval_spawn(left.as_deref(), right, scope),
@@ -431,7 +429,7 @@ impl Interpreter {
         Ok(value)
     }
 
-    fn eval_args(&mut self, args: &[Arg], scope: &Rc<Scope>) -> JacResult<Args> {
+    pub(super) fn eval_args(&mut self, args: &[Arg], scope: &Rc<Scope>) -> JacResult<Args> {
         let mut out = Args::default();
         for arg in args {
             match arg {
@@ -538,13 +536,14 @@ impl Interpreter {
         receiver: Option<Value>,
         args: Args,
     ) -> JacResult<Value> {
+        let frame = self.next_generator_frame();
         self.nested(|vm| {
             let scope = Scope::new(f.globals.clone(), f.closure.clone());
             if let Some(owner) = f.owner.get() {
                 scope.assign(&vm.names.class_cell, Value::Class(owner.clone()));
             }
             super::function::bind_params(f, receiver, args, &scope)?;
-            vm.generator_frames.push(None);
+            vm.generator_frames.push(frame);
             let result = match &f.def.body {
                 ast::FnBody::Block(block) => vm.exec_block(block, &scope).map(|flow| match flow {
                     super::exec::Flow::Return(v) => v,
@@ -557,7 +556,10 @@ impl Interpreter {
                 )),
             };
             // Generators run eagerly: a call that yielded returns an iterator over what it yielded.
-            let yielded = vm.generator_frames.pop().flatten();
+            let yielded = match vm.generator_frames.pop() {
+                Some(super::stream::GeneratorFrame::Collect(kept)) => kept,
+                _ => None,
+            };
             match (result, yielded) {
                 (Ok(_), Some(items)) => Ok(Value::iter(items)),
                 (result, _) => result.map_err(|e| vm.add_frame(e, f.def.span, f.name())),

@@ -145,10 +145,7 @@ impl Interpreter {
                 };
                 return Ok(Flow::Return(v));
             }
-            StmtKind::Report(e) => {
-                let v = self.eval(e, scope)?;
-                self.report(v);
-            }
+            StmtKind::Report(e) => self.report_expr(e, scope)?,
             StmtKind::Visit {
                 index,
                 target,

@@ -23,6 +23,7 @@ pub mod modules;
 pub mod osp;
 pub mod patterns;
 pub mod persist;
+mod stream;
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -74,6 +75,10 @@ pub struct HostEnv {
     pub sleep: fn(Duration),
     /// The kvstores and storage the embedding grants (default: none, [`crate::data::NoDataHost`]).
     pub data: Rc<dyn crate::data::DataHost>,
+    /// Where a streamed generator's values go, one JSON value per yield (the component
+    /// sends them to the host's `jac:scale/streaming`). `None` (the default): generators
+    /// run eagerly and a reported one is a list of its values.
+    pub stream: Option<fn(&Json)>,
 }
 
 impl Default for HostEnv {
@@ -85,6 +90,7 @@ impl Default for HostEnv {
             stack_budget: DEFAULT_STACK_BUDGET,
             sleep: std::thread::sleep,
             data: Rc::new(crate::data::NoDataHost),
+            stream: None,
         }
     }
 }
@@ -222,8 +228,12 @@ pub struct Interpreter {
     stack_base: usize,
     /// Refused graph writes of the current call.
     pub(crate) warnings: Vec<String>,
-    /// Per active function call: the values it yielded (generators run eagerly).
-    generator_frames: Vec<Option<Vec<Value>>>,
+    /// Per active function call: what it does with the values it yields.
+    generator_frames: Vec<stream::GeneratorFrame>,
+    /// The next function call runs in emit mode (its yields go to the host's stream).
+    emit_next_call: bool,
+    /// This call has streamed (one stream per call).
+    streamed: bool,
 }
 
 impl Interpreter {
@@ -264,6 +274,8 @@ impl Interpreter {
             stack_base: 0,
             warnings: Vec::new(),
             generator_frames: Vec::new(),
+            emit_next_call: false,
+            streamed: false,
         };
         crate::builtins::install(&interp.builtins, &interp.root_class);
         interp
@@ -359,8 +371,21 @@ impl Interpreter {
             .args_from_json(&func, args)
             .map_err(|e| Failure::raised(FailureKind::InvalidArgs, &e))
             .and_then(|call_args| {
-                self.call_function_value(&func, None, call_args)
-                    .map_err(|e| Failure::raised(FailureKind::Raised, &e))
+                // A function that is itself a generator streams what it yields.
+                let result = if self.env.stream.is_some() {
+                    self.call_emitting(&func, None, call_args)
+                } else {
+                    self.call_function_value(&func, None, call_args)
+                };
+                result.map_err(|e| Failure::raised(FailureKind::Raised, &e))
+            })
+            .map(|value| {
+                // A returned generator streams too; the result is then `None`.
+                if self.stream_iterator(&value) {
+                    Value::None
+                } else {
+                    value
+                }
             });
         let outcome = self.finish_call(result);
         self.end_call();
@@ -397,6 +422,8 @@ impl Interpreter {
         self.handling.clear();
         self.warnings.clear();
         self.generator_frames.clear();
+        self.emit_next_call = false;
+        self.streamed = false;
         self.depth = 0;
     }
 
@@ -438,8 +465,12 @@ impl Interpreter {
         crate::value::json::to_json(value, &mut id_of)
     }
 
-    /// Appends a reported value to the active walker's (or the call's) reports.
+    /// Appends a reported value to the active walker's (or the call's) reports; a
+    /// reported iterator streams instead when the call can stream.
     pub fn report(&mut self, value: Value) {
+        if self.stream_iterator(&value) {
+            return;
+        }
         if self.env.cli_mode {
             let text = crate::value::repr::str(&value);
             self.output.push_str(&text);

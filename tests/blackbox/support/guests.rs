@@ -48,6 +48,10 @@ pub enum App {
     DataJac,
     /// `examples/social-jac`: a social network across users' graphs.
     SocialJac,
+    /// `examples/streaming-jac`: walkers and functions that stream generators.
+    StreamingJac,
+    /// `examples/schedules-jac`: `@schedule`d walkers and functions.
+    SchedulesJac,
 }
 
 /// Where an app comes from and how it is built.
@@ -63,7 +67,7 @@ enum Source {
 
 impl App {
     /// Every app, in declaration order.
-    pub const ALL: [App; 14] = [
+    pub const ALL: [App; 16] = [
         App::Todo,
         App::TodoJac,
         App::Misbehave,
@@ -78,6 +82,8 @@ impl App {
         App::OspJac,
         App::DataJac,
         App::SocialJac,
+        App::StreamingJac,
+        App::SchedulesJac,
     ];
 
     fn source(self) -> Source {
@@ -98,6 +104,8 @@ impl App {
             App::OspJac => jac("osp-jac"),
             App::DataJac => jac("data-jac"),
             App::SocialJac => jac("social-jac"),
+            App::StreamingJac => jac("streaming-jac"),
+            App::SchedulesJac => jac("schedules-jac"),
         }
     }
 

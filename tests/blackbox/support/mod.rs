@@ -5,6 +5,7 @@ pub mod many;
 pub mod process;
 pub mod reply;
 pub mod server;
+pub mod sse;
 pub mod store;
 pub mod tools;
 pub mod webhook;

@@ -165,6 +165,11 @@ impl Server {
             .map(|(_, value)| value.as_str())
     }
 
+    /// Everything the server wrote to stdout and stderr so far.
+    pub fn log(&self) -> String {
+        self.process.output()
+    }
+
     /// The running process (to signal it or read its log).
     pub fn process(&mut self) -> &mut Process {
         &mut self.process

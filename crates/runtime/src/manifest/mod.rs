@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use capabilities::bindings::endpoints as wit;
 
+use crate::schedule::{Job, Trigger, cron::Cron};
+
 mod validate;
 
 pub use validate::{Problem, Source, validate};
@@ -69,10 +71,12 @@ pub struct Endpoint {
     pub doc: Option<String>,
 }
 
-/// Every endpoint of an app.
+/// Every endpoint and scheduled job of an app.
 #[derive(Debug, Clone, Default)]
 pub struct Manifest {
     pub endpoints: Vec<Endpoint>,
+    /// Walkers and functions run on the host's timer (no routes).
+    pub jobs: Vec<Job>,
 }
 
 /// Why a manifest was refused.
@@ -88,7 +92,7 @@ const MAX_ENDPOINTS: usize = 10_000;
 impl Manifest {
     /// Convert and check what `describe` returned.
     pub fn from_wit(m: wit::Manifest) -> Result<Self, ManifestError> {
-        if m.endpoints.len() > MAX_ENDPOINTS {
+        if m.endpoints.len() + m.jobs.len() > MAX_ENDPOINTS {
             return Err(ManifestError(format!(
                 "more than {MAX_ENDPOINTS} endpoints"
             )));
@@ -97,10 +101,7 @@ impl Manifest {
         let mut endpoints = Vec::with_capacity(m.endpoints.len());
         for e in m.endpoints {
             check_name(&e.name, "endpoint")?;
-            let kind = match e.kind {
-                wit::Kind::Walker => Kind::Walker,
-                wit::Kind::Function => Kind::Function,
-            };
+            let kind = kind_of(e.kind);
             if !names.insert((kind, e.name.clone())) {
                 return Err(ManifestError(format!(
                     "endpoint `{}` is declared twice",
@@ -161,7 +162,36 @@ impl Manifest {
                 doc: e.doc,
             });
         }
-        Ok(Manifest { endpoints })
+        let mut jobs = Vec::with_capacity(m.jobs.len());
+        for j in m.jobs {
+            check_name(&j.name, "job")?;
+            let kind = kind_of(j.kind);
+            if !names.insert((kind, j.name.clone())) {
+                return Err(ManifestError(format!("`{}` is declared twice", j.name)));
+            }
+            let trigger = match j.trigger {
+                wit::Trigger::Interval(0) => {
+                    return Err(ManifestError(format!(
+                        "job `{}`: the interval must be positive",
+                        j.name
+                    )));
+                }
+                wit::Trigger::Interval(ms) => {
+                    Trigger::Interval(std::time::Duration::from_millis(ms))
+                }
+                wit::Trigger::Cron(text) => Trigger::Cron(
+                    Cron::parse(&text)
+                        .map_err(|e| ManifestError(format!("job `{}`: {e}", j.name)))?,
+                ),
+                wit::Trigger::Dynamic => Trigger::Dynamic,
+            };
+            jobs.push(Job {
+                name: j.name,
+                kind,
+                trigger,
+            });
+        }
+        Ok(Manifest { endpoints, jobs })
     }
 
     /// The endpoint called `name` of `kind`.
@@ -169,6 +199,13 @@ impl Manifest {
         self.endpoints
             .iter()
             .find(|e| e.kind == kind && e.name == name)
+    }
+}
+
+fn kind_of(kind: wit::Kind) -> Kind {
+    match kind {
+        wit::Kind::Walker => Kind::Walker,
+        wit::Kind::Function => Kind::Function,
     }
 }
 

@@ -1,0 +1,92 @@
+//! `jac:scale/streaming`: the values a generator yields, forwarded while the call runs.
+//!
+//! A call that streams to a client holds the sending half of a bounded channel
+//! ([`StreamSink::Forward`]): `send` waits for room, so a fast guest and a slow client
+//! hold at most the channel's capacity of values in the host. Any other call collects
+//! the values as its reports ([`StreamSink::Collect`], bounded in bytes).
+
+use serde_json::value::RawValue;
+use tokio::sync::mpsc;
+use wasmtime::StoreContextMut;
+use wasmtime::component::Linker;
+
+use super::HostState;
+
+/// Most bytes of streamed values a call that cannot stream collects as its reports.
+pub const MAX_COLLECTED_BYTES: usize = 16 << 20;
+
+/// The receiving end of a streamed call: one JSON value per yield.
+pub type StreamReceiver = mpsc::Receiver<Box<RawValue>>;
+
+/// The sending end the call's store holds.
+pub type StreamSender = mpsc::Sender<Box<RawValue>>;
+
+/// Where one call's streamed values go.
+#[derive(Debug)]
+pub enum StreamSink {
+    /// Kept as the call's reports (WebSocket, webhook, schedules).
+    Collect {
+        /// The values so far.
+        values: Vec<Box<RawValue>>,
+        /// Their size in bytes.
+        bytes: usize,
+    },
+    /// Forwarded to the client as they come (a `text/event-stream` answer).
+    Forward(StreamSender),
+}
+
+impl Default for StreamSink {
+    fn default() -> Self {
+        StreamSink::Collect {
+            values: Vec::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl StreamSink {
+    /// The values collected (none for a forwarded stream); the sink is left empty.
+    pub fn take_collected(&mut self) -> Vec<Box<RawValue>> {
+        match self {
+            StreamSink::Collect { values, bytes } => {
+                *bytes = 0;
+                std::mem::take(values)
+            }
+            StreamSink::Forward(_) => Vec::new(),
+        }
+    }
+}
+
+pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    let mut stream = linker.instance("jac:scale/streaming@0.1.0")?;
+    stream.func_wrap_async(
+        "send",
+        |mut store: StoreContextMut<'_, HostState>, (value,): (String,)| {
+            Box::new(async move {
+                let value = RawValue::from_string(value)
+                    .map_err(|e| wasmtime::format_err!("the app streamed invalid JSON: {e}"))?;
+                let sender = match &mut store.data_mut().stream {
+                    StreamSink::Forward(sender) => sender.clone(),
+                    StreamSink::Collect { values, bytes } => {
+                        *bytes += value.get().len();
+                        if *bytes > MAX_COLLECTED_BYTES {
+                            wasmtime::bail!(
+                                "the app streamed more than {} MiB",
+                                MAX_COLLECTED_BYTES >> 20
+                            );
+                        }
+                        values.push(value);
+                        return Ok(());
+                    }
+                };
+                // A client that left dropped the receiver; the runtime cancels the call
+                // (it watches the same channel), so this error is seldom seen by a guest.
+                sender
+                    .send(value)
+                    .await
+                    .map_err(|_| wasmtime::format_err!("the client stopped reading the stream"))
+            })
+        },
+    )?;
+    Ok(())
+}
