@@ -1,7 +1,9 @@
 //! jac-scale: serve WebAssembly walker apps as a production API.
 //!
 //! This crate composes the layers in `crates/` (see `ARCHITECTURE.md` for the map and its
-//! invariants): `server` starts and stops them, `build` turns a Jac app into a component.
+//! invariants): `server` starts and stops them, `build` turns a Jac app into a component,
+//! `readiness` names the backends `/healthz/ready` probes.
 
 pub mod build;
+mod readiness;
 pub mod server;

@@ -101,9 +101,23 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     };
     let served = Served::new(app, metrics.as_ref(), config.debug).map_err(StartError::Routes)?;
     let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
+    let sso = sso::Sso::new(&config.sso)
+        .map_err(|e| StartError::Auth(e.to_string()))?
+        .map(Arc::new);
+    for platform in config.sso.platforms.iter() {
+        tracing::info!(
+            "single sign-on: {} through {} (callback {})",
+            platform.platform,
+            platform.issuer,
+            config.sso.callback_url(&platform.platform)
+        );
+    }
     let state = HttpState::new(
         served,
-        Arc::new(auth),
+        http::Accounts {
+            auth: Arc::new(auth),
+            sso,
+        },
         config.limits.body_limit_bytes,
         Webhooks::new(api_keys, config.webhook.clone()),
         WebSockets {
@@ -111,6 +125,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             max_message_bytes: config.websocket.max_message_bytes,
         },
         metrics,
+        crate::readiness::of(&config),
     );
 
     let addr = SocketAddr::new(config.host, config.port);
@@ -140,6 +155,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
                 .metrics
                 .enabled
                 .then(|| config.metrics.endpoint.clone()),
+            sso_platforms: config
+                .sso
+                .platforms
+                .iter()
+                .map(|p| p.platform.clone())
+                .collect(),
         })
     });
     let router = http::router(state, docs);

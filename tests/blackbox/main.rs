@@ -19,7 +19,7 @@ mod crash;
 mod docs;
 /// `/function/{name}`: results, defaults with their declared types, protected functions.
 mod functions;
-/// `/healthz*` and `X-Trace-Id`.
+/// `/healthz*` (readiness with Redis, S3 and MongoDB stopped and started) and `X-Trace-Id`.
 mod health;
 /// Jac-only behaviour: `start app.jac`, `build -o`, syntax errors, Jac tracebacks, globals, `--reload`.
 mod jac_apps;
@@ -48,6 +48,9 @@ mod persistence;
 mod restspec;
 /// File storage and uploads: multipart end to end, path escapes, bounds, grants, isolation.
 mod storage;
+/// Single sign-on with a real OpenID provider (npm oidc-provider): the whole code flow,
+/// account linking, and refusals (bad state, replayed code, unverified email, audience).
+mod sso;
 /// The memory hierarchy across two processes sharing one data dir and the real Redis.
 mod tiers;
 /// `POST /traverse`: READ-filtered, type filters, details, cursor pages, limits.

@@ -12,6 +12,7 @@ mod grants;
 mod jwt;
 mod operations;
 mod realtime;
+mod sso;
 mod storage;
 mod toml_file;
 
@@ -24,6 +25,7 @@ pub use grants::{GrantDefault, Grants};
 pub use jwt::JwtSettings;
 pub use operations::{LogFormat, MetricsSettings};
 pub use realtime::{WebSocketSettings, WebhookSettings};
+pub use sso::{OidcClientSettings, SsoSettings, is_secure_origin};
 pub use storage::{S3Settings, StorageBackendSettings, StorageSettings};
 
 pub use toml_file::JacToml;
@@ -70,6 +72,8 @@ pub struct Config {
     pub docs_enabled: bool,
     /// `[plugins.scale.metrics]`.
     pub metrics: MetricsSettings,
+    /// `SSO_*`: single sign-on through OpenID providers.
+    pub sso: SsoSettings,
 }
 
 /// The app's tenant name: `[project] name` of its jac.toml; else the app file's stem
@@ -263,6 +267,7 @@ impl Config {
         let tenant = tenant_of(app_path, toml.project_name()?);
         let docs_enabled = toml.boolean("server", "docs_enabled")?.unwrap_or(true);
         let metrics = MetricsSettings::resolve(&toml)?;
+        let sso = SsoSettings::resolve(env)?;
 
         Ok(Config {
             tenant,
@@ -283,6 +288,7 @@ impl Config {
             capabilities,
             docs_enabled,
             metrics,
+            sso,
         })
     }
 }

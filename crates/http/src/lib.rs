@@ -1,7 +1,7 @@
 //! The HTTP face of the host: axum routes for users, health and the app's endpoints.
 //!
 //! - [`users`]: register and login (flat token bodies).
-//! - [`health`]: liveness and readiness.
+//! - [`health`]: liveness, and readiness with probes of the configured backends.
 //! - [`endpoints`]: walkers and functions, dispatched through a route table built from
 //!   the app's manifest ([`routes`]), so a reloaded app swaps its routes atomically.
 //! - [`api_keys`], [`webhooks`]: API keys and the webhook walkers they call.
@@ -9,6 +9,7 @@
 //! - [`docs`]: `/openapi.json`, Swagger UI and ReDoc (the document comes from `openapi`).
 //! - [`request_metrics`]: request metrics (a middleware) and the Prometheus scrape endpoint.
 //! - [`traverse`]: `POST /traverse`, the caller's readable graph, paged.
+//! - [`single_sign_on`]: `/sso/{platform}/...`, sign-in through an OpenID provider.
 //! - [`caller`]: who is calling (arguments are checked by `runtime::manifest::validate`).
 //! - [`error`], [`envelope`]: the only places that shape responses.
 //!
@@ -27,6 +28,7 @@ mod multipart;
 pub mod openapi;
 mod request_metrics;
 mod routes;
+mod single_sign_on;
 mod traverse;
 mod users;
 mod webhooks;
@@ -46,6 +48,7 @@ use auth::api_keys::ApiKeys;
 use config::WebhookSettings;
 pub use docs::Docs;
 pub use error::ApiError;
+pub use health::{Backend, PROBE_TIMEOUT, ProbeFuture, Readiness};
 use metrics::{AppMetrics, Metrics};
 use realtime::Hub;
 use routes::Routes;
@@ -172,25 +175,40 @@ struct Shared {
     webhooks: Webhooks,
     websockets: WebSockets,
     metrics: Option<Arc<Metrics>>,
+    sso: Option<Arc<::sso::Sso>>,
+    readiness: Readiness,
+}
+
+/// Who signs people in: passwords and tokens (`auth`), and single sign-on through
+/// OpenID providers when a platform is configured.
+pub struct Accounts {
+    /// Users, passwords and bearer tokens.
+    pub auth: Arc<AuthService>,
+    /// Single sign-on, when configured.
+    pub sso: Option<Arc<::sso::Sso>>,
 }
 
 impl HttpState {
-    /// State serving `served`, authenticating with `auth`.
+    /// State serving `served`, signing people in with `accounts`; ready when the
+    /// backends of `readiness` answer.
     pub fn new(
         served: Served,
-        auth: Arc<AuthService>,
+        accounts: Accounts,
         body_limit: usize,
         webhooks: Webhooks,
         websockets: WebSockets,
         metrics: Option<Arc<Metrics>>,
+        readiness: Readiness,
     ) -> Self {
         HttpState(Arc::new(Shared {
             served: ArcSwap::from_pointee(served),
-            auth,
+            auth: accounts.auth,
             body_limit,
             webhooks,
             websockets,
             metrics,
+            sso: accounts.sso,
+            readiness,
         }))
     }
 
@@ -221,6 +239,23 @@ impl HttpState {
         self.0.body_limit
     }
 
+    /// Single sign-on, when `platform` is one of its configured platforms.
+    fn sso(&self, platform: &str) -> Result<&::sso::Sso, ApiError> {
+        self.0
+            .sso
+            .as_deref()
+            .filter(|sso| sso.platform_names().any(|name| name == platform))
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no single sign-on platform named `{platform}` is configured"
+                ))
+            })
+    }
+
+    fn readiness(&self) -> &Readiness {
+        &self.0.readiness
+    }
+
     fn webhooks(&self) -> &Webhooks {
         &self.0.webhooks
     }
@@ -239,7 +274,8 @@ pub fn router(state: HttpState, docs: Option<Docs>) -> Router {
         .merge(api_keys::router())
         .merge(webhooks::router())
         .merge(websocket::router())
-        .merge(traverse::router());
+        .merge(traverse::router())
+        .merge(single_sign_on::router());
     if let Some(docs) = docs {
         router = router.merge(docs::router(docs));
     }

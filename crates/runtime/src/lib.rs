@@ -473,6 +473,7 @@ impl App {
         };
         let returned = tokio::time::timeout(limit, run).await;
         stats.peak_memory_bytes = store.data().limiter.peak_memory_bytes;
+        stats.host_calls = store.data().host_calls();
         let returned = match returned {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return Err(trap_error(&store, e, limit)),
