@@ -99,11 +99,17 @@ fn ready_names_the_backend_that_is_down() {
         "{down:?}"
     );
     assert!(
-        error["message"].as_str().is_some_and(|m| m.contains("redis")),
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("redis")),
         "{down:?}"
     );
     // Probes are bounded: an answer within the round's reuse plus the probe timeout.
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     // Down for traffic, not dead: liveness is unaffected.
     assert_eq!(server.get("/healthz/live").status, 200);
 
@@ -130,7 +136,11 @@ fn ready_probes_mongodb_when_it_is_the_store() {
         )
         .start();
     let ready = server.get("/healthz/ready");
-    assert_eq!(ready.ok()["backends"], json!({"mongodb": "ok"}), "{ready:?}");
+    assert_eq!(
+        ready.ok()["backends"],
+        json!({"mongodb": "ok"}),
+        "{ready:?}"
+    );
     mongodb.stop();
     let down = ready_until(&server, 503);
     assert_eq!(

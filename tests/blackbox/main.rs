@@ -46,11 +46,11 @@ mod permissions;
 mod persistence;
 /// `@restspec`: GET with typed query parameters, custom paths, path parameters.
 mod restspec;
-/// File storage and uploads: multipart end to end, path escapes, bounds, grants, isolation.
-mod storage;
 /// Single sign-on with a real OpenID provider (npm oidc-provider): the whole code flow,
 /// account linking, and refusals (bad state, replayed code, unverified email, audience).
 mod sso;
+/// File storage and uploads: multipart end to end, path escapes, bounds, grants, isolation.
+mod storage;
 /// The memory hierarchy across two processes sharing one data dir and the real Redis.
 mod tiers;
 /// `POST /traverse`: READ-filtered, type filters, details, cursor pages, limits.

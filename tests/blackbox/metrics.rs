@@ -306,7 +306,11 @@ fn host_calls_and_cache_lookups_move_with_the_load() {
         );
     }
     for n in 0..5 {
-        let created = server.post_auth("/walker/CreateTodo", json!({"title": format!("t{n}")}), &user.token);
+        let created = server.post_auth(
+            "/walker/CreateTodo",
+            json!({"title": format!("t{n}")}),
+            &user.token,
+        );
         assert_eq!(created.status, 200, "{created:?}");
     }
     let after_writes = Scrape::take(&server);
@@ -338,7 +342,10 @@ fn host_calls_and_cache_lookups_move_with_the_load() {
     assert!(lookups(&after_reads, "l1", "miss") > 0.0);
     // Nothing else was called.
     assert_eq!(
-        after_reads.value("myapp_host_calls_total", &[("app", "todo"), ("capability", "kvstore")]),
+        after_reads.value(
+            "myapp_host_calls_total",
+            &[("app", "todo"), ("capability", "kvstore")]
+        ),
         0.0
     );
 }

@@ -215,7 +215,10 @@ fn the_redirect_carries_state_nonce_and_pkce_and_a_browser_bound_cookie() {
         .expect("register");
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().expect("text");
-    assert!(location.starts_with(&format!("{}/auth?", provider.url())), "{location}");
+    assert!(
+        location.starts_with(&format!("{}/auth?", provider.url())),
+        "{location}"
+    );
     for (name, value) in [
         ("response_type", "code"),
         ("client_id", CLIENT_ID),
@@ -230,10 +233,20 @@ fn the_redirect_carries_state_nonce_and_pkce_and_a_browser_bound_cookie() {
         assert_eq!(query_value(location, name), value, "{location}");
     }
     for random in ["state", "nonce", "code_challenge"] {
-        assert_eq!(query_value(location, random).len(), 43, "{random}: {location}");
+        assert_eq!(
+            query_value(location, random).len(),
+            43,
+            "{random}: {location}"
+        );
     }
     let cookie = response.headers()["set-cookie"].to_str().expect("text");
-    for part in ["jac_sso=", "Path=/sso", "Max-Age=600", "HttpOnly", "SameSite=Lax"] {
+    for part in [
+        "jac_sso=",
+        "Path=/sso",
+        "Max-Age=600",
+        "HttpOnly",
+        "SameSite=Lax",
+    ] {
         assert!(cookie.contains(part), "{part} missing: {cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain HTTP host: {cookie}");
@@ -253,7 +266,11 @@ fn the_redirect_carries_state_nonce_and_pkce_and_a_browser_bound_cookie() {
 fn a_verified_email_links_to_the_account_registered_with_a_password() {
     let (_provider, server) = provider_and_server(None);
     let bob = server.register_and_login("bob@example.com");
-    let created = server.post_auth("/walker/CreateTodo", json!({"title": "from a password"}), &bob.token);
+    let created = server.post_auth(
+        "/walker/CreateTodo",
+        json!({"title": "from a password"}),
+        &bob.token,
+    );
     assert_eq!(created.status, 200, "{created:?}");
 
     let (status, body) = Browser::new().sign_in(&server, "bob@example.com");
@@ -261,7 +278,11 @@ fn a_verified_email_links_to_the_account_registered_with_a_password() {
     assert_eq!(body["user_id"], bob.user_id.as_str());
     assert_eq!(body["root_id"], bob.root_id.as_str());
     let todos = server.post_auth("/walker/ListTodos", json!({}), &token);
-    assert_eq!(todos.ok()["reports"][0][0]["title"], "from a password", "{todos:?}");
+    assert_eq!(
+        todos.ok()["reports"][0][0]["title"],
+        "from a password",
+        "{todos:?}"
+    );
     // The password still works too.
     server.login("bob@example.com");
 }
@@ -299,12 +320,24 @@ fn refusals_bad_state_replayed_code_other_browser() {
 
     // A state this server never issued.
     let (status, body) = browser.get(&format!("{callback_path}?state=forged&code=abc"));
-    assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHORIZED"),
+        "{body:#}"
+    );
     // No state, no code: validation errors.
     let (status, body) = browser.get(&callback_path);
-    assert_eq!((status, error_code(&body)), (422, "VALIDATION_ERROR"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (422, "VALIDATION_ERROR"),
+        "{body:#}"
+    );
     let (status, body) = browser.get(&format!("{callback_path}?state=x"));
-    assert_eq!((status, error_code(&body)), (422, "VALIDATION_ERROR"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (422, "VALIDATION_ERROR"),
+        "{body:#}"
+    );
 
     // A callback used once is refused the second time (the state is used up).
     let login = format!("{}/sso/google/login", server.base_url());
@@ -312,13 +345,21 @@ fn refusals_bad_state_replayed_code_other_browser() {
     let (status, body) = browser.get(&first);
     assert_login_body(status, &body);
     let (status, body) = browser.get(&first);
-    assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHORIZED"),
+        "{body:#}"
+    );
 
     // The redeemed code under a fresh state of the same browser: the provider refuses it.
     let (second, _) = browser.through_provider(&login, "erin@example.com");
     let replayed = with_query(&second, "code", &query_value(&first, "code"));
     let (status, body) = browser.get(&replayed);
-    assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHORIZED"),
+        "{body:#}"
+    );
     assert!(
         body["error"]["message"]
             .as_str()
@@ -329,7 +370,11 @@ fn refusals_bad_state_replayed_code_other_browser() {
     // A callback opened by another browser (no cookie of the one that started it).
     let (third, _) = browser.through_provider(&login, "erin@example.com");
     let (status, body) = Browser::new().get(&third);
-    assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHORIZED"),
+        "{body:#}"
+    );
 
     // The user declined at the provider.
     let (fourth, _) = browser.through_provider(&login, "erin@example.com");
@@ -338,7 +383,11 @@ fn refusals_bad_state_replayed_code_other_browser() {
         query_value(&fourth, "state")
     );
     let (status, body) = browser.get(&declined);
-    assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHORIZED"),
+        "{body:#}"
+    );
 
     // The server still signs people in.
     let (status, body) = Browser::new().sign_in(&server, "erin@example.com");
@@ -349,7 +398,11 @@ fn refusals_bad_state_replayed_code_other_browser() {
 fn an_unverified_email_is_refused() {
     let (_provider, server) = provider_and_server(None);
     let (status, body) = Browser::new().sign_in(&server, "unverified@example.com");
-    assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHORIZED"),
+        "{body:#}"
+    );
     assert!(
         body["error"]["message"]
             .as_str()
@@ -362,7 +415,11 @@ fn an_unverified_email_is_refused() {
 fn an_id_token_for_another_audience_is_refused() {
     let (_provider, server) = provider_and_server(Some("another-app"));
     let (status, body) = Browser::new().sign_in(&server, "frank@example.com");
-    assert_eq!((status, error_code(&body)), (401, "UNAUTHORIZED"), "{body:#}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "UNAUTHORIZED"),
+        "{body:#}"
+    );
     assert!(
         body["error"]["message"]
             .as_str()
@@ -389,7 +446,10 @@ fn unconfigured_platforms_are_not_found() {
     let doc = server.get("/openapi.json");
     let login = &doc.body()["paths"]["/sso/{platform}/login"]["get"];
     assert_eq!(login["parameters"][0]["schema"]["enum"], json!(["google"]));
-    assert!(doc.body()["paths"]["/sso/{platform}/login/callback"]["get"]["responses"]["200"].is_object());
+    assert!(
+        doc.body()["paths"]["/sso/{platform}/login/callback"]["get"]["responses"]["200"]
+            .is_object()
+    );
 }
 
 #[test]

@@ -155,7 +155,11 @@ impl AuthService {
 
     /// Stores a new user of the (normalised) `identity` with a fresh root; the root is
     /// discarded again when the store refuses the user.
-    fn create_user(&self, identity: String, password_hash: String) -> Result<UserRecord, AuthError> {
+    fn create_user(
+        &self,
+        identity: String,
+        password_hash: String,
+    ) -> Result<UserRecord, AuthError> {
         let root = self.graph.create_root()?;
         let user = UserRecord {
             id: Id::generate().to_string(),

@@ -31,10 +31,13 @@ impl Globals {
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     let mut globals = linker.instance("jac:scale/globals@0.1.0")?;
-    globals.func_wrap("load", |mut store: StoreContextMut<'_, HostState>, (): ()| {
-        let state = store.data_mut().counted(Capability::Globals);
-        Ok((state.globals.as_ref().and_then(|g| g.load()),))
-    })?;
+    globals.func_wrap(
+        "load",
+        |mut store: StoreContextMut<'_, HostState>, (): ()| {
+            let state = store.data_mut().counted(Capability::Globals);
+            Ok((state.globals.as_ref().and_then(|g| g.load()),))
+        },
+    )?;
     globals.func_wrap(
         "store",
         |mut store: StoreContextMut<'_, HostState>, (json,): (String,)| {

@@ -2,8 +2,8 @@
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::{Capability, HostState};
 use super::bindings::log::{self, Level};
+use super::{Capability, HostState};
 
 /// Longest single message kept; the rest is cut.
 const MAX_MESSAGE: usize = 8 << 10;

@@ -198,7 +198,10 @@ mod tests {
             "idp",
         ] {
             let err = with_issuer(bad).unwrap_err();
-            assert!(err.to_string().contains("SSO_GOOGLE_ISSUER"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("SSO_GOOGLE_ISSUER"),
+                "{bad}: {err}"
+            );
         }
         assert!(resolve(&[("SSO_HOST", "localhost:8000/sso")]).is_err());
     }

@@ -41,7 +41,10 @@ pub struct Backend {
 
 impl Backend {
     /// The backend `name` (`redis`, `mongodb`, `s3`), checked by `probe`.
-    pub fn new(name: &'static str, probe: impl Fn() -> ProbeFuture + Send + Sync + 'static) -> Self {
+    pub fn new(
+        name: &'static str,
+        probe: impl Fn() -> ProbeFuture + Send + Sync + 'static,
+    ) -> Self {
         Backend {
             name,
             probe: Arc::new(probe),

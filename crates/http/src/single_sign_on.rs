@@ -103,10 +103,18 @@ async fn callback(
     let query: CallbackQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::invalid(&["query"], e.to_string(), "value_error"))?;
     let Some(sign_in) = query.state.as_deref() else {
-        return Err(ApiError::invalid(&["query", "state"], "Field required", "missing"));
+        return Err(ApiError::invalid(
+            &["query", "state"],
+            "Field required",
+            "missing",
+        ));
     };
     if query.code.is_none() && query.error.is_none() {
-        return Err(ApiError::invalid(&["query", "code"], "Field required", "missing"));
+        return Err(ApiError::invalid(
+            &["query", "code"],
+            "Field required",
+            "missing",
+        ));
     }
     let callback = Callback {
         state: sign_in,

@@ -62,12 +62,15 @@ impl HostMetrics {
                 registry.register(Box::new(h.clone()))?;
                 Ok(h)
             };
-        let counter = |name: &str, help: &str, labels: &[&str]| -> prometheus::Result<IntCounterVec> {
-            let labels: Vec<&str> = std::iter::once("app").chain(labels.iter().copied()).collect();
-            let c = IntCounterVec::new(Opts::new(name, help).namespace(ns), &labels)?;
-            registry.register(Box::new(c.clone()))?;
-            Ok(c)
-        };
+        let counter =
+            |name: &str, help: &str, labels: &[&str]| -> prometheus::Result<IntCounterVec> {
+                let labels: Vec<&str> = std::iter::once("app")
+                    .chain(labels.iter().copied())
+                    .collect();
+                let c = IntCounterVec::new(Opts::new(name, help).namespace(ns), &labels)?;
+                registry.register(Box::new(c.clone()))?;
+                Ok(c)
+            };
         Ok(HostMetrics {
             in_use: app_gauge(
                 registry,

@@ -238,8 +238,11 @@ mod tests {
         assert_eq!(verified.email, "ada@example.com");
         assert_eq!(verified.subject, "108");
         // Several audiences are fine when this client is the authorized party.
-        check(&with(&[("aud", json!([CLIENT_ID, "other"])), ("azp", json!(CLIENT_ID))]))
-            .expect("azp is us");
+        check(&with(&[
+            ("aud", json!([CLIENT_ID, "other"])),
+            ("azp", json!(CLIENT_ID)),
+        ]))
+        .expect("azp is us");
         // Some providers send the flag as a string.
         check(&with(&[("email_verified", json!("true"))])).expect("\"true\"");
     }
@@ -289,7 +292,10 @@ mod tests {
         assert!(matches!(Header::of(&hs), Err(SsoError::InvalidIdToken(_))));
         let body = URL_SAFE_NO_PAD.encode(good_claims().to_string());
         let none = format!("{}.{body}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#));
-        assert!(matches!(Header::of(&none), Err(SsoError::InvalidIdToken(_))));
+        assert!(matches!(
+            Header::of(&none),
+            Err(SsoError::InvalidIdToken(_))
+        ));
     }
 
     #[test]
@@ -299,9 +305,21 @@ mod tests {
             algorithm,
             key_id: kid.map(str::to_owned),
         };
-        assert!(header(Algorithm::EdDSA, Some("k1")).find_key(&set).is_some());
+        assert!(
+            header(Algorithm::EdDSA, Some("k1"))
+                .find_key(&set)
+                .is_some()
+        );
         assert!(header(Algorithm::EdDSA, None).find_key(&set).is_some());
-        assert!(header(Algorithm::EdDSA, Some("k2")).find_key(&set).is_none());
-        assert!(header(Algorithm::RS256, Some("k1")).find_key(&set).is_none());
+        assert!(
+            header(Algorithm::EdDSA, Some("k2"))
+                .find_key(&set)
+                .is_none()
+        );
+        assert!(
+            header(Algorithm::RS256, Some("k1"))
+                .find_key(&set)
+                .is_none()
+        );
     }
 }

@@ -168,7 +168,9 @@ impl Provider {
             return Err(SsoError::CodeRefused(error.chars().take(100).collect()));
         }
         if !status.is_success() {
-            return Err(SsoError::Provider(format!("token endpoint answered {status}")));
+            return Err(SsoError::Provider(format!(
+                "token endpoint answered {status}"
+            )));
         }
         #[derive(Deserialize)]
         struct TokenBody {

@@ -34,8 +34,8 @@ use subscriber::Tiers;
 use super::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
 use super::view;
 use graph::store::{
-    AdjacencyQuery, AnchorKind, CacheCounts, Changeset, GraphStore, NodeInsert, StoreError, StoredEdge,
-    StoredNeighbor, StoredNode,
+    AdjacencyQuery, AnchorKind, CacheCounts, Changeset, GraphStore, NodeInsert, StoreError,
+    StoredEdge, StoredNeighbor, StoredNode,
 };
 use graph::{AccessFacts, Id};
 
