@@ -166,6 +166,14 @@ pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
 }
 
+/// A test's environment: a map of variables.
+#[cfg(test)]
+impl Env for std::collections::HashMap<&'static str, &'static str> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).map(|v| v.to_string())
+    }
+}
+
 /// The real process environment.
 #[derive(Debug, Clone, Copy)]
 pub struct ProcessEnv;

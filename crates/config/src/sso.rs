@@ -139,15 +139,8 @@ mod tests {
 
     use super::*;
 
-    struct MapEnv(HashMap<&'static str, &'static str>);
-    impl Env for MapEnv {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-    }
-
     fn resolve(pairs: &[(&'static str, &'static str)]) -> Result<SsoSettings, ConfigError> {
-        SsoSettings::resolve(&MapEnv(pairs.iter().copied().collect()))
+        SsoSettings::resolve(&pairs.iter().copied().collect::<HashMap<_, _>>())
     }
 
     #[test]

@@ -26,38 +26,32 @@ const COOKIE_NAME: &str = "jac_sso";
 /// The single sign-on routes (they answer 404 when no platform is configured).
 pub fn router() -> Router<HttpState> {
     Router::new()
-        .route("/sso/{platform}/login", get(login))
-        .route("/sso/{platform}/register", get(register))
+        .route(
+            "/sso/{platform}/login",
+            get(|s: State<HttpState>, p: Path<String>, h: HeaderMap| {
+                start(Purpose::Login, s, p, h)
+            }),
+        )
+        .route(
+            "/sso/{platform}/register",
+            get(|s: State<HttpState>, p: Path<String>, h: HeaderMap| {
+                start(Purpose::Register, s, p, h)
+            }),
+        )
         .route("/sso/{platform}/login/callback", get(callback))
-}
-
-async fn login(
-    State(state): State<HttpState>,
-    Path(platform): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    start(&state, &platform, Purpose::Login, &headers).await
-}
-
-async fn register(
-    State(state): State<HttpState>,
-    Path(platform): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    start(&state, &platform, Purpose::Register, &headers).await
 }
 
 /// Send the browser to the provider.
 async fn start(
-    state: &HttpState,
-    platform: &str,
     purpose: Purpose,
-    headers: &HeaderMap,
+    State(state): State<HttpState>,
+    Path(platform): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     log_endpoint(&format!("sso:{platform}"));
-    let sso = state.sso(platform)?;
+    let sso = state.sso(&platform)?;
     let started = sso
-        .start(platform, purpose, browser_key(headers))
+        .start(&platform, purpose, browser_key(&headers))
         .await
         .map_err(sso_error)?;
     let settings = sso.settings();
