@@ -36,6 +36,22 @@ hello_dir=$WORK/hello-http
 hello=$hello_dir/target/wasm32-wasip2/release/hello_http.wasm
 
 commit_file=$WORK/built-commit
+# BENCH_BEFORE_REV: also serve the apps on the host as it was at that commit (targets
+# `before`, `before-jac`), built into the same target dir (shared dependencies build once)
+# and copied out before the revision under test is built, so a change is judged against
+# its predecessor in the same run.
+before_dir=$WORK/before
+if [[ -n ${BENCH_BEFORE_REV:-} && $mode != none ]]; then
+  before_src=$WORK/src-before
+  rm -rf "$before_src" && mkdir -p "$before_src" "$before_dir"
+  git -C "$ROOT" archive "$BENCH_BEFORE_REV" | tar -x -C "$before_src"
+  (cd "$before_src" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release -p jac-scale)
+  cp "$TARGET_DIR/release/jac-scale" "$before_dir/jac-scale"
+  (cd "$before_src" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --target wasm32-wasip2 -p todo)
+  cp "$todo" "$before_dir/todo.wasm"
+  git -C "$ROOT" rev-parse --short=12 "$BENCH_BEFORE_REV" > "$before_dir/commit"
+fi
+
 if [[ $mode != none ]]; then
   src=$ROOT
   commit=$(git -C "$ROOT" describe --always --dirty --abbrev=12)
@@ -62,6 +78,10 @@ cp "${src:-$ROOT}/examples/todo-jac/app.jac" "${src:-$ROOT}/examples/todo-jac/ja
 args=(--work-dir "$WORK" --ours "$ours" --ours-wasm "$todo" --ours-jac-app "$jac_app/app.jac"
       --axum "$axum")
 if [[ -f $commit_file ]]; then args+=(--commit "$(cat "$commit_file")"); fi
+if [[ -n ${BENCH_BEFORE_REV:-} && -x $before_dir/jac-scale ]]; then
+  args+=(--before "$before_dir/jac-scale" --before-wasm "$before_dir/todo.wasm"
+         --before-commit "$(cat "$before_dir/commit")")
+fi
 if [[ -x $REFJAC ]]; then
   # A writable copy of the reference app; its compile cache survives between runs here.
   app=$WORK/reference-app

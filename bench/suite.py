@@ -523,6 +523,11 @@ def summary_rows(res: dict) -> list[tuple[str, str, str, str]]:
     ratio_row("Jac (b) CreateTodo vs reference", "b_create", "reference", 50, "ours-jac")
     ratio_row("Jac (c) ListTodos-100 vs reference", "c_list100", "reference", 50, "ours-jac")
     ratio_row("Jac (a) Ping vs Rust build", "a_ping", "ours", 0, "ours-jac")
+    if "before" in res["targets"]:
+        for scenario, name in (("a_ping", "(a) Ping"), ("b_create", "(b) CreateTodo"),
+                               ("c_list100", "(c) ListTodos-100")):
+            ratio_row(f"{name} vs before", scenario, "before", 0.95)
+            ratio_row(f"Jac {name} vs before", scenario, "before-jac", 0.95, "ours-jac")
 
     jac_start = res["startup"].get("ours-jac", {})
     if "cold_cache_s" in jac_start:
@@ -689,6 +694,26 @@ def build_targets(args: argparse.Namespace) -> list[Target]:
             args.port_base + 4, args.work_dir, True,
             env={"JAC_DATA_PATH": data, "XDG_CACHE_HOME": cache},
             wipe_for_cold=[data, cache]))
+    if args.before:
+        # The same apps on the host as it was at an earlier commit (--before-commit), so a
+        # change is judged against its predecessor in one run, not across machine moods.
+        data = os.path.join(args.work_dir, "before-data")
+        targets.append(Target(
+            "before", f"jac-scale at {args.before_commit or 'an earlier commit'} (Rust)",
+            f"exec {shlex.quote(args.before)} start {shlex.quote(args.before_wasm)} "
+            "--host 127.0.0.1 --port {port}",
+            args.port_base + 5, args.work_dir, True, env={"JAC_DATA_PATH": data},
+            wipe_for_cold=[data]))
+        if args.ours_jac_app:
+            data = os.path.join(args.work_dir, "before-jac-data")
+            cache = os.path.join(args.work_dir, "before-jac-xdg-cache")
+            targets.append(Target(
+                "before-jac", f"jac-scale at {args.before_commit or 'an earlier commit'} (Jac)",
+                f"exec {shlex.quote(args.before)} start {shlex.quote(args.ours_jac_app)} "
+                "--host 127.0.0.1 --port {port}",
+                args.port_base + 6, args.work_dir, True,
+                env={"JAC_DATA_PATH": data, "XDG_CACHE_HOME": cache},
+                wipe_for_cold=[data, cache]))
     if args.reference_jac:
         app_dir = args.reference_app_dir
         targets.append(Target(
@@ -720,6 +745,9 @@ def main() -> None:
     ap.add_argument("--reference-app-dir", help="writable folder holding app.jac and jac.toml")
     ap.add_argument("--reference-cold-compile", action="store_true",
                     help="also time one reference start with no compile cache (~35-50 s)")
+    ap.add_argument("--before", help="path of a jac-scale binary built from an earlier commit")
+    ap.add_argument("--before-wasm", help="examples/todo's todo.wasm from that commit")
+    ap.add_argument("--before-commit", help="the commit --before was built from")
     ap.add_argument("--wasmtime", help="path of the wasmtime CLI")
     ap.add_argument("--wasmtime-hello", help="path of hello_http.wasm")
     ap.add_argument("--axum", help="path of the axum-baseline binary")

@@ -44,8 +44,6 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("server error: {0}")]
-    Serve(std::io::Error),
 }
 
 /// Serve the app of `config` until SIGTERM or Ctrl-C, then drain in-flight calls.
@@ -124,8 +122,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             hub,
             max_message_bytes: config.websocket.max_message_bytes,
         },
-        metrics,
-        crate::readiness::of(&config),
+        http::Monitoring {
+            metrics,
+            readiness: crate::readiness::of(&config),
+        },
+        &config.client_limits,
     );
 
     let addr = SocketAddr::new(config.host, config.port);
@@ -171,10 +172,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     // streams wait for it to know the start-up log is complete).
     tracing::info!(address = %local, "accepting connections");
 
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(StartError::Serve)?;
+    http::serve(listener, router, &config.client_limits, shutdown_signal()).await;
     tracing::info!("drained; bye");
     Ok(())
 }

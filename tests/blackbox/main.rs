@@ -13,6 +13,8 @@ mod auth;
 mod bad_input;
 /// The command line: start-up failures and SIGTERM.
 mod cli;
+/// Per-client limits: login and registration throttles, CORS, request-head sizes, slow clients.
+mod client_limits;
 /// SIGKILL during concurrent writes, then a restart: acknowledged writes kept, none half-applied.
 mod crash;
 /// `/openapi.json`, Swagger UI and ReDoc: the document, a validator, schemathesis, chromium.

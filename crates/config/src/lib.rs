@@ -7,6 +7,7 @@
 //!
 //! Invariant: nothing outside this module reads the process environment for settings.
 
+mod client_limits;
 mod database;
 mod grants;
 mod jwt;
@@ -20,6 +21,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use client_limits::ClientLimits;
 pub use database::DatabaseSettings;
 pub use grants::{GrantDefault, Grants};
 pub use jwt::JwtSettings;
@@ -74,6 +76,9 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// `SSO_*`: single sign-on through OpenID providers.
     pub sso: SsoSettings,
+    /// `[plugins.scale.server]`'s limits on clients: CORS, throttles, request heads,
+    /// slow clients, connections.
+    pub client_limits: ClientLimits,
 }
 
 /// The app's tenant name: `[project] name` of its jac.toml; else the app file's stem
@@ -276,6 +281,7 @@ impl Config {
         let docs_enabled = toml.boolean("server", "docs_enabled")?.unwrap_or(true);
         let metrics = MetricsSettings::resolve(&toml)?;
         let sso = SsoSettings::resolve(env)?;
+        let client_limits = ClientLimits::resolve(&toml)?;
 
         Ok(Config {
             tenant,
@@ -297,6 +303,7 @@ impl Config {
             docs_enabled,
             metrics,
             sso,
+            client_limits,
         })
     }
 }

@@ -9,7 +9,24 @@ use super::{ConfigError, Limits};
 
 /// Sections of `[plugins.scale]` this host understands, with their keys.
 const KNOWN: &[(&str, &[&str])] = &[
-    ("server", &["host", "port", "debug", "docs_enabled"]),
+    (
+        "server",
+        &[
+            "host",
+            "port",
+            "debug",
+            "docs_enabled",
+            "cors_allowed_origins",
+            "login_failures_per_account",
+            "login_failures_per_address",
+            "registrations_per_address",
+            "throttle_window_seconds",
+            "max_url_bytes",
+            "max_header_bytes",
+            "header_read_timeout_ms",
+            "max_connections",
+        ],
+    ),
     (
         "limits",
         &[
@@ -195,23 +212,30 @@ impl JacToml {
         }
     }
 
+    /// A list of strings.
+    pub(super) fn string_list(
+        &self,
+        section: &str,
+        key: &str,
+    ) -> Result<Option<Vec<String>>, ConfigError> {
+        let wrong = || self.wrong_type(section, key, "a list of strings");
+        match self.value(section, key) {
+            None => Ok(None),
+            Some(toml::Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or_else(wrong))
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Some(_) => Err(wrong()),
+        }
+    }
+
     /// `[plugins.scale.capabilities]`: `None` when the section is absent.
     pub fn capabilities(&self) -> Result<Option<Grants>, ConfigError> {
         if self.scale().and_then(|s| s.get("capabilities")).is_none() {
             return Ok(None);
         }
-        let list = |key: &str| -> Result<Option<Vec<String>>, ConfigError> {
-            let wrong = || self.wrong_type("capabilities", key, "a list of strings");
-            match self.value("capabilities", key) {
-                None => Ok(None),
-                Some(toml::Value::Array(items)) => items
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_string).ok_or_else(wrong))
-                    .collect::<Result<_, _>>()
-                    .map(Some),
-                Some(_) => Err(wrong()),
-            }
-        };
+        let list = |key| self.string_list("capabilities", key);
         Ok(Some(Grants::declared(list("kvstore")?, list("storage")?)))
     }
 

@@ -33,8 +33,16 @@ pub enum ApiError {
     Validation(Vec<Problem>),
     #[error("{message}")]
     Execution { message: String, details: Value },
-    #[error("{0}")]
-    RateLimited(String),
+    /// 429; `retry_after` becomes the `Retry-After` header (whole seconds, at least 1).
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
+    #[error("the request URL is longer than {0} bytes")]
+    UriTooLong(usize),
+    #[error("the request headers are larger than {0} bytes")]
+    HeadersTooLarge(usize),
     #[error("{0}")]
     Timeout(String),
     #[error("{0}")]
@@ -65,7 +73,12 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR"),
             ApiError::Execution { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
-            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+            ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "URI_TOO_LONG"),
+            ApiError::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "HEADERS_TOO_LARGE",
+            ),
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             // API.md has one code for server-side failures; the detail is only logged.
@@ -97,7 +110,19 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status_and_code().0;
         let (code, message, details) = self.public_parts();
-        envelope::error(status, code, &message, details)
+        let mut response = envelope::error(status, code, &message, details);
+        if let ApiError::RateLimited {
+            retry_after: Some(after),
+            ..
+        } = self
+        {
+            let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds.max(1)),
+            );
+        }
+        response
     }
 }
 

@@ -11,6 +11,8 @@
 //! - [`traverse`]: `POST /traverse`, the caller's readable graph, paged.
 //! - [`single_sign_on`]: `/sso/{platform}/...`, sign-in through an OpenID provider.
 //! - [`caller`]: who is calling (arguments are checked by `runtime::manifest::validate`).
+//! - [`client_limits`]: CORS, request-head bounds, login and registration throttles;
+//!   [`serve`]: the accept loop (connection cap, slow-client deadline, peer address).
 //! - [`error`], [`envelope`]: the only places that shape responses.
 //!
 //! Invariant: no SQL and no wasmtime here; this layer talks to `auth`, `graph` and
@@ -19,6 +21,7 @@
 mod api_keys;
 mod body;
 mod caller;
+mod client_limits;
 mod docs;
 mod endpoints;
 mod envelope;
@@ -28,6 +31,7 @@ mod multipart;
 pub mod openapi;
 mod request_metrics;
 mod routes;
+mod serve;
 mod single_sign_on;
 mod traverse;
 mod users;
@@ -45,15 +49,18 @@ use axum::response::Response;
 
 use auth::AuthService;
 use auth::api_keys::ApiKeys;
-use config::WebhookSettings;
+use client_limits::Throttles;
+use client_limits::request_head::{self, HeadBounds};
+use config::{ClientLimits, WebhookSettings};
 pub use docs::Docs;
 pub use error::ApiError;
 pub use health::{Backend, PROBE_TIMEOUT, ProbeFuture, Readiness};
 use metrics::{AppMetrics, Metrics};
+use rate_limit::RateLimiter;
 use realtime::Hub;
 use routes::Routes;
 use runtime::{Access, App, Endpoint, Protocol};
-use webhook::RateLimiter;
+pub use serve::serve;
 
 /// An app together with the routes generated from its manifest.
 pub struct Served {
@@ -150,7 +157,10 @@ impl Webhooks {
     pub fn new(api_keys: ApiKeys, settings: WebhookSettings) -> Self {
         Webhooks {
             api_keys: Arc::new(api_keys),
-            rate_limiter: RateLimiter::new(settings.rate_limit_per_minute),
+            rate_limiter: RateLimiter::new(
+                settings.rate_limit_per_minute,
+                std::time::Duration::from_secs(60),
+            ),
             settings,
         }
     }
@@ -177,6 +187,8 @@ struct Shared {
     metrics: Option<Arc<Metrics>>,
     sso: Option<Arc<::sso::Sso>>,
     readiness: Readiness,
+    client_limits: ClientLimits,
+    throttles: Throttles,
 }
 
 /// Who signs people in: passwords and tokens (`auth`), and single sign-on through
@@ -188,17 +200,26 @@ pub struct Accounts {
     pub sso: Option<Arc<::sso::Sso>>,
 }
 
+/// What the operator watches: the metrics (when enabled) and the backends readiness
+/// probes.
+pub struct Monitoring {
+    /// The metrics, when enabled.
+    pub metrics: Option<Arc<Metrics>>,
+    /// The backends `/healthz/ready` asks.
+    pub readiness: Readiness,
+}
+
 impl HttpState {
-    /// State serving `served`, signing people in with `accounts`; ready when the
-    /// backends of `readiness` answer.
+    /// State serving `served`, signing people in with `accounts`, watched through
+    /// `monitoring`, with the limits on clients of `client_limits`.
     pub fn new(
         served: Served,
         accounts: Accounts,
         body_limit: usize,
         webhooks: Webhooks,
         websockets: WebSockets,
-        metrics: Option<Arc<Metrics>>,
-        readiness: Readiness,
+        monitoring: Monitoring,
+        client_limits: &ClientLimits,
     ) -> Self {
         HttpState(Arc::new(Shared {
             served: ArcSwap::from_pointee(served),
@@ -206,9 +227,11 @@ impl HttpState {
             body_limit,
             webhooks,
             websockets,
-            metrics,
+            metrics: monitoring.metrics,
             sso: accounts.sso,
-            readiness,
+            readiness: monitoring.readiness,
+            client_limits: client_limits.clone(),
+            throttles: Throttles::new(client_limits),
         }))
     }
 
@@ -263,6 +286,10 @@ impl HttpState {
     fn websockets(&self) -> &WebSockets {
         &self.0.websockets
     }
+
+    fn throttles(&self) -> &Throttles {
+        &self.0.throttles
+    }
 }
 
 /// The whole router: fixed routes first, then the app's generated routes; the
@@ -290,9 +317,24 @@ pub fn router(state: HttpState, docs: Option<Docs>) -> Router {
     } else {
         router = router.fallback(endpoints::dispatch);
     }
-    router
+    let limits = &state.0.client_limits;
+    let head_bounds = HeadBounds {
+        max_url_bytes: limits.max_url_bytes,
+        max_header_bytes: limits.max_header_bytes,
+    };
+    let cors = client_limits::cors::layer(&limits.cors_allowed_origins);
+    let router = router
+        .layer(middleware::from_fn_with_state(
+            head_bounds,
+            request_head::bound,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
-        .with_state(state)
+        .with_state(state);
+    // Outermost, so a preflight is answered before routing (which knows no OPTIONS).
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 /// Give every request a trace id (in its log span and the `X-Trace-Id` header) and log

@@ -153,7 +153,10 @@ fn sso_error(e: SsoError) -> ApiError {
         | SsoError::CodeRefused(_)
         | SsoError::InvalidIdToken(_)
         | SsoError::UnverifiedEmail => ApiError::Unauthorized(e.to_string()),
-        SsoError::TooManyPending => ApiError::RateLimited(e.to_string()),
+        SsoError::TooManyPending => ApiError::RateLimited {
+            message: e.to_string(),
+            retry_after: Some(std::time::Duration::from_secs(60)),
+        },
         SsoError::Provider(detail) => {
             tracing::warn!("single sign-on: {detail}");
             ApiError::Unavailable("the identity provider is unavailable; try again later".into())

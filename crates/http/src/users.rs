@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::HttpState;
 use super::body::read_body;
+use super::client_limits::ClientAddr;
 use super::error::ApiError;
 use auth::{AuthError, Identity, LoginGrant};
 
@@ -162,8 +163,13 @@ pub(super) fn auth_error(e: AuthError) -> ApiError {
     }
 }
 
-async fn register(State(state): State<HttpState>, body: Body) -> Result<Response, ApiError> {
+async fn register(
+    State(state): State<HttpState>,
+    ClientAddr(addr): ClientAddr,
+    body: Body,
+) -> Result<Response, ApiError> {
     let c = parse(&read_body(body, state.body_limit()).await?)?;
+    state.throttles().admit_registration(addr)?;
     let auth = state.auth_arc();
     let grant = tokio::task::spawn_blocking(move || auth.register(c.identity(), &c.password))
         .await
@@ -172,12 +178,25 @@ async fn register(State(state): State<HttpState>, body: Body) -> Result<Response
     Ok(token_response(StatusCode::CREATED, grant))
 }
 
-async fn login(State(state): State<HttpState>, body: Body) -> Result<Response, ApiError> {
+async fn login(
+    State(state): State<HttpState>,
+    ClientAddr(addr): ClientAddr,
+    body: Body,
+) -> Result<Response, ApiError> {
     let c = parse(&read_body(body, state.body_limit()).await?)?;
+    // Throttled per account under its stored form, so `Bob@x.com` counts as `bob@x.com`.
+    let account = c
+        .identity()
+        .normalize()
+        .unwrap_or_else(|_| c.identity.to_lowercase());
+    let throttles = state.throttles();
+    throttles.check_login(addr, &account)?;
     let auth = state.auth_arc();
-    let grant = tokio::task::spawn_blocking(move || auth.login(&c.identity, &c.password))
+    let outcome = tokio::task::spawn_blocking(move || auth.login(&c.identity, &c.password))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(auth_error)?;
-    Ok(token_response(StatusCode::OK, grant))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Err(AuthError::InvalidCredentials) = outcome {
+        throttles.login_failed(addr, &account);
+    }
+    Ok(token_response(StatusCode::OK, outcome.map_err(auth_error)?))
 }

@@ -82,11 +82,14 @@ async fn call(
         .map_err(ApiError::from)
         .map_err(refused("invalid_key"))?;
     if let Err(retry) = webhooks.rate_limiter.admit(&holder.key_id, Instant::now()) {
-        return Err(refused("rate_limited")(ApiError::RateLimited(format!(
-            "this API key made more than {} webhook calls this minute; retry in {} s",
-            settings.rate_limit_per_minute,
-            retry.as_secs().max(1)
-        ))));
+        return Err(refused("rate_limited")(ApiError::RateLimited {
+            message: format!(
+                "this API key made more than {} webhook calls this minute; retry in {} s",
+                settings.rate_limit_per_minute,
+                retry.as_secs().max(1)
+            ),
+            retry_after: Some(retry),
+        }));
     }
 
     let bytes = read_body(body, state.body_limit()).await?;

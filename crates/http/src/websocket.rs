@@ -96,7 +96,10 @@ async fn upgrade(
     let ticket = websockets
         .hub
         .open(user_id)
-        .map_err(|e| ApiError::RateLimited(e.to_string()))?;
+        .map_err(|e| ApiError::RateLimited {
+            message: e.to_string(),
+            retry_after: None,
+        })?;
     let broadcast = endpoint.broadcast;
     let name = endpoint.name.clone();
     let limit = websockets.max_message_bytes;

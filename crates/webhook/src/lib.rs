@@ -1,16 +1,12 @@
 //! Webhook request checks that do not depend on HTTP types: the HMAC signature with its
-//! optional timestamp, and the per-key rate limit.
+//! optional timestamp (the per-key rate limit is `rate_limit::RateLimiter`).
 //!
 //! The signature is `hex(HMAC-SHA256(key = the API key string, message = body))`, or,
 //! when the caller sends a timestamp, over `"<timestamp>." + body`; an optional
 //! `sha256=` prefix is accepted. Comparison is constant-time.
 
-mod rate;
-
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-
-pub use rate::RateLimiter;
 
 /// Why a signed request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
