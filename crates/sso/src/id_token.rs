@@ -65,20 +65,21 @@ impl Header {
     /// Whether `key` is a public key of the token's algorithm family (and, when the key
     /// names its algorithm, that algorithm).
     fn fits(&self, key: &Jwk) -> bool {
-        let family = match (&key.algorithm, self.algorithm) {
+        let family = matches!(
+            (&key.algorithm, self.algorithm),
             (
                 AlgorithmParameters::RSA(_),
                 Algorithm::RS256
-                | Algorithm::RS384
-                | Algorithm::RS512
-                | Algorithm::PS256
-                | Algorithm::PS384
-                | Algorithm::PS512,
-            )
-            | (AlgorithmParameters::EllipticCurve(_), Algorithm::ES256 | Algorithm::ES384)
-            | (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA) => true,
-            _ => false,
-        };
+                    | Algorithm::RS384
+                    | Algorithm::RS512
+                    | Algorithm::PS256
+                    | Algorithm::PS384
+                    | Algorithm::PS512,
+            ) | (
+                AlgorithmParameters::EllipticCurve(_),
+                Algorithm::ES256 | Algorithm::ES384
+            ) | (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA)
+        );
         let named = key.common.key_algorithm.is_none_or(|named| {
             matches!(
                 (named, self.algorithm),
