@@ -39,14 +39,14 @@ fn users(paths: &mut Paths) {
             "user_register",
             "Create an account (answers with a login)",
             "201",
-            &[400, 413, 422][..],
+            &[400, 413, 422, 429][..],
         ),
         (
             "/user/login",
             "user_login",
             "Log in: a bearer token for the other endpoints",
             "200",
-            &[401, 413, 422][..],
+            &[401, 413, 422, 429][..],
         ),
     ] {
         let mut responses = Map::new();
