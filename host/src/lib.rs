@@ -2,8 +2,10 @@
 //!
 //! This crate composes the layers in `crates/` (see `ARCHITECTURE.md` for the map and its
 //! invariants): `server` starts and stops them, `apps` serves many apps in one process,
-//! `build` turns a Jac app into a component.
+//! `build` turns a Jac app into a component, `readiness` names the backends
+//! `/healthz/ready` probes.
 
 pub mod apps;
 pub mod build;
+mod readiness;
 pub mod server;

@@ -173,16 +173,33 @@ pub async fn compose(
     let served = Served::new(app, metrics.as_ref(), config.debug, jobs_caller)
         .map_err(StartError::Routes)?;
     let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
+    let sso = sso::Sso::new(&config.sso)
+        .map_err(|e| StartError::Auth(e.to_string()))?
+        .map(Arc::new);
+    for platform in config.sso.platforms.iter() {
+        tracing::info!(
+            "single sign-on: {} through {} (callback {})",
+            platform.platform,
+            platform.issuer,
+            config.sso.callback_url(&platform.platform)
+        );
+    }
     let state = HttpState::new(
         served,
-        Arc::new(auth),
+        http::Accounts {
+            auth: Arc::new(auth),
+            sso,
+        },
         config.limits.body_limit_bytes,
         Webhooks::new(api_keys, config.webhook.clone()),
         WebSockets {
             hub,
             max_message_bytes: config.websocket.max_message_bytes,
         },
-        metrics,
+        http::Monitoring {
+            metrics,
+            readiness: crate::readiness::of(&config),
+        },
         &config.client_limits,
     );
     let docs = config.docs_enabled.then(|| {
@@ -193,6 +210,12 @@ pub async fn compose(
                 .metrics
                 .enabled
                 .then(|| config.metrics.endpoint.clone()),
+            sso_platforms: config
+                .sso
+                .platforms
+                .iter()
+                .map(|p| p.platform.clone())
+                .collect(),
         })
     });
     let router = http::router(state.clone(), docs);

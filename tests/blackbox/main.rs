@@ -21,7 +21,7 @@ mod crash;
 mod docs;
 /// `/function/{name}`: results, defaults with their declared types, protected functions.
 mod functions;
-/// `/healthz*` and `X-Trace-Id`.
+/// `/healthz*` (readiness with Redis, S3 and MongoDB stopped and started) and `X-Trace-Id`.
 mod health;
 /// Jac-only behaviour: `start app.jac`, `build -o`, syntax errors, Jac tracebacks, globals, `--reload`.
 mod jac_apps;
@@ -60,6 +60,9 @@ mod quotas;
 mod restspec;
 /// Fair scheduling: a healthy walker's latency while calls spin; an app's share of the cores.
 mod scheduling;
+/// Single sign-on with a real OpenID provider (npm oidc-provider): the whole code flow,
+/// account linking, and refusals (bad state, replayed code, unverified email, audience).
+mod sso;
 /// File storage and uploads: multipart end to end, path escapes, bounds, grants, isolation.
 mod storage;
 /// The memory hierarchy across two processes sharing one data dir and the real Redis.

@@ -248,9 +248,17 @@ fn instances_websockets_and_webhook_refusals_are_measured() {
         "{}",
         during.text
     );
+    let after = Scrape::take(&server);
+    assert_eq!(after.value("myapp_instances_in_use", &app), 0.0);
+    // Each SlowEcho sleeps once through the timer import.
     assert_eq!(
-        Scrape::take(&server).value("myapp_instances_in_use", &app),
-        0.0
+        after.value(
+            "myapp_host_calls_total",
+            &[("app", "realtime"), ("capability", "timer")]
+        ),
+        4.0,
+        "{}",
+        after.text
     );
 
     let socket = websocket::connect(&server, "/ws/EchoMessage");
@@ -276,6 +284,73 @@ fn instances_websockets_and_webhook_refusals_are_measured() {
 }
 
 #[test]
+fn host_calls_and_cache_lookups_move_with_the_load() {
+    let redis = test_services::redis_url();
+    let (_dir, server) = with_metrics(App::Todo, "todo", &[("REDIS_URL", &redis)]);
+    let user = server.register_and_login("calls@example.com");
+    let graph = [("app", "todo"), ("capability", "graph")];
+    let lookups = |scrape: &Scrape, tier: &str, result: &str| {
+        scrape.value(
+            "myapp_cache_lookups_total",
+            &[("app", "todo"), ("tier", tier), ("result", result)],
+        )
+    };
+    let before = Scrape::take(&server);
+    for capability in ["graph", "kvstore", "storage", "globals", "log", "timer"] {
+        assert!(
+            before.text.contains(&format!(
+                "myapp_host_calls_total{{app=\"todo\",capability=\"{capability}\"}}"
+            )),
+            "{capability}: {}",
+            before.text
+        );
+    }
+    for n in 0..5 {
+        let created = server.post_auth(
+            "/walker/CreateTodo",
+            json!({"title": format!("t{n}")}),
+            &user.token,
+        );
+        assert_eq!(created.status, 200, "{created:?}");
+    }
+    let after_writes = Scrape::take(&server);
+    // Each CreateTodo reads the root and attaches a node: several graph calls each.
+    assert!(
+        after_writes.value("myapp_host_calls_total", &graph)
+            >= before.value("myapp_host_calls_total", &graph) + 10.0,
+        "{}",
+        after_writes.text
+    );
+    for _ in 0..3 {
+        let listed = server.post_auth("/walker/ListTodos", json!({}), &user.token);
+        assert_eq!(listed.ok()["reports"][0].as_array().map(Vec::len), Some(5));
+    }
+    let after_reads = Scrape::take(&server);
+    // The first listing fills Redis from the store; the next ones are answered by it.
+    assert!(
+        lookups(&after_reads, "l2", "miss") > lookups(&before, "l2", "miss"),
+        "{}",
+        after_reads.text
+    );
+    assert!(
+        lookups(&after_reads, "l2", "hit") >= lookups(&after_writes, "l2", "hit") + 5.0,
+        "{}",
+        after_reads.text
+    );
+    // L1 is off by default: every lookup misses it.
+    assert_eq!(lookups(&after_reads, "l1", "hit"), 0.0);
+    assert!(lookups(&after_reads, "l1", "miss") > 0.0);
+    // Nothing else was called.
+    assert_eq!(
+        after_reads.value(
+            "myapp_host_calls_total",
+            &[("app", "todo"), ("capability", "kvstore")]
+        ),
+        0.0
+    );
+}
+
+#[test]
 fn scrape_endpoint_is_documented_under_monitoring() {
     let (_dir, server) = with_metrics(App::Todo, "todo", &[]);
     let doc = server.get("/openapi.json").json.expect("json");
@@ -291,10 +366,16 @@ fn promtool_accepts_the_output() {
     let Some(promtool) = program("promtool", test, "apt-get install prometheus") else {
         return;
     };
-    let (_dir, server) = with_metrics(App::Todo, "todo", &[]);
+    let redis = test_services::redis_url();
+    let (_dir, server) = with_metrics(App::Todo, "todo", &[("REDIS_URL", &redis)]);
     server.post("/walker/Ping", json!({}));
     server.post("/walker/Boom", json!({}));
+    let user = server.register_and_login("promtool@example.com");
+    server.post_auth("/walker/CreateTodo", json!({"title": "t"}), &user.token);
+    server.post_auth("/walker/ListTodos", json!({}), &user.token);
     let text = Scrape::take(&server).text;
+    assert!(text.contains("myapp_cache_lookups_total"), "{text}");
+    assert!(text.contains("myapp_host_calls_total"), "{text}");
     let mut child = Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

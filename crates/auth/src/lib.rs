@@ -131,7 +131,38 @@ impl AuthService {
         if self.users.user_by_identity(&identity)?.is_some() {
             return Err(AuthError::IdentityTaken);
         }
-        let password_hash = self.passwords.hash(password)?;
+        let user = self.create_user(identity, self.passwords.hash(password)?)?;
+        self.grant(&user)
+    }
+
+    /// Logs in the account of an email an identity provider verified (single sign-on),
+    /// creating it (with a fresh root) on first use. An account made this way gets a
+    /// random password no one knows, so only single sign-on reaches it. Blocks for one
+    /// password hash when it creates the account.
+    pub fn login_verified_email(&self, email: &str) -> Result<LoginGrant, AuthError> {
+        let identity = Identity::Email(email).normalize()?;
+        if let Some(user) = self.users.user_by_identity(&identity)? {
+            return self.grant(&user);
+        }
+        let unknown_password = hex::encode(rand::random::<[u8; 32]>());
+        match self.create_user(identity.clone(), self.passwords.hash(&unknown_password)?) {
+            Ok(user) => self.grant(&user),
+            // Another sign-in of the same email created it a moment ago.
+            Err(AuthError::IdentityTaken) => match self.users.user_by_identity(&identity)? {
+                Some(user) => self.grant(&user),
+                None => Err(AuthError::IdentityTaken),
+            },
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Stores a new user of the (normalised) `identity` with a fresh root; the root is
+    /// discarded again when the store refuses the user.
+    fn create_user(
+        &self,
+        identity: String,
+        password_hash: String,
+    ) -> Result<UserRecord, AuthError> {
         let root = self.graph.create_root()?;
         let user = UserRecord {
             id: Id::generate().to_string(),
@@ -149,7 +180,7 @@ impl AuthService {
                 other => other.into(),
             });
         }
-        self.grant(&user)
+        Ok(user)
     }
 
     /// The user scheduled jobs run as (jac-scale 0.2.x's `__system__`, [`SYSTEM_IDENTITY`]):

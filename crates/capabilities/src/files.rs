@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use super::HostState;
 use super::bindings::storage::{self as wit, Metadata, UploadInfo};
 use super::bindings::types::Error as WitError;
+use super::{Capability, HostState};
 use files::{self as st, Bucket, MAX_CHUNK_BYTES, StorageError};
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s.counted(Capability::Storage))
 }
 
 /// A storage result as the guest sees it (a trap is never needed: every failure is typed).

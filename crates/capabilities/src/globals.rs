@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use wasmtime::StoreContextMut;
 use wasmtime::component::Linker;
 
-use super::HostState;
+use super::{Capability, HostState};
 
 /// Largest globals object an app may store, in bytes of JSON.
 pub const MAX_GLOBALS_BYTES: usize = 1 << 20;
@@ -31,12 +31,17 @@ impl Globals {
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     let mut globals = linker.instance("jac:scale/globals@0.1.0")?;
-    globals.func_wrap("load", |store: StoreContextMut<'_, HostState>, (): ()| {
-        Ok((store.data().globals.as_ref().and_then(|g| g.load()),))
-    })?;
+    globals.func_wrap(
+        "load",
+        |mut store: StoreContextMut<'_, HostState>, (): ()| {
+            let state = store.data_mut().counted(Capability::Globals);
+            Ok((state.globals.as_ref().and_then(|g| g.load()),))
+        },
+    )?;
     globals.func_wrap(
         "store",
-        |store: StoreContextMut<'_, HostState>, (json,): (String,)| {
+        |mut store: StoreContextMut<'_, HostState>, (json,): (String,)| {
+            store.data_mut().counted(Capability::Globals);
             if json.len() > MAX_GLOBALS_BYTES {
                 wasmtime::bail!(
                     "the app's globals exceed {} KiB of JSON",

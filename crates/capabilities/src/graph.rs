@@ -3,15 +3,15 @@
 use serde_json::{Map, Value};
 use wasmtime::component::{HasSelf, Linker};
 
-use super::HostState;
 use super::bindings::graph::{self as wit, Direction, Edge, Neighbor, NeighborQuery, Node};
 use super::bindings::types::{AccessLevel as WitLevel, Error as WitError};
+use super::{Capability, HostState};
 use graph::{self as g, AccessLevel, GraphError, Id, Session};
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s.counted(Capability::Graph))
 }
 
 impl HostState {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use super::HostState;
 use super::bindings::kvstore::{self as wit, Kind};
 use super::bindings::types::Error as WitError;
+use super::{Capability, HostState};
 use kv::{self as kv, KvError, Store};
 
 /// Stores one call may hold open at once.
@@ -17,7 +17,7 @@ pub const MAX_OPEN_STORES: usize = 32;
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s.counted(Capability::Kvstore))
 }
 
 /// A kvstore result as the guest sees it (every failure is typed, none traps).

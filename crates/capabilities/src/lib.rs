@@ -7,6 +7,7 @@ pub mod bindings;
 mod files;
 mod globals;
 mod graph;
+mod host_calls;
 mod kv;
 pub mod limiter;
 mod log;
@@ -28,6 +29,7 @@ use output::{GuestOutput, Stream};
 
 pub use globals::{Globals, MAX_GLOBALS_BYTES};
 pub use stream::{MAX_COLLECTED_BYTES, StreamReceiver, StreamSender, StreamSink};
+pub use host_calls::{Capability, HostCalls};
 
 /// Handles a guest may hold at once (WASI streams and the like).
 const MAX_HANDLES: usize = 1_000;
@@ -102,6 +104,8 @@ pub struct HostState {
     stream: StreamSink,
     app: Arc<str>,
     log_bytes: usize,
+    /// Host calls made so far, by capability.
+    host_calls: HostCalls,
 }
 
 impl HostState {
@@ -171,7 +175,20 @@ impl HostState {
             stream,
             app,
             log_bytes: 0,
+            host_calls: HostCalls::default(),
         }
+    }
+
+    /// The host calls this call made so far, by capability.
+    pub fn host_calls(&self) -> HostCalls {
+        self.host_calls
+    }
+
+    /// This state, after counting a host call of `capability` (the linker's getter of
+    /// each import runs once per host call).
+    fn counted(&mut self, capability: Capability) -> &mut Self {
+        self.host_calls.count(capability);
+        self
     }
 
     /// Whether this call's app may open the kvstore `name`.

@@ -2,8 +2,8 @@
 
 use wasmtime::component::{HasSelf, Linker};
 
-use super::HostState;
 use super::bindings::log::{self, Level};
+use super::{Capability, HostState};
 
 /// Longest single message kept; the rest is cut.
 const MAX_MESSAGE: usize = 8 << 10;
@@ -11,7 +11,7 @@ const MAX_MESSAGE: usize = 8 << 10;
 const MAX_LOG_PER_CALL: usize = 256 << 10;
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    log::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+    log::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s.counted(Capability::Log))
 }
 
 impl log::Host for HostState {

@@ -7,13 +7,14 @@ use std::time::Duration;
 use wasmtime::StoreContextMut;
 use wasmtime::component::Linker;
 
-use super::HostState;
+use super::{Capability, HostState};
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     let mut timer = linker.instance("jac:scale/timer@0.1.0")?;
     timer.func_wrap_async(
         "sleep",
-        |_store: StoreContextMut<'_, HostState>, (ms,): (u32,)| {
+        |mut store: StoreContextMut<'_, HostState>, (ms,): (u32,)| {
+            store.data_mut().counted(Capability::Timer);
             Box::new(async move {
                 tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
                 Ok(())

@@ -15,6 +15,7 @@ mod jwt;
 mod operations;
 mod quotas;
 mod realtime;
+mod sso;
 mod storage;
 mod toml_file;
 
@@ -33,6 +34,7 @@ pub use jwt::JwtSettings;
 pub use operations::{LogFormat, MetricsSettings};
 pub use quotas::Quotas;
 pub use realtime::{WebSocketSettings, WebhookSettings};
+pub use sso::{OidcClientSettings, SsoSettings, is_secure_origin};
 pub use storage::{S3Settings, StorageBackendSettings, StorageSettings};
 
 pub use toml_file::JacToml;
@@ -79,6 +81,8 @@ pub struct Config {
     pub docs_enabled: bool,
     /// `[plugins.scale.metrics]`.
     pub metrics: MetricsSettings,
+    /// `SSO_*`: single sign-on through OpenID providers.
+    pub sso: SsoSettings,
     /// `[plugins.scale.server]`'s limits on clients: CORS, throttles, request heads,
     /// slow clients, connections.
     pub client_limits: ClientLimits,
@@ -178,6 +182,14 @@ pub enum ConfigError {
 pub trait Env {
     /// The variable's value, if set and not empty.
     fn var(&self, name: &str) -> Option<String>;
+}
+
+/// A test's environment: a map of variables.
+#[cfg(test)]
+impl Env for std::collections::HashMap<&'static str, &'static str> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).map(|v| v.to_string())
+    }
 }
 
 /// The real process environment.
@@ -290,6 +302,7 @@ impl Config {
         let tenant = tenant_of(app_path, toml.project_name()?);
         let docs_enabled = toml.boolean("server", "docs_enabled")?.unwrap_or(true);
         let metrics = MetricsSettings::resolve(&toml)?;
+        let sso = SsoSettings::resolve(env)?;
         let client_limits = ClientLimits::resolve(&toml)?;
         let quotas = Quotas::resolve(&toml, &limits)?;
 
@@ -312,6 +325,7 @@ impl Config {
             capabilities,
             docs_enabled,
             metrics,
+            sso,
             client_limits,
             quotas,
         })

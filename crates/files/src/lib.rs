@@ -103,6 +103,10 @@ pub trait Backend: Send + Sync {
     async fn copy(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool>;
     /// Move a file; `false` when `from` does not exist, `invalid` for a folder.
     async fn rename(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool>;
+    /// Whether the backend's server answers (`/healthz/ready`); local storage always does.
+    async fn reachable(&self) -> StorageResult<()> {
+        Ok(())
+    }
 }
 
 /// The backend `settings` choose, ready to use.

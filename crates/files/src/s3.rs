@@ -150,6 +150,17 @@ impl Backend for S3Backend {
         self.name.clone()
     }
 
+    /// Lists a key prefix no object has: the bucket answers with nothing, or the server
+    /// (or the bucket) is missing.
+    async fn reachable(&self) -> StorageResult<()> {
+        let probe = ObjectPath::from_iter(self.prefix.segments().chain([".jac-scale-ready"]));
+        self.store
+            .list_with_delimiter(Some(&probe))
+            .await
+            .map(|_| ())
+            .map_err(|e| StorageError::Unavailable(e.to_string()))
+    }
+
     async fn ensure_dir(&self, _at: Key<'_>, _create: bool) -> StorageResult<()> {
         Ok(())
     }

@@ -142,6 +142,12 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// The lookups of the store's cache tiers, when it has them (see
+    /// [`GraphStore::cache_counts`]).
+    pub fn cache_counts(&self) -> Option<store::CacheCounts> {
+        self.store.cache_counts()
+    }
+
     /// The graph kept in `store`; creates the shared guest root on first use.
     pub fn new(store: Arc<dyn GraphStore>) -> Result<Self, GraphError> {
         let guest_root = store.ensure_guest_root(&root_insert(Id::generate()))?;

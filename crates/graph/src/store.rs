@@ -187,4 +187,22 @@ pub trait GraphStore: Send + Sync {
     /// update of an anchor that no longer exists, or an edge whose end no longer exists, is
     /// a [`StoreError::Conflict`]; deleting something already gone is not an error.
     fn apply(&self, changes: Changeset) -> Result<(), StoreError>;
+    /// The lookups of the cache tiers in front of the store since it opened; `None`
+    /// for a store without them.
+    fn cache_counts(&self) -> Option<CacheCounts> {
+        None
+    }
+}
+
+/// Cache lookups by tier and outcome, counted since the store opened (the metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheCounts {
+    /// Keys found in process memory (L1).
+    pub l1_hits: u64,
+    /// Keys not found in process memory.
+    pub l1_misses: u64,
+    /// Keys L1 missed that Redis (L2) had.
+    pub l2_hits: u64,
+    /// Keys neither tier had (read from the store of record).
+    pub l2_misses: u64,
 }

@@ -15,6 +15,7 @@ pub mod cache;
 mod contract;
 #[cfg(feature = "mongo")]
 pub mod mongo;
+pub mod probe;
 pub mod records;
 pub mod sqlite;
 mod tiers;

@@ -110,6 +110,50 @@ fn register_creates_a_user_with_a_root_and_a_working_token() {
 }
 
 #[test]
+fn a_verified_email_links_to_its_account_or_creates_one() {
+    let fx = fixture();
+    let registered = fx
+        .auth
+        .register(Identity::Email("bob@example.com"), "secret")
+        .unwrap();
+    // Linked: the same user and root as the password account, any spelling.
+    let linked = fx.auth.login_verified_email(" Bob@Example.COM").unwrap();
+    assert_eq!(
+        (&linked.user_id, linked.root),
+        (&registered.user_id, registered.root)
+    );
+    fx.auth.verify(&linked.access_token).unwrap();
+
+    // Created on first use, with a root of its own; the same account the next time.
+    let created = fx.auth.login_verified_email("carol@example.com").unwrap();
+    assert_ne!(created.root, registered.root);
+    let again = fx.auth.login_verified_email("carol@example.com").unwrap();
+    assert_eq!(
+        (&again.user_id, again.root),
+        (&created.user_id, created.root)
+    );
+    let mut session = fx.graph.session(graph::Caller {
+        root: created.root,
+        user: Some(created.user_id),
+    });
+    assert_eq!(
+        session.get_node(created.root).unwrap().archetype,
+        graph::ROOT_ARCHETYPE
+    );
+    // No password reaches it, not even an empty one.
+    for password in ["", "secret"] {
+        assert!(matches!(
+            fx.auth.login("carol@example.com", password),
+            Err(AuthError::InvalidCredentials)
+        ));
+    }
+    assert!(matches!(
+        fx.auth.login_verified_email("not an email"),
+        Err(AuthError::InvalidIdentity(_))
+    ));
+}
+
+#[test]
 fn duplicate_identity_is_taken_after_folding() {
     let fx = fixture();
     fx.auth

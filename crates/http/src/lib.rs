@@ -1,7 +1,7 @@
 //! The HTTP face of the host: axum routes for users, health and the app's endpoints.
 //!
 //! - [`users`]: register and login (flat token bodies).
-//! - [`health`]: liveness and readiness.
+//! - [`health`]: liveness, and readiness with probes of the configured backends.
 //! - [`endpoints`]: walkers and functions, dispatched through a route table built from
 //!   the app's manifest ([`routes`]), so a reloaded app swaps its routes atomically.
 //! - [`api_keys`], [`webhooks`]: API keys and the webhook walkers they call.
@@ -9,6 +9,7 @@
 //! - [`docs`]: `/openapi.json`, Swagger UI and ReDoc (the document comes from `openapi`).
 //! - [`request_metrics`]: request metrics (a middleware) and the Prometheus scrape endpoint.
 //! - [`traverse`]: `POST /traverse`, the caller's readable graph, paged.
+//! - [`single_sign_on`]: `/sso/{platform}/...`, sign-in through an OpenID provider.
 //! - [`caller`]: who is calling (arguments are checked by `runtime::manifest::validate`).
 //! - [`client_limits`]: CORS, request-head bounds, login and registration throttles;
 //!   [`serve`]: the accept loop (connection cap, slow-client deadline, peer address).
@@ -32,6 +33,7 @@ mod request_metrics;
 mod routes;
 mod serve;
 mod sse;
+mod single_sign_on;
 mod traverse;
 mod users;
 mod webhooks;
@@ -54,6 +56,7 @@ use config::{ClientLimits, WebhookSettings};
 pub use docs::Docs;
 pub use envelope::{ok, ok_with};
 pub use error::ApiError;
+pub use health::{Backend, PROBE_TIMEOUT, ProbeFuture, Readiness};
 use metrics::{AppMetrics, Metrics};
 use rate_limit::RateLimiter;
 use realtime::Hub;
@@ -215,28 +218,51 @@ struct Shared {
     webhooks: Webhooks,
     websockets: WebSockets,
     metrics: Option<Arc<Metrics>>,
+    sso: Option<Arc<::sso::Sso>>,
+    readiness: Readiness,
     client_limits: ClientLimits,
     throttles: Throttles,
 }
 
+/// Who signs people in: passwords and tokens (`auth`), and single sign-on through
+/// OpenID providers when a platform is configured.
+pub struct Accounts {
+    /// Users, passwords and bearer tokens.
+    pub auth: Arc<AuthService>,
+    /// Single sign-on, when configured.
+    pub sso: Option<Arc<::sso::Sso>>,
+}
+
+/// What the operator watches: the metrics (when enabled) and the backends readiness
+/// probes.
+pub struct Monitoring {
+    /// The metrics, when enabled.
+    pub metrics: Option<Arc<Metrics>>,
+    /// The backends `/healthz/ready` asks.
+    pub readiness: Readiness,
+}
+
 impl HttpState {
-    /// State serving `served`, authenticating with `auth`.
+    /// State serving `served`, signing people in with `accounts`, watched through
+    /// `monitoring`, with the limits on clients of `client_limits`.
     pub fn new(
         served: Served,
-        auth: Arc<AuthService>,
+        accounts: Accounts,
         body_limit: usize,
         webhooks: Webhooks,
         websockets: WebSockets,
-        metrics: Option<Arc<Metrics>>,
+        monitoring: Monitoring,
         client_limits: &ClientLimits,
     ) -> Self {
         HttpState(Arc::new(Shared {
             served: ArcSwap::from_pointee(served),
-            auth,
+            auth: accounts.auth,
             body_limit,
             webhooks,
             websockets,
-            metrics,
+            metrics: monitoring.metrics,
+            sso: accounts.sso,
+            readiness: monitoring.readiness,
             client_limits: client_limits.clone(),
             throttles: Throttles::new(client_limits),
         }))
@@ -269,6 +295,23 @@ impl HttpState {
         self.0.body_limit
     }
 
+    /// Single sign-on, when `platform` is one of its configured platforms.
+    fn sso(&self, platform: &str) -> Result<&::sso::Sso, ApiError> {
+        self.0
+            .sso
+            .as_deref()
+            .filter(|sso| sso.platform_names().any(|name| name == platform))
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "no single sign-on platform named `{platform}` is configured"
+                ))
+            })
+    }
+
+    fn readiness(&self) -> &Readiness {
+        &self.0.readiness
+    }
+
     fn webhooks(&self) -> &Webhooks {
         &self.0.webhooks
     }
@@ -291,7 +334,8 @@ pub fn router(state: HttpState, docs: Option<Docs>) -> Router {
         .merge(api_keys::router())
         .merge(webhooks::router())
         .merge(websocket::router())
-        .merge(traverse::router());
+        .merge(traverse::router())
+        .merge(single_sign_on::router());
     if let Some(docs) = docs {
         router = router.merge(docs::router(docs));
     }

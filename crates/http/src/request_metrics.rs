@@ -36,9 +36,12 @@ fn scrape(state: &HttpState, metrics: &Metrics) -> Response {
     let app = served.app();
     metrics.set_readings(
         app.name(),
-        app.load().in_use(),
-        app.load().queued(),
-        state.websockets().hub.connections(),
+        &metrics::Readings {
+            in_use: app.load().in_use(),
+            queued: app.load().queued(),
+            websockets: state.websockets().hub.connections(),
+            cache: app.graph().cache_counts(),
+        },
     );
     let mut response = metrics.render().into_response();
     response.headers_mut().insert(

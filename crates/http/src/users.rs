@@ -121,7 +121,7 @@ fn parse(bytes: &[u8]) -> Result<Credentials, ApiError> {
     })
 }
 
-/// The flat token body of register and login.
+/// The flat token body of register and login (and of the single sign-on callback).
 #[derive(Serialize)]
 struct TokenBody {
     access_token: String,
@@ -133,7 +133,7 @@ struct TokenBody {
     role: String,
 }
 
-fn token_response(status: StatusCode, grant: LoginGrant) -> Response {
+pub(super) fn token_response(status: StatusCode, grant: LoginGrant) -> Response {
     let body = TokenBody {
         token: grant.access_token.clone(),
         access_token: grant.access_token,
@@ -146,7 +146,7 @@ fn token_response(status: StatusCode, grant: LoginGrant) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn auth_error(e: AuthError) -> ApiError {
+pub(super) fn auth_error(e: AuthError) -> ApiError {
     match &e {
         AuthError::IdentityTaken => ApiError::BadRequest {
             code: "IDENTITY_TAKEN",

@@ -1,15 +1,17 @@
 //! Host metrics, labelled by app: instances, instantiation, CPU time, memory, traps,
-//! WebSocket connections, webhook refusals, per-app quotas exceeded.
+//! host calls by capability, cache-tier lookups, WebSocket connections, webhook refusals,
+//! per-app quotas exceeded.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use prometheus::{
     Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
 };
 
 use super::app_gauge;
+use graph::store::CacheCounts;
 use runtime::Quota;
-use runtime::observe::{CallObserver, CallStats, TrapKind};
+use runtime::observe::{CallObserver, CallStats, Capability, TrapKind};
 
 /// Instantiation takes microseconds with the pooling allocator.
 const INSTANTIATION_BUCKETS: [f64; 10] = [
@@ -37,8 +39,13 @@ pub(super) struct HostMetrics {
     cpu: HistogramVec,
     memory: HistogramVec,
     traps: IntCounterVec,
+    host_calls: IntCounterVec,
+    cache_lookups: IntCounterVec,
     webhook_refusals: IntCounterVec,
     quotas: IntCounterVec,
+    /// Held while counters read from elsewhere are brought up to date, so two scrapes at
+    /// once do not both add the same difference.
+    readings: Mutex<()>,
 }
 
 impl HostMetrics {
@@ -58,11 +65,15 @@ impl HostMetrics {
                 registry.register(Box::new(h.clone()))?;
                 Ok(h)
             };
-        let counter = |name: &str, help: &str, label: &str| -> prometheus::Result<IntCounterVec> {
-            let c = IntCounterVec::new(Opts::new(name, help).namespace(ns), &["app", label])?;
-            registry.register(Box::new(c.clone()))?;
-            Ok(c)
-        };
+        let counter =
+            |name: &str, help: &str, labels: &[&str]| -> prometheus::Result<IntCounterVec> {
+                let labels: Vec<&str> = std::iter::once("app")
+                    .chain(labels.iter().copied())
+                    .collect();
+                let c = IntCounterVec::new(Opts::new(name, help).namespace(ns), &labels)?;
+                registry.register(Box::new(c.clone()))?;
+                Ok(c)
+            };
         Ok(HostMetrics {
             in_use: app_gauge(
                 registry,
@@ -100,18 +111,29 @@ impl HostMetrics {
             traps: counter(
                 "traps_total",
                 "Calls stopped by the host, by kind (timeout, memory_limit, guest_trap)",
-                "kind",
+                &["kind"],
+            )?,
+            host_calls: counter(
+                "host_calls_total",
+                "Calls from guests into the host, by capability (graph, kvstore, storage, globals, log, timer)",
+                &["capability"],
+            )?,
+            cache_lookups: counter(
+                "cache_lookups_total",
+                "Graph cache lookups by tier (l1: process memory, l2: Redis) and result (hit, miss)",
+                &["tier", "result"],
             )?,
             webhook_refusals: counter(
                 "webhook_refusals_total",
                 "Webhook calls refused before the walker ran, by reason",
-                "reason",
+                &["reason"],
             )?,
             quotas: counter(
                 "quota_exceeded_total",
                 "Calls refused or stopped by one of the app's quotas, by quota",
-                "quota",
+                &["quota"],
             )?,
+            readings: Mutex::new(()),
         })
     }
 
@@ -124,20 +146,34 @@ impl HostMetrics {
             timeouts: trap(TrapKind::Timeout),
             memory_limits: trap(TrapKind::MemoryLimit),
             guest_traps: trap(TrapKind::GuestTrap),
+            host_calls: Capability::ALL
+                .map(|c| self.host_calls.with_label_values(&[app, c.as_str()])),
             webhook_refusals: self.webhook_refusals.clone(),
             quotas: self.quotas.clone(),
             app: app.to_owned(),
         }))
     }
 
-    pub(super) fn set_readings(&self, app: &str, in_use: usize, queued: usize, websockets: usize) {
+    pub(super) fn set_readings(&self, app: &str, readings: &Readings) {
         let set = |g: &IntGaugeVec, v: usize| {
             g.with_label_values(&[app])
                 .set(i64::try_from(v).unwrap_or(i64::MAX))
         };
-        set(&self.in_use, in_use);
-        set(&self.queued, queued);
-        set(&self.websockets, websockets);
+        set(&self.in_use, readings.in_use);
+        set(&self.queued, readings.queued);
+        set(&self.websockets, readings.websockets);
+        if let Some(cache) = readings.cache {
+            let _one_at_a_time = self.readings.lock().unwrap_or_else(|e| e.into_inner());
+            for (tier, result, total) in [
+                ("l1", "hit", cache.l1_hits),
+                ("l1", "miss", cache.l1_misses),
+                ("l2", "hit", cache.l2_hits),
+                ("l2", "miss", cache.l2_misses),
+            ] {
+                let counter = self.cache_lookups.with_label_values(&[app, tier, result]);
+                counter.inc_by(total.saturating_sub(counter.get()));
+            }
+        }
     }
 }
 
@@ -153,8 +189,22 @@ struct Resolved {
     timeouts: IntCounter,
     memory_limits: IntCounter,
     guest_traps: IntCounter,
+    host_calls: [IntCounter; Capability::ALL.len()],
     webhook_refusals: IntCounterVec,
     quotas: IntCounterVec,
+}
+
+/// Values read from elsewhere at each scrape.
+#[derive(Debug, Clone, Default)]
+pub struct Readings {
+    /// Calls running in an instance.
+    pub in_use: usize,
+    /// Calls waiting for an instance.
+    pub queued: usize,
+    /// Open WebSocket connections.
+    pub websockets: usize,
+    /// The graph cache's lookups since start, when the store has cache tiers.
+    pub cache: Option<CacheCounts>,
 }
 
 impl AppMetrics {
@@ -178,6 +228,12 @@ impl CallObserver for AppMetrics {
             Some(TrapKind::MemoryLimit) => m.memory_limits.inc(),
             Some(TrapKind::GuestTrap) => m.guest_traps.inc(),
             None => {}
+        }
+        for (counter, capability) in m.host_calls.iter().zip(Capability::ALL) {
+            let calls = stats.host_calls.of(capability);
+            if calls > 0 {
+                counter.inc_by(calls);
+            }
         }
     }
 

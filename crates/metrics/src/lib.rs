@@ -15,7 +15,7 @@ use prometheus::{
     TextEncoder,
 };
 
-pub use app::AppMetrics;
+pub use app::{AppMetrics, Readings};
 
 use config::MetricsSettings;
 
@@ -129,10 +129,10 @@ impl Metrics {
         self.host.for_app(app)
     }
 
-    /// Set the gauges read from elsewhere: `(instances in use, queued)` and open
-    /// WebSocket connections of `app`.
-    pub fn set_readings(&self, app: &str, in_use: usize, queued: usize, websockets: usize) {
-        self.host.set_readings(app, in_use, queued, websockets);
+    /// Bring the values read from elsewhere up to date for `app`: instances in use and
+    /// queued, open WebSocket connections, the graph cache's lookups.
+    pub fn set_readings(&self, app: &str, readings: &Readings) {
+        self.host.set_readings(app, readings);
     }
 
     /// Every metric in the Prometheus text format.

@@ -594,6 +594,7 @@ impl Calls {
         let on_cpu = scheduling::on_cpu(gate, &self.admission.cpu, run, cpu);
         let returned = tokio::time::timeout(limit, on_cpu).await;
         stats.peak_memory_bytes = store.data().limiter.peak_memory_bytes;
+        stats.host_calls = store.data().host_calls();
         let returned = match returned {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {

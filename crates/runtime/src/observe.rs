@@ -1,6 +1,6 @@
 //! What a call cost, for whoever watches the runtime (the metrics): instances in use
 //! and queued, instantiation time, time on a CPU, peak memory, traps by kind, quotas
-//! exceeded.
+//! exceeded, host calls by capability.
 //!
 //! The runtime only counts; it knows nothing of Prometheus.
 
@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::{CallError, Quota};
+pub use capabilities::{Capability, HostCalls};
 
 /// Why a call's instance was stopped by the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +53,8 @@ pub struct CallStats {
     pub peak_memory_bytes: usize,
     /// Set when the host stopped the instance.
     pub trap: Option<TrapKind>,
+    /// Host calls the guest made, by capability.
+    pub host_calls: HostCalls,
 }
 
 /// Told about every call of an app (set with `App::observed_by`).

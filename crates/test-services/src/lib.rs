@@ -1,9 +1,12 @@
-//! The servers the tests talk to — Redis, an S3 emulator (moto) and a MongoDB
-//! wire-protocol server (SecantusDB) — started by the tests themselves, each on a free
-//! loopback port, and stopped again, so `cargo test` needs no server running beforehand.
+//! The servers the tests talk to — Redis, an S3 emulator (moto), a MongoDB
+//! wire-protocol server (SecantusDB) and an OpenID provider (npm `oidc-provider`) —
+//! started by the tests themselves, each on a free loopback port, and stopped again, so
+//! `cargo test` needs no server running beforehand.
 //!
 //! - [`Service::start`] starts a private server, stopped when the handle drops (also
-//!   while a panicking test unwinds). Use it for a test that stops or restarts a server.
+//!   while a panicking test unwinds). Use it for a test that stops or restarts a server
+//!   ([`Service::stop`], [`Service::restart`]), or one configured by its environment
+//!   ([`Service::start_with_env`]: the OpenID provider's client).
 //! - [`shared`] (and [`redis_url`], [`mongodb_uri`], [`s3_endpoint`]) starts one server
 //!   per kind and test process on first use, stopped when the process exits. Tests keep
 //!   apart on it by their own names (databases, key prefixes, buckets).
@@ -46,10 +49,14 @@ pub enum Kind {
     /// transactions, advertised as the single-node replica set `secantus` (PyPI
     /// `secantusdb`, command `secantusd-py`).
     MongoDb,
+    /// A certified OpenID provider, the npm package `oidc-provider` run by
+    /// `tests/oidc/provider.mjs` (Node.js; `npm ci --prefix tests/oidc`), with one client
+    /// from the environment: `CLIENT_ID`, `CLIENT_SECRET`, `REDIRECT_URI` (see the script).
+    Oidc,
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::Redis, Kind::S3, Kind::MongoDb];
+    const ALL: [Kind; 4] = [Kind::Redis, Kind::S3, Kind::MongoDb, Kind::Oidc];
 
     /// The program, what the tests use it for, and how to install it.
     fn program(self) -> (&'static str, &'static str, &'static str) {
@@ -69,7 +76,17 @@ impl Kind {
                 "the MongoDB tests (graph, users, API keys, kvstore documents)",
                 "pip install secantusdb",
             ),
+            Kind::Oidc => (
+                "node",
+                "the single sign-on tests (an OpenID provider)",
+                "apt-get install nodejs npm && npm ci --prefix tests/oidc",
+            ),
         }
+    }
+
+    /// `tests/oidc`, the OpenID provider's script and its npm packages.
+    fn oidc_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oidc")
     }
 
     fn args(self, port: u16, dir: &Path) -> Vec<String> {
@@ -99,6 +116,10 @@ impl Kind {
                 "--log-level",
                 "WARNING",
             ],
+            Kind::Oidc => {
+                let script = Kind::oidc_dir().join("provider.mjs");
+                return vec![script.display().to_string(), port];
+            }
         };
         args.into_iter().map(str::to_owned).collect()
     }
@@ -106,7 +127,7 @@ impl Kind {
     fn url(self, port: u16) -> String {
         match self {
             Kind::Redis => format!("redis://127.0.0.1:{port}"),
-            Kind::S3 => format!("http://127.0.0.1:{port}"),
+            Kind::S3 | Kind::Oidc => format!("http://127.0.0.1:{port}"),
             // The server advertises a replica set, so drivers run transactions on it as
             // on a real one.
             Kind::MongoDb => format!("mongodb://127.0.0.1:{port}/?replicaSet=secantus"),
@@ -127,6 +148,7 @@ pub struct Service {
     kind: Kind,
     port: u16,
     url: String,
+    env: Vec<(String, String)>,
     child: Mutex<Option<Child>>,
     dir: TempDir,
 }
@@ -135,6 +157,15 @@ impl Service {
     /// Starts a server of `kind` on a free loopback port and waits until it accepts
     /// connections. Panics, naming the package to install, when the program is missing.
     pub fn start(kind: Kind) -> Service {
+        Service::start_with_env(kind, &[])
+    }
+
+    /// [`Service::start`] with these environment variables set for the server.
+    pub fn start_with_env(kind: Kind, env: &[(&str, &str)]) -> Service {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
         let mut last_log = String::new();
         for _ in 0..START_ATTEMPTS {
             let dir = tempfile::Builder::new()
@@ -142,11 +173,12 @@ impl Service {
                 .tempdir()
                 .expect("a temporary directory");
             let port = free_port();
-            let child = spawn(kind, port, dir.path());
+            let child = spawn(kind, port, dir.path(), &env);
             let service = Service {
                 kind,
                 port,
                 url: kind.url(port),
+                env: env.clone(),
                 child: Mutex::new(Some(child)),
                 dir,
             };
@@ -190,6 +222,25 @@ impl Service {
         let _ = child.wait();
     }
 
+    /// Starts the server again on the same port and data folder after [`Service::stop`]
+    /// (a no-op while it runs) and waits until it accepts connections.
+    pub fn restart(&self) {
+        {
+            let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+            if child.is_some() {
+                return;
+            }
+            *child = Some(spawn(self.kind, self.port, self.dir.path(), &self.env));
+        }
+        if let Err(log) = self.wait_until_ready() {
+            panic!(
+                "{} did not start again on port {}; its output:\n{log}",
+                self.kind.program().0,
+                self.port
+            );
+        }
+    }
+
     /// Polls the port until it accepts a connection; `Err(output)` when the server exited
     /// or did not come up in time.
     fn wait_until_ready(&self) -> Result<(), String> {
@@ -227,7 +278,7 @@ impl Drop for Service {
 }
 
 /// One shared server per kind, started on first use.
-static SHARED: [OnceLock<Service>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+static SHARED: [OnceLock<Service>; Kind::ALL.len()] = [const { OnceLock::new() }; Kind::ALL.len()];
 
 /// The server of `kind` shared by the whole test process, started on first use and
 /// stopped at exit.
@@ -284,12 +335,19 @@ fn log_path(dir: &Path) -> PathBuf {
 }
 
 /// Spawns the server from the spawner thread (see the crate doc), output to its log.
-fn spawn(kind: Kind, port: u16, dir: &Path) -> Child {
+fn spawn(kind: Kind, port: u16, dir: &Path, env: &[(String, String)]) -> Child {
     let (program, used_for, install) = kind.program();
+    if kind == Kind::Oidc && !Kind::oidc_dir().join("node_modules/oidc-provider").is_dir() {
+        panic!(
+            "the npm package oidc-provider is not installed; {used_for} start it. Install \
+             it with `{install}` (or run `.ci/install-test-services`)."
+        );
+    }
     let log = File::create(log_path(dir)).expect("the server's log file");
     let mut command = Command::new(program);
     command
         .args(kind.args(port, dir))
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log file handle"))
@@ -381,6 +439,15 @@ mod tests {
         .downcast::<u16>()
         .expect("the port");
         assert!(!accepts(*port), "the server outlived the panic");
+    }
+
+    #[test]
+    fn a_stopped_server_restarts_on_its_port() {
+        let redis = Service::start(Kind::Redis);
+        redis.stop();
+        assert!(!accepts(redis.port()));
+        redis.restart();
+        assert!(accepts(redis.port()), "not listening again");
     }
 
     #[test]

@@ -54,7 +54,8 @@ impl ServerBuilder {
         self
     }
 
-    /// Adds a command-line argument after `start <app.wasm> --host --port`.
+    /// Adds a command-line argument after `start <app.wasm> --host` (and `--port 0`,
+    /// unless the arguments name a `--port`).
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_owned());
         self
@@ -332,10 +333,11 @@ fn spawn_server(
     env: &[(String, String)],
 ) -> Process {
     let mut command = jac_scale(data_dir);
+    command.arg("start").arg(wasm).args(["--host", "127.0.0.1"]);
+    if !args.iter().any(|arg| arg == "--port") {
+        command.args(["--port", "0"]);
+    }
     command
-        .arg("start")
-        .arg(wasm)
-        .args(["--host", "127.0.0.1", "--port", "0"])
         .args(args)
         .envs(env.iter().map(|(name, value)| (name, value)));
     Process::spawn(command)

@@ -22,6 +22,7 @@ mod subscriber;
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::time::Duration;
 
@@ -33,8 +34,8 @@ use subscriber::Tiers;
 use super::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
 use super::view;
 use graph::store::{
-    AdjacencyQuery, AnchorKind, Changeset, GraphStore, NodeInsert, StoreError, StoredEdge,
-    StoredNeighbor, StoredNode,
+    AdjacencyQuery, AnchorKind, CacheCounts, Changeset, GraphStore, NodeInsert, StoreError,
+    StoredEdge, StoredNeighbor, StoredNode,
 };
 use graph::{AccessFacts, Id};
 
@@ -56,6 +57,30 @@ pub struct CacheSettings {
     pub local_capacity: usize,
 }
 
+/// Lookups by tier and outcome since the store opened.
+#[derive(Default)]
+pub(super) struct Counts {
+    l1_hits: AtomicU64,
+    l1_misses: AtomicU64,
+    l2_hits: AtomicU64,
+    l2_misses: AtomicU64,
+}
+
+impl Counts {
+    fn add(&self, counter: &AtomicU64, n: usize) {
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> CacheCounts {
+        CacheCounts {
+            l1_hits: self.l1_hits.load(Ordering::Relaxed),
+            l1_misses: self.l1_misses.load(Ordering::Relaxed),
+            l2_hits: self.l2_hits.load(Ordering::Relaxed),
+            l2_misses: self.l2_misses.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// A graph store behind the L1 and L2 tiers.
 pub struct CachedStore<S> {
     inner: Arc<S>,
@@ -72,6 +97,7 @@ impl<S: GraphStore + AnchorRecords> CachedStore<S> {
         let tiers = Arc::new(Tiers {
             local: LocalCache::new(settings.local_capacity, settings.local_ttl),
             remote: RemoteCache::new(client, namespace, settings.ttl),
+            counts: Counts::default(),
         });
         let (ready, subscribed) = sync_channel(1);
         subscriber::start(&tiers, ready).map_err(|error| StoreError::Backend(error.into()))?;
@@ -88,10 +114,16 @@ impl<S: GraphStore + AnchorRecords> CachedStore<S> {
         keys: &[CacheKey],
         load: impl FnOnce(&[usize]) -> Result<Vec<Option<Cached>>, StoreError>,
     ) -> Result<Vec<Option<Cached>>, StoreError> {
-        let Tiers { local, remote } = &*self.tiers;
+        let Tiers {
+            local,
+            remote,
+            counts,
+        } = &*self.tiers;
         let mark = local.mark();
         let mut found: Vec<Option<Cached>> = keys.iter().map(|key| local.get(key)).collect();
         let mut missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        counts.add(&counts.l1_hits, keys.len() - missing.len());
+        counts.add(&counts.l1_misses, missing.len());
         if missing.is_empty() {
             return Ok(found);
         }
@@ -113,10 +145,13 @@ impl<S: GraphStore + AnchorRecords> CachedStore<S> {
                         still_versions.push(lookup.version);
                     }
                 }
+                counts.add(&counts.l2_hits, wanted.len() - still.len());
                 missing = still;
                 versions = Some(still_versions);
             }
         }
+        // What L2 did not answer (also when Redis is unreachable) is read from the store.
+        counts.add(&counts.l2_misses, missing.len());
         if missing.is_empty() {
             return Ok(found);
         }
@@ -242,6 +277,10 @@ impl<S: GraphStore + AnchorRecords> AnchorRecords for CachedStore<S> {
 }
 
 impl<S: GraphStore + AnchorRecords> GraphStore for CachedStore<S> {
+    fn cache_counts(&self) -> Option<CacheCounts> {
+        Some(self.tiers.counts.read())
+    }
+
     fn ensure_guest_root(&self, candidate: &NodeInsert) -> Result<Id, StoreError> {
         self.inner.ensure_guest_root(candidate)
     }

@@ -23,6 +23,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub(super) struct Tiers {
     pub local: LocalCache,
     pub remote: RemoteCache,
+    /// Lookups by tier and outcome, for the metrics.
+    pub counts: super::Counts,
 }
 
 /// Starts the listener; it signals `ready` once subscribed and stops soon after the

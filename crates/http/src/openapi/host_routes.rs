@@ -1,4 +1,5 @@
-//! Operations of the host's own routes: users, API keys, health, traversal, metrics.
+//! Operations of the host's own routes: users, API keys, health, traversal, metrics,
+//! single sign-on.
 
 use serde_json::{Map, Value, json};
 
@@ -9,6 +10,9 @@ pub(super) fn add(paths: &mut Paths, options: &DocumentOptions) {
     api_keys(paths);
     health(paths);
     traverse(paths);
+    if !options.sso_platforms.is_empty() {
+        single_sign_on(paths, &options.sso_platforms);
+    }
     if let Some(endpoint) = &options.metrics_endpoint {
         paths.add(
             endpoint,
@@ -35,14 +39,14 @@ fn users(paths: &mut Paths) {
             "user_register",
             "Create an account (answers with a login)",
             "201",
-            &[400, 413, 422][..],
+            &[400, 413, 422, 429][..],
         ),
         (
             "/user/login",
             "user_login",
             "Log in: a bearer token for the other endpoints",
             "200",
-            &[401, 413, 422][..],
+            &[401, 413, 422, 429][..],
         ),
     ] {
         let mut responses = Map::new();
@@ -229,10 +233,19 @@ fn health(paths: &mut Paths) {
                 "content": {"application/json": {"schema": {"allOf": [
                     reference("schemas", "Envelope"),
                     {"properties": {"data": {"type": "object", "required": ["status"],
-                        "properties": {"status": {"type": "string"}}}}},
+                        "properties": {
+                            "status": {"type": "string"},
+                            "backends": {"type": "object",
+                                "description": "Each configured backend (redis, mongodb, s3): `ok`.",
+                                "additionalProperties": {"type": "string"}},
+                        }}}},
                 ]}}},
             }),
         );
+        if id == "health_ready" {
+            // Not ready: `details.backends` says which backend is `unreachable`.
+            error_responses(&mut responses, &[503]);
+        }
         paths.add(
             path,
             "get",
@@ -245,4 +258,84 @@ fn health(paths: &mut Paths) {
             }),
         );
     }
+}
+
+fn single_sign_on(paths: &mut Paths, platforms: &[String]) {
+    let platform = json!({
+        "name": "platform", "in": "path", "required": true,
+        "schema": {"type": "string", "enum": platforms},
+    });
+    for (path, id, summary) in [
+        (
+            "/sso/{platform}/login",
+            "sso_login",
+            "Sign in through the platform's OpenID provider",
+        ),
+        (
+            "/sso/{platform}/register",
+            "sso_register",
+            "Create the account through the provider (its consent screen is shown)",
+        ),
+    ] {
+        let mut responses = Map::new();
+        responses.insert(
+            "303".into(),
+            json!({
+                "description": "To the provider's sign-in page; sets the `jac_sso` cookie the callback needs.",
+                "headers": {
+                    "Location": {"schema": {"type": "string"}},
+                    "Set-Cookie": {"schema": {"type": "string"}},
+                },
+            }),
+        );
+        error_responses(&mut responses, &[404, 429, 503]);
+        paths.add(
+            path,
+            "get",
+            json!({
+                "operationId": id,
+                "tags": ["SSO"],
+                "summary": summary,
+                "description": "Open in a browser: the provider sends it back to the callback, \
+                    which answers the login body. An account is created for a verified email \
+                    on first use, or the account with that email is signed in.",
+                "security": [],
+                "parameters": [platform],
+                "responses": responses,
+            }),
+        );
+    }
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        json!({
+            "description": "Signed in: the same body as `/user/login`.",
+            "content": {"application/json": {"schema": reference("schemas", "TokenResponse")}},
+        }),
+    );
+    error_responses(&mut responses, &[401, 404, 422, 503]);
+    let query = |name: &str, description: &str| {
+        json!({"name": name, "in": "query", "required": false,
+            "schema": {"type": "string"}, "description": description})
+    };
+    paths.add(
+        "/sso/{platform}/login/callback",
+        "get",
+        json!({
+            "operationId": "sso_callback",
+            "tags": ["SSO"],
+            "summary": "Where the provider sends the browser back",
+            "description": "Refused (401) unless `state` is a sign-in this browser started in \
+                the last ten minutes and not used yet, the provider accepts the code, and its ID \
+                token is valid for this client and carries a verified email.",
+            "security": [],
+            "parameters": [
+                platform,
+                query("state", "The sign-in's `state`, as the provider hands it back."),
+                query("code", "The authorization code."),
+                query("error", "The provider's error, when the user declined."),
+            ],
+            "responses": responses,
+        }),
+    );
 }

@@ -2,7 +2,8 @@
 //!
 //! [`document`] describes every route the server answers for the app: the walkers and
 //! functions (default routes and `@restspec` methods and paths), webhook and WebSocket
-//! walkers, and the host's own routes (users, API keys, health, traversal, metrics).
+//! walkers, and the host's own routes (users, API keys, health, traversal, metrics,
+//! single sign-on).
 //! Field schemas come from the manifest as the guest declared them; the response and error
 //! envelopes are API.md's.
 //!
@@ -25,6 +26,8 @@ pub struct DocumentOptions {
     pub signature_header: String,
     /// Path of the Prometheus scrape endpoint, when metrics are enabled.
     pub metrics_endpoint: Option<String>,
+    /// The single sign-on platforms configured (`google`); none = no `/sso` routes.
+    pub sso_platforms: Vec<String>,
 }
 
 /// The OpenAPI 3.1 document of `manifest` served with `options`.
@@ -49,6 +52,7 @@ pub fn document(manifest: &Manifest, options: &DocumentOptions) -> Value {
             {"name": "Webhooks", "description": "Walkers called with an API key and a signed body."},
             {"name": "WebSockets", "description": "Walkers reached over a WebSocket: one JSON object of fields per message."},
             {"name": "Users", "description": "Registration and login."},
+            {"name": "SSO", "description": "Sign-in through an OpenID provider (a browser flow)."},
             {"name": "API Keys", "description": "Keys for webhook callers."},
             {"name": "Graph", "description": "Reading the caller's graph."},
             {"name": "Health", "description": "Liveness and readiness."},
