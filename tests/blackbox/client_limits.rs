@@ -124,6 +124,18 @@ fn preflight(server: &Server, origin: &str) -> reqwest::blocking::Response {
         .expect("preflight answered")
 }
 
+/// A browser's `POST /walker/Ping` from a page of `origin`; asserts it ran.
+fn ping_from(server: &Server, origin: &str) -> reqwest::blocking::Response {
+    let call = server
+        .request(Method::POST, "/walker/Ping")
+        .header("origin", origin)
+        .json(&json!({}))
+        .send()
+        .expect("ping answered");
+    assert_eq!(call.status(), 200);
+    call
+}
+
 fn allowed_origin(response: &reqwest::blocking::Response) -> Option<String> {
     response
         .headers()
@@ -151,13 +163,7 @@ fn cors_answers_listed_origins_only() {
         .to_lowercase();
     assert!(headers.contains("authorization"), "{headers}");
 
-    let call = server
-        .request(Method::POST, "/walker/Ping")
-        .header("origin", "https://app.example.com")
-        .json(&json!({}))
-        .send()
-        .unwrap();
-    assert_eq!(call.status(), 200);
+    let call = ping_from(&server, "https://app.example.com");
     assert_eq!(
         allowed_origin(&call).as_deref(),
         Some("https://app.example.com")
@@ -170,13 +176,7 @@ fn cors_answers_listed_origins_only() {
 #[test]
 fn without_cors_origins_no_cors_header_is_sent() {
     let server = Server::start(App::Todo);
-    let call = server
-        .request(Method::POST, "/walker/Ping")
-        .header("origin", "https://app.example.com")
-        .json(&json!({}))
-        .send()
-        .unwrap();
-    assert_eq!(call.status(), 200);
+    let call = ping_from(&server, "https://app.example.com");
     assert_eq!(allowed_origin(&call), None);
 }
 

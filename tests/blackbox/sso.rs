@@ -398,15 +398,20 @@ fn refusals_bad_state_replayed_code_other_browser() {
 fn an_unverified_email_is_refused() {
     let (_provider, server) = provider_and_server(None);
     let (status, body) = Browser::new().sign_in(&server, "unverified@example.com");
+    assert_unauthorized_mentioning(status, &body, "verified");
+}
+
+/// A 401 `UNAUTHORIZED` whose message names `why`.
+fn assert_unauthorized_mentioning(status: u16, body: &Value, why: &str) {
     assert_eq!(
-        (status, error_code(&body)),
+        (status, error_code(body)),
         (401, "UNAUTHORIZED"),
         "{body:#}"
     );
     assert!(
         body["error"]["message"]
             .as_str()
-            .is_some_and(|m| m.contains("verified")),
+            .is_some_and(|m| m.contains(why)),
         "{body:#}"
     );
 }
@@ -415,17 +420,7 @@ fn an_unverified_email_is_refused() {
 fn an_id_token_for_another_audience_is_refused() {
     let (_provider, server) = provider_and_server(Some("another-app"));
     let (status, body) = Browser::new().sign_in(&server, "frank@example.com");
-    assert_eq!(
-        (status, error_code(&body)),
-        (401, "UNAUTHORIZED"),
-        "{body:#}"
-    );
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("ID token")),
-        "{body:#}"
-    );
+    assert_unauthorized_mentioning(status, &body, "ID token");
 }
 
 #[test]

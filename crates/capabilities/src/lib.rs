@@ -28,8 +28,8 @@ use limiter::CallLimiter;
 use output::{GuestOutput, Stream};
 
 pub use globals::{Globals, MAX_GLOBALS_BYTES};
-pub use stream::{MAX_COLLECTED_BYTES, StreamReceiver, StreamSender, StreamSink};
 pub use host_calls::{Capability, HostCalls};
+pub use stream::{MAX_COLLECTED_BYTES, StreamReceiver, StreamSender, StreamSink};
 
 /// Handles a guest may hold at once (WASI streams and the like).
 const MAX_HANDLES: usize = 1_000;
