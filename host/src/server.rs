@@ -198,7 +198,7 @@ pub async fn compose(
         },
         http::Monitoring {
             metrics,
-            readiness: crate::readiness::of(&config),
+            readiness: crate::readiness::of(config),
         },
         &config.client_limits,
     );
