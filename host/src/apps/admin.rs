@@ -41,8 +41,15 @@ async fn operator_only(State(token): State<Arc<str>>, request: Request, next: Ne
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     if !auth::same_secret(given.trim().as_bytes(), token.as_bytes()) {
-        return ApiError::Unauthorized("the admin API needs the operator token".into())
-            .into_response();
+        let mut refused =
+            ApiError::Unauthorized("the admin API needs the operator token".into()).into_response();
+        // The upload it may carry is never read: close the connection, so the client
+        // does not send its next request on one the server is about to drop.
+        refused.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        return refused;
     }
     next.run(request).await
 }
