@@ -52,10 +52,18 @@ impl RateLimiter {
     }
 
     /// Counts one event of `key` at `now` if the key is under its limit;
-    /// `Err(retry_after)` (and nothing counted) when it is not.
+    /// `Err(retry_after)` (and nothing counted) when it is not. Check and count happen
+    /// under one lock, so concurrent callers never exceed the limit together.
     pub fn admit(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        self.check(key, now)?;
-        self.record(key, now);
+        if self.limit == 0 {
+            return Ok(());
+        }
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let w = self.window_of(&mut windows, key, now);
+        if w.count >= self.limit {
+            return Err(self.rest_of(w, now));
+        }
+        w.count += 1;
         Ok(())
     }
 
@@ -68,7 +76,7 @@ impl RateLimiter {
         let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         match windows.get(key) {
             Some(w) if now.duration_since(w.start) < self.window && w.count >= self.limit => {
-                Err(self.window.saturating_sub(now.duration_since(w.start)))
+                Err(self.rest_of(w, now))
             }
             _ => Ok(()),
         }
@@ -80,20 +88,35 @@ impl RateLimiter {
             return;
         }
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let w = self.window_of(&mut windows, key, now);
+        w.count = w.count.saturating_add(1);
+    }
+
+    /// The current window of `key` (a fresh one if it had none or its last one ended),
+    /// making room first when the map is full.
+    fn window_of<'a>(
+        &self,
+        windows: &'a mut HashMap<String, Window>,
+        key: &str,
+        now: Instant,
+    ) -> &'a mut Window {
         if windows.len() >= MAX_KEYS && !windows.contains_key(key) {
-            make_room(&mut windows, now, self.window);
+            make_room(windows, now, self.window);
         }
-        let w = windows.entry(key.to_owned()).or_insert(Window {
+        let fresh = Window {
             start: now,
             count: 0,
-        });
+        };
+        let w = windows.entry(key.to_owned()).or_insert(fresh);
         if now.duration_since(w.start) >= self.window {
-            *w = Window {
-                start: now,
-                count: 0,
-            };
+            *w = fresh;
         }
-        w.count = w.count.saturating_add(1);
+        w
+    }
+
+    /// What is left of `w` at `now`.
+    fn rest_of(&self, w: &Window, now: Instant) -> Duration {
+        self.window.saturating_sub(now.duration_since(w.start))
     }
 }
 
