@@ -461,6 +461,24 @@ impl Interpreter {
         Ok(out)
     }
 
+    /// The receiver and arguments of the method call `value.attr(args)`, evaluated in
+    /// order; `None` when `null_safe` (`value?.attr(...)`) and the receiver is `None`, so
+    /// the call is skipped and its arguments are not evaluated.
+    pub(super) fn method_call_parts(
+        &mut self,
+        value: &Expr,
+        null_safe: bool,
+        args: &[Arg],
+        scope: &Rc<Scope>,
+    ) -> JacResult<Option<(Value, Args)>> {
+        let recv = self.eval(value, scope)?;
+        if null_safe && matches!(recv, Value::None) {
+            return Ok(None);
+        }
+        let args = self.eval_args(args, scope)?;
+        Ok(Some((recv, args)))
+    }
+
     fn eval_call(&mut self, func: &Expr, args: &[Arg], scope: &Rc<Scope>) -> JacResult<Value> {
         if let ExprKind::Attribute {
             value,
@@ -468,12 +486,10 @@ impl Interpreter {
             null_safe,
         } = &func.kind
         {
-            let recv = self.eval(value, scope)?;
-            if *null_safe && matches!(recv, Value::None) {
-                return Ok(Value::None);
-            }
-            let args = self.eval_args(args, scope)?;
-            return self.call_method(&recv, attr, args);
+            return match self.method_call_parts(value, *null_safe, args, scope)? {
+                Some((recv, args)) => self.call_method(&recv, attr, args),
+                None => Ok(Value::None),
+            };
         }
         if let ExprKind::Special(SpecialRef::Super) = func.kind {
             return self.eval_special(SpecialRef::Super, scope);

@@ -59,11 +59,9 @@ impl Interpreter {
             null_safe,
         } = &func.kind
         {
-            let recv = self.eval(value, scope)?;
-            if *null_safe && matches!(recv, Value::None) {
+            let Some((recv, args)) = self.method_call_parts(value, *null_safe, args, scope)? else {
                 return Ok(Value::None);
-            }
-            let args = self.eval_args(args, scope)?;
+            };
             let method = match &recv {
                 Value::Instance(inst) if inst.get(attr).is_none() => {
                     match inst.class.lookup(attr) {
