@@ -3,7 +3,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::tools::{artifacts_dir, browser_scripts, program, skipped};
+use crate::support::tools::{artifacts_dir, browser_scripts, program, schemathesis, skipped};
 use crate::support::webhook::app_with_config;
 use crate::support::{App, Server};
 
@@ -223,34 +223,25 @@ fn schemathesis_finds_no_server_error_and_no_contradiction() {
         .env("JAC_SCALE_CALL_TIMEOUT_MS", 2000)
         .start();
     let user = server.register_and_login("fuzz@example.com");
-    let url = format!("{}/openapi.json", server.base_url());
     let conformance = "status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance";
     let run = |extra: &[String], checks: &str, report: &str| {
-        let out = Command::new(&st)
-            .args(["run", &url, "--checks", checks, "--max-examples", "25"])
-            .args([
-                "--seed",
-                "1",
-                "--request-timeout",
-                "20",
-                "--continue-on-failure",
-            ])
-            .args(["--header", &format!("Authorization: Bearer {}", user.token)])
-            .args(["--report", "junit", "--report-junit-path"])
-            .arg(artifacts_dir().join(report))
-            .args(extra)
-            .env("NO_COLOR", "1")
-            // Its example database goes to the server's temp dir, not the source tree.
-            .current_dir(server.data_dir())
-            .output()
-            .expect("run schemathesis");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "schemathesis found problems:\n{text}");
-        text
+        let mut args: Vec<String> = [
+            "--checks",
+            checks,
+            "--max-examples",
+            "25",
+            "--seed",
+            "1",
+            "--request-timeout",
+            "20",
+            "--continue-on-failure",
+            "--header",
+        ]
+        .map(str::to_owned)
+        .into();
+        args.push(format!("Authorization: Bearer {}", user.token));
+        args.extend_from_slice(extra);
+        schemathesis(&st, &server, &args, report)
     };
     let excluded: Vec<String> = FAILING_BY_DESIGN
         .iter()

@@ -4,15 +4,13 @@
 //! client with a cookie store plays the browser: it follows the redirects, fills the
 //! provider's login and consent forms and comes back to the server's callback.
 
-use std::process::Command;
-
 use reqwest::Url;
 use reqwest::blocking::Client;
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use test_services::{Kind, Service};
 
-use crate::support::tools::{artifacts_dir, program};
+use crate::support::tools::{program, schemathesis};
 use crate::support::{App, Server, is_hex_id};
 
 const CLIENT_ID: &str = "jac-scale-test";
@@ -454,25 +452,18 @@ fn schemathesis_finds_no_server_error_in_the_sso_routes() {
         return;
     };
     let (_provider, server) = provider_and_server(None);
-    let out = Command::new(&st)
-        .args(["run", &format!("{}/openapi.json", server.base_url())])
-        .args(["--include-tag", "SSO", "--max-examples", "30", "--seed", "1"])
-        .args([
-            "--checks",
-            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-        ])
-        .args(["--report", "junit", "--report-junit-path"])
-        .arg(artifacts_dir().join("schemathesis-sso.xml"))
-        .env("NO_COLOR", "1")
-        .current_dir(server.data_dir())
-        .output()
-        .expect("run schemathesis");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "schemathesis found problems:\n{text}");
+    let args = [
+        "--include-tag",
+        "SSO",
+        "--max-examples",
+        "30",
+        "--seed",
+        "1",
+        "--checks",
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+    ]
+    .map(str::to_owned);
+    schemathesis(&st, &server, &args, "schemathesis-sso.xml");
     // Still signing people in after the fuzzing.
     let (status, body) = Browser::new().sign_in(&server, "gina@example.com");
     assert_login_body(status, &body);

@@ -1,8 +1,10 @@
 //! External programs some tests drive (OpenAPI validators, schemathesis, chromium,
 //! promtool). `.ci/run` installs them; where one is missing the test says so and passes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
+use super::Server;
 use super::guests::workspace_root;
 
 /// `name` found on `PATH`, or `None` after telling the person running the tests (past the
@@ -36,4 +38,27 @@ pub fn artifacts_dir() -> PathBuf {
 /// `tests/browser`, where the Node scripts that drive chromium live.
 pub fn browser_scripts() -> PathBuf {
     workspace_root().join("tests").join("browser")
+}
+
+/// Runs schemathesis (`st`) over `server`'s OpenAPI document with `args`, keeping its
+/// JUnit report as `report` in [`artifacts_dir`]; asserts it found no problem and
+/// returns what it printed.
+pub fn schemathesis(st: &Path, server: &Server, args: &[String], report: &str) -> String {
+    let out = Command::new(st)
+        .args(["run", &format!("{}/openapi.json", server.base_url())])
+        .args(args)
+        .args(["--report", "junit", "--report-junit-path"])
+        .arg(artifacts_dir().join(report))
+        .env("NO_COLOR", "1")
+        // Its example database goes to the server's temp dir, not the source tree.
+        .current_dir(server.data_dir())
+        .output()
+        .expect("run schemathesis");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "schemathesis found problems:\n{text}");
+    text
 }
