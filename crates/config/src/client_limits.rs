@@ -119,10 +119,7 @@ mod tests {
     use super::*;
 
     fn limits(toml: &str) -> Result<ClientLimits, ConfigError> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("jac.toml");
-        std::fs::write(&path, toml).expect("write jac.toml");
-        ClientLimits::resolve(&JacToml::load(&path)?)
+        ClientLimits::resolve(&JacToml::from_text(toml)?)
     }
 
     #[test]

@@ -145,10 +145,7 @@ mod tests {
     use super::*;
 
     fn metrics(toml: &str) -> Result<MetricsSettings, ConfigError> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("jac.toml");
-        std::fs::write(&path, toml).expect("write jac.toml");
-        MetricsSettings::resolve(&JacToml::load(&path)?)
+        MetricsSettings::resolve(&JacToml::from_text(toml)?)
     }
 
     #[test]

@@ -129,10 +129,7 @@ mod tests {
     use super::*;
 
     fn toml(text: &str) -> JacToml {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("jac.toml");
-        std::fs::write(&path, text).unwrap();
-        JacToml::load(&path).unwrap()
+        JacToml::from_text(text).unwrap()
     }
 
     #[test]

@@ -94,6 +94,17 @@ pub struct JacToml {
     root: toml::Table,
 }
 
+#[cfg(test)]
+impl JacToml {
+    /// `text` as an app's jac.toml, loaded from a file as the host loads it (tests).
+    pub(crate) fn from_text(text: &str) -> Result<Self, ConfigError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("jac.toml");
+        std::fs::write(&path, text).expect("write jac.toml");
+        JacToml::load(&path)
+    }
+}
+
 impl JacToml {
     /// Parse `path`; a missing file is an empty config, an unreadable or invalid one an error.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
