@@ -45,6 +45,8 @@ pub struct AppContext {
     pub storage: Arc<TenantFiles>,
     /// What the app may take of the host (`[plugins.scale.quotas]`); the runtime enforces them.
     pub quotas: Arc<config::Quotas>,
+    /// The guest's environment (`[plugins.scale.secrets]` and `[plugins.scale.env]`).
+    pub environment: Arc<[(String, String)]>,
 }
 
 /// An app's capability that could not be set up at load, with the app and capability named.
@@ -75,6 +77,7 @@ impl AppContext {
             kvstore: kv::open_for_app(config).map_err(failed("kvstore"))?,
             storage: files::open_for_app(config).map_err(failed("storage"))?,
             quotas: Arc::new(config.quotas.clone()),
+            environment: config.guest_env.vars().into(),
         })
     }
 
@@ -146,8 +149,9 @@ impl HostState {
         )
     }
 
-    /// Every field set at once. WASI is deny-by-default: no preopened dirs, no
-    /// environment, no sockets; stdout/stderr go to the host log tagged with the app.
+    /// Every field set at once. WASI is deny-by-default: no preopened dirs, no sockets,
+    /// no environment but the app's declared one ([`AppContext::environment`]);
+    /// stdout/stderr go to the host log tagged with the app.
     fn new(
         app: Arc<str>,
         memory_limit_bytes: usize,
@@ -157,10 +161,13 @@ impl HostState {
         uploads: Uploads,
         stream: StreamSink,
     ) -> Self {
-        let wasi = WasiCtx::builder()
-            .stdout(GuestOutput::new(app.clone(), Stream::Stdout))
-            .stderr(GuestOutput::new(app.clone(), Stream::Stderr))
-            .build();
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(GuestOutput::new(app.clone(), Stream::Stdout))
+            .stderr(GuestOutput::new(app.clone(), Stream::Stderr));
+        if let Some(context) = &context {
+            wasi.envs(&context.environment[..]);
+        }
+        let wasi = wasi.build();
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_HANDLES);
         HostState {

@@ -11,6 +11,7 @@ mod apps;
 mod client_limits;
 mod database;
 mod grants;
+pub mod guest_env;
 mod jwt;
 mod operations;
 mod quotas;
@@ -30,6 +31,7 @@ pub use apps::{
 pub use client_limits::ClientLimits;
 pub use database::DatabaseSettings;
 pub use grants::{GrantDefault, Grants};
+pub use guest_env::GuestEnv;
 pub use jwt::JwtSettings;
 pub use operations::{LogFormat, MetricsSettings};
 pub use quotas::Quotas;
@@ -88,6 +90,8 @@ pub struct Config {
     pub client_limits: ClientLimits,
     /// `[plugins.scale.quotas]`: what this app may take of the host.
     pub quotas: Quotas,
+    /// `[plugins.scale.secrets]` and `[plugins.scale.env]`: the guest's only environment.
+    pub guest_env: GuestEnv,
 }
 
 /// The app's tenant name: `[project] name` of its jac.toml; else the app file's stem
@@ -305,6 +309,7 @@ impl Config {
         let sso = SsoSettings::resolve(env)?;
         let client_limits = ClientLimits::resolve(&toml)?;
         let quotas = Quotas::resolve(&toml, &limits)?;
+        let guest_env = GuestEnv::resolve(&toml, env)?;
 
         Ok(Config {
             tenant,
@@ -328,6 +333,7 @@ impl Config {
             sso,
             client_limits,
             quotas,
+            guest_env,
         })
     }
 }

@@ -83,8 +83,11 @@ const KNOWN: &[(&str, &[&str])] = &[
     ),
     // Sections served by later capabilities; accepted without a warning.
     ("monitoring", &[]),
+    // Read by the deploy crate (`jac-scale start --scale`), which checks its keys.
     ("kubernetes", &[]),
+    // Any variable names (guest_env).
     ("secrets", &[]),
+    ("env", &[]),
 ];
 
 /// A parsed `jac.toml` (empty when the file does not exist).
@@ -150,7 +153,7 @@ impl JacToml {
     }
 
     /// The file's path (for error messages).
-    pub(super) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
@@ -167,11 +170,17 @@ impl JacToml {
             .as_table()
     }
 
+    /// The table `[plugins.scale.<name>]`, if present.
+    pub fn section(&self, name: &str) -> Option<&toml::Table> {
+        self.scale()?.get(name)?.as_table()
+    }
+
     fn value(&self, section: &str, key: &str) -> Option<&toml::Value> {
         self.scale()?.get(section)?.as_table()?.get(key)
     }
 
-    pub(super) fn wrong_type(
+    /// The error for `plugins.scale.<section>.<key>` not being `expected`.
+    pub fn wrong_type(
         &self,
         section: &str,
         key: &str,
@@ -257,7 +266,7 @@ impl JacToml {
 
     /// `[plugins.scale.capabilities]`: `None` when the section is absent.
     pub fn capabilities(&self) -> Result<Option<Grants>, ConfigError> {
-        if self.scale().and_then(|s| s.get("capabilities")).is_none() {
+        if self.section("capabilities").is_none() {
             return Ok(None);
         }
         let list = |key| self.string_list("capabilities", key);

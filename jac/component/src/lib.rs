@@ -124,6 +124,9 @@ impl Endpoints for Component {
                 .ok_or_else(|| wit::CallError::UnknownEndpoint(call.name.clone()))?;
             let args: Json = serde_json::from_str(&call.args)
                 .map_err(|e| wit::CallError::InvalidArgs(format!("arguments are not JSON: {e}")))?;
+            // The host grants the app's declared environment through WASI at each call;
+            // the snapshot was taken without one.
+            loaded.interp.set_env_vars(std::env::vars().collect());
             let globals_before = loaded.restore_globals().map_err(failure_to_wit)?;
             let outcome = match kind {
                 jd::EndpointKind::Walker => {

@@ -442,6 +442,19 @@ impl Interpreter {
         &self.env
     }
 
+    /// Replace the variables `os.getenv` and `os.environ` see: an embedding whose
+    /// environment is only known at call time (a pre-initialised component) sets it
+    /// before each call. A no-op when nothing changed.
+    pub fn set_env_vars(&mut self, vars: FxHashMap<String, String>) {
+        if self.env.vars == vars {
+            return;
+        }
+        self.env.vars = vars;
+        if let Some(Value::Dict(environ)) = self.modules.get("os").and_then(|m| m.get("environ")) {
+            crate::stdlib::os::fill_environ(&mut environ.borrow_mut(), &self.env.vars);
+        }
+    }
+
     /// The loaded program.
     pub fn program(&self) -> &Program {
         &self.program

@@ -13,7 +13,7 @@ mod datetime;
 mod json;
 mod math;
 mod names;
-mod os;
+pub(crate) mod os;
 mod random;
 mod re;
 mod time;

@@ -18,13 +18,20 @@ pub(super) fn module(vm: &mut Interpreter) -> JacResult<Rc<Module>> {
         })
     });
     let mut environ = Dict::new();
-    let mut vars: Vec<(&String, &String)> = vm.env().vars.iter().collect();
-    vars.sort();
-    for (k, v) in vars {
-        environ.insert_str(k, Value::from(v.as_str()));
-    }
+    fill_environ(&mut environ, &vm.env().vars);
     module.set("environ", Value::dict(environ));
     module.set("sep", Value::from("/"));
     module.set("linesep", Value::from("\n"));
     Ok(module)
+}
+
+/// `environ` (an imported `os` module's dict, changed in place so every binding of it
+/// sees the change) made equal to `vars`, sorted by name.
+pub(crate) fn fill_environ(environ: &mut Dict, vars: &rustc_hash::FxHashMap<String, String>) {
+    environ.clear();
+    let mut vars: Vec<(&String, &String)> = vars.iter().collect();
+    vars.sort();
+    for (k, v) in vars {
+        environ.insert_str(k, Value::from(v.as_str()));
+    }
 }
