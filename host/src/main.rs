@@ -37,6 +37,28 @@ enum Command {
         /// Swap in the new version whenever the component (or a `.jac` source) changes.
         #[arg(long)]
         reload: bool,
+        #[cfg(feature = "kubernetes")]
+        #[command(flatten)]
+        scale: ScaleArgs,
+    },
+    /// Remove an app's Kubernetes deployment (every object `start --scale` made, its
+    /// secrets included, and nothing else).
+    #[cfg(feature = "kubernetes")]
+    Destroy {
+        /// The app (`app.wasm` or `app.jac`); names the deployment like `start --scale`.
+        app: PathBuf,
+        /// Delete without asking.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Write the app's container image (this binary serving it) as an OCI image layout.
+    #[cfg(feature = "kubernetes")]
+    Image {
+        /// The app (`app.wasm` or `app.jac`).
+        app: PathBuf,
+        /// The directory to write the OCI layout to.
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
     },
     /// Serve many apps in one process: each under `/apps/<name>/` (and `<name>.<domain>`),
     /// with its own data, plus an admin API to deploy, replace and remove apps.
@@ -101,6 +123,23 @@ struct ServerFlags {
     capabilities: Option<GrantDefault>,
 }
 
+/// `start --scale`: deploy to Kubernetes instead of serving here.
+#[cfg(feature = "kubernetes")]
+#[derive(clap::Args)]
+struct ScaleArgs {
+    /// Deploy to the Kubernetes cluster of the kubeconfig (APP_NAME, K8s_* variables,
+    /// `[plugins.scale.kubernetes]`; README "Deploy to Kubernetes").
+    #[arg(long)]
+    scale: bool,
+    /// Build an image with the app inside and push it (DOCKER_USERNAME/DOCKER_PASSWORD,
+    /// or JAC_SCALE_REGISTRY).
+    #[arg(long, short, requires = "scale")]
+    build: bool,
+    /// Print the manifests as YAML instead of applying them.
+    #[arg(long, requires = "scale")]
+    dry_run: bool,
+}
+
 #[derive(Subcommand)]
 enum AppsAction {
     /// Deploy `file` (`.wasm` component or `.jac` source) as app `name`; replaces a
@@ -157,7 +196,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             app,
             server,
             reload,
+            #[cfg(feature = "kubernetes")]
+            scale,
         } => {
+            #[cfg(feature = "kubernetes")]
+            if scale.scale {
+                let flags = jac_scale::deploy::ScaleFlags {
+                    build: scale.build,
+                    dry_run: scale.dry_run,
+                };
+                return tool_runtime()?.block_on(jac_scale::deploy::start_scaled(&app, flags));
+            }
             let flags = Flags {
                 host: server.host,
                 port: server.port,
@@ -209,6 +258,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .build()?
                 .block_on(jac_scale::apps::client::run(&settings, request))
         }
+        #[cfg(feature = "kubernetes")]
+        Command::Destroy { app, yes } => {
+            tool_runtime()?.block_on(jac_scale::deploy::destroy(&app, yes))
+        }
+        #[cfg(feature = "kubernetes")]
+        Command::Image { app, output } => {
+            tool_runtime()?.block_on(jac_scale::deploy::write_image(&app, &output))
+        }
         #[cfg(feature = "jac-build")]
         Command::Build { app, output } => {
             if !build::is_jac_app(&app) {
@@ -226,6 +283,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The runtime of a one-off command (deploy, destroy, image).
+#[cfg(feature = "kubernetes")]
+fn tool_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 /// The runtime serving requests: `workers` threads, else one per core.

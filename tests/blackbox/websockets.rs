@@ -1,11 +1,12 @@
 //! WebSocket walkers with the realtime app: echo, each token route, protected walkers,
 //! error frames, broadcast (one process and two processes sharing the real Redis),
-//! and connection slots released on disconnect.
+//! connection slots released on disconnect, and the going-away close on SIGTERM.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tungstenite::Message;
+use tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::support::webhook::app_with_config;
 use crate::support::websocket::{
@@ -176,6 +177,28 @@ fn connection_slots_are_released_on_disconnect() {
         }
     };
     assert_eq!(ask(&mut third, json!({}))["ok"], true);
+}
+
+#[test]
+fn sigterm_closes_websockets_with_going_away() {
+    let mut server = Server::start(App::Realtime);
+    let mut socket = connect(&server, "/ws/EchoMessage");
+    assert_eq!(ask(&mut socket, json!({"message": "before"}))["ok"], true);
+    server.process().terminate();
+    let frame = loop {
+        match socket.read() {
+            Ok(Message::Close(frame)) => break frame,
+            Ok(_) => continue,
+            Err(e) => panic!("the connection ended without a close frame: {e}"),
+        }
+    };
+    let frame = frame.expect("the close frame has a code");
+    assert_eq!(frame.code, CloseCode::Away, "{frame:?}");
+    let status = server.process().wait_exit(Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the server exits cleanly after closing: {status:?}"
+    );
 }
 
 /// The scenarios shared with the Jac build (`jac_realtime`), run with the Rust build.

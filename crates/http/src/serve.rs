@@ -2,7 +2,8 @@
 //! address in every request (`ConnectInfo`, read by the login throttle), a cap on open
 //! connections, a deadline for each request head (a client trickling bytes is cut off,
 //! so slow clients cannot hold connections: slowloris) and a bounded read buffer. On
-//! shutdown, stops accepting and lets open connections finish their requests.
+//! shutdown, stops accepting, lets open connections finish their requests and closes
+//! WebSockets with "going away" after their running message.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -88,5 +89,6 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Upgraded connections (WebSockets) are not the graceful watcher's any more.
+    tokio::join!(graceful.shutdown(), crate::websocket::close_all());
 }

@@ -11,19 +11,21 @@
 //!
 //! The server pings every [`PING_INTERVAL`] and drops a client silent for
 //! [`IDLE_TIMEOUT`]. Limits: `[plugins.scale.websocket]` (message size, connections).
+//! On shutdown ([`close_all`]) every connection finishes the message it is running and
+//! is closed with 1001 "going away", so a client knows to reconnect elsewhere.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::body::parse_object;
@@ -46,6 +48,25 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// every read attempt, including the one that finds nothing when a broadcast wakes the
 /// connection: its default (128 KiB) made that memset most of a broadcast's cost.
 const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// How long open connections get, at shutdown, to finish their message and take their
+/// going-away frame (well within a Kubernetes pod's 30 s termination grace period).
+pub const GOING_AWAY_GRACE: Duration = Duration::from_secs(10);
+
+/// Set once the process shuts down; every open connection watches it. Process-wide,
+/// like the signal that sets it (one listener serves every app of the process).
+static SHUTTING_DOWN: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
+
+/// Close every open WebSocket with 1001 "going away" once it has answered the message it
+/// is running; returns when all are closed, or after [`GOING_AWAY_GRACE`].
+pub async fn close_all() {
+    SHUTTING_DOWN.send_replace(true);
+    let deadline = Instant::now() + GOING_AWAY_GRACE;
+    // Each connection holds a receiver until it has sent its close frame.
+    while SHUTTING_DOWN.receiver_count() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
 
 /// The WebSocket route.
 pub fn router() -> Router<HttpState> {
@@ -164,8 +185,21 @@ impl Connection {
     ) {
         let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
         let mut last_heard = Instant::now();
+        let mut shutting_down = SHUTTING_DOWN.subscribe();
+        shutting_down.mark_changed();
         loop {
             tokio::select! {
+                Ok(()) = shutting_down.changed() => {
+                    if *shutting_down.borrow_and_update() {
+                        let _ = socket
+                            .send(Message::Close(Some(CloseFrame {
+                                code: close_code::AWAY,
+                                reason: "server shutting down".into(),
+                            })))
+                            .await;
+                        break;
+                    }
+                }
                 incoming = socket.recv() => {
                     let Some(Ok(message)) = incoming else { break };
                     last_heard = Instant::now();
