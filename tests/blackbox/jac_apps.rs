@@ -2,8 +2,8 @@
 //! Jac builds and is tested against both by the other modules (`rust_build::*` and
 //! `jac_build::*`). Here: `jac-scale start app.jac` (build cache), `jac-scale build -o`,
 //! syntax errors, Jac exceptions with their Jac source line, `glob` semantics, `--reload`
-//! on `.jac` sources, and the todo app's webhook and WebSocket walkers, which the Rust
-//! build does not have.
+//! on `.jac` sources, the guest's environment (`os.getenv`, `os.environ`), and the todo
+//! app's webhook and WebSocket walkers, which the Rust build does not have.
 
 use std::path::Path;
 use std::thread;
@@ -279,6 +279,68 @@ walker:pub Hit {
         hit(port, "c"),
         json!({"hits": 1, "seen": ["c"]}),
         "globals must not survive a restart\n{}",
+        process.output()
+    );
+    process.kill();
+}
+
+#[test]
+fn the_guest_sees_its_declared_environment_and_nothing_else() {
+    let app = TempDir::with_prefix("jac-scale-jac-env-").expect("temp dir");
+    std::fs::write(
+        app.path().join("app.jac"),
+        r#"import os;
+import from os { environ }
+
+walker:pub Env {
+    can run with Root entry {
+        report {
+            "key": os.getenv("OPENAI_API_KEY"),
+            "level": os.getenv("LOG_LEVEL", "unset"),
+            "home": os.getenv("HOME", "hidden"),
+            "names": sorted(list(environ.keys())),
+        };
+    }
+}
+"#,
+    )
+    .expect("write app");
+    std::fs::write(
+        app.path().join("jac.toml"),
+        "[plugins.scale.secrets]\nOPENAI_API_KEY = \"${TEST_OPENAI_KEY}\"\n\
+         [plugins.scale.env]\nLOG_LEVEL = \"debug\"\n",
+    )
+    .expect("write jac.toml");
+    let data = TempDir::with_prefix("jac-scale-jac-data-").expect("temp dir");
+    let entry = app.path().join("app.jac");
+
+    // Unset variable: the start stops naming it.
+    let mut command = jac_scale(data.path());
+    command.arg("start").arg(&entry).args(["--port", "0"]);
+    let (status, process) = run_to_exit(command, JAC_BUILD_TIMEOUT);
+    assert!(!status.success());
+    assert!(process.output().contains("TEST_OPENAI_KEY"), "{}", process.output());
+
+    let mut command = jac_scale(data.path());
+    command
+        .arg("start")
+        .arg(&entry)
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .env("TEST_OPENAI_KEY", "sk-from-host")
+        .env("HOME", "/root-of-the-host");
+    let mut process = Process::spawn(command);
+    let port = process.wait_listening();
+    let reply: Value = reqwest::blocking::Client::new()
+        .post(format!("http://127.0.0.1:{port}/walker/Env"))
+        .json(&json!({}))
+        .send()
+        .and_then(|r| r.json())
+        .expect("Env answers");
+    assert_eq!(
+        reply["data"]["reports"][0],
+        json!({"key": "sk-from-host", "level": "debug", "home": "hidden",
+               "names": ["LOG_LEVEL", "OPENAI_API_KEY"]}),
+        "{}",
         process.output()
     );
     process.kill();

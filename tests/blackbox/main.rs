@@ -40,6 +40,9 @@ mod jac_start;
 /// Streamed responses (`examples/streaming-jac`) read by an SSE client: framing, errors
 /// midway, commit before the end event, a disconnect stops the guest.
 mod jac_streaming;
+/// `start --scale` and `destroy` against a fake Kubernetes API server; `--dry-run` YAML
+/// through `kubectl kustomize`; images built, pushed to a real registry and run with podman.
+mod kubernetes;
 /// kvstore: every method over HTTP (embedded and Redis), grants, isolation, bounds.
 mod kvstore;
 /// The sandbox: endless loop, memory hog, trap, huge report; the server keeps serving.

@@ -1,5 +1,6 @@
 //! The servers the tests talk to — Redis, an S3 emulator (moto), a MongoDB
-//! wire-protocol server (SecantusDB) and an OpenID provider (npm `oidc-provider`) —
+//! wire-protocol server (SecantusDB), an OpenID provider (npm `oidc-provider`) and an
+//! OCI image registry (Debian `docker-registry`) —
 //! started by the tests themselves, each on a free loopback port, and stopped again, so
 //! `cargo test` needs no server running beforehand.
 //!
@@ -53,10 +54,13 @@ pub enum Kind {
     /// `tests/oidc/provider.mjs` (Node.js; `npm ci --prefix tests/oidc`), with one client
     /// from the environment: `CLIENT_ID`, `CLIENT_SECRET`, `REDIRECT_URI` (see the script).
     Oidc,
+    /// An OCI distribution registry (Debian package `docker-registry`) with its own
+    /// config: plain HTTP, no auth, blobs in the service's temp dir.
+    Registry,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::Redis, Kind::S3, Kind::MongoDb, Kind::Oidc];
+    const ALL: [Kind; 5] = [Kind::Redis, Kind::S3, Kind::MongoDb, Kind::Oidc, Kind::Registry];
 
     /// The program, what the tests use it for, and how to install it.
     fn program(self) -> (&'static str, &'static str, &'static str) {
@@ -80,6 +84,11 @@ impl Kind {
                 "node",
                 "the single sign-on tests (an OpenID provider)",
                 "apt-get install nodejs npm && npm ci --prefix tests/oidc",
+            ),
+            Kind::Registry => (
+                "docker-registry",
+                "the image tests (push, pull)",
+                "apt-get install docker-registry",
             ),
         }
     }
@@ -120,6 +129,18 @@ impl Kind {
                 let script = Kind::oidc_dir().join("provider.mjs");
                 return vec![script.display().to_string(), port];
             }
+            Kind::Registry => {
+                let config = Path::new(&dir).join("registry.yml");
+                std::fs::write(
+                    &config,
+                    format!(
+                        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    \
+                         rootdirectory: {dir}/blobs\nhttp:\n  addr: 127.0.0.1:{port}\n"
+                    ),
+                )
+                .expect("write the registry's config");
+                return vec!["serve".into(), config.display().to_string()];
+            }
         };
         args.into_iter().map(str::to_owned).collect()
     }
@@ -128,6 +149,7 @@ impl Kind {
         match self {
             Kind::Redis => format!("redis://127.0.0.1:{port}"),
             Kind::S3 | Kind::Oidc => format!("http://127.0.0.1:{port}"),
+            Kind::Registry => format!("127.0.0.1:{port}"),
             // The server advertises a replica set, so drivers run transactions on it as
             // on a real one.
             Kind::MongoDb => format!("mongodb://127.0.0.1:{port}/?replicaSet=secantus"),

@@ -1,5 +1,6 @@
 //! Shared helpers: the example components, the server process, and reply assertions.
 
+pub mod fake_kube;
 pub mod guests;
 pub mod many;
 pub mod process;

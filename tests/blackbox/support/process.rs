@@ -22,8 +22,8 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// Environment variables that change the server's behaviour and must not leak in from
 /// the developer's shell.
 fn is_server_setting(name: &str) -> bool {
-    const PREFIXES: [&str; 4] = ["JAC_", "JWT_", "SSO_", "K8S_"];
-    const NAMES: [&str; 2] = ["MONGODB_URI", "REDIS_URL"];
+    const PREFIXES: [&str; 6] = ["JAC_", "JWT_", "SSO_", "K8S_", "K8s_", "DOCKER_"];
+    const NAMES: [&str; 4] = ["MONGODB_URI", "REDIS_URL", "APP_NAME", "KUBECONFIG"];
     PREFIXES.iter().any(|prefix| name.starts_with(prefix)) || NAMES.contains(&name)
 }
 

@@ -21,6 +21,20 @@ pub fn program(name: &str, test: &str, install: &str) -> Option<PathBuf> {
     found
 }
 
+/// `name` found on `PATH`; a test that cannot do without it fails naming `package`,
+/// which `.ci/install-test-services` installs.
+pub fn require(name: &str, package: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!("`{name}` is not installed: install {package} (.ci/install-test-services)")
+        })
+}
+
 /// Tell the person running the tests, past the harness capture, that `test` did not run.
 pub fn skipped(test: &str, why: &str) {
     use std::io::Write;
