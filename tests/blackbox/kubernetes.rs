@@ -170,7 +170,7 @@ fn deploy_redeploy_roll_and_destroy_against_an_api_server() {
     let status = asking.wait_exit(Duration::from_secs(60)).expect("destroy exits");
     asking.finish_output();
     assert!(status.success(), "{}", asking.output());
-    assert!(asking.output().contains("delete these 8 objects? [y/N]"), "{}", asking.output());
+    assert!(asking.output().contains("delete these 7 objects? [y/N]"), "{}", asking.output());
     assert!(fake.object(DEPLOYMENT).is_some(), "declined: nothing deleted");
 
     // --yes: every object of the app goes, secrets included; the rest stays.

@@ -148,8 +148,7 @@ impl Settings {
     pub fn names(toml: &JacToml, default_app: &str, env: &dyn Env) -> Result<Self, SettingsError> {
         let section: KubernetesSection = match toml.section("kubernetes") {
             None => KubernetesSection::default(),
-            Some(table) => table
-                .clone()
+            Some(table) => toml::Value::Table(table.clone())
                 .try_into()
                 .map_err(|e: toml::de::Error| SettingsError::Section {
                     path: toml.path().display().to_string(),

@@ -160,12 +160,12 @@ async fn handle(
         changed: false,
     };
     let (collection, name) = split(&path);
-    let response = match (method.clone(), name) {
-        (Method::GET, Some(_)) => match cluster.objects.get(&path) {
+    let response = match (method.as_str(), name) {
+        ("GET", Some(_)) => match cluster.objects.get(&path) {
             Some(stored) => axum::Json(stored.object.clone()).into_response(),
             None => status(StatusCode::NOT_FOUND, "NotFound", format!("{path} not found")),
         },
-        (Method::GET, None) => {
+        ("GET", None) => {
             let wanted: Vec<(String, String)> = query
                 .get("labelSelector")
                 .map(|s| {
@@ -188,7 +188,7 @@ async fn handle(
                 "metadata": {"resourceVersion": cluster.next_version.to_string()}, "items": items}))
             .into_response()
         }
-        (Method::PATCH, Some(_)) => {
+        ("PATCH", Some(_)) => {
             let content_type = headers
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
@@ -210,7 +210,7 @@ async fn handle(
                 }
             }
         }
-        (Method::DELETE, Some(_)) => match cluster.objects.remove(&path) {
+        ("DELETE", Some(_)) => match cluster.objects.remove(&path) {
             Some(stored) => axum::Json(stored.object).into_response(),
             None => status(StatusCode::NOT_FOUND, "NotFound", format!("{path} not found")),
         },
@@ -275,7 +275,7 @@ fn is_server_field(path: &[String]) -> bool {
 fn apply(cluster: &mut Cluster, path: &str, manager: &str, config: Value) -> (bool, Value) {
     let mut applied = BTreeSet::new();
     leaves(&config, &mut Vec::new(), &mut applied);
-    applied.retain(|p| !is_server_field(p));
+    applied.retain(|p| !p.is_empty() && !is_server_field(p));
     let mut stored = cluster.objects.get(path).cloned().unwrap_or_else(|| Stored {
         object: json!({"metadata": {"generation": 1}}),
         owners: BTreeMap::new(),

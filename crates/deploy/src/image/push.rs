@@ -292,3 +292,49 @@ pub async fn push(image: &BuiltImage, registry: &Registry, app: &str) -> Result<
     expect(put, &[StatusCode::CREATED], "pushing the manifest").await?;
     Ok(registry.reference(app, &image.manifest_digest))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    struct Vars(HashMap<&'static str, &'static str>);
+    impl Env for Vars {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| v.to_string())
+        }
+    }
+
+    fn registry(configured: Option<&str>, env: &[(&'static str, &'static str)]) -> Result<Registry, ImageError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let toml = config::JacToml::load(&dir.path().join("jac.toml")).expect("no file is empty");
+        let vars = Vars(env.iter().copied().collect());
+        let mut settings = Settings::names(&toml, "todo", &vars).expect("settings");
+        settings.registry = configured.map(str::to_string);
+        Registry::resolve(&settings, &vars)
+    }
+
+    #[test]
+    fn registries_are_read_with_their_scheme_namespace_and_credentials() {
+        let local = registry(Some("127.0.0.1:5000/jac"), &[]).expect("local");
+        assert_eq!(local.describe(), "http://127.0.0.1:5000/jac");
+        assert_eq!(local.reference("todo", "sha256:ab"), "127.0.0.1:5000/jac/todo@sha256:ab");
+        let remote = registry(Some("registry.example.com"), &[("JAC_SCALE_REGISTRY_USERNAME", "u"), ("JAC_SCALE_REGISTRY_PASSWORD", "p")])
+            .expect("remote");
+        assert_eq!(remote.describe(), "https://registry.example.com");
+        assert!(remote.credentials.is_some());
+        let hub = registry(None, &[("DOCKER_USERNAME", "alice"), ("DOCKER_PASSWORD", "secret")]).expect("hub");
+        assert_eq!(hub.reference("todo", "sha256:ab"), "docker.io/alice/todo@sha256:ab");
+        assert!(!format!("{hub:?}").contains("secret"), "credentials never printed");
+    }
+
+    #[test]
+    fn a_missing_registry_is_explained() {
+        let e = registry(None, &[]).expect_err("no registry");
+        assert!(e.to_string().contains("DOCKER_USERNAME"), "{e}");
+        let e = registry(None, &[("DOCKER_USERNAME", "alice")]).expect_err("no password");
+        assert!(e.to_string().contains("DOCKER_PASSWORD"), "{e}");
+        assert!(registry(Some("ftp://x"), &[]).is_err());
+    }
+}
