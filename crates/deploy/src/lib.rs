@@ -10,6 +10,8 @@ pub mod cluster;
 pub mod image;
 pub mod manifests;
 pub mod settings;
+#[cfg(test)]
+mod testing;
 
 use std::io::{BufRead, Write};
 

@@ -320,23 +320,11 @@ pub fn dns_label(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-
-    struct Vars(HashMap<&'static str, &'static str>);
-    impl Env for Vars {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-    }
+    use crate::testing::{Vars, jac_toml};
 
     fn resolve(text: &str, env: &[(&'static str, &'static str)]) -> Result<Settings, SettingsError> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("jac.toml");
-        std::fs::write(&path, text).expect("write");
-        let toml = JacToml::load(&path)?;
-        Settings::resolve(&toml, "todo", &Vars(env.iter().copied().collect()))
+        Settings::resolve(&jac_toml(text), "todo", &Vars::of(env))
     }
 
     #[test]

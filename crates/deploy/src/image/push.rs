@@ -295,22 +295,12 @@ pub async fn push(image: &BuiltImage, registry: &Registry, app: &str) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
-
-    struct Vars(HashMap<&'static str, &'static str>);
-    impl Env for Vars {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-    }
+    use crate::testing::{Vars, jac_toml};
 
     fn registry(configured: Option<&str>, env: &[(&'static str, &'static str)]) -> Result<Registry, ImageError> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let toml = config::JacToml::load(&dir.path().join("jac.toml")).expect("no file is empty");
-        let vars = Vars(env.iter().copied().collect());
-        let mut settings = Settings::names(&toml, "todo", &vars).expect("settings");
+        let vars = Vars::of(env);
+        let mut settings = Settings::names(&jac_toml(""), "todo", &vars).expect("settings");
         settings.registry = configured.map(str::to_string);
         Registry::resolve(&settings, &vars)
     }

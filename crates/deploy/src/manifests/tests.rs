@@ -1,23 +1,12 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use super::*;
-use config::{Env, JacToml};
-
-struct Vars(HashMap<&'static str, &'static str>);
-impl Env for Vars {
-    fn var(&self, name: &str) -> Option<String> {
-        self.0.get(name).map(|v| v.to_string())
-    }
-}
+use crate::testing::{Vars, jac_toml};
 
 fn settings(toml: &str, env: &[(&'static str, &'static str)]) -> Settings {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("jac.toml");
-    std::fs::write(&path, toml).expect("write");
-    let toml = JacToml::load(&path).expect("toml");
-    Settings::resolve(&toml, "todo", &Vars(env.iter().copied().collect())).expect("settings")
+    Settings::resolve(&jac_toml(toml), "todo", &Vars::of(env)).expect("settings")
 }
 
 fn host_image(component: &[u8]) -> AppSource {
@@ -106,7 +95,7 @@ fn the_deployment_honours_every_variable_and_is_locked_down() {
     assert_eq!(deployment["metadata"]["namespace"], "prod");
     let pod = &deployment["spec"]["template"]["spec"];
     let container = &pod["containers"][0];
-    assert_eq!(container["image"], json!(format!("{}:{}", settings::DEFAULT_HOST_IMAGE, env!("CARGO_PKG_VERSION"))));
+    assert_eq!(container["image"], json!(format!("{}:{}", crate::settings::DEFAULT_HOST_IMAGE, env!("CARGO_PKG_VERSION"))));
     assert_eq!(
         container["resources"],
         json!({"limits": {"cpu": "1", "memory": "512Mi"}, "requests": {"cpu": "250m", "memory": "96Mi"}})
