@@ -319,7 +319,11 @@ walker:pub Env {
     command.arg("start").arg(&entry).args(["--port", "0"]);
     let (status, process) = run_to_exit(command, JAC_BUILD_TIMEOUT);
     assert!(!status.success());
-    assert!(process.output().contains("TEST_OPENAI_KEY"), "{}", process.output());
+    assert!(
+        process.output().contains("TEST_OPENAI_KEY"),
+        "{}",
+        process.output()
+    );
 
     let mut command = jac_scale(data.path());
     command

@@ -138,8 +138,8 @@ mod tests {
 
     #[test]
     fn an_unset_variable_is_an_error_naming_it() {
-        let e = resolve("[plugins.scale.secrets]\nKEY = \"${MISSING_ONE}\"\n", &[])
-            .expect_err("unset");
+        let e =
+            resolve("[plugins.scale.secrets]\nKEY = \"${MISSING_ONE}\"\n", &[]).expect_err("unset");
         let message = e.to_string();
         assert!(message.contains("MISSING_ONE"), "{message}");
         assert!(message.contains("plugins.scale.secrets.KEY"), "{message}");

@@ -180,12 +180,7 @@ impl JacToml {
     }
 
     /// The error for `plugins.scale.<section>.<key>` not being `expected`.
-    pub fn wrong_type(
-        &self,
-        section: &str,
-        key: &str,
-        expected: &'static str,
-    ) -> ConfigError {
+    pub fn wrong_type(&self, section: &str, key: &str, expected: &'static str) -> ConfigError {
         ConfigError::WrongType {
             path: self.path.clone(),
             key: format!("plugins.scale.{section}.{key}"),

@@ -23,15 +23,10 @@ const POLL: Duration = Duration::from_millis(500);
 /// What went wrong talking to the cluster; each names the object or step.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
-    #[error(
-        "cannot reach a Kubernetes cluster (kubeconfig: KUBECONFIG or ~/.kube/config): {0}"
-    )]
+    #[error("cannot reach a Kubernetes cluster (kubeconfig: KUBECONFIG or ~/.kube/config): {0}")]
     Connect(kube::Error),
     #[error("{what}: {source}")]
-    Api {
-        what: String,
-        source: kube::Error,
-    },
+    Api { what: String, source: kube::Error },
     #[error(
         "the rollout of Deployment/{app} did not finish within {seconds} s ({progress}); \
          see `kubectl -n {namespace} describe deployment {app}`"
@@ -133,7 +128,10 @@ impl Cluster {
                 let what = format!("{verb} {}", manifest.describe());
                 move |source| ClusterError::Api { what, source }
             };
-            let before = api.get_opt(manifest.name()).await.map_err(failed("reading"))?;
+            let before = api
+                .get_opt(manifest.name())
+                .await
+                .map_err(failed("reading"))?;
             let after = api
                 .patch(manifest.name(), &params, &Patch::Apply(&manifest.object))
                 .await
@@ -161,13 +159,14 @@ impl Cluster {
         let started = Instant::now();
         let mut last = String::new();
         loop {
-            let deployment = deployments
-                .get(&settings.app)
-                .await
-                .map_err(|source| ClusterError::Api {
-                    what: format!("reading Deployment/{}", settings.app),
-                    source,
-                })?;
+            let deployment =
+                deployments
+                    .get(&settings.app)
+                    .await
+                    .map_err(|source| ClusterError::Api {
+                        what: format!("reading Deployment/{}", settings.app),
+                        source,
+                    })?;
             let (done, progress) = rollout_progress(&deployment);
             if progress != last {
                 writeln!(out, "rollout: {progress}")?;
@@ -198,7 +197,12 @@ impl Cluster {
             .and_then(|list| list.items.into_iter().next())
             .and_then(|node| node.status?.addresses)
             .and_then(|addresses| {
-                let of = |kind: &str| addresses.iter().find(|a| a.type_ == kind).map(|a| a.address.clone());
+                let of = |kind: &str| {
+                    addresses
+                        .iter()
+                        .find(|a| a.type_ == kind)
+                        .map(|a| a.address.clone())
+                };
                 of("ExternalIP").or_else(|| of("InternalIP"))
             })
             .unwrap_or_else(|| "<node address>".into());

@@ -137,7 +137,11 @@ pub struct Settings {
 impl Settings {
     /// Resolve the settings of the app whose jac.toml is `toml`; `default_app` names it
     /// when neither `APP_NAME` nor `app_name` does.
-    pub fn resolve(toml: &JacToml, default_app: &str, env: &dyn Env) -> Result<Self, SettingsError> {
+    pub fn resolve(
+        toml: &JacToml,
+        default_app: &str,
+        env: &dyn Env,
+    ) -> Result<Self, SettingsError> {
         let mut settings = Self::names(toml, default_app, env)?;
         settings.guest_env = GuestEnv::resolve(toml, env)?;
         Ok(settings)
@@ -148,12 +152,14 @@ impl Settings {
     pub fn names(toml: &JacToml, default_app: &str, env: &dyn Env) -> Result<Self, SettingsError> {
         let section: KubernetesSection = match toml.section("kubernetes") {
             None => KubernetesSection::default(),
-            Some(table) => toml::Value::Table(table.clone())
-                .try_into()
-                .map_err(|e: toml::de::Error| SettingsError::Section {
-                    path: toml.path().display().to_string(),
-                    message: e.message().to_string(),
-                })?,
+            Some(table) => {
+                toml::Value::Table(table.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| SettingsError::Section {
+                        path: toml.path().display().to_string(),
+                        message: e.message().to_string(),
+                    })?
+            }
         };
         let app = env
             .var("APP_NAME")
@@ -165,7 +171,8 @@ impl Settings {
             .or(section.namespace)
             .unwrap_or_else(|| "default".into());
         check_dns_label("K8s_NAMESPACE", &namespace)?;
-        let node_port = number(env, "K8s_NODE_PORT", section.node_port.map(u32::from))?.unwrap_or(30001);
+        let node_port =
+            number(env, "K8s_NODE_PORT", section.node_port.map(u32::from))?.unwrap_or(30001);
         if !(30000..=32767).contains(&node_port) {
             return Err(SettingsError::Invalid(format!(
                 "K8s_NODE_PORT {node_port} is outside the NodePort range 30000-32767"
@@ -175,9 +182,17 @@ impl Settings {
             Ok(number(env, name, key.map(u32::from))?.unwrap_or(default) as i32)
         };
         let probes = Probes {
-            readiness_initial_delay: seconds("K8s_READINESS_INITIAL_DELAY", section.readiness_initial_delay, 10)?,
+            readiness_initial_delay: seconds(
+                "K8s_READINESS_INITIAL_DELAY",
+                section.readiness_initial_delay,
+                10,
+            )?,
             readiness_period: seconds("K8s_READINESS_PERIOD", section.readiness_period, 20)?,
-            liveness_initial_delay: seconds("K8s_LIVENESS_INITIAL_DELAY", section.liveness_initial_delay, 10)?,
+            liveness_initial_delay: seconds(
+                "K8s_LIVENESS_INITIAL_DELAY",
+                section.liveness_initial_delay,
+                10,
+            )?,
             liveness_period: seconds("K8s_LIVENESS_PERIOD", section.liveness_period, 20)?,
             liveness_failure_threshold: seconds(
                 "K8s_LIVENESS_FAILURE_THRESHOLD",
@@ -200,7 +215,10 @@ impl Settings {
         let min_replicas = i32::from(section.min_replicas.unwrap_or(1));
         let max_replicas = i32::from(section.max_replicas.unwrap_or(min_replicas.max(3) as u16));
         let replicas = i32::from(section.replicas.unwrap_or(min_replicas as u16));
-        if min_replicas < 1 || max_replicas < min_replicas || !(min_replicas..=max_replicas).contains(&replicas) {
+        if min_replicas < 1
+            || max_replicas < min_replicas
+            || !(min_replicas..=max_replicas).contains(&replicas)
+        {
             return Err(SettingsError::Invalid(format!(
                 "[plugins.scale.kubernetes] needs 1 <= min_replicas <= replicas <= max_replicas \
                  (got {min_replicas} <= {replicas} <= {max_replicas})"
@@ -214,16 +232,25 @@ impl Settings {
             max_replicas,
             target_cpu_percent,
             target_memory_percent,
-            scale_down_stabilization_seconds: section.scale_down_stabilization_seconds.unwrap_or(300) as i32,
-            scale_down_percent_per_minute: i32::from(section.scale_down_percent_per_minute.unwrap_or(50)),
+            scale_down_stabilization_seconds: section
+                .scale_down_stabilization_seconds
+                .unwrap_or(300) as i32,
+            scale_down_percent_per_minute: i32::from(
+                section.scale_down_percent_per_minute.unwrap_or(50),
+            ),
             max_unavailable: i32::from(section.max_unavailable.unwrap_or(1)),
         };
-        if scaling.scale_down_percent_per_minute == 0 || scaling.scale_down_percent_per_minute > 100 {
+        if scaling.scale_down_percent_per_minute == 0 || scaling.scale_down_percent_per_minute > 100
+        {
             return Err(SettingsError::Invalid(
                 "[plugins.scale.kubernetes] scale_down_percent_per_minute must be 1-100".into(),
             ));
         }
-        let tag = match section.plugin_versions.as_ref().and_then(|p| p.get("jac_scale")) {
+        let tag = match section
+            .plugin_versions
+            .as_ref()
+            .and_then(|p| p.get("jac_scale"))
+        {
             Some(v) if v != "latest" => v.trim_start_matches('v').to_string(),
             Some(_) => "latest".to_string(),
             None => env!("CARGO_PKG_VERSION").to_string(),
@@ -239,7 +266,9 @@ impl Settings {
             resources,
             probes,
             scaling,
-            mongodb: flag(env, "K8s_MONGODB")?.or(section.mongodb).unwrap_or(false),
+            mongodb: flag(env, "K8s_MONGODB")?
+                .or(section.mongodb)
+                .unwrap_or(false),
             redis: flag(env, "K8s_REDIS")?.or(section.redis).unwrap_or(false),
             host_image,
             registry: env.var("JAC_SCALE_REGISTRY").or(section.registry),
@@ -252,14 +281,22 @@ impl Settings {
 }
 
 /// `name` from the environment (a whole number), else `key`.
-fn number(env: &dyn Env, name: &'static str, key: Option<u32>) -> Result<Option<u32>, SettingsError> {
+fn number(
+    env: &dyn Env,
+    name: &'static str,
+    key: Option<u32>,
+) -> Result<Option<u32>, SettingsError> {
     match env.var(name) {
         None => Ok(key),
-        Some(value) => value.trim().parse().map(Some).map_err(|_| SettingsError::Env {
-            name,
-            value,
-            expected: "a whole number",
-        }),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| SettingsError::Env {
+                name,
+                value,
+                expected: "a whole number",
+            }),
     }
 }
 
@@ -323,7 +360,10 @@ mod tests {
     use super::*;
     use crate::testing::{Vars, jac_toml};
 
-    fn resolve(text: &str, env: &[(&'static str, &'static str)]) -> Result<Settings, SettingsError> {
+    fn resolve(
+        text: &str,
+        env: &[(&'static str, &'static str)],
+    ) -> Result<Settings, SettingsError> {
         Settings::resolve(&jac_toml(text), "todo", &Vars::of(env))
     }
 
@@ -340,7 +380,10 @@ mod tests {
         assert_eq!(s.node_port, 30100);
         assert_eq!(s.scaling.max_replicas, 5);
         assert_eq!(s.resources.memory_limit.as_deref(), Some("256Mi"));
-        assert_eq!(s.resources.memory_request.as_deref(), Some(DEFAULT_MEMORY_REQUEST));
+        assert_eq!(
+            s.resources.memory_request.as_deref(),
+            Some(DEFAULT_MEMORY_REQUEST)
+        );
         assert_eq!(s.probes.liveness_failure_threshold, 80);
         assert!(s.redis && !s.mongodb);
         assert_eq!(s.host_image, format!("{DEFAULT_HOST_IMAGE}:0.3.1"));

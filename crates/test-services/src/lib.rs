@@ -60,7 +60,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [Kind::Redis, Kind::S3, Kind::MongoDb, Kind::Oidc, Kind::Registry];
+    const ALL: [Kind; 5] = [
+        Kind::Redis,
+        Kind::S3,
+        Kind::MongoDb,
+        Kind::Oidc,
+        Kind::Registry,
+    ];
 
     /// The program, what the tests use it for, and how to install it.
     fn program(self) -> (&'static str, &'static str, &'static str) {

@@ -72,7 +72,8 @@ impl FakeKube {
                 owners: BTreeMap::new(),
             },
         );
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fake API server");
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fake API server");
         listener.set_nonblocking(true).unwrap();
         let address = listener.local_addr().unwrap();
         let app = Router::new().fallback(handle).with_state(cluster.clone());
@@ -102,12 +103,23 @@ impl FakeKube {
 
     /// The object at API `path`, if any.
     pub fn object(&self, path: &str) -> Option<Value> {
-        self.cluster.lock().unwrap().objects.get(path).map(|s| s.object.clone())
+        self.cluster
+            .lock()
+            .unwrap()
+            .objects
+            .get(path)
+            .map(|s| s.object.clone())
     }
 
     /// The API paths of every object.
     pub fn paths(&self) -> Vec<String> {
-        self.cluster.lock().unwrap().objects.keys().cloned().collect()
+        self.cluster
+            .lock()
+            .unwrap()
+            .objects
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Every request so far.
@@ -126,9 +138,17 @@ impl FakeKube {
 fn split(path: &str) -> (String, Option<String>) {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     // api/v1/... or apis/group/version/...
-    let prefix = if segments.first() == Some(&"api") { 2 } else { 3 };
+    let prefix = if segments.first() == Some(&"api") {
+        2
+    } else {
+        3
+    };
     let rest = &segments[prefix.min(segments.len())..];
-    let plural_at = if rest.first() == Some(&"namespaces") && rest.len() >= 3 { 2 } else { 0 };
+    let plural_at = if rest.first() == Some(&"namespaces") && rest.len() >= 3 {
+        2
+    } else {
+        0
+    };
     let collection = format!("/{}", segments[..prefix + plural_at + 1].join("/"));
     let name = rest.get(plural_at + 1).map(|s| s.to_string());
     (collection, name)
@@ -137,8 +157,10 @@ fn split(path: &str) -> (String, Option<String>) {
 fn status(code: StatusCode, reason: &str, message: String) -> Response {
     (
         code,
-        axum::Json(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code.as_u16()})),
+        axum::Json(
+            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code.as_u16()}),
+        ),
     )
         .into_response()
 }
@@ -163,7 +185,11 @@ async fn handle(
     let response = match (method.as_str(), name) {
         ("GET", Some(_)) => match cluster.objects.get(&path) {
             Some(stored) => axum::Json(stored.object.clone()).into_response(),
-            None => status(StatusCode::NOT_FOUND, "NotFound", format!("{path} not found")),
+            None => status(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("{path} not found"),
+            ),
         },
         ("GET", None) => {
             let wanted: Vec<(String, String)> = query
@@ -180,7 +206,9 @@ async fn handle(
                 .iter()
                 .filter(|(p, _)| split(p).0 == collection)
                 .filter(|(_, s)| {
-                    wanted.iter().all(|(k, v)| s.object["metadata"]["labels"][k] == json!(v))
+                    wanted
+                        .iter()
+                        .all(|(k, v)| s.object["metadata"]["labels"][k] == json!(v))
                 })
                 .map(|(_, s)| s.object.clone())
                 .collect();
@@ -194,10 +222,18 @@ async fn handle(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             let Some(manager) = record.manager.clone() else {
-                return status(StatusCode::BAD_REQUEST, "BadRequest", "fieldManager is required for apply".into());
+                return status(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "fieldManager is required for apply".into(),
+                );
             };
             if content_type != "application/apply-patch+yaml" {
-                status(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", content_type.to_string())
+                status(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "UnsupportedMediaType",
+                    content_type.to_string(),
+                )
             } else {
                 // kube sends JSON, which is YAML.
                 match serde_json::from_slice::<Value>(&body) {
@@ -212,9 +248,17 @@ async fn handle(
         }
         ("DELETE", Some(_)) => match cluster.objects.remove(&path) {
             Some(stored) => axum::Json(stored.object).into_response(),
-            None => status(StatusCode::NOT_FOUND, "NotFound", format!("{path} not found")),
+            None => status(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("{path} not found"),
+            ),
         },
-        _ => status(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("{method} {path}")),
+        _ => status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{method} {path}"),
+        ),
     };
     cluster.requests.push(record);
     response
@@ -266,7 +310,13 @@ fn is_server_field(path: &[String]) -> bool {
         || (path.first().map(String::as_str) == Some("metadata")
             && matches!(
                 path.get(1).map(String::as_str),
-                Some("resourceVersion" | "generation" | "managedFields" | "uid" | "creationTimestamp")
+                Some(
+                    "resourceVersion"
+                        | "generation"
+                        | "managedFields"
+                        | "uid"
+                        | "creationTimestamp"
+                )
             ))
 }
 
@@ -276,10 +326,14 @@ fn apply(cluster: &mut Cluster, path: &str, manager: &str, config: Value) -> (bo
     let mut applied = BTreeSet::new();
     leaves(&config, &mut Vec::new(), &mut applied);
     applied.retain(|p| !p.is_empty() && !is_server_field(p));
-    let mut stored = cluster.objects.get(path).cloned().unwrap_or_else(|| Stored {
-        object: json!({"metadata": {"generation": 1}}),
-        owners: BTreeMap::new(),
-    });
+    let mut stored = cluster
+        .objects
+        .get(path)
+        .cloned()
+        .unwrap_or_else(|| Stored {
+            object: json!({"metadata": {"generation": 1}}),
+            owners: BTreeMap::new(),
+        });
     let before = stored.object.clone();
     let previously = stored.owners.remove(manager).unwrap_or_default();
     for owned in stored.owners.values_mut() {
@@ -292,7 +346,11 @@ fn apply(cluster: &mut Cluster, path: &str, manager: &str, config: Value) -> (bo
         }
     }
     for leaf in &applied {
-        set(&mut stored.object, leaf, get(&config, leaf).cloned().unwrap_or(Value::Null));
+        set(
+            &mut stored.object,
+            leaf,
+            get(&config, leaf).cloned().unwrap_or(Value::Null),
+        );
     }
     stored.owners.insert(manager.to_string(), applied);
     let comparable = |v: &Value| {
@@ -312,7 +370,9 @@ fn apply(cluster: &mut Cluster, path: &str, manager: &str, config: Value) -> (bo
         cluster.next_version += 1;
         stored.object["metadata"]["resourceVersion"] = json!(cluster.next_version.to_string());
         if before.get("spec") != stored.object.get("spec") && before.get("spec").is_some() {
-            let generation = stored.object["metadata"]["generation"].as_i64().unwrap_or(1);
+            let generation = stored.object["metadata"]["generation"]
+                .as_i64()
+                .unwrap_or(1);
             stored.object["metadata"]["generation"] = json!(generation + 1);
         }
     }

@@ -26,8 +26,10 @@ pub struct LayerFiles {
 impl LayerFiles {
     /// Add the file `path` (`/lib/x.so` or `lib/x.so`).
     pub fn file(&mut self, path: &str, bytes: Vec<u8>, mode: u32) {
-        self.files
-            .insert(path.trim_start_matches('/').to_string(), File { bytes, mode });
+        self.files.insert(
+            path.trim_start_matches('/').to_string(),
+            File { bytes, mode },
+        );
     }
 
     /// Add the directory `path`, owned by `uid` (the unprivileged user's data dir).
@@ -61,7 +63,14 @@ impl LayerFiles {
         let paths = self.files.keys().chain(self.owned_dirs.keys());
         for path in paths {
             let mut parent = String::new();
-            for part in path.split('/').collect::<Vec<_>>().iter().rev().skip(1).rev() {
+            for part in path
+                .split('/')
+                .collect::<Vec<_>>()
+                .iter()
+                .rev()
+                .skip(1)
+                .rev()
+            {
                 if !parent.is_empty() {
                     parent.push('/');
                 }
@@ -143,7 +152,10 @@ mod tests {
 
     #[test]
     fn entries_are_sorted_with_parents_first_and_fixed_owners() {
-        let l = layer(&[("/usr/local/bin/jac-scale", b"elf"), ("/app/app.wasm", b"wasm")]);
+        let l = layer(&[
+            ("/usr/local/bin/jac-scale", b"elf"),
+            ("/app/app.wasm", b"wasm"),
+        ]);
         let tar = flate2::read::GzDecoder::new(l.blob.as_slice());
         let mut archive = tar::Archive::new(tar);
         let entries: Vec<(String, u64, u64)> = archive
@@ -162,9 +174,20 @@ mod tests {
         let names: Vec<&str> = entries.iter().map(|(p, _, _)| p.as_str()).collect();
         assert_eq!(
             names,
-            ["app/", "app/app.wasm", "data/", "usr/", "usr/local/", "usr/local/bin/", "usr/local/bin/jac-scale"]
+            [
+                "app/",
+                "app/app.wasm",
+                "data/",
+                "usr/",
+                "usr/local/",
+                "usr/local/bin/",
+                "usr/local/bin/jac-scale"
+            ]
         );
         assert!(entries.iter().all(|(_, _, mtime)| *mtime == 0));
-        assert_eq!(entries[2].1, 65532, "the data dir belongs to the app's user");
+        assert_eq!(
+            entries[2].1, 65532,
+            "the data dir belongs to the app's user"
+        );
     }
 }

@@ -177,9 +177,17 @@ pub fn build(contents: &ImageContents) -> Result<BuiltImage, ImageError> {
     binary.file(BINARY, read(&contents.binary)?, 0o755);
     let binary = binary.build().map_err(layer_error("the binary layer"))?;
     let mut app = LayerFiles::default();
-    app.file(&format!("{APP_DIR}/{COMPONENT_FILE}"), contents.component.clone(), 0o644);
+    app.file(
+        &format!("{APP_DIR}/{COMPONENT_FILE}"),
+        contents.component.clone(),
+        0o644,
+    );
     if let Some(toml) = &contents.jac_toml {
-        app.file(&format!("{APP_DIR}/{JAC_TOML_FILE}"), toml.clone().into_bytes(), 0o644);
+        app.file(
+            &format!("{APP_DIR}/{JAC_TOML_FILE}"),
+            toml.clone().into_bytes(),
+            0o644,
+        );
     }
     let app = app.build().map_err(layer_error("the app layer"))?;
     let layers = vec![base, binary, app];

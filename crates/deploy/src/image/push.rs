@@ -132,7 +132,10 @@ struct Session<'a> {
 impl Session<'_> {
     /// Send the request `make` builds; on a 401, authenticate as the registry asks and
     /// send it once more.
-    async fn send(&mut self, make: impl Fn(&Client) -> RequestBuilder) -> Result<Response, ImageError> {
+    async fn send(
+        &mut self,
+        make: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, ImageError> {
         let response = self.attempt(&make).await?;
         if response.status() != StatusCode::UNAUTHORIZED || self.authorization.is_some() {
             return Ok(response);
@@ -147,7 +150,10 @@ impl Session<'_> {
         self.attempt(&make).await
     }
 
-    async fn attempt(&self, make: &impl Fn(&Client) -> RequestBuilder) -> Result<Response, ImageError> {
+    async fn attempt(
+        &self,
+        make: &impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<Response, ImageError> {
         let mut request = make(&self.client);
         if let Some(auth) = &self.authorization {
             request = request.header(AUTHORIZATION, auth);
@@ -175,7 +181,12 @@ impl Session<'_> {
             )
         };
         let Some(params) = challenge.strip_prefix("Bearer ") else {
-            return self.registry.credentials.as_ref().map(basic).ok_or_else(no_credentials);
+            return self
+                .registry
+                .credentials
+                .as_ref()
+                .map(basic)
+                .ok_or_else(no_credentials);
         };
         let param = |name: &str| {
             params.split(',').find_map(|p| {
@@ -184,7 +195,10 @@ impl Session<'_> {
             })
         };
         let realm = param("realm").ok_or_else(|| {
-            ImageError::Registry(format!("{}: a Bearer challenge without a realm", self.registry.api))
+            ImageError::Registry(format!(
+                "{}: a Bearer challenge without a realm",
+                self.registry.api
+            ))
         })?;
         let mut query = vec![(
             "scope".to_string(),
@@ -220,7 +234,11 @@ impl Session<'_> {
 }
 
 /// Fail unless `response` has one of the `expected` statuses.
-async fn expect(response: Response, expected: &[StatusCode], what: &str) -> Result<Response, ImageError> {
+async fn expect(
+    response: Response,
+    expected: &[StatusCode],
+    what: &str,
+) -> Result<Response, ImageError> {
     if expected.contains(&response.status()) {
         return Ok(response);
     }
@@ -234,7 +252,11 @@ async fn expect(response: Response, expected: &[StatusCode], what: &str) -> Resu
 
 /// Push `image` as `app` (tagged with its digest's first hex digits); returns the pull
 /// reference by digest.
-pub async fn push(image: &BuiltImage, registry: &Registry, app: &str) -> Result<String, ImageError> {
+pub async fn push(
+    image: &BuiltImage,
+    registry: &Registry,
+    app: &str,
+) -> Result<String, ImageError> {
     let repository = registry.repository(app);
     let mut session = Session {
         client: Client::new(),
@@ -298,7 +320,10 @@ mod tests {
     use super::*;
     use crate::testing::{Vars, jac_toml};
 
-    fn registry(configured: Option<&str>, env: &[(&'static str, &'static str)]) -> Result<Registry, ImageError> {
+    fn registry(
+        configured: Option<&str>,
+        env: &[(&'static str, &'static str)],
+    ) -> Result<Registry, ImageError> {
         let vars = Vars::of(env);
         let mut settings = Settings::names(&jac_toml(""), "todo", &vars).expect("settings");
         settings.registry = configured.map(str::to_string);
@@ -309,14 +334,33 @@ mod tests {
     fn registries_are_read_with_their_scheme_namespace_and_credentials() {
         let local = registry(Some("127.0.0.1:5000/jac"), &[]).expect("local");
         assert_eq!(local.describe(), "http://127.0.0.1:5000/jac");
-        assert_eq!(local.reference("todo", "sha256:ab"), "127.0.0.1:5000/jac/todo@sha256:ab");
-        let remote = registry(Some("registry.example.com"), &[("JAC_SCALE_REGISTRY_USERNAME", "u"), ("JAC_SCALE_REGISTRY_PASSWORD", "p")])
-            .expect("remote");
+        assert_eq!(
+            local.reference("todo", "sha256:ab"),
+            "127.0.0.1:5000/jac/todo@sha256:ab"
+        );
+        let remote = registry(
+            Some("registry.example.com"),
+            &[
+                ("JAC_SCALE_REGISTRY_USERNAME", "u"),
+                ("JAC_SCALE_REGISTRY_PASSWORD", "p"),
+            ],
+        )
+        .expect("remote");
         assert_eq!(remote.describe(), "https://registry.example.com");
         assert!(remote.credentials.is_some());
-        let hub = registry(None, &[("DOCKER_USERNAME", "alice"), ("DOCKER_PASSWORD", "secret")]).expect("hub");
-        assert_eq!(hub.reference("todo", "sha256:ab"), "docker.io/alice/todo@sha256:ab");
-        assert!(!format!("{hub:?}").contains("secret"), "credentials never printed");
+        let hub = registry(
+            None,
+            &[("DOCKER_USERNAME", "alice"), ("DOCKER_PASSWORD", "secret")],
+        )
+        .expect("hub");
+        assert_eq!(
+            hub.reference("todo", "sha256:ab"),
+            "docker.io/alice/todo@sha256:ab"
+        );
+        assert!(
+            !format!("{hub:?}").contains("secret"),
+            "credentials never printed"
+        );
     }
 
     #[test]

@@ -309,7 +309,10 @@ pub(super) fn deployment(
                     labels: Some(labels(settings, "app")),
                     annotations: Some(BTreeMap::from([
                         (COMPONENT_ANNOTATION.to_string(), sha256(component)),
-                        (CONFIG_ANNOTATION.to_string(), config_digest(settings, generated)),
+                        (
+                            CONFIG_ANNOTATION.to_string(),
+                            config_digest(settings, generated),
+                        ),
                     ])),
                     ..Default::default()
                 }),
@@ -369,7 +372,9 @@ pub(super) fn autoscaler(settings: &Settings) -> HorizontalPodAutoscaler {
     let scaling = &settings.scaling;
     let metrics: Vec<MetricSpec> = [
         scaling.target_cpu_percent.map(|p| utilization("cpu", p)),
-        scaling.target_memory_percent.map(|p| utilization("memory", p)),
+        scaling
+            .target_memory_percent
+            .map(|p| utilization("memory", p)),
     ]
     .into_iter()
     .flatten()

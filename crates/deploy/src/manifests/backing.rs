@@ -61,11 +61,20 @@ fn service(settings: &Settings, part: &str, port: i32, headless: bool) -> Servic
     }
 }
 
-fn template(settings: &Settings, part: &str, container: Container, scratch_dirs: &[(&str, &str)]) -> PodTemplateSpec {
+fn template(
+    settings: &Settings,
+    part: &str,
+    container: Container,
+    scratch_dirs: &[(&str, &str)],
+) -> PodTemplateSpec {
     let mut container = container;
     container.security_context = Some(locked_down(SERVICE_UID));
     let mut mounts = container.volume_mounts.take().unwrap_or_default();
-    mounts.extend(scratch_dirs.iter().map(|(name, path)| mount(name, path, false)));
+    mounts.extend(
+        scratch_dirs
+            .iter()
+            .map(|(name, path)| mount(name, path, false)),
+    );
     container.volume_mounts = Some(mounts);
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
@@ -111,7 +120,12 @@ pub(super) fn mongodb(settings: &Settings) -> (StatefulSet, Service) {
             service_name: Some(name),
             replicas: Some(1),
             selector: pod_selector(settings, part),
-            template: template(settings, part, container, &[("tmp", "/tmp"), ("configdb", "/data/configdb")]),
+            template: template(
+                settings,
+                part,
+                container,
+                &[("tmp", "/tmp"), ("configdb", "/data/configdb")],
+            ),
             volume_claim_templates: Some(vec![PersistentVolumeClaim {
                 metadata: ObjectMeta {
                     name: Some("db".into()),
@@ -157,7 +171,11 @@ pub(super) fn redis(settings: &Settings) -> (Deployment, Service) {
             container_port: 6379,
             ..Default::default()
         }]),
-        env: Some(vec![from_generated(settings, "REDIS_PASSWORD", REDIS_PASSWORD)]),
+        env: Some(vec![from_generated(
+            settings,
+            "REDIS_PASSWORD",
+            REDIS_PASSWORD,
+        )]),
         ..Default::default()
     };
     let deployment = Deployment {

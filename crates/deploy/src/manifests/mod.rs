@@ -11,15 +11,15 @@ mod generated;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::core::{ApiResource, DynamicObject, Resource};
 use serde::Serialize;
 
 use crate::settings::Settings;
 
-pub use app::{COMPONENT_ANNOTATION, CONFIG_ANNOTATION, MAX_CONFIGMAP_BYTES};
 pub(crate) use app::{APP_DIR, APP_UID, COMPONENT_FILE, HTTP_PORT, JAC_TOML_FILE};
+pub use app::{COMPONENT_ANNOTATION, CONFIG_ANNOTATION, MAX_CONFIGMAP_BYTES};
 pub use generated::Generated;
 
 /// The label every object of ours carries, with value [`MANAGER`].
@@ -79,7 +79,8 @@ impl Manifest {
         K: Resource<DynamicType = ()> + Serialize,
     {
         let resource = ApiResource::erase::<K>(&());
-        let value = serde_json::to_value(&object).map_err(|e| ManifestError::Encode(e.to_string()))?;
+        let value =
+            serde_json::to_value(&object).map_err(|e| ManifestError::Encode(e.to_string()))?;
         let object: DynamicObject =
             serde_json::from_value(value).map_err(|e| ManifestError::Encode(e.to_string()))?;
         Ok(Manifest {
@@ -126,7 +127,10 @@ pub fn manifests(
         jac_toml,
     } = source
     {
-        out.push(Manifest::of(app::component_config_map(settings, component, jac_toml.as_deref())?, true)?);
+        out.push(Manifest::of(
+            app::component_config_map(settings, component, jac_toml.as_deref())?,
+            true,
+        )?);
     }
     if settings.mongodb {
         let (statefulset, service) = backing::mongodb(settings);
@@ -138,7 +142,10 @@ pub fn manifests(
         out.push(Manifest::of(service, true)?);
         out.push(Manifest::of(deployment, true)?);
     }
-    out.push(Manifest::of(app::deployment(settings, source, generated), true)?);
+    out.push(Manifest::of(
+        app::deployment(settings, source, generated),
+        true,
+    )?);
     out.push(Manifest::of(app::service(settings), true)?);
     out.push(Manifest::of(app::autoscaler(settings), true)?);
     out.push(Manifest::of(app::disruption_budget(settings), true)?);

@@ -53,13 +53,22 @@ fn a_changed_component_changes_the_pod_template_and_an_unchanged_one_does_not() 
 
 #[test]
 fn generated_secrets_are_kept_and_a_changed_secret_rolls_the_pods() {
-    let s = settings("[plugins.scale.secrets]\nAPI_KEY = \"${KEY}\"\n", &[("KEY", "one")]);
+    let s = settings(
+        "[plugins.scale.secrets]\nAPI_KEY = \"${KEY}\"\n",
+        &[("KEY", "one")],
+    );
     let generated = Generated::complete(&s, BTreeMap::new());
     let again = Generated::complete(&s, generated.values().clone());
-    assert_eq!(generated, again, "a second deploy reuses the generated values");
+    assert_eq!(
+        generated, again,
+        "a second deploy reuses the generated values"
+    );
     assert_eq!(generated.values()["JWT_SECRET"].len(), 64);
     let before = manifests(&s, &host_image(b"x"), &generated).expect("manifests");
-    let s2 = settings("[plugins.scale.secrets]\nAPI_KEY = \"${KEY}\"\n", &[("KEY", "two")]);
+    let s2 = settings(
+        "[plugins.scale.secrets]\nAPI_KEY = \"${KEY}\"\n",
+        &[("KEY", "two")],
+    );
     let after = manifests(&s2, &host_image(b"x"), &generated).expect("manifests");
     assert_ne!(
         template_annotations(&before)[CONFIG_ANNOTATION],
@@ -89,13 +98,24 @@ fn the_deployment_honours_every_variable_and_is_locked_down() {
             ("K8s_LIVENESS_FAILURE_THRESHOLD", "7"),
         ],
     );
-    let all = manifests(&s, &host_image(b"x"), &Generated::complete(&s, BTreeMap::new()))
-        .expect("manifests");
+    let all = manifests(
+        &s,
+        &host_image(b"x"),
+        &Generated::complete(&s, BTreeMap::new()),
+    )
+    .expect("manifests");
     let deployment = object(&all, "Deployment", "shop");
     assert_eq!(deployment["metadata"]["namespace"], "prod");
     let pod = &deployment["spec"]["template"]["spec"];
     let container = &pod["containers"][0];
-    assert_eq!(container["image"], json!(format!("{}:{}", crate::settings::DEFAULT_HOST_IMAGE, env!("CARGO_PKG_VERSION"))));
+    assert_eq!(
+        container["image"],
+        json!(format!(
+            "{}:{}",
+            crate::settings::DEFAULT_HOST_IMAGE,
+            env!("CARGO_PKG_VERSION")
+        ))
+    );
     assert_eq!(
         container["resources"],
         json!({"limits": {"cpu": "1", "memory": "512Mi"}, "requests": {"cpu": "250m", "memory": "96Mi"}})
@@ -113,8 +133,18 @@ fn the_deployment_honours_every_variable_and_is_locked_down() {
     assert_eq!(security["readOnlyRootFilesystem"], true);
     assert_eq!(security["allowPrivilegeEscalation"], false);
     assert_eq!(security["capabilities"]["drop"], json!(["ALL"]));
-    assert!(container["env"].as_array().expect("env").contains(&json!({"name": "LOG_LEVEL", "value": "debug"})));
-    assert!(pod["volumes"].as_array().expect("volumes").contains(&json!({"name": "data", "emptyDir": {}})));
+    assert!(
+        container["env"]
+            .as_array()
+            .expect("env")
+            .contains(&json!({"name": "LOG_LEVEL", "value": "debug"}))
+    );
+    assert!(
+        pod["volumes"]
+            .as_array()
+            .expect("volumes")
+            .contains(&json!({"name": "data", "emptyDir": {}}))
+    );
     let service = object(&all, "Service", "shop");
     assert_eq!(service["spec"]["type"], "NodePort");
     assert_eq!(service["spec"]["ports"][0]["nodePort"], 30555);
@@ -132,7 +162,12 @@ fn the_databases_come_with_services_and_generated_credentials() {
     let generated = Generated::complete(&s, BTreeMap::new());
     let all = manifests(&s, &host_image(b"x"), &generated).expect("manifests");
     let kinds: Vec<String> = all.iter().map(Manifest::describe).collect();
-    for expected in ["StatefulSet/todo-mongodb", "Service/todo-mongodb", "Deployment/todo-redis", "Service/todo-redis"] {
+    for expected in [
+        "StatefulSet/todo-mongodb",
+        "Service/todo-mongodb",
+        "Deployment/todo-redis",
+        "Service/todo-redis",
+    ] {
         assert!(kinds.contains(&expected.to_string()), "{kinds:?}");
     }
     let values = generated.values();
@@ -145,25 +180,37 @@ fn the_databases_come_with_services_and_generated_credentials() {
 fn a_component_too_large_for_a_configmap_says_to_build() {
     let s = settings("", &[]);
     let big = vec![0u8; MAX_CONFIGMAP_BYTES + 1];
-    let e = manifests(&s, &host_image(&big), &Generated::complete(&s, BTreeMap::new()))
-        .expect_err("too large");
+    let e = manifests(
+        &s,
+        &host_image(&big),
+        &Generated::complete(&s, BTreeMap::new()),
+    )
+    .expect_err("too large");
     assert!(e.to_string().contains("--build"), "{e}");
     let built = AppSource::Built {
         image: "registry.example/todo@sha256:00".into(),
         component: big,
     };
-    let all = manifests(&s, &built, &Generated::complete(&s, BTreeMap::new())).expect("built image");
+    let all =
+        manifests(&s, &built, &Generated::complete(&s, BTreeMap::new())).expect("built image");
     assert!(!all.iter().any(|m| m.resource.kind == "ConfigMap"));
 }
 
 #[test]
 fn the_yaml_holds_every_object() {
     let s = settings("", &[]);
-    let all = manifests(&s, &host_image(b"x"), &Generated::complete(&s, BTreeMap::new()))
-        .expect("manifests");
+    let all = manifests(
+        &s,
+        &host_image(b"x"),
+        &Generated::complete(&s, BTreeMap::new()),
+    )
+    .expect("manifests");
     let yaml = to_yaml(&all).expect("yaml");
     for m in &all {
-        assert!(yaml.contains(&format!("kind: {}", m.resource.kind)), "{yaml}");
+        assert!(
+            yaml.contains(&format!("kind: {}", m.resource.kind)),
+            "{yaml}"
+        );
     }
     assert_eq!(yaml.matches("\n---").count() + 1, all.len(), "{yaml}");
 }
