@@ -123,6 +123,11 @@ fn deploy_redeploy_roll_and_destroy_against_an_api_server() {
     assert!(
         fake.requests()
             .iter()
+            .any(|r| r.method == "PATCH" && r.path == DEPLOYMENT)
+    );
+    assert!(
+        fake.requests()
+            .iter()
             .filter(|r| r.method == "PATCH")
             .all(|r| r.manager.as_deref() == Some("jac-scale")),
         "every apply is server-side with our field manager"
