@@ -430,11 +430,14 @@ fn the_built_image_is_reproducible_pushed_pulled_and_served_by_podman() {
     podman.run(&["pull", "--quiet", "--tls-verify=false", &reference]);
     let port = free_port().to_string();
     let mut run = podman.command();
+    // API_KEY as the pod's Secret sets it (the app's jac.toml declares it).
     run.args([
         "run",
         "--rm",
         "--network",
         "host",
+        "--env",
+        "API_KEY=sk-test-1",
         "--name",
         &podman.container,
         &reference,
