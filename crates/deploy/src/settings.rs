@@ -10,10 +10,10 @@ use serde::Deserialize;
 /// The host image the pods run when the app is not built into its own (`--build`).
 pub const DEFAULT_HOST_IMAGE: &str = "ghcr.io/jaseci-labs/jac-scale";
 
-/// Default memory request: the measured footprint of an idle host serving one app
-/// (about 30 MiB resident) with room for a burst of calls; see README "Deploy to
-/// Kubernetes". A memory-based autoscaler compares usage against this.
-pub const DEFAULT_MEMORY_REQUEST: &str = "64Mi";
+/// Default memory request: the measured footprint of the host serving one app (about
+/// 120 MiB resident idle, 145 MiB at peak under load: `bench/footprint.sh`, README
+/// "Deploy to Kubernetes"), so the scheduler places pods by what they use.
+pub const DEFAULT_MEMORY_REQUEST: &str = "128Mi";
 /// Default CPU request: an idle host uses next to nothing; 100m lets a node pack pods
 /// densely while the CPU target still triggers scale-up under load.
 pub const DEFAULT_CPU_REQUEST: &str = "100m";
