@@ -119,10 +119,10 @@ impl Cluster {
     ) -> Result<(), ClusterError> {
         let params = PatchParams::apply(MANAGER).force();
         for manifest in manifests {
-            let namespace = manifest
-                .namespaced
-                .then(|| manifest.object.metadata.namespace.as_deref())
-                .flatten();
+            let namespace = match manifest.namespaced {
+                true => manifest.object.metadata.namespace.as_deref(),
+                false => None,
+            };
             let api = self.api(&manifest.resource, namespace);
             let failed = |verb: &str| {
                 let what = format!("{verb} {}", manifest.describe());
