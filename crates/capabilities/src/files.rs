@@ -1,52 +1,106 @@
 //! `jac:scale/storage`: buckets and request uploads, converted to and from `files`.
 //!
 //! `open` asks the app's grants first (`access-denied` without one), then the app's
-//! [`TenantFiles`](files::TenantFiles); a bucket handle lives in the call's
-//! resource table (bounded) and dies with the call. Uploads are the request's own files.
+//! [`TenantFiles`]; a bucket handle lives in the call's resource table (bounded) and
+//! dies with the call. Uploads are the request's own files.
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 use super::bindings::storage::{self as wit, Metadata, UploadInfo};
 use super::bindings::types::Error as WitError;
-use super::{Capability, HostState};
-use files::{self as st, Bucket, MAX_CHUNK_BYTES, StorageError};
+use config::Grants;
+use files::{self as st, Bucket, MAX_CHUNK_BYTES, TenantFiles, UploadArea, Uploads};
+use host_error::HostError;
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 
-pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s.counted(Capability::Storage))
+/// The file storage of one app and its grants, opened at load; shared by all its calls.
+#[derive(Debug, Clone)]
+pub(crate) struct AppFiles {
+    grants: Arc<Grants>,
+    files: Arc<TenantFiles>,
+}
+
+impl AppFiles {
+    /// The file storage of the app of `config` (`[storage]`); request uploads wait in
+    /// `<data dir>/tmp/uploads`.
+    pub(crate) fn open(config: &config::Config, grants: Arc<Grants>) -> Result<Self, String> {
+        let backend = st::open_backend(&config.storage).map_err(|e| e.to_string())?;
+        tracing::info!("file storage: {}", backend.describe());
+        let files = TenantFiles::new(
+            backend,
+            &config.tenant,
+            &config.storage,
+            &config.data_dir.join("tmp").join("uploads"),
+        );
+        Ok(AppFiles {
+            grants,
+            files: Arc::new(files),
+        })
+    }
+
+    /// Where the app's request uploads are kept.
+    pub(crate) fn upload_area(&self) -> &UploadArea {
+        self.files.uploads()
+    }
+}
+
+/// The file storage of one call: the app's (`None` while a Jac app is built: nothing
+/// granted) and the files the call's request uploaded (deleted with the call).
+pub(crate) struct CallFiles {
+    app: Option<AppFiles>,
+    uploads: Uploads,
+}
+
+impl CallFiles {
+    pub(crate) fn new(app: Option<AppFiles>, uploads: Uploads) -> Self {
+        CallFiles { app, uploads }
+    }
+
+    /// The call's storage with the resource table its bucket handles live in.
+    pub(crate) fn view<'a>(&'a mut self, table: &'a mut ResourceTable) -> FilesView<'a> {
+        FilesView { call: self, table }
+    }
+}
+
+/// What the host functions of `jac:scale/storage` work on, borrowed for one host call.
+pub(crate) struct FilesView<'a> {
+    call: &'a mut CallFiles,
+    table: &'a mut ResourceTable,
+}
+
+/// Names [`FilesView`] as the data of the generated `add_to_linker`.
+struct HasFiles;
+
+impl HasData for HasFiles {
+    type Data<'a> = FilesView<'a>;
+}
+
+/// Add `jac:scale/storage` to `linker`; `get` projects a store's data to the call's view.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> FilesView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasFiles>(linker, get)
 }
 
 /// A storage result as the guest sees it (a trap is never needed: every failure is typed).
-fn answer<T>(result: Result<T, StorageError>) -> Res<T> {
+fn answer<T>(result: Result<T, HostError>) -> Res<T> {
     Ok(result.map_err(WitError::from))
 }
 
-impl HostState {
+impl FilesView<'_> {
     /// A clone of the open bucket behind `handle` (a bad handle is a host fault).
     fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<Bucket> {
         Ok(self.table.get(handle)?.clone())
     }
 }
 
-/// The file storage of the app of `config` (`[storage]`); request uploads wait in
-/// `<data dir>/tmp/uploads`.
-pub(super) fn open_for_app(config: &config::Config) -> Result<Arc<st::TenantFiles>, String> {
-    let backend = st::open_backend(&config.storage).map_err(|e| e.to_string())?;
-    tracing::info!("file storage: {}", backend.describe());
-    Ok(Arc::new(st::TenantFiles::new(
-        backend,
-        &config.tenant,
-        &config.storage,
-        &config.data_dir.join("tmp").join("uploads"),
-    )))
-}
-
-impl wit::Host for HostState {
+impl wit::Host for FilesView<'_> {
     async fn upload(&mut self, upload: String) -> Res<UploadInfo> {
-        answer(self.uploads.get(&upload).map(|file| UploadInfo {
+        answer(self.call.uploads.get(&upload).map(|file| UploadInfo {
             filename: file.filename.clone(),
             content_type: file.content_type.clone(),
             size: file.size,
@@ -55,28 +109,28 @@ impl wit::Host for HostState {
 
     async fn read_upload(&mut self, upload: String, offset: u64, length: u32) -> Res<Vec<u8>> {
         let length = (length as usize).min(MAX_CHUNK_BYTES);
-        answer(self.uploads.read(&upload, offset, length).await)
+        answer(self.call.uploads.read(&upload, offset, length).await)
     }
 }
 
-impl wit::HostBucket for HostState {
+impl wit::HostBucket for FilesView<'_> {
     async fn open(
         &mut self,
         base_path: Option<String>,
         create_dirs: Option<bool>,
     ) -> Res<Resource<Bucket>> {
         let shown = base_path.as_deref().unwrap_or(".");
-        if !self.may_open_storage(shown) {
-            return answer(Err(StorageError::AccessDenied(format!(
+        let Some(app) = self
+            .call
+            .app
+            .as_ref()
+            .filter(|app| app.grants.allows_storage(shown))
+        else {
+            return answer(Err(HostError::AccessDenied(format!(
                 "this app has no storage grant for {shown:?} (jac.toml [plugins.scale.capabilities] storage)"
             ))));
-        }
-        let Some(storage) = self.context.as_ref().map(|c| c.storage.clone()) else {
-            return answer(Err(StorageError::Unavailable(
-                "storage is not available while the app is built or described".into(),
-            )));
         };
-        match storage.open(base_path.as_deref(), create_dirs).await {
+        match app.files.open(base_path.as_deref(), create_dirs).await {
             Ok(bucket) => Ok(Ok(self.table.push(bucket)?)),
             Err(e) => answer(Err(e)),
         }
@@ -99,7 +153,7 @@ impl wit::HostBucket for HostState {
         path: String,
     ) -> Res<String> {
         let bucket = self.bucket(&handle)?;
-        let file = match self.uploads.get(&upload) {
+        let file = match self.call.uploads.get(&upload) {
             Ok(file) => file.clone(),
             Err(e) => return answer(Err(e)),
         };

@@ -4,28 +4,88 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 use super::bindings::kvstore::{self as wit, Kind};
 use super::bindings::types::Error as WitError;
-use super::{Capability, HostState};
-use kv::{self as kv, KvError, Store};
+use config::Grants;
+use host_error::HostError;
+use kv::{self as kv, Store, TenantStores};
 
 /// Stores one call may hold open at once.
 pub const MAX_OPEN_STORES: usize = 32;
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 
-pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s.counted(Capability::Kvstore))
+/// The kvstores of one app and its grants, opened at load; shared by all its calls.
+#[derive(Debug, Clone)]
+pub(crate) struct AppKv {
+    grants: Arc<Grants>,
+    stores: Arc<TenantStores>,
+}
+
+impl AppKv {
+    /// The kvstores of the app of `config`: confined to the app's tenant, embedded ones in
+    /// the data dir, servers from `[plugins.scale.database]` / `REDIS_URL` / `MONGODB_URI`.
+    pub(crate) fn open(config: &config::Config, grants: Arc<Grants>) -> Result<Self, String> {
+        let servers = kv::KvSettings {
+            redis_url: config.database.redis_url.clone(),
+            mongodb_uri: config.database.mongodb_uri.clone(),
+        };
+        let stores = TenantStores::open(&config.tenant, &config.data_dir, servers)
+            .map_err(|e| e.to_string())?;
+        Ok(AppKv {
+            grants,
+            stores: Arc::new(stores),
+        })
+    }
+}
+
+/// The kvstores of one call: the app's (`None` while a Jac app is built: nothing
+/// granted) and how many handles the call holds open.
+pub(crate) struct CallKv {
+    app: Option<AppKv>,
+    open: usize,
+}
+
+impl CallKv {
+    pub(crate) fn new(app: Option<AppKv>) -> Self {
+        CallKv { app, open: 0 }
+    }
+
+    /// The call's kvstores with the resource table their handles live in.
+    pub(crate) fn view<'a>(&'a mut self, table: &'a mut ResourceTable) -> KvView<'a> {
+        KvView { call: self, table }
+    }
+}
+
+/// What the host functions of `jac:scale/kvstore` work on, borrowed for one host call.
+pub(crate) struct KvView<'a> {
+    call: &'a mut CallKv,
+    table: &'a mut ResourceTable,
+}
+
+/// Names [`KvView`] as the data of the generated `add_to_linker`.
+struct HasKv;
+
+impl HasData for HasKv {
+    type Data<'a> = KvView<'a>;
+}
+
+/// Add `jac:scale/kvstore` to `linker`; `get` projects a store's data to the call's view.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> KvView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasKv>(linker, get)
 }
 
 /// A kvstore result as the guest sees it (every failure is typed, none traps).
-fn answer<T>(result: Result<T, KvError>) -> Res<T> {
+fn answer<T>(result: Result<T, HostError>) -> Res<T> {
     Ok(result.map_err(WitError::from))
 }
 
-impl HostState {
+impl KvView<'_> {
     /// A clone of the open store behind `handle` (a bad handle is a host fault).
     fn kvstore(&self, handle: &Resource<Store>) -> wasmtime::Result<Store> {
         Ok(self.table.get(handle)?.clone())
@@ -36,45 +96,33 @@ impl HostState {
         name: &str,
         kind: Kind,
         uri: Option<&str>,
-    ) -> Result<Store, KvError> {
-        if !self.may_open_kvstore(name) {
-            return Err(KvError::AccessDenied(format!(
+    ) -> Result<Store, HostError> {
+        let Some(app) = self
+            .call
+            .app
+            .as_ref()
+            .filter(|app| app.grants.allows_kvstore(name))
+        else {
+            return Err(HostError::AccessDenied(format!(
                 "this app has no kvstore grant for {name:?} (jac.toml [plugins.scale.capabilities] kvstore)"
             )));
-        }
-        if self.open_kvstores >= MAX_OPEN_STORES {
-            return Err(KvError::QuotaExceeded(format!(
+        };
+        if self.call.open >= MAX_OPEN_STORES {
+            return Err(HostError::QuotaExceeded(format!(
                 "a call holds at most {MAX_OPEN_STORES} open kvstores"
             )));
         }
-        let Some(stores) = self.context.as_ref().map(|c| c.kvstore.clone()) else {
-            return Err(KvError::Unavailable(
-                "kvstore is not available while the app is built".into(),
-            ));
-        };
         let kind = match kind {
             Kind::Document => kv::Kind::Document,
             Kind::KeyValue => kv::Kind::KeyValue,
         };
-        stores.store(name, kind, uri).await
+        app.stores.store(name, kind, uri).await
     }
 }
 
-/// The kvstores of the app of `config`: confined to the app's tenant, embedded ones in
-/// the data dir, servers from `[plugins.scale.database]` / `REDIS_URL` / `MONGODB_URI`.
-pub(super) fn open_for_app(config: &config::Config) -> Result<Arc<kv::TenantStores>, String> {
-    let servers = kv::KvSettings {
-        redis_url: config.database.redis_url.clone(),
-        mongodb_uri: config.database.mongodb_uri.clone(),
-    };
-    kv::TenantStores::open(&config.tenant, &config.data_dir, servers)
-        .map(Arc::new)
-        .map_err(|e| e.to_string())
-}
+impl wit::Host for KvView<'_> {}
 
-impl wit::Host for HostState {}
-
-impl wit::HostStore for HostState {
+impl wit::HostStore for KvView<'_> {
     async fn open(
         &mut self,
         name: String,
@@ -84,7 +132,7 @@ impl wit::HostStore for HostState {
         match self.open_kvstore(&name, kind, uri.as_deref()).await {
             Ok(store) => {
                 let handle = self.table.push(store)?;
-                self.open_kvstores += 1;
+                self.call.open += 1;
                 Ok(Ok(handle))
             }
             Err(e) => answer(Err(e)),
@@ -294,7 +342,71 @@ impl wit::HostStore for HostState {
 
     async fn drop(&mut self, h: Resource<Store>) -> wasmtime::Result<()> {
         self.table.delete(h)?;
-        self.open_kvstores = self.open_kvstores.saturating_sub(1);
+        self.call.open = self.call.open.saturating_sub(1);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The kvstore capability alone, on the embedded store: no wasm, no other capability.
+
+    use super::*;
+    use wit::HostStore;
+
+    fn app(dir: &std::path::Path, granted: &[&str]) -> AppKv {
+        let names = granted.iter().map(|n| n.to_string()).collect();
+        AppKv {
+            grants: Arc::new(Grants::declared(Some(names), None)),
+            stores: Arc::new(TenantStores::open("t", dir, kv::KvSettings::default()).unwrap()),
+        }
+    }
+
+    async fn open(view: &mut KvView<'_>, name: &str) -> Result<Resource<Store>, WitError> {
+        view.open(name.into(), Kind::KeyValue, None).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn open_needs_a_grant_and_an_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut table = ResourceTable::new();
+        let mut call = CallKv::new(Some(app(dir.path(), &["cache"])));
+        let mut view = call.view(&mut table);
+        assert!(matches!(
+            open(&mut view, "other").await,
+            Err(WitError::AccessDenied(_))
+        ));
+        let store = open(&mut view, "cache").await.unwrap();
+        view.set(store, "k".into(), "1".into(), None)
+            .await
+            .unwrap()
+            .unwrap();
+
+        // While a Jac app is built nothing is granted.
+        let mut call = CallKv::new(None);
+        assert!(matches!(
+            open(&mut call.view(&mut table), "cache").await,
+            Err(WitError::AccessDenied(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_call_holds_a_bounded_number_of_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut table = ResourceTable::new();
+        let mut call = CallKv::new(Some(app(dir.path(), &["cache"])));
+        let mut view = call.view(&mut table);
+        let mut handles = Vec::new();
+        for _ in 0..MAX_OPEN_STORES {
+            handles.push(open(&mut view, "cache").await.unwrap());
+        }
+        assert!(matches!(
+            open(&mut view, "cache").await,
+            Err(WitError::QuotaExceeded(_))
+        ));
+        HostStore::drop(&mut view, handles.pop().unwrap())
+            .await
+            .unwrap();
+        open(&mut view, "cache").await.unwrap();
     }
 }

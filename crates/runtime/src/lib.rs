@@ -512,10 +512,9 @@ impl Calls {
         let quotas = &self.context.quotas;
         let state = HostState::for_call(
             self.name.clone(),
-            quotas.memory_per_instance_bytes,
+            &self.context,
             session,
             self.globals.clone(),
-            self.context.clone(),
             uploads,
             stream,
         );
