@@ -22,6 +22,10 @@ pub mod bindings {
         pub_export_macro: true,
         export_macro_name: "__export_jac_scale_app",
         default_bindings_module: "::jac_scale_guest::__private::bindings",
+        // `HostError` (the WIT `error`) is compared in apps' tests; storage metadata
+        // holds floats, which have no `Eq`.
+        additional_derives: [PartialEq, Eq],
+        additional_derives_ignore: ["metadata"],
     });
 }
 
@@ -55,14 +59,11 @@ impl Host for WitHost {
     }
 
     fn update_node(&self, id: &Id, fields: &Fields) -> HostResult<()> {
-        Ok(wit_graph::update_node(
-            id.as_str(),
-            &fields_to_json(fields),
-        )?)
+        wit_graph::update_node(id.as_str(), &fields_to_json(fields))
     }
 
     fn delete_node(&self, id: &Id) -> HostResult<()> {
-        Ok(wit_graph::delete_node(id.as_str())?)
+        wit_graph::delete_node(id.as_str())
     }
 
     fn connect(&self, edge: NewEdge<'_>) -> HostResult<EdgeRef> {
@@ -80,14 +81,11 @@ impl Host for WitHost {
     }
 
     fn update_edge(&self, id: &Id, fields: &Fields) -> HostResult<()> {
-        Ok(wit_graph::update_edge(
-            id.as_str(),
-            &fields_to_json(fields),
-        )?)
+        wit_graph::update_edge(id.as_str(), &fields_to_json(fields))
     }
 
     fn delete_edge(&self, id: &Id) -> HostResult<()> {
-        Ok(wit_graph::delete_edge(id.as_str())?)
+        wit_graph::delete_edge(id.as_str())
     }
 
     fn neighbors(&self, origin: &Id, query: &NeighborQuery) -> HostResult<Vec<Neighbor>> {
@@ -114,23 +112,19 @@ impl Host for WitHost {
     }
 
     fn grant(&self, id: &Id, level: AccessLevel) -> HostResult<()> {
-        Ok(wit_graph::grant(id.as_str(), level.into())?)
+        wit_graph::grant(id.as_str(), level.into())
     }
 
     fn revoke(&self, id: &Id) -> HostResult<()> {
-        Ok(wit_graph::revoke(id.as_str())?)
+        wit_graph::revoke(id.as_str())
     }
 
     fn allow_root(&self, id: &Id, root: &Id, level: AccessLevel) -> HostResult<()> {
-        Ok(wit_graph::allow_root(
-            id.as_str(),
-            root.as_str(),
-            level.into(),
-        )?)
+        wit_graph::allow_root(id.as_str(), root.as_str(), level.into())
     }
 
     fn disallow_root(&self, id: &Id, root: &Id) -> HostResult<()> {
-        Ok(wit_graph::disallow_root(id.as_str(), root.as_str())?)
+        wit_graph::disallow_root(id.as_str(), root.as_str())
     }
 
     fn access(&self, id: &Id) -> AccessLevel {
@@ -159,32 +153,6 @@ impl Host for WitHost {
 
     fn stream(&self, value: &str) {
         wit_stream::send(value);
-    }
-}
-
-impl From<wit_types::Error> for HostError {
-    fn from(error: wit_types::Error) -> Self {
-        match error {
-            wit_types::Error::AccessDenied(message) => Self::AccessDenied(message),
-            wit_types::Error::NotFound(message) => Self::NotFound(message),
-            wit_types::Error::Invalid(message) => Self::Invalid(message),
-            wit_types::Error::Conflict(message) => Self::Conflict(message),
-            wit_types::Error::QuotaExceeded(message) => Self::QuotaExceeded(message),
-            wit_types::Error::Unavailable(message) => Self::Unavailable(message),
-        }
-    }
-}
-
-impl From<HostError> for wit_types::Error {
-    fn from(error: HostError) -> Self {
-        match error {
-            HostError::AccessDenied(message) => Self::AccessDenied(message),
-            HostError::NotFound(message) => Self::NotFound(message),
-            HostError::Invalid(message) => Self::Invalid(message),
-            HostError::Conflict(message) => Self::Conflict(message),
-            HostError::QuotaExceeded(message) => Self::QuotaExceeded(message),
-            HostError::Unavailable(message) => Self::Unavailable(message),
-        }
     }
 }
 
@@ -263,9 +231,7 @@ pub fn run(
             Err(wit_endpoints::CallError::UnknownEndpoint(name))
         }
         Err(CallError::InvalidArgs(message)) => Err(wit_endpoints::CallError::InvalidArgs(message)),
-        Err(CallError::Failed(Error::Host(error))) => {
-            Err(wit_endpoints::CallError::Host(error.into()))
-        }
+        Err(CallError::Failed(Error::Host(error))) => Err(wit_endpoints::CallError::Host(error)),
         Err(CallError::Failed(Error::Raised(exception))) => {
             Err(wit_endpoints::CallError::Raised(wit_endpoints::Failure {
                 kind: exception.kind,
