@@ -28,6 +28,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 
 use config::{StorageBackendSettings, StorageSettings};
+use host_error::HostError;
 pub use path::RelPath;
 pub use uploads::{UploadArea, UploadedFile, Uploads};
 
@@ -38,11 +39,8 @@ pub const MAX_LIST_PAGE: u32 = 1000;
 /// Most entries a listing looks at before it gives up with `quota-exceeded`.
 pub const MAX_LIST_SCAN: usize = 100_000;
 
-/// Why a storage operation failed: the WIT boundary's one error kind.
-pub use host_error::HostError as StorageError;
-
 /// The result of a storage operation.
-pub type StorageResult<T> = Result<T, StorageError>;
+pub type StorageResult<T> = Result<T, HostError>;
 
 /// What `metadata` tells about a path.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,7 +118,7 @@ pub fn open_backend(settings: &StorageSettings) -> StorageResult<Arc<dyn Backend
         StorageBackendSettings::S3(s3) => Arc::new(s3::S3Backend::open(s3, &settings.base_path)?),
         #[cfg(not(feature = "s3"))]
         StorageBackendSettings::S3(_) => {
-            return Err(StorageError::Unavailable(
+            return Err(HostError::Unavailable(
                 "storage_type is s3, but this jac-scale was built without S3 support (cargo feature `s3`)".into(),
             ));
         }
@@ -187,7 +185,7 @@ impl TenantFiles {
             .ensure_dir(bucket.key(&RelPath::root()), create)
             .await
             .map_err(|e| match e {
-                StorageError::NotFound(_) => StorageError::NotFound(format!(
+                HostError::NotFound(_) => HostError::NotFound(format!(
                     "the storage base {:?} does not exist (create_dirs is false)",
                     base_path.unwrap_or(".")
                 )),
@@ -233,8 +231,8 @@ impl Bucket {
         }
     }
 
-    fn too_big(&self, path: &RelPath) -> StorageError {
-        StorageError::QuotaExceeded(format!(
+    fn too_big(&self, path: &RelPath) -> HostError {
+        HostError::QuotaExceeded(format!(
             "{path} would be larger than the file size limit of {} bytes",
             self.max_file_bytes
         ))
@@ -244,17 +242,17 @@ impl Bucket {
     pub async fn write(&self, path: &str, data: &[u8], append: bool) -> StorageResult<()> {
         let rel = RelPath::parse_entry(path)?;
         if data.len() > MAX_CHUNK_BYTES {
-            return Err(StorageError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "one write takes at most {MAX_CHUNK_BYTES} bytes; write larger files in appended chunks"
             )));
         }
         let existing = if append {
             match self.backend.metadata(self.key(&rel)).await {
                 Ok(meta) if meta.is_dir => {
-                    return Err(StorageError::Invalid(format!("{rel} is a directory")));
+                    return Err(HostError::Invalid(format!("{rel} is a directory")));
                 }
                 Ok(meta) => meta.size,
-                Err(StorageError::NotFound(_)) => 0,
+                Err(HostError::NotFound(_)) => 0,
                 Err(e) => return Err(e),
             }
         } else {

@@ -1,10 +1,10 @@
 //! Guest-supplied paths, checked and normalised before any backend sees them.
 //!
 //! A path is relative and `/`-separated: `./a//b/` is `a/b`. Absolute paths, `..`
-//! segments, backslashes and NUL bytes are refused with [`StorageError::Invalid`], so a
+//! segments, backslashes and NUL bytes are refused with [`HostError::Invalid`], so a
 //! path can never name anything above the bucket it is used in.
 
-use super::StorageError;
+use host_error::HostError;
 
 /// Longest path accepted, in bytes.
 pub const MAX_PATH_BYTES: usize = 1024;
@@ -23,12 +23,8 @@ impl RelPath {
     }
 
     /// Check and normalise `text`; the empty path (the root) is allowed.
-    pub fn parse(text: &str) -> Result<Self, StorageError> {
-        let refuse = |why: &str| {
-            Err(StorageError::Invalid(format!(
-                "invalid path {text:?}: {why}"
-            )))
-        };
+    pub fn parse(text: &str) -> Result<Self, HostError> {
+        let refuse = |why: &str| Err(HostError::Invalid(format!("invalid path {text:?}: {why}")));
         if text.len() > MAX_PATH_BYTES {
             return refuse(&format!("longer than {MAX_PATH_BYTES} bytes"));
         }
@@ -62,10 +58,10 @@ impl RelPath {
     }
 
     /// Check and normalise a path that must name something below the root.
-    pub fn parse_entry(text: &str) -> Result<Self, StorageError> {
+    pub fn parse_entry(text: &str) -> Result<Self, HostError> {
         let path = Self::parse(text)?;
         if path.is_root() {
-            return Err(StorageError::Invalid(format!(
+            return Err(HostError::Invalid(format!(
                 "invalid path {text:?}: it names the storage base itself, not a file in it"
             )));
         }
@@ -114,7 +110,7 @@ mod tests {
 
     fn invalid(text: &str) -> String {
         match RelPath::parse(text) {
-            Err(StorageError::Invalid(message)) => message,
+            Err(HostError::Invalid(message)) => message,
             other => panic!("{text:?} should be invalid, got {other:?}"),
         }
     }

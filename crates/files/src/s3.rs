@@ -17,8 +17,9 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, PutPayload};
 use tokio::io::AsyncWriteExt;
 
-use super::{Backend, Key, MAX_LIST_SCAN, Metadata, RelPath, StorageError, StorageResult};
+use super::{Backend, Key, MAX_LIST_SCAN, Metadata, RelPath, StorageResult};
 use config::S3Settings;
+use host_error::HostError;
 
 /// Objects in one S3 bucket, below a key prefix.
 pub struct S3Backend {
@@ -31,7 +32,7 @@ impl S3Backend {
     /// The backend for `settings`, with keys below `prefix` (`[storage] base_path`).
     pub fn open(settings: &S3Settings, prefix: &str) -> StorageResult<Self> {
         let prefix = RelPath::parse(prefix).map_err(|e| {
-            StorageError::Invalid(format!(
+            HostError::Invalid(format!(
                 "[storage] base_path is not a usable key prefix: {e}"
             ))
         })?;
@@ -49,9 +50,9 @@ impl S3Backend {
         if let Some(secret) = &settings.secret_access_key {
             builder = builder.with_secret_access_key(secret);
         }
-        let store = builder.build().map_err(|e| {
-            StorageError::Unavailable(format!("S3 storage cannot be configured: {e}"))
-        })?;
+        let store = builder
+            .build()
+            .map_err(|e| HostError::Unavailable(format!("S3 storage cannot be configured: {e}")))?;
         Ok(S3Backend {
             store: Arc::new(store),
             name: format!(
@@ -98,7 +99,7 @@ impl S3Backend {
             return Ok(true);
         }
         if self.is_folder(at).await? {
-            return Err(StorageError::Invalid(format!("{} is a directory", at.rel)));
+            return Err(HostError::Invalid(format!("{} is a directory", at.rel)));
         }
         Ok(false)
     }
@@ -121,14 +122,12 @@ fn decode(segment: &str) -> String {
         .into_owned()
 }
 
-fn backend_error(e: object_store::Error, rel: &RelPath) -> StorageError {
+fn backend_error(e: object_store::Error, rel: &RelPath) -> HostError {
     match e {
-        object_store::Error::NotFound { .. } => {
-            StorageError::NotFound(format!("no such file: {rel}"))
-        }
+        object_store::Error::NotFound { .. } => HostError::NotFound(format!("no such file: {rel}")),
         other => {
             tracing::warn!(path = %rel, "S3 storage error: {other}");
-            StorageError::Unavailable(format!("the S3 storage failed on {rel}"))
+            HostError::Unavailable(format!("the S3 storage failed on {rel}"))
         }
     }
 }
@@ -158,7 +157,7 @@ impl Backend for S3Backend {
             .list_with_delimiter(Some(&probe))
             .await
             .map(|_| ())
-            .map_err(|e| StorageError::Unavailable(e.to_string()))
+            .map_err(|e| HostError::Unavailable(e.to_string()))
     }
 
     async fn ensure_dir(&self, _at: Key<'_>, _create: bool) -> StorageResult<()> {
@@ -192,7 +191,7 @@ impl Backend for S3Backend {
     async fn write_from_file(&self, at: Key<'_>, source: &Path) -> StorageResult<()> {
         let location = self.object(at.bucket, at.rel);
         let mut file = tokio::fs::File::open(source).await.map_err(|e| {
-            StorageError::Unavailable(format!("the upload for {} is gone: {e}", at.rel))
+            HostError::Unavailable(format!("the upload for {} is gone: {e}", at.rel))
         })?;
         let mut writer = BufWriter::new(self.store.clone(), location);
         let copied = tokio::io::copy(&mut file, &mut writer).await;
@@ -205,16 +204,16 @@ impl Backend for S3Backend {
         };
         finished.map_err(|e| {
             tracing::warn!(path = %at.rel, "S3 upload failed: {e}");
-            StorageError::Unavailable(format!("the S3 storage failed on {}", at.rel))
+            HostError::Unavailable(format!("the S3 storage failed on {}", at.rel))
         })
     }
 
     async fn read(&self, at: Key<'_>, offset: u64, length: usize) -> StorageResult<Vec<u8>> {
         let Some(meta) = self.head(at).await? else {
             if self.is_folder(at).await? {
-                return Err(StorageError::Invalid(format!("{} is a directory", at.rel)));
+                return Err(HostError::Invalid(format!("{} is a directory", at.rel)));
             }
-            return Err(StorageError::NotFound(format!("no such file: {}", at.rel)));
+            return Err(HostError::NotFound(format!("no such file: {}", at.rel)));
         };
         let end = offset.saturating_add(length as u64).min(meta.size);
         if offset >= end {
@@ -277,7 +276,7 @@ impl Backend for S3Backend {
                 .objects
         };
         if objects.len() > MAX_LIST_SCAN {
-            return Err(StorageError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "listing {} looks at more than {MAX_LIST_SCAN} entries",
                 at.rel
             )));
@@ -303,7 +302,7 @@ impl Backend for S3Backend {
                 is_dir: true,
             });
         }
-        Err(StorageError::NotFound(format!("no such file: {}", at.rel)))
+        Err(HostError::NotFound(format!("no such file: {}", at.rel)))
     }
 
     async fn copy(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool> {

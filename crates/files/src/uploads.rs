@@ -11,7 +11,8 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use super::{StorageError, StorageResult};
+use super::StorageResult;
+use host_error::HostError;
 
 /// Where one app keeps the uploads of running requests, and how much one request may upload.
 #[derive(Debug, Clone)]
@@ -137,14 +138,14 @@ impl Uploads {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, file)| file)
-            .ok_or_else(|| StorageError::NotFound(format!("this request uploaded no file {key:?}")))
+            .ok_or_else(|| HostError::NotFound(format!("this request uploaded no file {key:?}")))
     }
 
     /// Up to `length` bytes of the upload `key` from `offset`.
     pub async fn read(&self, key: &str, offset: u64, length: usize) -> StorageResult<Vec<u8>> {
         let upload = self.get(key)?;
         let gone = |e: std::io::Error| {
-            StorageError::Unavailable(format!("the upload {key:?} cannot be read: {e}"))
+            HostError::Unavailable(format!("the upload {key:?} cannot be read: {e}"))
         };
         let mut file = tokio::fs::File::open(&upload.path).await.map_err(gone)?;
         file.seek(std::io::SeekFrom::Start(offset))
@@ -196,7 +197,7 @@ mod tests {
         assert_eq!(uploads.read(&key, 6, 100).await.unwrap(), b"world");
         assert!(matches!(
             uploads.get("upload-9"),
-            Err(StorageError::NotFound(_))
+            Err(HostError::NotFound(_))
         ));
         assert!(file.path().exists());
         drop(uploads);

@@ -8,7 +8,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::{Direction, Edge, GraphError, Id, NeighborQuery, Node, Session};
+use super::{Direction, Edge, Id, NeighborQuery, Node, Session};
+use host_error::HostError;
 
 /// Deepest traversal accepted.
 pub const MAX_DEPTH: u32 = 10;
@@ -45,7 +46,7 @@ impl super::Graph {
         &self,
         caller: super::Caller,
         query: &TraverseQuery,
-    ) -> Result<Traversal, GraphError> {
+    ) -> Result<Traversal, HostError> {
         self.session(caller).traverse(query)
     }
 }
@@ -53,9 +54,9 @@ impl super::Graph {
 impl Session {
     /// Walk from `query.source`; `NotFound` if the caller cannot read it, `QuotaExceeded`
     /// past [`MAX_NODES`], `Invalid` past [`MAX_DEPTH`] or for a bad type filter.
-    pub fn traverse(&mut self, query: &TraverseQuery) -> Result<Traversal, GraphError> {
+    pub fn traverse(&mut self, query: &TraverseQuery) -> Result<Traversal, HostError> {
         if query.depth > MAX_DEPTH {
-            return Err(GraphError::Invalid(format!(
+            return Err(HostError::Invalid(format!(
                 "depth {} is more than the limit of {MAX_DEPTH}",
                 query.depth
             )));
@@ -90,7 +91,7 @@ impl Session {
                         Some(&there) => there,
                         None => {
                             if found.nodes.len() >= MAX_NODES {
-                                return Err(GraphError::QuotaExceeded(format!(
+                                return Err(HostError::QuotaExceeded(format!(
                                     "the traversal reaches more than {MAX_NODES} nodes; \
                                      lower the depth or filter by type"
                                 )));

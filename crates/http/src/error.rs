@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::envelope;
-use graph::GraphError;
+use host_error::HostError;
 use runtime::manifest::Problem;
 use runtime::{CallError, Quota};
 
@@ -138,14 +138,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<GraphError> for ApiError {
-    fn from(e: GraphError) -> Self {
+impl From<HostError> for ApiError {
+    fn from(e: HostError) -> Self {
         match e {
-            GraphError::AccessDenied(m) => ApiError::Forbidden(m),
-            GraphError::NotFound(m) => ApiError::NotFound(m),
-            GraphError::Conflict(m) => ApiError::Conflict(m),
-            GraphError::Unavailable(m) => ApiError::Unavailable(m),
-            GraphError::Invalid(m) | GraphError::QuotaExceeded(m) => ApiError::Execution {
+            HostError::AccessDenied(m) => ApiError::Forbidden(m),
+            HostError::NotFound(m) => ApiError::NotFound(m),
+            HostError::Conflict(m) => ApiError::Conflict(m),
+            HostError::Unavailable(m) => ApiError::Unavailable(m),
+            HostError::Invalid(m) | HostError::QuotaExceeded(m) => ApiError::Execution {
                 message: m,
                 details: Value::Null,
             },

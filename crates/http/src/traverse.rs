@@ -11,7 +11,6 @@ use std::ops::RangeInclusive;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;
@@ -19,10 +18,11 @@ use serde_json::{Map, Value, json};
 
 use super::HttpState;
 use super::body::read_json_body;
-use super::caller::{self, Identity};
+use super::caller::{Identity, RequiredCaller};
 use super::envelope;
 use super::error::ApiError;
-use graph::{Edge, GraphError, Id, Node, TraverseQuery};
+use graph::{Edge, Id, Node, TraverseQuery};
+use host_error::HostError;
 
 /// Most nodes on one page.
 pub const MAX_LIMIT: usize = 1_000;
@@ -47,12 +47,9 @@ struct TraverseBody {
 
 async fn traverse(
     State(state): State<HttpState>,
-    headers: HeaderMap,
+    RequiredCaller(user): RequiredCaller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Identity::User(user) = caller::identify(&state, &headers, true)? else {
-        return Err(ApiError::Unauthorized("a bearer token is required".into()));
-    };
     let raw = read_json_body(body, state.body_limit()).await?;
     let body: TraverseBody = serde_json::from_value(Value::Object(raw))
         .map_err(|e| ApiError::invalid(&["body"], e.to_string(), "value_error"))?;
@@ -80,7 +77,7 @@ async fn traverse(
     // Up to MAX_NODES store reads: off the async workers.
     let found =
         tokio::task::block_in_place(|| graph.traverse(caller, &query)).map_err(|e| match e {
-            GraphError::Invalid(m) | GraphError::QuotaExceeded(m) => {
+            HostError::Invalid(m) | HostError::QuotaExceeded(m) => {
                 ApiError::invalid(&["body"], m, "value_error")
             }
             other => other.into(),

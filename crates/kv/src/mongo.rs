@@ -16,7 +16,8 @@ use mongodb::{Client, Collection};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use super::{DocumentStore, Filter, KvError, KvResult, Scope, Update};
+use super::{DocumentStore, Filter, KvResult, Scope, Update};
+use host_error::HostError;
 
 /// The database holding every app's kvstore collections.
 const DATABASE: &str = "jac_scale_kvstore";
@@ -28,15 +29,15 @@ pub struct MongoServer {
     client: Arc<OnceCell<Client>>,
 }
 
-fn failed(e: mongodb::error::Error) -> KvError {
+fn failed(e: mongodb::error::Error) -> HostError {
     if e.to_string().contains("E11000") {
-        return KvError::Conflict("a document with this _id already exists".into());
+        return HostError::Conflict("a document with this _id already exists".into());
     }
     super::unavailable("mongodb", e)
 }
 
 fn to_bson(value: &Value) -> KvResult<Document> {
-    bson::to_document(value).map_err(|e| KvError::Invalid(format!("not a BSON document: {e}")))
+    bson::to_document(value).map_err(|e| HostError::Invalid(format!("not a BSON document: {e}")))
 }
 
 fn from_bson(doc: Document) -> Map<String, Value> {
@@ -154,7 +155,7 @@ impl DocumentStore for MongoDocuments {
         let filter = to_bson(&filter.to_json())?;
         let changed = match (update, many) {
             (Update::Replace(_), true) => {
-                return Err(KvError::Invalid(
+                return Err(HostError::Invalid(
                     "update_many needs update operators ($set $unset $inc $push)".into(),
                 ));
             }

@@ -10,9 +10,8 @@
 
 use std::cmp::Ordering;
 
+use host_error::HostError;
 use serde_json::{Map, Value};
-
-use super::KvError;
 
 /// The field holding a document's id (a string).
 pub const ID: &str = "_id";
@@ -39,13 +38,13 @@ enum Condition {
     In(Vec<Value>),
 }
 
-fn invalid(message: impl Into<String>) -> KvError {
-    KvError::Invalid(message.into())
+fn invalid(message: impl Into<String>) -> HostError {
+    HostError::Invalid(message.into())
 }
 
 impl Filter {
     /// Check `json` (an object; `{}` matches every document).
-    pub fn parse(json: &Value) -> Result<Filter, KvError> {
+    pub fn parse(json: &Value) -> Result<Filter, HostError> {
         let Value::Object(map) = json else {
             return Err(invalid("a filter must be a JSON object"));
         };
@@ -81,14 +80,14 @@ impl Filter {
         }
     }
 
-    fn list(op: &str, value: &Value) -> Result<Vec<Filter>, KvError> {
+    fn list(op: &str, value: &Value) -> Result<Vec<Filter>, HostError> {
         match value {
             Value::Array(items) if !items.is_empty() => items.iter().map(Filter::parse).collect(),
             _ => Err(invalid(format!("{op} needs a non-empty list of filters"))),
         }
     }
 
-    fn conditions(value: &Value) -> Result<Vec<Condition>, KvError> {
+    fn conditions(value: &Value) -> Result<Vec<Condition>, HostError> {
         let Value::Object(ops) = value else {
             return Ok(vec![Condition::Eq(value.clone())]);
         };
@@ -230,7 +229,7 @@ pub enum Op {
 
 impl Update {
     /// Check `json`: an object of operators, or a replacement document.
-    pub fn parse(json: &Value) -> Result<Update, KvError> {
+    pub fn parse(json: &Value) -> Result<Update, HostError> {
         let Value::Object(map) = json else {
             return Err(invalid("an update must be a JSON object"));
         };
@@ -297,7 +296,7 @@ impl Update {
     }
 
     /// Apply to `doc` (which keeps its `_id`).
-    pub fn apply(&self, doc: &mut Map<String, Value>) -> Result<(), KvError> {
+    pub fn apply(&self, doc: &mut Map<String, Value>) -> Result<(), HostError> {
         match self {
             Update::Replace(new) => {
                 let id = doc.remove(ID);
@@ -321,7 +320,7 @@ fn apply_op(
     op: Op,
     path: &str,
     value: &Value,
-) -> Result<(), KvError> {
+) -> Result<(), HostError> {
     let (parents, last) = match path.rsplit_once('.') {
         Some((parents, last)) => (Some(parents), last),
         None => (None, path),
@@ -427,7 +426,7 @@ mod tests {
             json!([1]),
         ] {
             assert!(
-                matches!(Filter::parse(&bad), Err(KvError::Invalid(_))),
+                matches!(Filter::parse(&bad), Err(HostError::Invalid(_))),
                 "{bad}"
             );
         }

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use tokio::sync::OnceCell;
 
-use super::{KeyValueStore, KvError, KvResult, MAX_SCAN_MATCHES, Scope};
+use super::{KeyValueStore, KvResult, MAX_SCAN_MATCHES, Scope};
+use host_error::HostError;
 
 /// How long connecting to a Redis server may take before the call gets `unavailable`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -23,9 +24,9 @@ pub struct RedisServer {
     connection: Arc<OnceCell<ConnectionManager>>,
 }
 
-fn failed(e: redis::RedisError) -> KvError {
+fn failed(e: redis::RedisError) -> HostError {
     if e.to_string().contains("not an integer") {
-        return KvError::Invalid("the value is not an integer".into());
+        return HostError::Invalid("the value is not an integer".into());
     }
     super::unavailable("redis", e)
 }
@@ -34,7 +35,7 @@ impl RedisServer {
     /// A client for `url` (not connected yet); `invalid` for a malformed URL.
     pub fn new(url: &str) -> KvResult<RedisServer> {
         let client = redis::Client::open(url)
-            .map_err(|e| KvError::Invalid(format!("bad Redis URL: {e}")))?;
+            .map_err(|e| HostError::Invalid(format!("bad Redis URL: {e}")))?;
         Ok(RedisServer {
             client,
             connection: Arc::default(),

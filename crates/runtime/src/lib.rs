@@ -34,7 +34,7 @@ use capabilities::{AppContext, Globals, HostState, StreamSink};
 pub use capabilities::{StreamReceiver, StreamSender};
 use config::Limits;
 use function_cache::{Compiler, FunctionCache};
-use graph::{self, GraphError};
+use host_error::HostError;
 pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
 use observe::{CallObserver, CallStats, Load, TrapKind};
 pub use quotas::Quota;
@@ -144,7 +144,7 @@ pub enum CallError {
         trace: Vec<String>,
     },
     #[error(transparent)]
-    Graph(#[from] GraphError),
+    Graph(#[from] HostError),
     #[error("the call exceeded its time limit of {0:?}")]
     Timeout(Duration),
     #[error("the call used its CPU time quota of {0:?} (cpu_time_per_call_ms)")]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::{
-    AccessFacts, AccessLevel, AccessPatch, Caller, Edge, GraphError, Id, MAX_ARCHETYPE_BYTES,
+    AccessFacts, AccessLevel, AccessPatch, Caller, Edge, Id, MAX_ARCHETYPE_BYTES,
     MAX_CHANGESET_ANCHORS, MAX_CHANGESET_BYTES, MAX_FIELDS_BYTES, MAX_PAGE, MAX_TYPE_FILTERS,
     NeighborQuery, Node,
 };
@@ -14,6 +14,7 @@ use crate::store::{
     AccessSpec, AccessUpdate, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, FieldsUpdate,
     GraphStore, NodeInsert, StoredNeighbor,
 };
+use host_error::HostError;
 
 /// Most refused writes listed in [`Session::warnings`]; a guest looping over refused
 /// writes must not grow the host's memory.
@@ -30,11 +31,11 @@ struct Fields {
 
 impl Fields {
     /// Encodes fields, enforcing [`MAX_FIELDS_BYTES`].
-    fn encode(map: Map<String, Value>) -> Result<Self, GraphError> {
+    fn encode(map: Map<String, Value>) -> Result<Self, HostError> {
         let json = serde_json::to_string(&map)
-            .map_err(|error| GraphError::Invalid(format!("fields are not JSON: {error}")))?;
+            .map_err(|error| HostError::Invalid(format!("fields are not JSON: {error}")))?;
         if json.len() > MAX_FIELDS_BYTES {
-            return Err(GraphError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "fields of {} bytes exceed the bound of {MAX_FIELDS_BYTES} bytes",
                 json.len()
             )));
@@ -129,7 +130,7 @@ impl Session {
 
     /// Every root the caller may read, in id order; more than [`MAX_PAGE`] is
     /// `QuotaExceeded`.
-    pub fn all_roots(&mut self) -> Result<Vec<Id>, GraphError> {
+    pub fn all_roots(&mut self) -> Result<Vec<Id>, HostError> {
         self.roots_where(|session, id, access| {
             session.effective_level(id, access) >= AccessLevel::Read
         })
@@ -139,14 +140,14 @@ impl Session {
     /// `allroots()` lists them: a root's id is no secret, and what the caller may see
     /// through it is still checked ([`Session::neighbors`] of another user's root lists
     /// only the nodes the caller may read). More than [`MAX_PAGE`] is `QuotaExceeded`.
-    pub fn every_root(&mut self) -> Result<Vec<Id>, GraphError> {
+    pub fn every_root(&mut self) -> Result<Vec<Id>, HostError> {
         self.roots_where(|_, _, _| true)
     }
 
     fn roots_where(
         &mut self,
         wanted: impl Fn(&Self, Id, AccessFacts) -> bool,
-    ) -> Result<Vec<Id>, GraphError> {
+    ) -> Result<Vec<Id>, HostError> {
         let mut roots = Vec::new();
         let mut after = None;
         loop {
@@ -159,7 +160,7 @@ impl Session {
                     continue;
                 }
                 if roots.len() == MAX_PAGE as usize {
-                    return Err(GraphError::QuotaExceeded(format!(
+                    return Err(HostError::QuotaExceeded(format!(
                         "more than {MAX_PAGE} roots"
                     )));
                 }
@@ -172,7 +173,7 @@ impl Session {
     }
 
     /// A node the caller may read; `NotFound` otherwise (so ids do not leak).
-    pub fn get_node(&mut self, id: Id) -> Result<Node, GraphError> {
+    pub fn get_node(&mut self, id: Id) -> Result<Node, HostError> {
         match self.resolve_node(id)? {
             Some((node, level)) if level >= AccessLevel::Read => Ok(node),
             _ => Err(not_found("node", id)),
@@ -183,9 +184,9 @@ impl Session {
     /// ([`Session::create_node_with_id`], [`Session::connect_with_id`]), so the guest knows
     /// the permanent id before the node exists. At most [`MAX_CHANGESET_ANCHORS`] unused
     /// reservations; more is `QuotaExceeded`.
-    pub fn reserve_id(&mut self) -> Result<Id, GraphError> {
+    pub fn reserve_id(&mut self) -> Result<Id, HostError> {
         if self.reserved.len() >= MAX_CHANGESET_ANCHORS {
-            return Err(GraphError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "more than {MAX_CHANGESET_ANCHORS} reserved ids not used"
             )));
         }
@@ -199,7 +200,7 @@ impl Session {
         &mut self,
         archetype: &str,
         fields: Map<String, Value>,
-    ) -> Result<Id, GraphError> {
+    ) -> Result<Id, HostError> {
         self.insert_node(Id::generate(), archetype, fields)
     }
 
@@ -209,7 +210,7 @@ impl Session {
         id: Id,
         archetype: &str,
         fields: Map<String, Value>,
-    ) -> Result<(), GraphError> {
+    ) -> Result<(), HostError> {
         self.check_reserved(id)?;
         self.insert_node(id, archetype, fields)?;
         self.reserved.remove(&id);
@@ -221,7 +222,7 @@ impl Session {
         id: Id,
         archetype: &str,
         fields: Map<String, Value>,
-    ) -> Result<Id, GraphError> {
+    ) -> Result<Id, HostError> {
         validate_archetype(archetype)?;
         let fields = Fields::encode(fields)?;
         self.make_room(id)?;
@@ -237,18 +238,18 @@ impl Session {
     }
 
     /// `Invalid` unless `id` came from [`Session::reserve_id`] and is not used yet.
-    fn check_reserved(&self, id: Id) -> Result<(), GraphError> {
+    fn check_reserved(&self, id: Id) -> Result<(), HostError> {
         if self.reserved.contains(&id) {
             Ok(())
         } else {
-            Err(GraphError::Invalid(format!(
+            Err(HostError::Invalid(format!(
                 "id {id} was not reserved by this call (or is used already)"
             )))
         }
     }
 
     /// Replaces a node's fields (whole object). Needs write access.
-    pub fn update_node(&mut self, id: Id, fields: Map<String, Value>) -> Result<(), GraphError> {
+    pub fn update_node(&mut self, id: Id, fields: Map<String, Value>) -> Result<(), HostError> {
         let access = self.node_access(id)?;
         self.require("write to", "node", id, access.level, AccessLevel::Write)?;
         let fields = Fields::encode(fields)?;
@@ -273,11 +274,11 @@ impl Session {
 
     /// Deletes a node and every edge touching it. Needs write access; roots cannot be
     /// deleted.
-    pub fn delete_node(&mut self, id: Id) -> Result<(), GraphError> {
+    pub fn delete_node(&mut self, id: Id) -> Result<(), HostError> {
         let access = self.node_access(id)?;
         self.require("write to", "node", id, access.level, AccessLevel::Write)?;
         if access.is_root {
-            return Err(GraphError::Invalid(format!(
+            return Err(HostError::Invalid(format!(
                 "root node {id} cannot be deleted"
             )));
         }
@@ -311,7 +312,7 @@ impl Session {
         archetype: &str,
         fields: Map<String, Value>,
         undirected: bool,
-    ) -> Result<Edge, GraphError> {
+    ) -> Result<Edge, HostError> {
         let ends = (source, target, undirected);
         self.insert_edge(Id::generate(), ends, archetype, fields)
     }
@@ -323,7 +324,7 @@ impl Session {
         (source, target, undirected): (Id, Id, bool),
         archetype: &str,
         fields: Map<String, Value>,
-    ) -> Result<Edge, GraphError> {
+    ) -> Result<Edge, HostError> {
         self.check_reserved(id)?;
         let edge = self.insert_edge(id, (source, target, undirected), archetype, fields)?;
         self.reserved.remove(&id);
@@ -336,7 +337,7 @@ impl Session {
         (source, target, undirected): (Id, Id, bool),
         archetype: &str,
         fields: Map<String, Value>,
-    ) -> Result<Edge, GraphError> {
+    ) -> Result<Edge, HostError> {
         validate_archetype(archetype)?;
         let source_level = self.node_access(source)?.level;
         let target_level = self.node_access(target)?.level;
@@ -394,12 +395,12 @@ impl Session {
     }
 
     /// An edge the caller may read; `NotFound` otherwise.
-    pub fn get_edge(&mut self, id: Id) -> Result<Edge, GraphError> {
+    pub fn get_edge(&mut self, id: Id) -> Result<Edge, HostError> {
         Ok(self.readable_edge(id)?.0)
     }
 
     /// Replaces an edge's fields (whole object). Needs write access to the edge.
-    pub fn update_edge(&mut self, id: Id, fields: Map<String, Value>) -> Result<(), GraphError> {
+    pub fn update_edge(&mut self, id: Id, fields: Map<String, Value>) -> Result<(), HostError> {
         let (_, level) = self.readable_edge(id)?;
         self.require("write to", "edge", id, level, AccessLevel::Write)?;
         let fields = Fields::encode(fields)?;
@@ -423,7 +424,7 @@ impl Session {
     }
 
     /// Deletes one edge. Needs write access to the edge.
-    pub fn delete_edge(&mut self, id: Id) -> Result<(), GraphError> {
+    pub fn delete_edge(&mut self, id: Id) -> Result<(), HostError> {
         let (_, level) = self.readable_edge(id)?;
         self.require("write to", "edge", id, level, AccessLevel::Write)?;
         if matches!(self.edges.get(&id), Some(EdgeDraft::New { .. })) {
@@ -445,7 +446,7 @@ impl Session {
         &mut self,
         origin: Id,
         query: &NeighborQuery,
-    ) -> Result<Vec<(Edge, Node)>, GraphError> {
+    ) -> Result<Vec<(Edge, Node)>, HostError> {
         validate_type_filter(&query.edge_types)?;
         validate_type_filter(&query.node_types)?;
         self.origin_access(origin)?;
@@ -526,25 +527,25 @@ impl Session {
     }
 
     /// Gives every root `level` access to an anchor (`perm_grant`). Needs write access.
-    pub fn grant(&mut self, id: Id, level: AccessLevel) -> Result<(), GraphError> {
+    pub fn grant(&mut self, id: Id, level: AccessLevel) -> Result<(), HostError> {
         self.change_access(id, |patch| patch.all = Some(level))
     }
 
     /// Removes the access given to every root (`perm_revoke`). Needs write access.
-    pub fn revoke(&mut self, id: Id) -> Result<(), GraphError> {
+    pub fn revoke(&mut self, id: Id) -> Result<(), HostError> {
         self.change_access(id, |patch| patch.all = Some(AccessLevel::NoAccess))
     }
 
     /// Gives one root `level` access to an anchor (`allow_root`); on a root node this opens
     /// that user's whole graph. Needs write access.
-    pub fn allow_root(&mut self, id: Id, root: Id, level: AccessLevel) -> Result<(), GraphError> {
+    pub fn allow_root(&mut self, id: Id, root: Id, level: AccessLevel) -> Result<(), HostError> {
         self.change_access(id, |patch| {
             patch.roots.insert(root, Some(level));
         })
     }
 
     /// Removes one root's entry on an anchor (`disallow_root`). Needs write access.
-    pub fn disallow_root(&mut self, id: Id, root: Id) -> Result<(), GraphError> {
+    pub fn disallow_root(&mut self, id: Id, root: Id) -> Result<(), HostError> {
         self.change_access(id, |patch| {
             patch.roots.insert(root, None);
         })
@@ -554,7 +555,7 @@ impl Session {
     pub fn access(&mut self, id: Id) -> AccessLevel {
         match self.anchor_level(id) {
             Ok((_, level)) => level,
-            Err(GraphError::NotFound(_)) => AccessLevel::NoAccess,
+            Err(HostError::NotFound(_)) => AccessLevel::NoAccess,
             Err(error) => {
                 tracing::warn!(%id, %error, "access level lookup failed; reporting no access");
                 AccessLevel::NoAccess
@@ -568,7 +569,7 @@ impl Session {
     }
 
     /// Applies every write of this session in one transaction.
-    pub fn commit(mut self) -> Result<(), GraphError> {
+    pub fn commit(mut self) -> Result<(), HostError> {
         let owner = self.caller.root;
         let mut changes = Changeset::default();
         for (order, id) in std::mem::take(&mut self.new_edges) {
@@ -646,7 +647,7 @@ impl Session {
 
     /// The node as this session sees it and the caller's level on it; `None` when it does
     /// not exist (or was deleted here).
-    fn resolve_node(&self, id: Id) -> Result<Option<(Node, AccessLevel)>, GraphError> {
+    fn resolve_node(&self, id: Id) -> Result<Option<(Node, AccessLevel)>, HostError> {
         let replaced = match self.nodes.get(&id) {
             Some(NodeDraft::Deleted) => return Ok(None),
             Some(NodeDraft::New { archetype, fields }) => {
@@ -673,7 +674,7 @@ impl Session {
 
     /// The caller's access to a node it may read; `NotFound` when it may not (or the node
     /// does not exist). Reads no fields.
-    fn node_access(&self, id: Id) -> Result<NodeAccess, GraphError> {
+    fn node_access(&self, id: Id) -> Result<NodeAccess, HostError> {
         let access = match self.nodes.get(&id) {
             Some(NodeDraft::Deleted) => None,
             Some(NodeDraft::New { .. }) => Some(NodeAccess {
@@ -701,9 +702,9 @@ impl Session {
     /// root (another user's root shows only the neighbours the caller may read, as in
     /// jaclang, where `[r -->]` over `allroots()` lists what others shared);
     /// `NotFound` otherwise.
-    fn origin_access(&self, origin: Id) -> Result<(), GraphError> {
+    fn origin_access(&self, origin: Id) -> Result<(), HostError> {
         match self.node_access(origin) {
-            Err(GraphError::NotFound(message)) => {
+            Err(HostError::NotFound(message)) => {
                 let root = !self.nodes.contains_key(&origin)
                     && self
                         .store
@@ -712,7 +713,7 @@ impl Session {
                 if root {
                     Ok(())
                 } else {
-                    Err(GraphError::NotFound(message))
+                    Err(HostError::NotFound(message))
                 }
             }
             other => other.map(drop),
@@ -721,7 +722,7 @@ impl Session {
 
     /// The edge as this session sees it and the caller's level on it, if the caller may
     /// read it; `NotFound` otherwise. An edge touching a node deleted here is gone.
-    fn readable_edge(&self, id: Id) -> Result<(Edge, AccessLevel), GraphError> {
+    fn readable_edge(&self, id: Id) -> Result<(Edge, AccessLevel), HostError> {
         let replaced = match self.edges.get(&id) {
             Some(EdgeDraft::Deleted) => return Err(not_found("edge", id)),
             Some(EdgeDraft::New {
@@ -765,10 +766,10 @@ impl Session {
     }
 
     /// The kind of anchor `id` names and the caller's level on it, if readable.
-    fn anchor_level(&self, id: Id) -> Result<(AnchorKind, AccessLevel), GraphError> {
+    fn anchor_level(&self, id: Id) -> Result<(AnchorKind, AccessLevel), HostError> {
         match self.node_access(id) {
             Ok(access) => Ok((AnchorKind::Node, access.level)),
-            Err(GraphError::NotFound(_)) => {
+            Err(HostError::NotFound(_)) => {
                 let (_, level) = self
                     .readable_edge(id)
                     .map_err(|_| not_found("anchor", id))?;
@@ -816,7 +817,7 @@ impl Session {
         &mut self,
         id: Id,
         change: impl FnOnce(&mut AccessPatch),
-    ) -> Result<(), GraphError> {
+    ) -> Result<(), HostError> {
         let (kind, level) = self.anchor_level(id)?;
         let kind_name = match kind {
             AnchorKind::Node => "node",
@@ -883,7 +884,7 @@ impl Session {
         id: Id,
         level: AccessLevel,
         needed: AccessLevel,
-    ) -> Result<(), GraphError> {
+    ) -> Result<(), HostError> {
         if level >= needed {
             return Ok(());
         }
@@ -895,18 +896,18 @@ impl Session {
                 .push("further refused writes are not listed".into()),
             _ => {}
         }
-        Err(GraphError::AccessDenied(message))
+        Err(HostError::AccessDenied(message))
     }
 
     /// Fails when writing one more anchor (`id`, unless already written) would pass
     /// [`MAX_CHANGESET_ANCHORS`].
-    fn make_room(&self, id: Id) -> Result<(), GraphError> {
+    fn make_room(&self, id: Id) -> Result<(), HostError> {
         let written = self.nodes.len() + self.edges.len() + self.access.len();
         let known = self.nodes.contains_key(&id)
             || self.edges.contains_key(&id)
             || self.access.contains_key(&id);
         if !known && written >= MAX_CHANGESET_ANCHORS {
-            return Err(GraphError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "one call may write at most {MAX_CHANGESET_ANCHORS} anchors"
             )));
         }
@@ -914,10 +915,10 @@ impl Session {
     }
 
     /// Replaces `old` buffered field bytes by `new`, enforcing [`MAX_CHANGESET_BYTES`].
-    fn account(&mut self, old: usize, new: usize) -> Result<(), GraphError> {
+    fn account(&mut self, old: usize, new: usize) -> Result<(), HostError> {
         let total = self.buffered_bytes - old + new;
         if total > MAX_CHANGESET_BYTES {
-            return Err(GraphError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "one call may buffer at most {MAX_CHANGESET_BYTES} bytes of fields"
             )));
         }
@@ -964,26 +965,26 @@ impl Page {
     }
 }
 
-fn not_found(kind: &str, id: Id) -> GraphError {
-    GraphError::NotFound(format!("{kind} {id}"))
+fn not_found(kind: &str, id: Id) -> HostError {
+    HostError::NotFound(format!("{kind} {id}"))
 }
 
 fn matches_type(types: &[String], archetype: &str) -> bool {
     types.is_empty() || types.iter().any(|name| name == archetype)
 }
 
-fn validate_archetype(name: &str) -> Result<(), GraphError> {
+fn validate_archetype(name: &str) -> Result<(), HostError> {
     if name.is_empty() || name.len() > MAX_ARCHETYPE_BYTES || name.chars().any(char::is_control) {
-        return Err(GraphError::Invalid(format!(
+        return Err(HostError::Invalid(format!(
             "archetype name must be 1 to {MAX_ARCHETYPE_BYTES} bytes without control characters"
         )));
     }
     Ok(())
 }
 
-fn validate_type_filter(names: &[String]) -> Result<(), GraphError> {
+fn validate_type_filter(names: &[String]) -> Result<(), HostError> {
     if names.len() > MAX_TYPE_FILTERS {
-        return Err(GraphError::QuotaExceeded(format!(
+        return Err(HostError::QuotaExceeded(format!(
             "a filter may name at most {MAX_TYPE_FILTERS} archetypes"
         )));
     }
