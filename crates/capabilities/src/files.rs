@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+use wasmtime::component::{Linker, Resource};
+
+use super::{HasTableView, TableView};
 
 use super::bindings::storage::{self as wit, Metadata, UploadInfo};
 use super::bindings::types::Error as WitError;
@@ -58,32 +60,14 @@ impl CallFiles {
     pub(crate) fn new(app: Option<AppFiles>, uploads: Uploads) -> Self {
         CallFiles { app, uploads }
     }
-
-    /// The call's storage with the resource table its bucket handles live in.
-    pub(crate) fn view<'a>(&'a mut self, table: &'a mut ResourceTable) -> FilesView<'a> {
-        FilesView { call: self, table }
-    }
-}
-
-/// What the host functions of `jac:scale/storage` work on, borrowed for one host call.
-pub(crate) struct FilesView<'a> {
-    call: &'a mut CallFiles,
-    table: &'a mut ResourceTable,
-}
-
-/// Names [`FilesView`] as the data of the generated `add_to_linker`.
-struct HasFiles;
-
-impl HasData for HasFiles {
-    type Data<'a> = FilesView<'a>;
 }
 
 /// Add `jac:scale/storage` to `linker`; `get` projects a store's data to the call's view.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
-    get: fn(&mut T) -> FilesView<'_>,
+    get: fn(&mut T) -> TableView<'_, CallFiles>,
 ) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, HasFiles>(linker, get)
+    wit::add_to_linker::<T, HasTableView<CallFiles>>(linker, get)
 }
 
 /// A storage result as the guest sees it (a trap is never needed: every failure is typed).
@@ -91,14 +75,14 @@ fn answer<T>(result: Result<T, HostError>) -> Res<T> {
     Ok(result.map_err(WitError::from))
 }
 
-impl FilesView<'_> {
+impl TableView<'_, CallFiles> {
     /// A clone of the open bucket behind `handle` (a bad handle is a host fault).
     fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<Bucket> {
         Ok(self.table.get(handle)?.clone())
     }
 }
 
-impl wit::Host for FilesView<'_> {
+impl wit::Host for TableView<'_, CallFiles> {
     async fn upload(&mut self, upload: String) -> Res<UploadInfo> {
         answer(self.call.uploads.get(&upload).map(|file| UploadInfo {
             filename: file.filename.clone(),
@@ -113,7 +97,7 @@ impl wit::Host for FilesView<'_> {
     }
 }
 
-impl wit::HostBucket for FilesView<'_> {
+impl wit::HostBucket for TableView<'_, CallFiles> {
     async fn open(
         &mut self,
         base_path: Option<String>,

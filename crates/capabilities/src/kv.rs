@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+use wasmtime::component::{Linker, Resource};
+
+use super::{HasTableView, TableView};
 
 use super::bindings::kvstore::{self as wit, Kind};
 use super::bindings::types::Error as WitError;
@@ -52,32 +54,14 @@ impl CallKv {
     pub(crate) fn new(app: Option<AppKv>) -> Self {
         CallKv { app, open: 0 }
     }
-
-    /// The call's kvstores with the resource table their handles live in.
-    pub(crate) fn view<'a>(&'a mut self, table: &'a mut ResourceTable) -> KvView<'a> {
-        KvView { call: self, table }
-    }
-}
-
-/// What the host functions of `jac:scale/kvstore` work on, borrowed for one host call.
-pub(crate) struct KvView<'a> {
-    call: &'a mut CallKv,
-    table: &'a mut ResourceTable,
-}
-
-/// Names [`KvView`] as the data of the generated `add_to_linker`.
-struct HasKv;
-
-impl HasData for HasKv {
-    type Data<'a> = KvView<'a>;
 }
 
 /// Add `jac:scale/kvstore` to `linker`; `get` projects a store's data to the call's view.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
-    get: fn(&mut T) -> KvView<'_>,
+    get: fn(&mut T) -> TableView<'_, CallKv>,
 ) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, HasKv>(linker, get)
+    wit::add_to_linker::<T, HasTableView<CallKv>>(linker, get)
 }
 
 /// A kvstore result as the guest sees it (every failure is typed, none traps).
@@ -85,7 +69,7 @@ fn answer<T>(result: Result<T, HostError>) -> Res<T> {
     Ok(result.map_err(WitError::from))
 }
 
-impl KvView<'_> {
+impl TableView<'_, CallKv> {
     /// A clone of the open store behind `handle` (a bad handle is a host fault).
     fn kvstore(&self, handle: &Resource<Store>) -> wasmtime::Result<Store> {
         Ok(self.table.get(handle)?.clone())
@@ -120,9 +104,9 @@ impl KvView<'_> {
     }
 }
 
-impl wit::Host for KvView<'_> {}
+impl wit::Host for TableView<'_, CallKv> {}
 
-impl wit::HostStore for KvView<'_> {
+impl wit::HostStore for TableView<'_, CallKv> {
     async fn open(
         &mut self,
         name: String,
@@ -352,6 +336,7 @@ mod tests {
     //! The kvstore capability alone, on the embedded store: no wasm, no other capability.
 
     use super::*;
+    use wasmtime::component::ResourceTable;
     use wit::HostStore;
 
     fn app(dir: &std::path::Path, granted: &[&str]) -> AppKv {
@@ -362,7 +347,10 @@ mod tests {
         }
     }
 
-    async fn open(view: &mut KvView<'_>, name: &str) -> Result<Resource<Store>, WitError> {
+    async fn open(
+        view: &mut TableView<'_, CallKv>,
+        name: &str,
+    ) -> Result<Resource<Store>, WitError> {
         view.open(name.into(), Kind::KeyValue, None).await.unwrap()
     }
 
@@ -371,7 +359,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut table = ResourceTable::new();
         let mut call = CallKv::new(Some(app(dir.path(), &["cache"])));
-        let mut view = call.view(&mut table);
+        let mut view = TableView::new(&mut call, &mut table);
         assert!(matches!(
             open(&mut view, "other").await,
             Err(WitError::AccessDenied(_))
@@ -385,7 +373,7 @@ mod tests {
         // While a Jac app is built nothing is granted.
         let mut call = CallKv::new(None);
         assert!(matches!(
-            open(&mut call.view(&mut table), "cache").await,
+            open(&mut TableView::new(&mut call, &mut table), "cache").await,
             Err(WitError::AccessDenied(_))
         ));
     }
@@ -395,7 +383,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut table = ResourceTable::new();
         let mut call = CallKv::new(Some(app(dir.path(), &["cache"])));
-        let mut view = call.view(&mut table);
+        let mut view = TableView::new(&mut call, &mut table);
         let mut handles = Vec::new();
         for _ in 0..MAX_OPEN_STORES {
             handles.push(open(&mut view, "cache").await.unwrap());

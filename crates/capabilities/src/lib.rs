@@ -28,7 +28,9 @@ mod wasi;
 
 use std::sync::Arc;
 
-use wasmtime::component::{Linker, ResourceTable};
+use std::marker::PhantomData;
+
+use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use ::files::{UploadArea, Uploads};
@@ -42,6 +44,27 @@ pub use stream::{MAX_COLLECTED_BYTES, StreamReceiver, StreamSender, StreamSink};
 /// Handles a guest may hold at once, of every capability together (WASI streams,
 /// kvstores, buckets).
 const MAX_HANDLES: usize = 1_000;
+
+/// What the host functions of a capability with handles (kvstores, buckets) work on,
+/// borrowed for one host call: the call's state of that capability and the resource
+/// table its handles live in.
+pub(crate) struct TableView<'a, C> {
+    call: &'a mut C,
+    table: &'a mut ResourceTable,
+}
+
+impl<'a, C> TableView<'a, C> {
+    pub(crate) fn new(call: &'a mut C, table: &'a mut ResourceTable) -> Self {
+        TableView { call, table }
+    }
+}
+
+/// Names [`TableView`] of `C` as the data of a generated `add_to_linker`.
+pub(crate) struct HasTableView<C>(PhantomData<C>);
+
+impl<C: 'static> HasData for HasTableView<C> {
+    type Data<'a> = TableView<'a, C>;
+}
 
 /// What the host gives one app besides its graph, opened at load; shared by all its
 /// calls (and kept across reloads of the app).
@@ -209,11 +232,11 @@ pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     graph::add_to_linker(linker, |s| &mut s.counted(Capability::Graph).graph)?;
     kv::add_to_linker(linker, |s| {
         let s = s.counted(Capability::Kvstore);
-        s.kv.view(&mut s.table)
+        TableView::new(&mut s.kv, &mut s.table)
     })?;
     files::add_to_linker(linker, |s| {
         let s = s.counted(Capability::Storage);
-        s.files.view(&mut s.table)
+        TableView::new(&mut s.files, &mut s.table)
     })?;
     globals::add_to_linker(linker, |s| &mut s.counted(Capability::Globals).globals)?;
     log::add_to_linker(linker, |s| &mut s.counted(Capability::Log).log)?;
