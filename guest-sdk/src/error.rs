@@ -15,7 +15,7 @@ pub type Result<T = (), E = Error> = core::result::Result<T, E>;
 /// Handle it like any error (`match`, `if let`), or let `?` pass it up: a host error
 /// that leaves an endpoint makes the call fail with `call-error::host`, which the
 /// server maps to an HTTP status (`not-found` -> 404, `access-denied` -> 403, ...).
-pub use crate::wit::bindings::jac::scale::types::Error as HostError;
+pub use crate::bindings::jac::scale::types::Error as HostError;
 
 /// An exception raised by app code, like Jac's `raise ValueError("boom!")`.
 ///

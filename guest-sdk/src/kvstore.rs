@@ -31,8 +31,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::bindings::jac::scale::kvstore as wit;
 use crate::error::Result;
-use crate::wit::bindings::jac::scale::kvstore as wit;
 
 /// Documents or keys the SDK asks for per `find` / `scan_keys` call (the host's bound).
 pub const PAGE: u32 = 1000;

@@ -32,9 +32,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::bindings::jac::scale::storage as wit;
 use crate::endpoint::JsonSchema;
 use crate::error::Result;
-use crate::wit::bindings::jac::scale::storage as wit;
 
 /// Bytes the SDK moves per host call; the host's chunk bound is the same 1 MiB.
 pub const CHUNK_BYTES: u32 = 1 << 20;
@@ -192,10 +192,8 @@ impl Storage {
 fn read_all(
     mut chunk: impl FnMut(
         u64,
-    ) -> core::result::Result<
-        Vec<u8>,
-        crate::wit::bindings::jac::scale::types::Error,
-    >,
+    )
+        -> core::result::Result<Vec<u8>, crate::bindings::jac::scale::types::Error>,
 ) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     loop {

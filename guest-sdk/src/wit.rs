@@ -1,5 +1,5 @@
-//! The WIT side: the generated bindings of world `app`, the [`Host`] that calls the real
-//! imports, and the conversions between SDK types and WIT types. Apps never see this
+//! The WIT side: the [`Host`] that calls the real imports (the generated `bindings`),
+//! and the conversions between SDK types and WIT types. Apps never see this
 //! module; `app!` reaches it through `__private`.
 
 use std::rc::Rc;
@@ -12,23 +12,7 @@ use crate::error::{Error, HostError};
 use crate::graph::{AccessLevel, EdgeRef, Fields, Id, NodeRef};
 use crate::host::{Direction, Host, HostResult, LogLevel, Neighbor, NeighborQuery, NewEdge};
 
-/// The bindings generated from `wit/scale.wit`.
-#[doc(hidden)]
-#[allow(missing_docs, clippy::all)]
-pub mod bindings {
-    wit_bindgen::generate!({
-        path: "../wit",
-        world: "app",
-        pub_export_macro: true,
-        export_macro_name: "__export_jac_scale_app",
-        default_bindings_module: "::jac_scale_guest::__private::bindings",
-        // `HostError` (the WIT `error`) is compared in apps' tests; storage metadata
-        // holds floats, which have no `Eq`.
-        additional_derives: [PartialEq, Eq],
-        additional_derives_ignore: ["metadata"],
-    });
-}
-
+use crate::bindings;
 use bindings::exports::jac::scale::endpoints as wit_endpoints;
 use bindings::jac::scale::{
     graph as wit_graph, log as wit_log, streaming as wit_stream, timer as wit_timer,
