@@ -52,7 +52,8 @@ mod metrics;
 mod multi_app;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
 mod permissions;
-/// Data surviving a restart; 64 concurrent writers on one root and on eight roots.
+/// Data surviving a restart; 64 concurrent writers on one root, on eight roots and on one
+/// (non-root) node.
 mod persistence;
 /// Per-app quotas: each refusal with its status, the quota named, and its metric.
 mod quotas;
