@@ -232,12 +232,14 @@ def http_worker(stop, rec, port, calls, pace=0.0):
         time.sleep(max(0.0, pace - (time.monotonic() - started)))
 
 
-def ws_echo_worker(stop, rec, port):
+def ws_worker(stop, rec, port, op, paths, exchange):
+    """Connects one socket per path, runs `exchange(sockets, n)` (whether the answer was
+    right) 50 times, and connects again: connections come and go all the time."""
     while not stop.is_set():
         try:
-            ws = WebSocket(port, "/ws/EchoWS")
+            sockets = [WebSocket(port, path) for path in paths]
         except OSError:
-            rec.record("ws-echo", time.monotonic(), 0, {200})
+            rec.record(op, time.monotonic(), 0, {200})
             time.sleep(0.1)
             continue
         try:
@@ -245,38 +247,27 @@ def ws_echo_worker(stop, rec, port):
                 if stop.is_set():
                     break
                 started = time.monotonic()
-                ws.send({"message": f"m{n}", "client_id": "soak"})
-                frame = ws.receive()
-                ok = frame.get("ok") and find(frame, "echo") == f"m{n}"
-                rec.record("ws-echo", started, 200 if ok else 599, {200})
+                rec.record(op, started, 200 if exchange(sockets, n) else 599, {200})
         except OSError:
-            rec.record("ws-echo", time.monotonic(), 0, {200})
+            rec.record(op, time.monotonic(), 0, {200})
         finally:
-            ws.close()
+            for ws in sockets:
+                ws.close()
 
 
-def ws_broadcast_worker(stop, rec, port):
-    while not stop.is_set():
-        try:
-            sender, listener = WebSocket(port, "/ws/ChatWS"), WebSocket(port, "/ws/ChatWS")
-        except OSError:
-            rec.record("ws-broadcast", time.monotonic(), 0, {200})
-            time.sleep(0.1)
-            continue
-        try:
-            for n in range(50):
-                if stop.is_set():
-                    break
-                started = time.monotonic()
-                text = f"b{n}-{time.monotonic_ns()}"
-                sender.send({"message": text, "sender": "soak"})
-                got = [find(ws.receive(), "content") for ws in (sender, listener)]
-                rec.record("ws-broadcast", started, 200 if got == [text, text] else 599, {200})
-        except OSError:
-            rec.record("ws-broadcast", time.monotonic(), 0, {200})
-        finally:
-            sender.close()
-            listener.close()
+def echo(sockets, n):
+    """EchoWS answers the sender."""
+    (ws,) = sockets
+    ws.send({"message": f"m{n}", "client_id": "soak"})
+    frame = ws.receive()
+    return bool(frame.get("ok")) and find(frame, "echo") == f"m{n}"
+
+
+def broadcast(sockets, n):
+    """ChatWS broadcasts: the sender and the listener both receive the message."""
+    text = f"b{n}-{time.monotonic_ns()}"
+    sockets[0].send({"message": text, "sender": "soak"})
+    return [find(ws.receive(), "content") for ws in sockets] == [text, text]
 
 
 def multipart(filename, data):
@@ -345,8 +336,8 @@ def start_load(stop, rec, ports):
     webhook = [("webhook", "POST", "/webhook/PaymentHook", payload, headers, ok)]
     spawn(http_worker, jac, webhook, 0.125)
 
-    spawn(ws_echo_worker, jac)
-    spawn(ws_broadcast_worker, jac)
+    spawn(ws_worker, jac, "ws-echo", ["/ws/EchoWS"], echo)
+    spawn(ws_worker, jac, "ws-broadcast", ["/ws/ChatWS", "/ws/ChatWS"], broadcast)
 
     kv = [("kvstore", "POST", "/walker/redis_example", {}, {}, ok)] * 4
     kv.append(("kvstore", "POST", "/walker/mongo_example", {}, {}, ok))

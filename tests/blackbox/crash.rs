@@ -192,20 +192,6 @@ fn all_partials(cache: &Path, out_dir: &Path) -> Vec<PathBuf> {
     [partials(cache, 3), partials(out_dir, 0)].concat()
 }
 
-/// Every file under `dir`.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
 /// `jac-scale build` of the todo app into `output`, compiling through the machine cache
 /// `cache` (a fresh one makes the build write both a compiled runtime and the component).
 fn jac_build(work: &Path, cache: &Path, output: &Path) -> Command {
@@ -320,7 +306,7 @@ fn a_kill_during_an_upload_leaves_no_temporary_file_after_the_restart() {
     assert_eq!(areas.len(), 1, "only the running server's area: {areas:?}");
     let reply = upload(&server, "documents", "after.txt", b"after the kill");
     assert_eq!(reply.only_report()["size"], 14, "{reply:?}");
-    let stored: Vec<_> = walk(storage.path())
+    let stored: Vec<_> = crate::support::files_under(storage.path())
         .into_iter()
         .filter_map(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
