@@ -141,9 +141,12 @@ pub async fn compose(
     )
     .map_err(|e| StartError::Auth(e.to_string()))?;
 
+    let cache_dir = data_dir.join("cache");
+    // What a process killed while it built or compiled into the cache left (`jac/<digest>/`).
+    files::partial::sweep(&cache_dir, 2);
     let versions = Versions {
         runtime: runtime.clone(),
-        cache_dir: data_dir.join("cache"),
+        cache_dir,
         function_cache: function_cache.clone(),
         graph,
         context: AppContext::open(config)?,

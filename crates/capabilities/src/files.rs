@@ -36,12 +36,10 @@ impl HostState {
 pub(super) fn open_for_app(config: &config::Config) -> Result<Arc<st::TenantFiles>, String> {
     let backend = st::open_backend(&config.storage).map_err(|e| e.to_string())?;
     tracing::info!("file storage: {}", backend.describe());
-    Ok(Arc::new(st::TenantFiles::new(
-        backend,
-        &config.tenant,
-        &config.storage,
-        &config.data_dir.join("tmp").join("uploads"),
-    )))
+    let uploads = config.data_dir.join("tmp").join("uploads");
+    let files = st::TenantFiles::new(backend, &config.tenant, &config.storage, &uploads)
+        .map_err(|e| format!("cannot open the upload folder {}: {e}", uploads.display()))?;
+    Ok(Arc::new(files))
 }
 
 impl wit::Host for HostState {

@@ -14,6 +14,7 @@
 //! `config::Grants` before a bucket is opened.
 
 pub mod local;
+pub mod partial;
 pub mod path;
 #[cfg(feature = "s3")]
 pub mod s3;
@@ -147,20 +148,20 @@ impl std::fmt::Debug for TenantFiles {
 
 impl TenantFiles {
     /// The storage of app `app` on `backend`, configured by `settings`; uploads are kept
-    /// in `upload_dir` while their request runs.
+    /// in `upload_dir` while their request runs (see [`UploadArea::open`]).
     pub fn new(
         backend: Arc<dyn Backend>,
         app: &str,
         settings: &StorageSettings,
         upload_dir: &Path,
-    ) -> Self {
-        TenantFiles {
+    ) -> std::io::Result<Self> {
+        Ok(TenantFiles {
             backend,
             app_root: app_folder(app),
             create_dirs: settings.create_dirs,
             max_file_bytes: settings.max_file_bytes,
-            uploads: UploadArea::new(upload_dir, settings.max_upload_bytes),
-        }
+            uploads: UploadArea::open(upload_dir, settings.max_upload_bytes)?,
+        })
     }
 
     /// Where this app's request uploads are kept.
