@@ -57,6 +57,7 @@ pub use docs::Docs;
 pub use envelope::{ok, ok_with};
 pub use error::ApiError;
 pub use health::{Backend, PROBE_TIMEOUT, ProbeFuture, Readiness};
+pub use request_metrics::{refresh_readings, scrape_response};
 use metrics::{AppMetrics, Metrics};
 use rate_limit::RateLimiter;
 use realtime::Hub;
@@ -344,7 +345,7 @@ pub fn router(state: HttpState, docs: Option<Docs>) -> Router {
             .merge(request_metrics::router(m.clone()))
             .fallback(endpoints::dispatch)
             .layer(middleware::from_fn_with_state(
-                m.clone(),
+                state.clone(),
                 request_metrics::track,
             ));
     } else {

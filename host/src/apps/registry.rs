@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
+use metrics::Metrics;
 use config::{ConfigError, HostedApp, ProcessEnv, ServeConfig};
 use runtime::Runtime;
 use runtime::function_cache::FunctionCache;
@@ -87,14 +88,17 @@ pub struct Registry {
     serve: ServeConfig,
     runtime: Arc<Runtime>,
     function_cache: Arc<FunctionCache>,
+    /// The metrics of every app (the operator's `[plugins.scale.metrics]`), when enabled.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Registry {
-    /// An empty registry loading apps on `runtime`.
+    /// An empty registry loading apps on `runtime`, measured by `metrics`.
     pub fn new(
         serve: ServeConfig,
         runtime: Arc<Runtime>,
         function_cache: Arc<FunctionCache>,
+        metrics: Option<Arc<Metrics>>,
     ) -> Self {
         Registry {
             table: ArcSwap::default(),
@@ -102,7 +106,17 @@ impl Registry {
             serve,
             runtime,
             function_cache,
+            metrics,
         }
+    }
+
+    /// Every metric of every app, read now, when metrics are enabled.
+    pub fn scrape(&self) -> Option<axum::response::Response> {
+        let metrics = self.metrics.as_ref()?;
+        for hosted in self.table.load().values() {
+            http::refresh_readings(&hosted.composed.state);
+        }
+        Some(http::scrape_response(metrics))
     }
 
     /// The operator's settings.
@@ -195,6 +209,9 @@ impl Registry {
             table.remove(name);
             table
         });
+        if let Some(metrics) = &self.metrics {
+            metrics.forget(name);
+        }
         remove_dir_if_present(&self.serve.app_folder(name))?;
         if purge {
             remove_dir_if_present(&self.serve.app_data_dir(name))?;
@@ -244,6 +261,7 @@ impl Registry {
             &self.runtime,
             &self.function_cache,
             Some(&app.name),
+            self.metrics.clone(),
         )
         .await?;
         Ok(Hosted {
