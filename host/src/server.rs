@@ -162,7 +162,12 @@ pub async fn compose(
     };
     let served = Served::new(app, metrics.as_ref(), config.debug, jobs_caller)
         .map_err(StartError::Routes)?;
-    let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
+    // The app's connections are its websocket_connections quota (at most the setting).
+    let websocket = config::WebSocketSettings {
+        max_connections: config.quotas.websocket_connections,
+        ..config.websocket.clone()
+    };
+    let hub = Hub::new(served.app().name(), websocket).await;
     let sso = sso::Sso::new(&config.sso)
         .map_err(|e| StartError::Auth(e.to_string()))?
         .map(Arc::new);

@@ -226,7 +226,7 @@ impl Registry {
         let mut usages = Vec::with_capacity(table.len());
         for hosted in table.values() {
             let data_dir = self.serve.app_data_dir(&hosted.name);
-            let storage_bytes = tokio::task::spawn_blocking(move || bytes_under(&data_dir))
+            let storage_bytes = tokio::task::spawn_blocking(move || files::bytes_under(&data_dir))
                 .await
                 .unwrap_or(0);
             let served = hosted.composed.state.served();
@@ -313,19 +313,4 @@ fn remove_dir_if_present(dir: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         other => other,
     }
-}
-
-/// Bytes of the files under `dir` (symbolic links not followed).
-fn bytes_under(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| match entry.file_type() {
-            Ok(t) if t.is_dir() => bytes_under(&entry.path()),
-            Ok(t) if t.is_file() => entry.metadata().map(|m| m.len()).unwrap_or(0),
-            _ => 0,
-        })
-        .sum()
 }
