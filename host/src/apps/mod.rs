@@ -40,6 +40,11 @@ pub async fn serve(serve: ServeConfig) -> Result<(), StartError> {
     let admin_addr = serve.admin;
     // One registry for every app, scraped on the admin listener: app names and their
     // load are the operator's business, not the other tenants'.
+    if serve.base.metrics.enabled && serve.base.metrics.endpoint == "/apps" {
+        return Err(StartError::Metrics(
+            "the metrics endpoint cannot be /apps: the admin API lists the apps there".into(),
+        ));
+    }
     let metrics = server::metrics_of(&serve.base.metrics, metrics::Scope::Host)?;
     let registry = Arc::new(Registry::new(serve, runtime, function_cache, metrics));
     for app in &apps {
