@@ -58,8 +58,13 @@ fn exceeded(server: &Server, quota: &str) -> u64 {
 
 /// `quota_exceeded_total` of the app `name` for `quota`.
 fn exceeded_in(server: &Server, name: &str, quota: &str) -> u64 {
+    counter(server, &format!("q_quota_exceeded_total{{app=\"{name}\",quota=\"{quota}\"}}"))
+}
+
+/// The value of the counter `series` (name and labels), 0 when absent.
+fn counter(server: &Server, series: &str) -> u64 {
     let text = server.get("/metrics").text;
-    let series = format!("q_quota_exceeded_total{{app=\"{name}\",quota=\"{quota}\"}} ");
+    let series = format!("{series} ");
     text.lines()
         .find_map(|line| line.strip_prefix(series.as_str()))
         .map_or(0, |value| value.trim().parse().expect("a count"))
@@ -199,6 +204,9 @@ fn kvstore_operations_beyond_the_quota_stop_the_call_with_429() {
     thread::sleep(Duration::from_millis(1100));
     let fine = server.post("/walker/GetSetPairs", json!({"n": 5, "store": "quota"}));
     assert_eq!(fine.only_report()["pairs"], 5, "{fine:?}");
+    // The burst (20) and the 10 operations after it, each a host call of the kvstore.
+    let calls = counter(&server, "q_host_calls_total{app=\"kv\",capability=\"kvstore\"}");
+    assert!(calls >= 30, "{calls}");
 }
 
 #[test]
@@ -230,6 +238,8 @@ fn file_storage_beyond_the_quota_answers_413_until_a_delete_makes_room() {
     let second = upload(&server, "documents", "second.txt", &chunk);
     assert_eq!(second.status, 200, "{second:?}");
     assert_eq!(exceeded_in(&server, "files", "storage_mib"), 1);
+    let calls = counter(&server, "q_host_calls_total{app=\"files\",capability=\"storage\"}");
+    assert!(calls >= 5, "{calls}");
 }
 
 #[test]
