@@ -275,7 +275,12 @@ fn slow_clients_are_cut_off_and_do_not_hold_the_server() {
 }
 
 /// The `Connection` header of `POST path` with `body` (and `token`, when given).
-fn connection_header_of(server: &Server, path: &str, body: String, token: Option<&str>) -> (u16, Option<String>) {
+fn connection_header_of(
+    server: &Server,
+    path: &str,
+    body: String,
+    token: Option<&str>,
+) -> (u16, Option<String>) {
     let mut request = server
         .request(Method::POST, path)
         .header("content-type", "application/json")
@@ -324,7 +329,12 @@ fn a_refusal_before_the_body_is_read_closes_the_connection() {
     );
     // A client reusing its connections keeps working after refusals.
     for _ in 0..20 {
-        assert_eq!(server.post("/walker/CreateTodo", json!({"title": "t"})).status, 401);
+        assert_eq!(
+            server
+                .post("/walker/CreateTodo", json!({"title": "t"}))
+                .status,
+            401
+        );
         assert_still_serving(&server);
     }
 }

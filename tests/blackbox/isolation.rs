@@ -42,7 +42,10 @@ fn a_guest_reaches_no_host_file_environment_or_socket() {
 /// `Probe` of `id` on `site`: whether the guest found the node.
 fn probe(site: &Site, id: &str) -> bool {
     let reply = site.post("/walker/Probe", json!({"id": id}));
-    assert_eq!(reply.status, 200, "the host must answer, not fail: {reply:?}");
+    assert_eq!(
+        reply.status, 200,
+        "the host must answer, not fail: {reply:?}"
+    );
     reply.only_report()["found"] == json!(true)
 }
 

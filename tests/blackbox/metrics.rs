@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::support::many::Many;
 use crate::support::tools::program;
 use crate::support::webhook::app_with_config;
 use crate::support::websocket;
-use crate::support::many::Many;
 use crate::support::{App, Reply, Server};
 
 const METRICS_ON: &str = "[plugins.scale.metrics]\nenabled = true\nnamespace = \"myapp\"\n\
@@ -452,12 +452,15 @@ fn serve_scrapes_every_app_once_labelled_by_app() {
     server.app("alpha").get("/metrics").err(404, "NOT_FOUND");
     let alpha_doc = server.app("alpha").get("/openapi.json").json.expect("json");
     assert!(alpha_doc["paths"].get("/metrics").is_none());
-    server
-        .admin
-        .get("/metrics")
-        .err(401, "UNAUTHORIZED");
+    server.admin.get("/metrics").err(401, "UNAUTHORIZED");
 
-    let scrape = || Scrape::of(server.admin.send(server.admin_request(Method::GET, "/metrics")));
+    let scrape = || {
+        Scrape::of(
+            server
+                .admin
+                .send(server.admin_request(Method::GET, "/metrics")),
+        )
+    };
     let taken = scrape();
     let pings = |app: &str| {
         taken.value(
@@ -470,7 +473,12 @@ fn serve_scrapes_every_app_once_labelled_by_app() {
             ],
         )
     };
-    assert_eq!((pings("alpha"), pings("beta")), (3.0, 2.0), "{}", taken.text);
+    assert_eq!(
+        (pings("alpha"), pings("beta")),
+        (3.0, 2.0),
+        "{}",
+        taken.text
+    );
     // The public 404 of the scrape path counts as a request of alpha's, under no template.
     assert_eq!(
         taken.value(
@@ -512,8 +520,7 @@ fn serve_scrapes_every_app_once_labelled_by_app() {
         taken
             .samples
             .iter()
-            .all(|(name, labels, _)| !name.starts_with("host_http")
-                || labels.contains_key("app")),
+            .all(|(name, labels, _)| !name.starts_with("host_http") || labels.contains_key("app")),
         "{}",
         taken.text
     );

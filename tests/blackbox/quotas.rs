@@ -58,7 +58,10 @@ fn exceeded(server: &Server, quota: &str) -> u64 {
 
 /// `quota_exceeded_total` of the app `name` for `quota`.
 fn exceeded_in(server: &Server, name: &str, quota: &str) -> u64 {
-    counter(server, &format!("q_quota_exceeded_total{{app=\"{name}\",quota=\"{quota}\"}}"))
+    counter(
+        server,
+        &format!("q_quota_exceeded_total{{app=\"{name}\",quota=\"{quota}\"}}"),
+    )
 }
 
 /// The value of the counter `series` (name and labels), 0 when absent.
@@ -205,7 +208,10 @@ fn kvstore_operations_beyond_the_quota_stop_the_call_with_429() {
     let fine = server.post("/walker/GetSetPairs", json!({"n": 5, "store": "quota"}));
     assert_eq!(fine.only_report()["pairs"], 5, "{fine:?}");
     // The burst (20) and the 10 operations after it, each a host call of the kvstore.
-    let calls = counter(&server, "q_host_calls_total{app=\"kv\",capability=\"kvstore\"}");
+    let calls = counter(
+        &server,
+        "q_host_calls_total{app=\"kv\",capability=\"kvstore\"}",
+    );
     assert!(calls >= 30, "{calls}");
 }
 
@@ -233,18 +239,30 @@ fn file_storage_beyond_the_quota_answers_413_until_a_delete_makes_room() {
             .exists(),
         "a refused write leaves nothing"
     );
-    let deleted = walker(&server, "delete_file", json!({"path": "documents/first.txt"}));
+    let deleted = walker(
+        &server,
+        "delete_file",
+        json!({"path": "documents/first.txt"}),
+    );
     assert_eq!(deleted.only_report(), &json!({"deleted": true}));
     let second = upload(&server, "documents", "second.txt", &chunk);
     assert_eq!(second.status, 200, "{second:?}");
     assert_eq!(exceeded_in(&server, "files", "storage_mib"), 1);
-    let calls = counter(&server, "q_host_calls_total{app=\"files\",capability=\"storage\"}");
+    let calls = counter(
+        &server,
+        "q_host_calls_total{app=\"files\",capability=\"storage\"}",
+    );
     assert!(calls >= 5, "{calls}");
 }
 
 #[test]
 fn websocket_connections_beyond_the_quota_answer_429() {
-    let (_dir, server) = app_with_quotas((App::Realtime, "realtime"), "", "websocket_connections = 2", &[]);
+    let (_dir, server) = app_with_quotas(
+        (App::Realtime, "realtime"),
+        "",
+        "websocket_connections = 2",
+        &[],
+    );
     let _first = connect(&server, "/ws/EchoMessage");
     let _second = connect(&server, "/ws/EchoMessage");
     match connect_with(&server, "/ws/EchoMessage", None) {

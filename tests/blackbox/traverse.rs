@@ -199,7 +199,10 @@ fn traverse_from_an_edge_starts_where_it_leads() {
     let reply = traverse(&server, &user, json!({"source": edge_id, "detailed": true}));
     let data = reply.ok();
     assert_eq!(data["source"], edge_id);
-    assert_eq!(ids(&data["nodes"]), vec![edge["_jac_target"].as_str().unwrap()]);
+    assert_eq!(
+        ids(&data["nodes"]),
+        vec![edge["_jac_target"].as_str().unwrap()]
+    );
     assert_eq!(data["nodes"][0]["_jac_type"], "Todo");
     assert_eq!(ids(&data["edges"]), vec![edge_id]);
     assert_eq!(data["total_nodes"], 1);

@@ -54,7 +54,11 @@ impl HostState {
         };
         // (added, removed) bytes; `None` for a folder removed (its size is counted again).
         let sizes = match change {
-            Change::Write { path, bytes, append } => bucket
+            Change::Write {
+                path,
+                bytes,
+                append,
+            } => bucket
                 .bytes_at(path)
                 .await
                 .map(|at| Some((bytes, if append { 0 } else { at.unwrap_or(0) }))),
@@ -272,7 +276,10 @@ impl wit::HostBucket for HostState {
         destination: String,
     ) -> Res<bool> {
         let bucket = self.bucket(&handle)?;
-        let ledger = match self.storage_change(&bucket, Change::Move { to: &destination }).await? {
+        let ledger = match self
+            .storage_change(&bucket, Change::Move { to: &destination })
+            .await?
+        {
             Ok(ledger) => ledger,
             Err(e) => return answer(Err(e)),
         };

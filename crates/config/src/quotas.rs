@@ -169,8 +169,7 @@ impl Quotas {
         limits: &Limits,
         websocket: &WebSocketSettings,
     ) -> Result<(), (&'static str, &'static str)> {
-        if self.websocket_connections == 0
-            || self.websocket_connections > websocket.max_connections
+        if self.websocket_connections == 0 || self.websocket_connections > websocket.max_connections
         {
             return Err((
                 "websocket_connections",

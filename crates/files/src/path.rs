@@ -160,8 +160,23 @@ mod tests {
     fn random_paths_never_leave_the_bucket() {
         use rand::{Rng, SeedableRng};
         const PIECES: &[&str] = &[
-            "/", "//", ".", "..", "...", "\\", "\0", "a", "é", "%2e%2e", "~", ":", "C:", " ", "\n",
-            "🦀", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "/",
+            "//",
+            ".",
+            "..",
+            "...",
+            "\\",
+            "\0",
+            "a",
+            "é",
+            "%2e%2e",
+            "~",
+            ":",
+            "C:",
+            " ",
+            "\n",
+            "🦀",
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
         ];
         let seed: u64 = rand::random();
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);

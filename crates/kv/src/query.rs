@@ -490,9 +490,14 @@ mod tests {
             0 => Value::Null,
             1 => json!(rng.random::<bool>()),
             2 => json!(rng.random_range(-3i64..=3)),
-            3 => [json!(1e308), json!(-0.0), json!(0.5), json!(i64::MIN), json!(u64::MAX)]
-                [rng.random_range(0..5)]
-                .clone(),
+            3 => [
+                json!(1e308),
+                json!(-0.0),
+                json!(0.5),
+                json!(i64::MIN),
+                json!(u64::MAX),
+            ][rng.random_range(0..5)]
+            .clone(),
             4 => json!(KEYS[rng.random_range(0..KEYS.len())]),
             5 => Value::Array(
                 (0..rng.random_range(0..4))
@@ -526,7 +531,11 @@ mod tests {
             let shown = format!("seed {seed}: {query} on {document:?}");
             if let Ok(filter) = Filter::parse(&query) {
                 let _ = filter.matches(&document);
-                assert_eq!(Filter::parse(&filter.to_json()).as_ref(), Ok(&filter), "{shown}");
+                assert_eq!(
+                    Filter::parse(&filter.to_json()).as_ref(),
+                    Ok(&filter),
+                    "{shown}"
+                );
             }
             if let Ok(update) = Update::parse(&query) {
                 let _ = update.apply(&mut document);

@@ -55,9 +55,9 @@ async fn operator_only(State(token): State<Arc<str>>, request: Request, next: Ne
 }
 
 async fn scrape(State(registry): State<Arc<Registry>>) -> Response {
-    registry.scrape().unwrap_or_else(|| {
-        ApiError::NotFound("metrics are not enabled".into()).into_response()
-    })
+    registry
+        .scrape()
+        .unwrap_or_else(|| ApiError::NotFound("metrics are not enabled".into()).into_response())
 }
 
 async fn list(State(registry): State<Arc<Registry>>) -> Response {

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
-use metrics::Metrics;
 use config::{ConfigError, HostedApp, ProcessEnv, ServeConfig};
+use metrics::Metrics;
 use runtime::Runtime;
 use runtime::function_cache::FunctionCache;
 use serde::Serialize;
