@@ -58,7 +58,7 @@ fn ids_of_another_app_forged_or_oversized_are_not_found() {
     let (alpha, beta) = (server.app("alpha"), server.app("beta"));
     let user = alpha.register_and_login("owner@example.com");
     let created = alpha.post_auth("/walker/CreateTodo", json!({"title": "mine"}), &user.token);
-    let todo = created.only_report()["_jac_id"]
+    let todo = created.only_report()[0]["_jac_id"]
         .as_str()
         .expect("an id")
         .to_owned();

@@ -4,9 +4,10 @@
 //! so slow clients cannot hold connections: slowloris) and a bounded read buffer. On
 //! shutdown, stops accepting and lets open connections finish their requests.
 //!
-//! An HTTP/1 request answered before its body was read to the end (a refusal: 401, 404,
-//! 413, a quota) is answered with `Connection: close`: the server drops such a
-//! connection rather than read the rest, and a client reusing it would race the close.
+//! An HTTP/1 request answered before its body was read to the end (a refusal: 401,
+//! 404, a quota, a 413 past the drained bytes) is answered with `Connection: close`:
+//! the server drops such a connection rather than read the rest, and a client reusing
+//! it would race the close.
 
 use std::convert::Infallible;
 use std::future::Future;
