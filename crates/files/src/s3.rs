@@ -294,7 +294,7 @@ impl Backend for S3Backend {
         let folder = self.object(at.bucket, at.rel);
         self.store
             .list(Some(&folder))
-            .try_fold(0u64, |sum, meta| async move { Ok(sum + meta.size as u64) })
+            .try_fold(0u64, |sum, meta| async move { Ok(sum + meta.size) })
             .await
             .map_err(|e| backend_error(e, at.rel))
     }
