@@ -122,22 +122,16 @@ fn median(mut latencies: Vec<Duration>) -> Duration {
 
 #[test]
 fn a_healthy_app_keeps_answering_beside_hostile_apps() {
-    let config = tempfile::tempdir().expect("temp dir");
-    let apps_toml = config.path().join("apps.toml");
-    std::fs::write(
-        &apps_toml,
-        "[serve.settings.plugins.scale.limits]\ncall_timeout_ms = 5000\nmemory_limit_mib = 64\n\
-         [apps.hostile.settings.plugins.scale.quotas]\ncpu_time_per_call_ms = 1000\n\
-         memory_per_instance_mib = 32\n\
-         [apps.chatty.settings.plugins.scale.quotas]\nwebsocket_connections = 4\n",
-    )
-    .expect("write apps.toml");
     let server = Many::builder()
         .app("healthy", App::Todo)
         .app("hostile", App::Misbehave)
         .app("chatty", App::Realtime)
-        .arg("--config")
-        .arg(apps_toml.to_str().expect("utf-8 path"))
+        .apps_toml(
+            "[serve.settings.plugins.scale.limits]\ncall_timeout_ms = 5000\nmemory_limit_mib = 64\n\
+             [apps.hostile.settings.plugins.scale.quotas]\ncpu_time_per_call_ms = 1000\n\
+             memory_per_instance_mib = 32\n\
+             [apps.chatty.settings.plugins.scale.quotas]\nwebsocket_connections = 4\n",
+        )
         .start();
     let (healthy, hostile, chatty) = (
         server.app("healthy"),

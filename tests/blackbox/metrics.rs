@@ -426,19 +426,13 @@ fn assert_promtool_accepts(promtool: &std::path::Path, text: &str) {
 /// no app serves a scrape of its own, and a removed app's gauges go.
 #[test]
 fn serve_scrapes_every_app_once_labelled_by_app() {
-    let config = tempfile::tempdir().expect("temp dir");
-    let apps_toml = config.path().join("apps.toml");
-    std::fs::write(
-        &apps_toml,
-        "[serve.settings.plugins.scale.metrics]\nenabled = true\nnamespace = \"host\"\n\
-         walker_metrics = true\n",
-    )
-    .expect("write apps.toml");
     let server = Many::builder()
         .app("alpha", App::Todo)
         .app("beta", App::Todo)
-        .arg("--config")
-        .arg(apps_toml.to_str().expect("utf-8 path"))
+        .apps_toml(
+            "[serve.settings.plugins.scale.metrics]\nenabled = true\nnamespace = \"host\"\n\
+             walker_metrics = true\n",
+        )
         .start();
     for (name, pings) in [("alpha", 3), ("beta", 2)] {
         for _ in 0..pings {
