@@ -27,13 +27,6 @@ fn answer<T>(result: Result<T, StorageError>) -> Res<T> {
     Ok(result.map_err(WitError::from))
 }
 
-/// Keep what a change that happened (`ok`) made of the app's stored bytes.
-fn settle(ledger: Option<Ledger>, ok: bool) {
-    if let Some(ledger) = ledger {
-        ledger.settle(ok);
-    }
-}
-
 impl HostState {
     /// A clone of the open bucket behind `handle` (a bad handle is a host fault).
     fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<Bucket> {
@@ -81,6 +74,26 @@ impl HostState {
             Err(e) => return Ok(Err(e)),
         }
         Ok(Ok(Some(ledger)))
+    }
+
+    /// Run `op`, a `change` of `bucket`, within the app's `storage_mib` quota
+    /// ([`HostState::storage_change`]); what it made of the stored bytes is kept when
+    /// it succeeded.
+    async fn within_storage_quota<T>(
+        &mut self,
+        bucket: &Bucket,
+        change: Change<'_>,
+        op: impl Future<Output = Result<T, StorageError>>,
+    ) -> Res<T> {
+        let ledger = match self.storage_change(bucket, change).await? {
+            Ok(ledger) => ledger,
+            Err(e) => return answer(Err(e)),
+        };
+        let done = op.await;
+        if let Some(ledger) = ledger {
+            ledger.settle(done.is_ok());
+        }
+        answer(done)
     }
 }
 
@@ -164,13 +177,8 @@ impl wit::HostBucket for HostState {
             bytes: data.len() as u64,
             append,
         };
-        let ledger = match self.storage_change(&bucket, change).await? {
-            Ok(ledger) => ledger,
-            Err(e) => return answer(Err(e)),
-        };
-        let written = bucket.write(&path, &data, append).await;
-        settle(ledger, written.is_ok());
-        answer(written)
+        self.within_storage_quota(&bucket, change, bucket.write(&path, &data, append))
+            .await
     }
 
     async fn save_upload(
@@ -189,13 +197,8 @@ impl wit::HostBucket for HostState {
             bytes: file.size,
             append: false,
         };
-        let ledger = match self.storage_change(&bucket, change).await? {
-            Ok(ledger) => ledger,
-            Err(e) => return answer(Err(e)),
-        };
-        let saved = bucket.save_file(&file, &path).await;
-        settle(ledger, saved.is_ok());
-        answer(saved)
+        self.within_storage_quota(&bucket, change, bucket.save_file(&file, &path))
+            .await
     }
 
     async fn read(
@@ -210,13 +213,8 @@ impl wit::HostBucket for HostState {
 
     async fn delete(&mut self, handle: Resource<Bucket>, path: String) -> Res<bool> {
         let bucket = self.bucket(&handle)?;
-        let ledger = match self.storage_change(&bucket, Change::Delete(&path)).await? {
-            Ok(ledger) => ledger,
-            Err(e) => return answer(Err(e)),
-        };
-        let deleted = bucket.delete(&path).await;
-        settle(ledger, deleted.is_ok());
-        answer(deleted)
+        self.within_storage_quota(&bucket, Change::Delete(&path), bucket.delete(&path))
+            .await
     }
 
     async fn exists(&mut self, handle: Resource<Bucket>, path: String) -> Res<bool> {
@@ -260,13 +258,8 @@ impl wit::HostBucket for HostState {
             from: &source,
             to: &destination,
         };
-        let ledger = match self.storage_change(&bucket, change).await? {
-            Ok(ledger) => ledger,
-            Err(e) => return answer(Err(e)),
-        };
-        let copied = bucket.copy(&source, &destination).await;
-        settle(ledger, copied.is_ok());
-        answer(copied)
+        self.within_storage_quota(&bucket, change, bucket.copy(&source, &destination))
+            .await
     }
 
     async fn move_(
@@ -276,16 +269,12 @@ impl wit::HostBucket for HostState {
         destination: String,
     ) -> Res<bool> {
         let bucket = self.bucket(&handle)?;
-        let ledger = match self
-            .storage_change(&bucket, Change::Move { to: &destination })
-            .await?
-        {
-            Ok(ledger) => ledger,
-            Err(e) => return answer(Err(e)),
-        };
-        let moved = bucket.rename(&source, &destination).await;
-        settle(ledger, moved.is_ok());
-        answer(moved)
+        self.within_storage_quota(
+            &bucket,
+            Change::Move { to: &destination },
+            bucket.rename(&source, &destination),
+        )
+        .await
     }
 
     async fn drop(&mut self, handle: Resource<Bucket>) -> wasmtime::Result<()> {
