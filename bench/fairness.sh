@@ -72,21 +72,21 @@ SOLO=$(measure "solo")
 echo "$SOLO"
 HOSTILE_PIDS=()
 for _ in $(seq 1 "$SPINNERS"); do hostile Spin; done
-NEIGHBOURS="$SPINNERS spinning"
+NEIGHBOURS="with $SPINNERS spinning"
 if [ "$CROSS_APP" = 1 ]; then
   hostile Hog
   hostile Flood
-  NEIGHBOURS="app beside: $SPINNERS spinning, hog, flood"
+  NEIGHBOURS="beside app: $SPINNERS spin, hog, flood"
 fi
 sleep 1
-BESIDE=$(measure "with $NEIGHBOURS")
+BESIDE=$(measure "$NEIGHBOURS")
 echo "$BESIDE"
 kill "${HOSTILE_PIDS[@]}"
 wait "${HOSTILE_PIDS[@]}" 2>/dev/null || true
 if [ "$CROSS_APP" = 1 ]; then
   awk -v solo="$(micros "$(p99_of "$SOLO")")" -v beside="$(micros "$(p99_of "$BESIDE")")" \
     -v who="$NEIGHBOURS" \
-    'BEGIN { printf "p99 beside %s / solo: %.2fx (goal <= 1.5x)\n", who, beside / solo }'
+    'BEGIN { printf "p99 %s / solo: %.2fx (goal <= 1.5x)\n", who, beside / solo }'
 fi
 kill $PID; wait $PID 2>/dev/null || true
 rm -rf "$D"
