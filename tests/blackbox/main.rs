@@ -23,6 +23,9 @@ mod docs;
 mod functions;
 /// `/healthz*` (readiness with Redis, S3 and MongoDB stopped and started) and `X-Trace-Id`.
 mod health;
+/// Escape and isolation: a guest reaches no host file, environment or socket, no other
+/// app's ids, and hostile apps beside a healthy one do not stop it answering.
+mod isolation;
 /// Jac-only behaviour: `start app.jac`, `build -o`, syntax errors, Jac tracebacks, globals, `--reload`.
 mod jac_apps;
 /// The data tier from Jac (`examples/data-jac`): kvstore of both kinds, store(), uploads.

@@ -3,6 +3,7 @@
 //! `open` asks the app's grants first (`access-denied` without one), then the app's
 //! [`TenantFiles`](files::TenantFiles); a bucket handle lives in the call's
 //! resource table (bounded) and dies with the call. Uploads are the request's own files.
+//! With a `storage_mib` quota, each change is counted against it (`crate::quotas`).
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::bindings::storage::{self as wit, Metadata, UploadInfo};
 use super::bindings::types::Error as WitError;
+use super::quotas::Ledger;
 use super::{Capability, HostState};
 use files::{self as st, Bucket, MAX_CHUNK_BYTES, StorageError};
 
@@ -19,7 +21,8 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s.counted(Capability::Storage))
 }
 
-/// A storage result as the guest sees it (a trap is never needed: every failure is typed).
+/// A storage result as the guest sees it (every failure is typed; only the app's
+/// `storage_mib` quota stops the call).
 fn answer<T>(result: Result<T, StorageError>) -> Res<T> {
     Ok(result.map_err(WitError::from))
 }
@@ -29,6 +32,85 @@ impl HostState {
     fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<Bucket> {
         Ok(self.table.get(handle)?.clone())
     }
+
+    /// With a `storage_mib` quota, the app's stored bytes held for `change` of `bucket`,
+    /// knowing what it will make of them; the call stops (a trap) when it would take the
+    /// app past the quota. `None` without the quota.
+    async fn storage_change(
+        &mut self,
+        bucket: &Bucket,
+        change: Change<'_>,
+    ) -> wasmtime::Result<Result<Option<Ledger>, StorageError>> {
+        let mut ledger = match self.storage_ledger().await {
+            Ok(Some(ledger)) => ledger,
+            other => return Ok(other),
+        };
+        // (added, removed) bytes; `None` for a folder removed (its size is counted again).
+        let sizes = match change {
+            Change::Write {
+                path,
+                bytes,
+                append,
+            } => bucket
+                .bytes_at(path)
+                .await
+                .map(|at| Some((bytes, if append { 0 } else { at.unwrap_or(0) }))),
+            Change::Delete(path) => bucket.bytes_at(path).await.map(|at| at.map(|b| (0, b))),
+            Change::Copy { from, to } => match bucket.bytes_at(from).await {
+                Ok(copied) => bucket
+                    .bytes_at(to)
+                    .await
+                    .map(|at| Some((copied.unwrap_or(0), at.unwrap_or(0)))),
+                Err(e) => Err(e),
+            },
+            Change::Move { to } => bucket
+                .bytes_at(to)
+                .await
+                .map(|at| Some((0, at.unwrap_or(0)))),
+        };
+        match sizes {
+            Ok(Some((added, removed))) => self.grow_storage(&mut ledger, added, removed)?,
+            Ok(None) => ledger.unknown(),
+            Err(e) => return Ok(Err(e)),
+        }
+        Ok(Ok(Some(ledger)))
+    }
+
+    /// Run `op`, a `change` of `bucket`, within the app's `storage_mib` quota
+    /// ([`HostState::storage_change`]); what it made of the stored bytes is kept when
+    /// it succeeded.
+    async fn within_storage_quota<T>(
+        &mut self,
+        bucket: &Bucket,
+        change: Change<'_>,
+        op: impl Future<Output = Result<T, StorageError>>,
+    ) -> Res<T> {
+        let ledger = match self.storage_change(bucket, change).await? {
+            Ok(ledger) => ledger,
+            Err(e) => return answer(Err(e)),
+        };
+        let done = op.await;
+        if let Some(ledger) = ledger {
+            ledger.settle(done.is_ok());
+        }
+        answer(done)
+    }
+}
+
+/// A change of the app's stored files, as the storage quota counts it.
+enum Change<'a> {
+    /// `bytes` written at `path`, appended or replacing the file.
+    Write {
+        path: &'a str,
+        bytes: u64,
+        append: bool,
+    },
+    /// `path` deleted (a file or a folder).
+    Delete(&'a str),
+    /// The file `from` copied over `to`.
+    Copy { from: &'a str, to: &'a str },
+    /// A file moved over `to`.
+    Move { to: &'a str },
 }
 
 /// The file storage of the app of `config` (`[storage]`); request uploads wait in
@@ -87,7 +169,14 @@ impl wit::HostBucket for HostState {
         data: Vec<u8>,
         append: bool,
     ) -> Res<()> {
-        answer(self.bucket(&handle)?.write(&path, &data, append).await)
+        let bucket = self.bucket(&handle)?;
+        let change = Change::Write {
+            path: &path,
+            bytes: data.len() as u64,
+            append,
+        };
+        self.within_storage_quota(&bucket, change, bucket.write(&path, &data, append))
+            .await
     }
 
     async fn save_upload(
@@ -101,7 +190,13 @@ impl wit::HostBucket for HostState {
             Ok(file) => file.clone(),
             Err(e) => return answer(Err(e)),
         };
-        answer(bucket.save_file(&file, &path).await)
+        let change = Change::Write {
+            path: &path,
+            bytes: file.size,
+            append: false,
+        };
+        self.within_storage_quota(&bucket, change, bucket.save_file(&file, &path))
+            .await
     }
 
     async fn read(
@@ -115,7 +210,9 @@ impl wit::HostBucket for HostState {
     }
 
     async fn delete(&mut self, handle: Resource<Bucket>, path: String) -> Res<bool> {
-        answer(self.bucket(&handle)?.delete(&path).await)
+        let bucket = self.bucket(&handle)?;
+        self.within_storage_quota(&bucket, Change::Delete(&path), bucket.delete(&path))
+            .await
     }
 
     async fn exists(&mut self, handle: Resource<Bucket>, path: String) -> Res<bool> {
@@ -154,7 +251,13 @@ impl wit::HostBucket for HostState {
         source: String,
         destination: String,
     ) -> Res<bool> {
-        answer(self.bucket(&handle)?.copy(&source, &destination).await)
+        let bucket = self.bucket(&handle)?;
+        let change = Change::Copy {
+            from: &source,
+            to: &destination,
+        };
+        self.within_storage_quota(&bucket, change, bucket.copy(&source, &destination))
+            .await
     }
 
     async fn move_(
@@ -163,7 +266,13 @@ impl wit::HostBucket for HostState {
         source: String,
         destination: String,
     ) -> Res<bool> {
-        answer(self.bucket(&handle)?.rename(&source, &destination).await)
+        let bucket = self.bucket(&handle)?;
+        self.within_storage_quota(
+            &bucket,
+            Change::Move { to: &destination },
+            bucket.rename(&source, &destination),
+        )
+        .await
     }
 
     async fn drop(&mut self, handle: Resource<Bucket>) -> wasmtime::Result<()> {

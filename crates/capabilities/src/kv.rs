@@ -1,6 +1,7 @@
 //! `jac:scale/kvstore`: open stores as resources of the call, convert to and from
 //! `kv`. `open` asks the app's grants first (`access-denied` without one);
-//! a call holds at most [`MAX_OPEN_STORES`] stores at once (`quota-exceeded`).
+//! a call holds at most [`MAX_OPEN_STORES`] stores at once (`quota-exceeded`). Each
+//! operation spends one of the app's `kvstore_ops_per_second` (`crate::quotas`).
 
 use std::sync::Arc;
 
@@ -26,9 +27,12 @@ fn answer<T>(result: Result<T, KvError>) -> Res<T> {
 }
 
 impl HostState {
-    /// A clone of the open store behind `handle` (a bad handle is a host fault).
-    fn kvstore(&self, handle: &Resource<Store>) -> wasmtime::Result<Store> {
-        Ok(self.table.get(handle)?.clone())
+    /// A clone of the open store behind `handle` (a bad handle is a host fault), for one
+    /// operation of the app's `kvstore_ops_per_second`.
+    fn kvstore(&mut self, handle: &Resource<Store>) -> wasmtime::Result<Store> {
+        let store = self.table.get(handle)?.clone();
+        self.spend_kvstore_operation()?;
+        Ok(store)
     }
 
     async fn open_kvstore(

@@ -12,6 +12,7 @@ mod kv;
 pub mod limiter;
 mod log;
 pub(crate) mod output;
+mod quotas;
 mod stream;
 mod timer;
 
@@ -29,6 +30,7 @@ use output::{GuestOutput, Stream};
 
 pub use globals::{Globals, MAX_GLOBALS_BYTES};
 pub use host_calls::{Capability, HostCalls};
+pub use quotas::Spending;
 pub use stream::{MAX_COLLECTED_BYTES, StreamReceiver, StreamSender, StreamSink};
 
 /// Handles a guest may hold at once (WASI streams and the like).
@@ -45,6 +47,8 @@ pub struct AppContext {
     pub storage: Arc<TenantFiles>,
     /// What the app may take of the host (`[plugins.scale.quotas]`); the runtime enforces them.
     pub quotas: Arc<config::Quotas>,
+    /// What the app's calls spent of the quotas host calls spend.
+    pub spending: Arc<Spending>,
 }
 
 /// An app's capability that could not be set up at load, with the app and capability named.
@@ -75,6 +79,7 @@ impl AppContext {
             kvstore: kv::open_for_app(config).map_err(failed("kvstore"))?,
             storage: files::open_for_app(config).map_err(failed("storage"))?,
             quotas: Arc::new(config.quotas.clone()),
+            spending: Arc::new(Spending::new(&config.quotas)),
         })
     }
 
@@ -106,6 +111,8 @@ pub struct HostState {
     log_bytes: usize,
     /// Host calls made so far, by capability.
     host_calls: HostCalls,
+    /// The per-app quota a host call of this call went past (the call then traps).
+    quota_exceeded: Option<config::Quota>,
 }
 
 impl HostState {
@@ -176,6 +183,7 @@ impl HostState {
             app,
             log_bytes: 0,
             host_calls: HostCalls::default(),
+            quota_exceeded: None,
         }
     }
 

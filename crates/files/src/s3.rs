@@ -309,6 +309,15 @@ impl Backend for S3Backend {
         Ok(found.into_iter().skip(offset).take(limit).collect())
     }
 
+    async fn bytes_under(&self, at: Key<'_>) -> StorageResult<u64> {
+        let folder = self.object(at.bucket, at.rel);
+        self.store
+            .list(Some(&folder))
+            .try_fold(0u64, |sum, meta| async move { Ok(sum + meta.size) })
+            .await
+            .map_err(|e| backend_error(e, at.rel))
+    }
+
     async fn metadata(&self, at: Key<'_>) -> StorageResult<Metadata> {
         if let Some(meta) = self.head(at).await? {
             return Ok(metadata_of(at.rel, &meta));
