@@ -2,12 +2,14 @@
 //!
 //! `open` asks the app's grants first (`access-denied` without one), then the app's
 //! [`TenantFiles`]; a bucket handle lives in the call's resource table (bounded) and
-//! dies with the call. Uploads are the request's own files.
+//! dies with the call. Uploads are the request's own files. With a `storage_mib` quota,
+//! each change is counted against it ([`StorageLedger`]).
 
 use std::sync::Arc;
 
 use wasmtime::component::{Linker, Resource};
 
+use super::quotas::{Ledger, StorageLedger};
 use super::{HasTableView, TableView};
 
 use super::bindings::storage::{self as wit, Metadata, UploadInfo};
@@ -23,6 +25,8 @@ type Res<T> = wasmtime::Result<Result<T, WitError>>;
 pub(crate) struct AppFiles {
     grants: Arc<Grants>,
     files: Arc<TenantFiles>,
+    /// `None` without a `storage_mib` quota.
+    ledger: Option<StorageLedger>,
 }
 
 impl AppFiles {
@@ -31,15 +35,13 @@ impl AppFiles {
     pub(crate) fn open(config: &config::Config, grants: Arc<Grants>) -> Result<Self, String> {
         let backend = st::open_backend(&config.storage).map_err(|e| e.to_string())?;
         tracing::info!("file storage: {}", backend.describe());
-        let files = TenantFiles::new(
-            backend,
-            &config.tenant,
-            &config.storage,
-            &config.data_dir.join("tmp").join("uploads"),
-        );
+        let uploads = config.data_dir.join("tmp").join("uploads");
+        let files = TenantFiles::new(backend, &config.tenant, &config.storage, &uploads)
+            .map_err(|e| format!("cannot open the upload folder {}: {e}", uploads.display()))?;
         Ok(AppFiles {
             grants,
             files: Arc::new(files),
+            ledger: StorageLedger::new(config.quotas.storage_bytes),
         })
     }
 
@@ -70,7 +72,8 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
     wit::add_to_linker::<T, HasTableView<CallFiles>>(linker, get)
 }
 
-/// A storage result as the guest sees it (a trap is never needed: every failure is typed).
+/// A storage result as the guest sees it (every failure is typed; only the app's
+/// `storage_mib` quota stops the call).
 fn answer<T>(result: Result<T, HostError>) -> Res<T> {
     Ok(result.map_err(WitError::from))
 }
@@ -80,6 +83,91 @@ impl TableView<'_, CallFiles> {
     fn bucket(&self, handle: &Resource<Bucket>) -> wasmtime::Result<Bucket> {
         Ok(self.table.get(handle)?.clone())
     }
+
+    /// With a `storage_mib` quota, the app's stored bytes held for `change` of `bucket`,
+    /// knowing what it will make of them; the call stops (a trap) when it would take the
+    /// app past the quota. `None` without the quota.
+    async fn storage_change(
+        &mut self,
+        bucket: &Bucket,
+        change: Change<'_>,
+    ) -> wasmtime::Result<Result<Option<Ledger>, HostError>> {
+        let Some((ledger, files)) = self.call.app.as_ref().and_then(|app| {
+            let ledger = app.ledger.clone()?;
+            Some((ledger, app.files.clone()))
+        }) else {
+            return Ok(Ok(None));
+        };
+        let mut ledger = match ledger.hold(&files).await {
+            Ok(ledger) => ledger,
+            Err(e) => return Ok(Err(e)),
+        };
+        // (added, removed) bytes; `None` for a folder removed (its size is counted again).
+        let sizes = match change {
+            Change::Write {
+                path,
+                bytes,
+                append,
+            } => bucket
+                .bytes_at(path)
+                .await
+                .map(|at| Some((bytes, if append { 0 } else { at.unwrap_or(0) }))),
+            Change::Delete(path) => bucket.bytes_at(path).await.map(|at| at.map(|b| (0, b))),
+            Change::Copy { from, to } => match bucket.bytes_at(from).await {
+                Ok(copied) => bucket
+                    .bytes_at(to)
+                    .await
+                    .map(|at| Some((copied.unwrap_or(0), at.unwrap_or(0)))),
+                Err(e) => Err(e),
+            },
+            Change::Move { to } => bucket
+                .bytes_at(to)
+                .await
+                .map(|at| Some((0, at.unwrap_or(0)))),
+        };
+        match sizes {
+            Ok(Some((added, removed))) => ledger.grow(added, removed)?,
+            Ok(None) => ledger.unknown(),
+            Err(e) => return Ok(Err(e)),
+        }
+        Ok(Ok(Some(ledger)))
+    }
+
+    /// Run `op`, a `change` of `bucket`, within the app's `storage_mib` quota
+    /// ([`Self::storage_change`]); what it made of the stored bytes is kept when
+    /// it succeeded.
+    async fn within_storage_quota<T>(
+        &mut self,
+        bucket: &Bucket,
+        change: Change<'_>,
+        op: impl Future<Output = Result<T, HostError>>,
+    ) -> Res<T> {
+        let ledger = match self.storage_change(bucket, change).await? {
+            Ok(ledger) => ledger,
+            Err(e) => return answer(Err(e)),
+        };
+        let done = op.await;
+        if let Some(ledger) = ledger {
+            ledger.settle(done.is_ok());
+        }
+        answer(done)
+    }
+}
+
+/// A change of the app's stored files, as the storage quota counts it.
+enum Change<'a> {
+    /// `bytes` written at `path`, appended or replacing the file.
+    Write {
+        path: &'a str,
+        bytes: u64,
+        append: bool,
+    },
+    /// `path` deleted (a file or a folder).
+    Delete(&'a str),
+    /// The file `from` copied over `to`.
+    Copy { from: &'a str, to: &'a str },
+    /// A file moved over `to`.
+    Move { to: &'a str },
 }
 
 impl wit::Host for TableView<'_, CallFiles> {
@@ -127,7 +215,14 @@ impl wit::HostBucket for TableView<'_, CallFiles> {
         data: Vec<u8>,
         append: bool,
     ) -> Res<()> {
-        answer(self.bucket(&handle)?.write(&path, &data, append).await)
+        let bucket = self.bucket(&handle)?;
+        let change = Change::Write {
+            path: &path,
+            bytes: data.len() as u64,
+            append,
+        };
+        self.within_storage_quota(&bucket, change, bucket.write(&path, &data, append))
+            .await
     }
 
     async fn save_upload(
@@ -141,7 +236,13 @@ impl wit::HostBucket for TableView<'_, CallFiles> {
             Ok(file) => file.clone(),
             Err(e) => return answer(Err(e)),
         };
-        answer(bucket.save_file(&file, &path).await)
+        let change = Change::Write {
+            path: &path,
+            bytes: file.size,
+            append: false,
+        };
+        self.within_storage_quota(&bucket, change, bucket.save_file(&file, &path))
+            .await
     }
 
     async fn read(
@@ -155,7 +256,9 @@ impl wit::HostBucket for TableView<'_, CallFiles> {
     }
 
     async fn delete(&mut self, handle: Resource<Bucket>, path: String) -> Res<bool> {
-        answer(self.bucket(&handle)?.delete(&path).await)
+        let bucket = self.bucket(&handle)?;
+        self.within_storage_quota(&bucket, Change::Delete(&path), bucket.delete(&path))
+            .await
     }
 
     async fn exists(&mut self, handle: Resource<Bucket>, path: String) -> Res<bool> {
@@ -194,7 +297,13 @@ impl wit::HostBucket for TableView<'_, CallFiles> {
         source: String,
         destination: String,
     ) -> Res<bool> {
-        answer(self.bucket(&handle)?.copy(&source, &destination).await)
+        let bucket = self.bucket(&handle)?;
+        let change = Change::Copy {
+            from: &source,
+            to: &destination,
+        };
+        self.within_storage_quota(&bucket, change, bucket.copy(&source, &destination))
+            .await
     }
 
     async fn move_(
@@ -203,7 +312,13 @@ impl wit::HostBucket for TableView<'_, CallFiles> {
         source: String,
         destination: String,
     ) -> Res<bool> {
-        answer(self.bucket(&handle)?.rename(&source, &destination).await)
+        let bucket = self.bucket(&handle)?;
+        self.within_storage_quota(
+            &bucket,
+            Change::Move { to: &destination },
+            bucket.rename(&source, &destination),
+        )
+        .await
     }
 
     async fn drop(&mut self, handle: Resource<Bucket>) -> wasmtime::Result<()> {

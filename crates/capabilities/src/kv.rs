@@ -1,11 +1,13 @@
 //! `jac:scale/kvstore`: open stores as resources of the call, convert to and from
 //! `kv`. `open` asks the app's grants first (`access-denied` without one);
-//! a call holds at most [`MAX_OPEN_STORES`] stores at once (`quota-exceeded`).
+//! a call holds at most [`MAX_OPEN_STORES`] stores at once (`quota-exceeded`). Each
+//! operation on a store spends one of the app's `kvstore_ops_per_second`.
 
 use std::sync::Arc;
 
 use wasmtime::component::{Linker, Resource};
 
+use super::quotas::KvOperations;
 use super::{HasTableView, TableView};
 
 use super::bindings::kvstore::{self as wit, Kind};
@@ -24,6 +26,8 @@ type Res<T> = wasmtime::Result<Result<T, WitError>>;
 pub(crate) struct AppKv {
     grants: Arc<Grants>,
     stores: Arc<TenantStores>,
+    /// `None` without a `kvstore_ops_per_second` quota.
+    operations: Option<KvOperations>,
 }
 
 impl AppKv {
@@ -39,6 +43,7 @@ impl AppKv {
         Ok(AppKv {
             grants,
             stores: Arc::new(stores),
+            operations: KvOperations::new(config.quotas.kvstore_ops_per_second),
         })
     }
 }
@@ -70,9 +75,14 @@ fn answer<T>(result: Result<T, HostError>) -> Res<T> {
 }
 
 impl TableView<'_, CallKv> {
-    /// A clone of the open store behind `handle` (a bad handle is a host fault).
+    /// A clone of the open store behind `handle` (a bad handle is a host fault), for one
+    /// operation of the app's `kvstore_ops_per_second`.
     fn kvstore(&self, handle: &Resource<Store>) -> wasmtime::Result<Store> {
-        Ok(self.table.get(handle)?.clone())
+        let store = self.table.get(handle)?.clone();
+        if let Some(operations) = self.call.app.as_ref().and_then(|a| a.operations.as_ref()) {
+            operations.spend()?;
+        }
+        Ok(store)
     }
 
     async fn open_kvstore(
@@ -344,6 +354,7 @@ mod tests {
         AppKv {
             grants: Arc::new(Grants::declared(Some(names), None)),
             stores: Arc::new(TenantStores::open("t", dir, kv::KvSettings::default()).unwrap()),
+            operations: None,
         }
     }
 

@@ -22,6 +22,7 @@ mod host_calls;
 mod kv;
 pub mod limiter;
 mod log;
+mod quotas;
 mod stream;
 mod timer;
 mod wasi;
@@ -39,6 +40,7 @@ use limiter::CallLimiter;
 
 pub use globals::{Globals, MAX_GLOBALS_BYTES};
 pub use host_calls::{Capability, HostCalls};
+pub use quotas::QuotaExceeded;
 pub use stream::{MAX_COLLECTED_BYTES, StreamReceiver, StreamSender, StreamSink};
 
 /// Handles a guest may hold at once, of every capability together (WASI streams,

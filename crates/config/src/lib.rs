@@ -32,7 +32,7 @@ pub use database::DatabaseSettings;
 pub use grants::{GrantDefault, Grants};
 pub use jwt::JwtSettings;
 pub use operations::{LogFormat, MetricsSettings};
-pub use quotas::Quotas;
+pub use quotas::{Quota, Quotas};
 pub use realtime::{WebSocketSettings, WebhookSettings};
 pub use sso::{OidcClientSettings, SsoSettings, is_secure_origin};
 pub use storage::{S3Settings, StorageBackendSettings, StorageSettings};
@@ -304,7 +304,7 @@ impl Config {
         let metrics = MetricsSettings::resolve(&toml)?;
         let sso = SsoSettings::resolve(env)?;
         let client_limits = ClientLimits::resolve(&toml)?;
-        let quotas = Quotas::resolve(&toml, &limits)?;
+        let quotas = Quotas::resolve(&toml, &limits, &websocket)?;
 
         Ok(Config {
             tenant,

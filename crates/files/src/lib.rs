@@ -14,12 +14,15 @@
 //! `config::Grants` before a bucket is opened.
 
 pub mod local;
+pub mod partial;
 pub mod path;
 #[cfg(feature = "s3")]
 pub mod s3;
 #[cfg(test)]
 mod tests;
 pub mod uploads;
+
+pub use local::bytes_under;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -101,6 +104,8 @@ pub trait Backend: Send + Sync {
     async fn copy(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool>;
     /// Move a file; `false` when `from` does not exist, `invalid` for a folder.
     async fn rename(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool>;
+    /// Bytes of every file under the folder `at`, at any depth (0 when it is missing).
+    async fn bytes_under(&self, at: Key<'_>) -> StorageResult<u64>;
     /// Whether the backend's server answers (`/healthz/ready`); local storage always does.
     async fn reachable(&self) -> StorageResult<()> {
         Ok(())
@@ -145,25 +150,35 @@ impl std::fmt::Debug for TenantFiles {
 
 impl TenantFiles {
     /// The storage of app `app` on `backend`, configured by `settings`; uploads are kept
-    /// in `upload_dir` while their request runs.
+    /// in `upload_dir` while their request runs (see [`UploadArea::open`]).
     pub fn new(
         backend: Arc<dyn Backend>,
         app: &str,
         settings: &StorageSettings,
         upload_dir: &Path,
-    ) -> Self {
-        TenantFiles {
+    ) -> std::io::Result<Self> {
+        Ok(TenantFiles {
             backend,
             app_root: app_folder(app),
             create_dirs: settings.create_dirs,
             max_file_bytes: settings.max_file_bytes,
-            uploads: UploadArea::new(upload_dir, settings.max_upload_bytes),
-        }
+            uploads: UploadArea::open(upload_dir, settings.max_upload_bytes)?,
+        })
     }
 
     /// Where this app's request uploads are kept.
     pub fn uploads(&self) -> &UploadArea {
         &self.uploads
+    }
+
+    /// Bytes of every file the app keeps (its whole folder: a walk of it).
+    pub async fn used_bytes(&self) -> StorageResult<u64> {
+        self.backend
+            .bytes_under(Key {
+                bucket: &self.app_root,
+                rel: &RelPath::root(),
+            })
+            .await
     }
 
     /// Open the bucket at `base_path` (`None` = the app's folder itself), creating its
@@ -316,6 +331,16 @@ impl Bucket {
     pub async fn metadata(&self, path: &str) -> StorageResult<Metadata> {
         let rel = RelPath::parse(path)?;
         self.backend.metadata(self.key(&rel)).await
+    }
+
+    /// Bytes `path` holds: a file's size, 0 when nothing is there, `None` for a folder.
+    pub async fn bytes_at(&self, path: &str) -> StorageResult<Option<u64>> {
+        match self.metadata(path).await {
+            Ok(meta) if meta.is_dir => Ok(None),
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(HostError::NotFound(_)) => Ok(Some(0)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Copy a file; `false` when `source` does not exist.

@@ -304,6 +304,17 @@ impl Backend for LocalBackend {
         Ok(found.into_iter().skip(offset).take(limit).collect())
     }
 
+    async fn bytes_under(&self, at: Key<'_>) -> StorageResult<u64> {
+        let start = match self.resolve(at).await {
+            Ok(path) => path,
+            Err(HostError::NotFound(_)) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        tokio::task::spawn_blocking(move || bytes_under(&start))
+            .await
+            .map_err(|e| HostError::Unavailable(e.to_string()))
+    }
+
     async fn metadata(&self, at: Key<'_>) -> StorageResult<Metadata> {
         let path = self.resolve(at).await?;
         let meta = tokio::fs::metadata(&path)
@@ -365,4 +376,19 @@ impl LocalBackend {
         create_parents(&target, to.rel).await?;
         Ok(Some((source, target)))
     }
+}
+
+/// Bytes of the files under `dir` (links not followed; unreadable entries count 0).
+pub fn bytes_under(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => bytes_under(&entry.path()),
+            Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }

@@ -149,4 +149,52 @@ mod tests {
         assert_eq!(RelPath::root().join(&b), b);
         assert_eq!(a.join(&RelPath::root()), a);
     }
+
+    /// Random paths over a hostile alphabet for a bounded time: each is refused, or
+    /// normalised to segments that can only name something inside the bucket.
+    #[test]
+    fn random_paths_never_leave_the_bucket() {
+        use rand::{Rng, SeedableRng};
+        const PIECES: &[&str] = &[
+            "/",
+            "//",
+            ".",
+            "..",
+            "...",
+            "\\",
+            "\0",
+            "a",
+            "é",
+            "%2e%2e",
+            "~",
+            ":",
+            "C:",
+            " ",
+            "\n",
+            "🦀",
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ];
+        let seed: u64 = rand::random();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        while std::time::Instant::now() < deadline {
+            let text: String = (0..rng.random_range(0..40))
+                .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+                .collect();
+            let Ok(path) = RelPath::parse(&text) else {
+                continue;
+            };
+            let shown = format!("seed {seed}: {text:?} -> {path:?}");
+            assert!(!path.as_str().starts_with('/'), "{shown}");
+            assert!(path.as_str().len() <= MAX_PATH_BYTES, "{shown}");
+            assert!(
+                path.as_str()
+                    .split('/')
+                    .all(|s| path.is_root() || !(s.is_empty() || s == "." || s == "..")),
+                "{shown}"
+            );
+            assert!(!path.as_str().contains(['\\', '\0']), "{shown}");
+            assert_eq!(RelPath::parse(path.as_str()).as_ref(), Ok(&path), "{shown}");
+        }
+    }
 }

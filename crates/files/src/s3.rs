@@ -5,21 +5,34 @@
 //! `ensure_dir` does nothing, `exists`/`metadata` of a folder look for one such object,
 //! and deleting a folder deletes every object under it. Appending rewrites the object
 //! (it is bounded by the file size limit). Keys are built from checked path segments only.
+//!
+//! Unreachable S3: a connection attempt waits at most [`CONNECT_TIMEOUT`] and a failed
+//! request is retried for at most [`RETRY_TIMEOUT`] (`object_store` retries for three
+//! minutes by default), so a call that needs the storage answers `unavailable` within a
+//! few seconds instead of hanging to its deadline.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectMeta, ObjectStore, PutPayload};
+use object_store::{ClientOptions, ObjectMeta, ObjectStore, PutPayload, RetryConfig};
 use tokio::io::AsyncWriteExt;
 
 use super::{Backend, Key, MAX_LIST_SCAN, Metadata, RelPath, StorageResult};
 use config::S3Settings;
 use host_error::HostError;
+
+/// Longest wait for a connection to the S3 endpoint.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest time a failed request is retried (with backoff) before its error is returned.
+pub const RETRY_TIMEOUT: Duration = Duration::from_secs(3);
+/// Most retries of one failed request.
+const MAX_RETRIES: usize = 3;
 
 /// Objects in one S3 bucket, below a key prefix.
 pub struct S3Backend {
@@ -38,7 +51,13 @@ impl S3Backend {
         })?;
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&settings.bucket)
-            .with_region(&settings.region);
+            .with_region(&settings.region)
+            .with_client_options(ClientOptions::new().with_connect_timeout(CONNECT_TIMEOUT))
+            .with_retry(RetryConfig {
+                max_retries: MAX_RETRIES,
+                retry_timeout: RETRY_TIMEOUT,
+                ..RetryConfig::default()
+            });
         if let Some(endpoint) = &settings.endpoint {
             builder = builder
                 .with_endpoint(endpoint)
@@ -287,6 +306,15 @@ impl Backend for S3Backend {
             .collect();
         found.sort_unstable();
         Ok(found.into_iter().skip(offset).take(limit).collect())
+    }
+
+    async fn bytes_under(&self, at: Key<'_>) -> StorageResult<u64> {
+        let folder = self.object(at.bucket, at.rel);
+        self.store
+            .list(Some(&folder))
+            .try_fold(0u64, |sum, meta| async move { Ok(sum + meta.size) })
+            .await
+            .map_err(|e| backend_error(e, at.rel))
     }
 
     async fn metadata(&self, at: Key<'_>) -> StorageResult<Metadata> {

@@ -32,14 +32,15 @@ fn local_app(dir: &std::path::Path) -> (TenantFiles, tempfile::TempDir) {
         "app",
         &settings,
         uploads.path(),
-    );
+    )
+    .unwrap();
     (app, uploads)
 }
 
 async fn contract(backend: Arc<dyn Backend>, settings: &StorageSettings) {
     let uploads = tempfile::tempdir().unwrap();
-    let app = TenantFiles::new(backend.clone(), "app-one", settings, uploads.path());
-    let other = TenantFiles::new(backend, "app-two", settings, uploads.path());
+    let app = TenantFiles::new(backend.clone(), "app-one", settings, uploads.path()).unwrap();
+    let other = TenantFiles::new(backend, "app-two", settings, uploads.path()).unwrap();
     let bucket = app.open(Some("./uploads"), None).await.unwrap();
 
     // write, read ranges, append

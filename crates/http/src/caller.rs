@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, header};
 
 use super::HttpState;
 use super::error::ApiError;
-use auth::AuthedUser;
+use auth::{AuthError, AuthedUser};
 use graph::{Caller, Graph};
 
 /// The authenticated user, or nobody.
@@ -64,6 +64,11 @@ fn verify(state: &HttpState, headers: &HeaderMap, required: bool) -> Result<Iden
     };
     match state.auth().verify(token) {
         Ok(user) => Ok(Identity::User(user)),
+        // The token could not be checked (the user store is down): neither 401 nor
+        // anonymous.
+        Err(e @ (AuthError::Store(_) | AuthError::Graph(_) | AuthError::Internal(_))) => {
+            Err(crate::users::auth_error(e))
+        }
         Err(e) if required => Err(ApiError::Unauthorized(format!("invalid token: {e}"))),
         Err(_) => Ok(Identity::Anonymous),
     }

@@ -240,7 +240,12 @@ pub(super) fn finished(
     if endpoint.kind == Kind::Walker
         && let Some(metrics) = served.metrics()
     {
-        metrics.walker_finished(&endpoint.name, outcome.is_ok(), started.elapsed());
+        metrics.walker_finished(
+            served.app().name(),
+            &endpoint.name,
+            outcome.is_ok(),
+            started.elapsed(),
+        );
     }
     outcome.map_err(|e| ApiError::from_call(e, served.expose_traces))
 }

@@ -85,9 +85,11 @@ impl ApiError {
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             ApiError::QuotaExceeded { quota, .. } => match quota {
-                Quota::ConcurrentCalls | Quota::CallsPerSecond => {
-                    (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
-                }
+                Quota::ConcurrentCalls
+                | Quota::CallsPerSecond
+                | Quota::KvstoreOpsPerSecond
+                | Quota::WebsocketConnections => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+                Quota::StorageBytes => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
                 Quota::Instances => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
                 Quota::CpuTimePerCall => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
                 Quota::MemoryPerInstance => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),

@@ -1,6 +1,7 @@
 //! `POST /traverse`: the spec's graph traversal API, over what the caller may read.
 //!
-//! Body: `source` (a node id, default the caller's root), `depth` (default 1, at most
+//! Body: `source` (a node id, default the caller's root; or an edge id: the walk starts
+//! at the node the edge leads to, the edge listed first), `depth` (default 1, at most
 //! `graph::MAX_DEPTH`), `detailed` (include fields), `node_types`, `edge_types` (follow
 //! only these), and paging: `limit` (nodes per page, default 100, at most [`MAX_LIMIT`])
 //! and `cursor` (from the previous page's `next_cursor`). The whole walk is bounded by
@@ -66,7 +67,7 @@ async fn traverse(
         None => caller.root,
         Some(text) => text
             .parse::<Id>()
-            .map_err(|_| ApiError::NotFound(format!("no node with id {text:?}")))?,
+            .map_err(|_| ApiError::NotFound(format!("no node or edge with id {text:?}")))?,
     };
     let query = TraverseQuery {
         source,

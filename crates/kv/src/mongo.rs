@@ -9,9 +9,11 @@
 //! replacement document is `invalid` (MongoDB replaces one document at a time).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
@@ -21,6 +23,10 @@ use host_error::HostError;
 
 /// The database holding every app's kvstore collections.
 const DATABASE: &str = "jac_scale_kvstore";
+/// How long an operation waits for a reachable server, and a connection for its
+/// handshake, unless the URI says otherwise (the driver waits 30 s): while MongoDB is
+/// down, a kvstore call answers `unavailable` after about this long.
+const SERVER_WAIT: Duration = Duration::from_secs(2);
 
 /// One MongoDB deployment; the client is made on first use and shared.
 #[derive(Clone)]
@@ -60,7 +66,12 @@ impl MongoServer {
     pub async fn store(&self, scope: Scope) -> KvResult<MongoDocuments> {
         let client = self
             .client
-            .get_or_try_init(|| async { Client::with_uri_str(&self.uri).await.map_err(failed) })
+            .get_or_try_init(|| async {
+                let mut options = ClientOptions::parse(&self.uri).await.map_err(failed)?;
+                options.server_selection_timeout.get_or_insert(SERVER_WAIT);
+                options.connect_timeout.get_or_insert(SERVER_WAIT);
+                Client::with_options(options).map_err(failed)
+            })
             .await?
             .clone();
         Ok(MongoDocuments {

@@ -475,4 +475,70 @@ mod tests {
         let f = Filter::parse(&json!({"_id": "k", "a": 1})).unwrap();
         assert_eq!(f.pinned_id(), None);
     }
+
+    /// A random JSON value of at most `depth` levels, its keys drawn from operators,
+    /// dotted paths and plain names.
+    fn random_value(rng: &mut rand::rngs::StdRng, depth: u32) -> Value {
+        use rand::Rng;
+        const KEYS: &[&str] = &[
+            "$and", "$or", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$set", "$inc",
+            "$unset", "$push", "$nope", "a", "b", "a.b", "a.b.c", "a..b", ".", "", "$", "_id",
+            "a.0", "é",
+        ];
+        match rng.random_range(0..if depth == 0 { 5 } else { 7 }) {
+            0 => Value::Null,
+            1 => json!(rng.random::<bool>()),
+            2 => json!(rng.random_range(-3i64..=3)),
+            3 => [
+                json!(1e308),
+                json!(-0.0),
+                json!(0.5),
+                json!(i64::MIN),
+                json!(u64::MAX),
+            ][rng.random_range(0..5)]
+            .clone(),
+            4 => json!(KEYS[rng.random_range(0..KEYS.len())]),
+            5 => Value::Array(
+                (0..rng.random_range(0..4))
+                    .map(|_| random_value(rng, depth - 1))
+                    .collect(),
+            ),
+            _ => Value::Object(
+                (0..rng.random_range(0..4))
+                    .map(|_| {
+                        let key = KEYS[rng.random_range(0..KEYS.len())].to_owned();
+                        (key, random_value(rng, depth - 1))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Random filters and updates for a bounded time: each is refused or evaluates and
+    /// applies to a random document without a panic.
+    #[test]
+    fn random_filters_and_updates_never_panic() {
+        use rand::SeedableRng;
+        let seed: u64 = rand::random();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        while std::time::Instant::now() < deadline {
+            let (query, target) = (random_value(&mut rng, 4), random_value(&mut rng, 4));
+            let Value::Object(mut document) = json!({"a": target, "b": {"c": [1, 2]}}) else {
+                unreachable!()
+            };
+            let shown = format!("seed {seed}: {query} on {document:?}");
+            if let Ok(filter) = Filter::parse(&query) {
+                let _ = filter.matches(&document);
+                assert_eq!(
+                    Filter::parse(&filter.to_json()).as_ref(),
+                    Ok(&filter),
+                    "{shown}"
+                );
+            }
+            if let Ok(update) = Update::parse(&query) {
+                let _ = update.apply(&mut document);
+            }
+        }
+    }
 }

@@ -1,19 +1,25 @@
 //! Key-value stores on Redis, through one multiplexed `ConnectionManager` per server
-//! (reconnects by itself). Every key is `jac:kv:<tenant>:<store>:<key>`; values are the
+//! (reconnects by itself; while Redis is down a call fails within [`CONNECT_TIMEOUT`]
+//! with `unavailable`, rather than waiting out the manager's reconnection attempts). Every key is `jac:kv:<tenant>:<store>:<key>`; values are the
 //! JSON text itself, so `INCRBY` works on integer values as it does in Redis.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
 use super::{KeyValueStore, KvResult, MAX_SCAN_MATCHES, Scope};
 use host_error::HostError;
 
 /// How long connecting to a Redis server may take before the call gets `unavailable`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long one command may wait for its answer.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Reconnection attempts a failed connection makes before calls see the error (the
+/// next call tries again).
+const RECONNECT_ATTEMPTS: usize = 1;
 /// Keys asked for per `SCAN` step.
 const SCAN_COUNT: usize = 1_000;
 
@@ -47,9 +53,13 @@ impl RedisServer {
         let connection = self
             .connection
             .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                    .set_number_of_retries(RECONNECT_ATTEMPTS);
                 match tokio::time::timeout(
                     CONNECT_TIMEOUT,
-                    ConnectionManager::new(self.client.clone()),
+                    ConnectionManager::new_with_config(self.client.clone(), config),
                 )
                 .await
                 {

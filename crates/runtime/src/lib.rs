@@ -644,8 +644,12 @@ impl Calls {
 }
 
 /// Turn a trap into the error the caller sees; host paths never leave this function.
-/// An interrupt is the CPU quota: the wall-clock limit drops the call instead.
+/// A host call past a per-app quota names it; an interrupt is the CPU quota (the
+/// wall-clock limit drops the call instead).
 fn trap_error(store: &Store<HostState>, e: wasmtime::Error, cpu_quota: Duration) -> CallError {
+    if let Some(exceeded) = e.downcast_ref::<capabilities::QuotaExceeded>() {
+        return CallError::QuotaExceeded(exceeded.quota);
+    }
     let limiter = &store.data().limiter;
     if limiter.memory_exceeded {
         return CallError::MemoryExceeded(limiter.limit_mib());
