@@ -106,11 +106,12 @@ def token_of(body: object) -> str:
     raise RuntimeError(f"no token in login answer: {body!r:.300}")
 
 
-def register_login(port: int, email: str) -> str:
-    status, body = post_once(port, "/user/register", identity_body(email, plural=True))
+def register_login(port: int, email: str, prefix: str = "") -> str:
+    """A new user's token; `prefix` is an app's path under `jac-scale serve` (`/apps/x`)."""
+    status, body = post_once(port, prefix + "/user/register", identity_body(email, plural=True))
     if status not in (200, 201):
         raise RuntimeError(f"register {email}: {status} {body!r:.300}")
-    status, body = post_once(port, "/user/login", identity_body(email, plural=False))
+    status, body = post_once(port, prefix + "/user/login", identity_body(email, plural=False))
     if status != 200:
         raise RuntimeError(f"login {email}: {status} {body!r:.300}")
     return token_of(body)
@@ -176,6 +177,7 @@ class Target:
     cwd: str
     serves_app: bool  # the todo app (all scenarios) or a Ping-only stand-in
     env: dict[str, str] = field(default_factory=dict)
+    ready_path: str = "/walker/Ping"  # polled until it answers 200
     wipe_each_start: list[str] = field(default_factory=list)  # removed before every start
     wipe_for_cold: list[str] = field(default_factory=list)  # removed for the cold-cache start
     proc: subprocess.Popen | None = None
@@ -199,7 +201,7 @@ class Target:
                 raise RuntimeError(f"{self.key} exited early (rc={self.proc.returncode}); "
                                    f"see {log.name}")
             try:
-                status, _ = post_once(self.port, "/walker/Ping", {}, timeout=5)
+                status, _ = post_once(self.port, self.ready_path, {}, timeout=5)
                 if status == 200:
                     return time.perf_counter() - t0, cpu_and_rss(self.proc.pid)[0]
             except OSError:
@@ -256,12 +258,14 @@ def to_ms(text: str) -> float:
 
 
 def run_wrk(target: Target, path: str, body: dict, token: str | None, conns: int,
-            secs: int, threads: int) -> dict:
-    """One wrk run; server CPU, wrk CPU and the rest of the machine's CPU are measured too."""
+            secs: int, threads: int, script: str = POST_LUA,
+            script_args: list[str] | None = None) -> dict:
+    """One wrk run; server CPU, wrk CPU and the rest of the machine's CPU are measured too.
+    `script` and `script_args` replace post.lua and its arguments (BODY [TOKEN])."""
+    if script_args is None:
+        script_args = [json.dumps(body)] + ([token] if token else [])
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{secs}s", "--latency", "--timeout", "10s",
-           "-s", POST_LUA, f"http://127.0.0.1:{target.port}{path}", "--", json.dumps(body)]
-    if token:
-        cmd.append(token)
+           "-s", script, f"http://127.0.0.1:{target.port}{path}", "--", *script_args]
     server_cpu0, _ = cpu_and_rss(target.pid)
     busy0, total0 = machine_busy_seconds()
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -9,32 +9,13 @@ use std::panic::Location;
 /// `Result` alone means `Result<(), Error>`, the return type of an ability.
 pub type Result<T = (), E = Error> = core::result::Result<T, E>;
 
-/// A failure the host reported for one graph call (the WIT `error` variant).
+/// A failure the host reported for one host call: the WIT `error` variant itself
+/// (`jac:scale/types.error`, generated from `wit/scale.wit`), so nothing mirrors it.
 ///
 /// Handle it like any error (`match`, `if let`), or let `?` pass it up: a host error
 /// that leaves an endpoint makes the call fail with `call-error::host`, which the
 /// server maps to an HTTP status (`not-found` -> 404, `access-denied` -> 403, ...).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HostError {
-    /// The caller lacks the access level the operation needs.
-    #[error("access denied: {0}")]
-    AccessDenied(String),
-    /// No such node or edge, or the caller may not know it exists.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// The arguments were malformed (bad id, bad JSON, unknown archetype, ...).
-    #[error("invalid: {0}")]
-    Invalid(String),
-    /// The operation conflicts with the current state.
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// A size, count or rate bound was hit.
-    #[error("quota exceeded: {0}")]
-    QuotaExceeded(String),
-    /// The backend is unavailable right now.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-}
+pub use crate::bindings::jac::scale::types::Error as HostError;
 
 /// An exception raised by app code, like Jac's `raise ValueError("boom!")`.
 ///

@@ -4,7 +4,7 @@
 //! (MongoDB-style collections with queries) or a key-value store (Redis-style keys with
 //! TTLs and counters). The host picks the server (`MONGODB_URI` / `REDIS_URL`, jac.toml,
 //! else its embedded store), confines the store to this app and checks the app's grant
-//! ([`HostError::AccessDenied`]). A method of the other kind is [`HostError::Invalid`].
+//! ([`HostError::AccessDenied`](crate::HostError::AccessDenied)). A method of the other kind is [`HostError::Invalid`](crate::HostError::Invalid).
 //! Values are any serde type, stored as JSON; writes are applied at once, not with the
 //! call's graph changes.
 //!
@@ -31,8 +31,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{HostError, Result};
-use crate::wit::bindings::jac::scale::kvstore as wit;
+use crate::bindings::jac::scale::kvstore as wit;
+use crate::error::Result;
 
 /// Documents or keys the SDK asks for per `find` / `scan_keys` call (the host's bound).
 pub const PAGE: u32 = 1000;
@@ -76,7 +76,7 @@ impl KvStore {
             Kind::Document => wit::Kind::Document,
             Kind::KeyValue => wit::Kind::KeyValue,
         };
-        let store = wit::Store::open(name, kind, uri).map_err(HostError::from)?;
+        let store = wit::Store::open(name, kind, uri)?;
         Ok(KvStore { store })
     }
 
@@ -93,7 +93,7 @@ impl KvStore {
         key: &str,
         collection: Option<&str>,
     ) -> Result<Option<T>> {
-        let text = self.store.get(key, collection).map_err(HostError::from)?;
+        let text = self.store.get(key, collection)?;
         text.map(|t| from_json(&t)).transpose()
     }
 
@@ -104,26 +104,17 @@ impl KvStore {
 
     /// Stores `value` under `key` in a document store's `collection`.
     pub fn set_in(&self, key: &str, value: &impl Serialize, collection: Option<&str>) -> Result {
-        Ok(self
-            .store
-            .set(key, &to_json(value)?, collection)
-            .map_err(HostError::from)?)
+        Ok(self.store.set(key, &to_json(value)?, collection)?)
     }
 
     /// Removes `key`; whether it existed.
     pub fn delete(&self, key: &str, collection: Option<&str>) -> Result<bool> {
-        Ok(self
-            .store
-            .delete(key, collection)
-            .map_err(HostError::from)?)
+        Ok(self.store.delete(key, collection)?)
     }
 
     /// Whether `key` holds a value.
     pub fn exists(&self, key: &str, collection: Option<&str>) -> Result<bool> {
-        Ok(self
-            .store
-            .exists(key, collection)
-            .map_err(HostError::from)?)
+        Ok(self.store.exists(key, collection)?)
     }
 
     // Document stores: filters and updates are JSON (`json!({"age": {"$gt": 28}})`).
@@ -134,10 +125,7 @@ impl KvStore {
         collection: &str,
         filter: &Value,
     ) -> Result<Option<T>> {
-        let text = self
-            .store
-            .find_one(collection, &filter.to_string())
-            .map_err(HostError::from)?;
+        let text = self.store.find_one(collection, &filter.to_string())?;
         text.map(|t| from_json(&t)).transpose()
     }
 
@@ -148,8 +136,7 @@ impl KvStore {
         loop {
             let page = self
                 .store
-                .find(collection, &filter, out.len() as u32, PAGE)
-                .map_err(HostError::from)?;
+                .find(collection, &filter, out.len() as u32, PAGE)?;
             let done = (page.len() as u32) < PAGE;
             out.extend(all_json::<T>(page)?);
             if done {
@@ -168,17 +155,13 @@ impl KvStore {
     ) -> Result<Vec<T>> {
         let page = self
             .store
-            .find(collection, &filter.to_string(), offset, limit)
-            .map_err(HostError::from)?;
+            .find(collection, &filter.to_string(), offset, limit)?;
         all_json(page)
     }
 
     /// Inserts a document; its `_id` (its own, or a new one).
     pub fn insert_one(&self, collection: &str, document: &impl Serialize) -> Result<String> {
-        Ok(self
-            .store
-            .insert_one(collection, &to_json(document)?)
-            .map_err(HostError::from)?)
+        Ok(self.store.insert_one(collection, &to_json(document)?)?)
     }
 
     /// Inserts documents, all or none; their ids in order.
@@ -188,50 +171,36 @@ impl KvStore {
         documents: &[D],
     ) -> Result<Vec<String>> {
         let texts = documents.iter().map(to_json).collect::<Result<Vec<_>>>()?;
-        Ok(self
-            .store
-            .insert_many(collection, &texts)
-            .map_err(HostError::from)?)
+        Ok(self.store.insert_many(collection, &texts)?)
     }
 
     /// Updates the first document matching `filter`; how many changed (0 or 1).
     pub fn update_one(&self, collection: &str, filter: &Value, update: &Value) -> Result<u64> {
         Ok(self
             .store
-            .update_one(collection, &filter.to_string(), &update.to_string())
-            .map_err(HostError::from)?)
+            .update_one(collection, &filter.to_string(), &update.to_string())?)
     }
 
     /// Updates every document matching `filter`; how many changed.
     pub fn update_many(&self, collection: &str, filter: &Value, update: &Value) -> Result<u64> {
         Ok(self
             .store
-            .update_many(collection, &filter.to_string(), &update.to_string())
-            .map_err(HostError::from)?)
+            .update_many(collection, &filter.to_string(), &update.to_string())?)
     }
 
     /// Deletes the first document matching `filter`; how many (0 or 1).
     pub fn delete_one(&self, collection: &str, filter: &Value) -> Result<u64> {
-        Ok(self
-            .store
-            .delete_one(collection, &filter.to_string())
-            .map_err(HostError::from)?)
+        Ok(self.store.delete_one(collection, &filter.to_string())?)
     }
 
     /// Deletes every document matching `filter`; how many.
     pub fn delete_many(&self, collection: &str, filter: &Value) -> Result<u64> {
-        Ok(self
-            .store
-            .delete_many(collection, &filter.to_string())
-            .map_err(HostError::from)?)
+        Ok(self.store.delete_many(collection, &filter.to_string())?)
     }
 
     /// The document whose `_id` is `id`.
     pub fn find_by_id<T: DeserializeOwned>(&self, collection: &str, id: &str) -> Result<Option<T>> {
-        let text = self
-            .store
-            .find_by_id(collection, id)
-            .map_err(HostError::from)?;
+        let text = self.store.find_by_id(collection, id)?;
         text.map(|t| from_json(&t)).transpose()
     }
 
@@ -239,16 +208,12 @@ impl KvStore {
     pub fn update_by_id(&self, collection: &str, id: &str, update: &Value) -> Result<bool> {
         Ok(self
             .store
-            .update_by_id(collection, id, &update.to_string())
-            .map_err(HostError::from)?)
+            .update_by_id(collection, id, &update.to_string())?)
     }
 
     /// Deletes the document whose `_id` is `id`; whether it existed.
     pub fn delete_by_id(&self, collection: &str, id: &str) -> Result<bool> {
-        Ok(self
-            .store
-            .delete_by_id(collection, id)
-            .map_err(HostError::from)?)
+        Ok(self.store.delete_by_id(collection, id)?)
     }
 
     // Key-value stores.
@@ -257,31 +222,24 @@ impl KvStore {
     pub fn set_with_ttl(&self, key: &str, value: &impl Serialize, ttl_seconds: u64) -> Result {
         Ok(self
             .store
-            .set_with_ttl(key, &to_json(value)?, ttl_seconds)
-            .map_err(HostError::from)?)
+            .set_with_ttl(key, &to_json(value)?, ttl_seconds)?)
     }
 
     /// Sets the time to live of an existing key; whether it exists.
     pub fn expire(&self, key: &str, ttl_seconds: u64) -> Result<bool> {
-        Ok(self
-            .store
-            .expire(key, ttl_seconds)
-            .map_err(HostError::from)?)
+        Ok(self.store.expire(key, ttl_seconds)?)
     }
 
     /// Adds `by` to the integer under `key` (missing = 0); the new value.
     pub fn incr(&self, key: &str, by: i64) -> Result<i64> {
-        Ok(self.store.incr(key, by).map_err(HostError::from)?)
+        Ok(self.store.incr(key, by)?)
     }
 
     /// Every key matching the glob `pattern` (`*`, `?`, `[...]`), sorted, fetched page by page.
     pub fn scan_keys(&self, pattern: &str) -> Result<Vec<String>> {
         let mut out: Vec<String> = Vec::new();
         loop {
-            let page = self
-                .store
-                .scan_keys(pattern, out.len() as u32, PAGE)
-                .map_err(HostError::from)?;
+            let page = self.store.scan_keys(pattern, out.len() as u32, PAGE)?;
             let done = (page.len() as u32) < PAGE;
             out.extend(page);
             if done {

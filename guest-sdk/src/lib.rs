@@ -148,6 +148,8 @@
 // Lets the macros, which name `::jac_scale_guest`, work inside this crate's own tests.
 extern crate self as jac_scale_guest;
 
+#[doc(hidden)]
+pub mod bindings;
 mod ctx;
 pub mod endpoint;
 mod error;
@@ -227,8 +229,9 @@ macro_rules! app {
 /// What the macros expand to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::bindings;
     pub use crate::endpoint::{call_walker, decode_args, default_value, field, function_result};
-    pub use crate::wit::{bindings, describe, run};
+    pub use crate::wit::{describe, run};
     pub use serde;
     pub use serde_json;
 }

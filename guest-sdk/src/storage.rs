@@ -3,8 +3,8 @@
 //! [`Storage::open`] opens the app's storage at a base path (`store(base_path="./uploads")`);
 //! its methods are the spec's storage interface. The host keeps the files (a local
 //! directory or an S3 bucket, as configured), confines every path to the app's own
-//! storage (`..` and absolute paths are [`HostError::Invalid`]) and checks the app's
-//! grant when a storage is opened ([`HostError::AccessDenied`]).
+//! storage (`..` and absolute paths are [`HostError::Invalid`](crate::HostError::Invalid)) and checks the app's
+//! grant when a storage is opened ([`HostError::AccessDenied`](crate::HostError::AccessDenied)).
 //!
 //! An [`UploadFile`] field makes a walker accept `multipart/form-data` bodies: the host
 //! keeps the uploaded bytes while the call runs, [`Storage::upload`] stores them without
@@ -32,9 +32,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::bindings::jac::scale::storage as wit;
 use crate::endpoint::JsonSchema;
-use crate::error::{HostError, Result};
-use crate::wit::bindings::jac::scale::storage as wit;
+use crate::error::Result;
 
 /// Bytes the SDK moves per host call; the host's chunk bound is the same 1 MiB.
 pub const CHUNK_BYTES: u32 = 1 << 20;
@@ -99,32 +99,25 @@ impl Storage {
     }
 
     /// Opens the storage at `base_path`; `create_dirs` overrides `[storage] create_dirs`
-    /// (with `Some(false)`, a missing folder is [`HostError::NotFound`]).
+    /// (with `Some(false)`, a missing folder is [`HostError::NotFound`](crate::HostError::NotFound)).
     pub fn open_with(base_path: Option<&str>, create_dirs: Option<bool>) -> Result<Storage> {
-        let bucket = wit::Bucket::open(base_path, create_dirs).map_err(HostError::from)?;
+        let bucket = wit::Bucket::open(base_path, create_dirs)?;
         Ok(Storage { bucket })
     }
 
     /// Stores an uploaded file at `destination` (`upload(source, destination)`); returns
     /// the normalised path. The bytes go from the host's upload area straight to storage.
     pub fn upload(&self, file: &UploadFile, destination: &str) -> Result<String> {
-        Ok(self
-            .bucket
-            .save_upload(&file.upload, destination)
-            .map_err(HostError::from)?)
+        Ok(self.bucket.save_upload(&file.upload, destination)?)
     }
 
     /// Writes `data` to `path`, replacing the file (in chunks of [`CHUNK_BYTES`]).
     pub fn write(&self, path: &str, data: &[u8]) -> Result {
         let mut chunks = data.chunks(CHUNK_BYTES as usize);
         let first = chunks.next().unwrap_or_default();
-        self.bucket
-            .write(path, first, false)
-            .map_err(HostError::from)?;
+        self.bucket.write(path, first, false)?;
         for chunk in chunks {
-            self.bucket
-                .write(path, chunk, true)
-                .map_err(HostError::from)?;
+            self.bucket.write(path, chunk, true)?;
         }
         Ok(())
     }
@@ -132,34 +125,29 @@ impl Storage {
     /// Appends `data` to `path` (creating it).
     pub fn append(&self, path: &str, data: &[u8]) -> Result {
         for chunk in data.chunks(CHUNK_BYTES as usize) {
-            self.bucket
-                .write(path, chunk, true)
-                .map_err(HostError::from)?;
+            self.bucket.write(path, chunk, true)?;
         }
         Ok(())
     }
 
-    /// The whole file (`download(source)`); [`HostError::NotFound`] when it is missing.
+    /// The whole file (`download(source)`); [`HostError::NotFound`](crate::HostError::NotFound) when it is missing.
     pub fn download(&self, path: &str) -> Result<Vec<u8>> {
         read_all(|offset| self.bucket.read(path, offset, CHUNK_BYTES))
     }
 
     /// Up to `length` bytes of `path` from `offset` (at most [`CHUNK_BYTES`] per call).
     pub fn read_range(&self, path: &str, offset: u64, length: u32) -> Result<Vec<u8>> {
-        Ok(self
-            .bucket
-            .read(path, offset, length)
-            .map_err(HostError::from)?)
+        Ok(self.bucket.read(path, offset, length)?)
     }
 
     /// Deletes a file or a directory with its contents; whether it existed.
     pub fn delete(&self, path: &str) -> Result<bool> {
-        Ok(self.bucket.delete(path).map_err(HostError::from)?)
+        Ok(self.bucket.delete(path)?)
     }
 
     /// Whether `path` exists.
     pub fn exists(&self, path: &str) -> Result<bool> {
-        Ok(self.bucket.exists(path).map_err(HostError::from)?)
+        Ok(self.bucket.exists(path)?)
     }
 
     /// File paths under `prefix` (directly in it, or at any depth when `recursive`), in
@@ -168,10 +156,7 @@ impl Storage {
         let mut all = Vec::new();
         loop {
             let offset = u32::try_from(all.len()).unwrap_or(u32::MAX);
-            let page = self
-                .bucket
-                .list(prefix, recursive, offset, LIST_PAGE)
-                .map_err(HostError::from)?;
+            let page = self.bucket.list(prefix, recursive, offset, LIST_PAGE)?;
             let done = page.is_empty();
             all.extend(page);
             if done {
@@ -182,7 +167,7 @@ impl Storage {
 
     /// Size, times, name and kind of `path` (`get_metadata(path)`).
     pub fn get_metadata(&self, path: &str) -> Result<Metadata> {
-        let m = self.bucket.metadata(path).map_err(HostError::from)?;
+        let m = self.bucket.metadata(path)?;
         Ok(Metadata {
             name: m.name,
             size: m.size,
@@ -194,18 +179,12 @@ impl Storage {
 
     /// Copies a file; `false` when `source` does not exist.
     pub fn copy(&self, source: &str, destination: &str) -> Result<bool> {
-        Ok(self
-            .bucket
-            .copy(source, destination)
-            .map_err(HostError::from)?)
+        Ok(self.bucket.copy(source, destination)?)
     }
 
     /// Moves a file (`move(source, destination)`); `false` when `source` does not exist.
     pub fn move_file(&self, source: &str, destination: &str) -> Result<bool> {
-        Ok(self
-            .bucket
-            .move_(source, destination)
-            .map_err(HostError::from)?)
+        Ok(self.bucket.move_(source, destination)?)
     }
 }
 
@@ -213,14 +192,12 @@ impl Storage {
 fn read_all(
     mut chunk: impl FnMut(
         u64,
-    ) -> core::result::Result<
-        Vec<u8>,
-        crate::wit::bindings::jac::scale::types::Error,
-    >,
+    )
+        -> core::result::Result<Vec<u8>, crate::bindings::jac::scale::types::Error>,
 ) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let next = chunk(out.len() as u64).map_err(HostError::from)?;
+        let next = chunk(out.len() as u64)?;
         if next.is_empty() {
             return Ok(out);
         }

@@ -1,5 +1,5 @@
-//! The WIT side: the generated bindings of world `app`, the [`Host`] that calls the real
-//! imports, and the conversions between SDK types and WIT types. Apps never see this
+//! The WIT side: the [`Host`] that calls the real imports (the generated `bindings`),
+//! and the conversions between SDK types and WIT types. Apps never see this
 //! module; `app!` reaches it through `__private`.
 
 use std::rc::Rc;
@@ -12,19 +12,7 @@ use crate::error::{Error, HostError};
 use crate::graph::{AccessLevel, EdgeRef, Fields, Id, NodeRef};
 use crate::host::{Direction, Host, HostResult, LogLevel, Neighbor, NeighborQuery, NewEdge};
 
-/// The bindings generated from `wit/scale.wit`.
-#[doc(hidden)]
-#[allow(missing_docs, clippy::all)]
-pub mod bindings {
-    wit_bindgen::generate!({
-        path: "../wit",
-        world: "app",
-        pub_export_macro: true,
-        export_macro_name: "__export_jac_scale_app",
-        default_bindings_module: "::jac_scale_guest::__private::bindings",
-    });
-}
-
+use crate::bindings;
 use bindings::exports::jac::scale::endpoints as wit_endpoints;
 use bindings::jac::scale::{
     graph as wit_graph, log as wit_log, streaming as wit_stream, timer as wit_timer,
@@ -55,14 +43,11 @@ impl Host for WitHost {
     }
 
     fn update_node(&self, id: &Id, fields: &Fields) -> HostResult<()> {
-        Ok(wit_graph::update_node(
-            id.as_str(),
-            &fields_to_json(fields),
-        )?)
+        wit_graph::update_node(id.as_str(), &fields_to_json(fields))
     }
 
     fn delete_node(&self, id: &Id) -> HostResult<()> {
-        Ok(wit_graph::delete_node(id.as_str())?)
+        wit_graph::delete_node(id.as_str())
     }
 
     fn connect(&self, edge: NewEdge<'_>) -> HostResult<EdgeRef> {
@@ -80,14 +65,11 @@ impl Host for WitHost {
     }
 
     fn update_edge(&self, id: &Id, fields: &Fields) -> HostResult<()> {
-        Ok(wit_graph::update_edge(
-            id.as_str(),
-            &fields_to_json(fields),
-        )?)
+        wit_graph::update_edge(id.as_str(), &fields_to_json(fields))
     }
 
     fn delete_edge(&self, id: &Id) -> HostResult<()> {
-        Ok(wit_graph::delete_edge(id.as_str())?)
+        wit_graph::delete_edge(id.as_str())
     }
 
     fn neighbors(&self, origin: &Id, query: &NeighborQuery) -> HostResult<Vec<Neighbor>> {
@@ -114,23 +96,19 @@ impl Host for WitHost {
     }
 
     fn grant(&self, id: &Id, level: AccessLevel) -> HostResult<()> {
-        Ok(wit_graph::grant(id.as_str(), level.into())?)
+        wit_graph::grant(id.as_str(), level.into())
     }
 
     fn revoke(&self, id: &Id) -> HostResult<()> {
-        Ok(wit_graph::revoke(id.as_str())?)
+        wit_graph::revoke(id.as_str())
     }
 
     fn allow_root(&self, id: &Id, root: &Id, level: AccessLevel) -> HostResult<()> {
-        Ok(wit_graph::allow_root(
-            id.as_str(),
-            root.as_str(),
-            level.into(),
-        )?)
+        wit_graph::allow_root(id.as_str(), root.as_str(), level.into())
     }
 
     fn disallow_root(&self, id: &Id, root: &Id) -> HostResult<()> {
-        Ok(wit_graph::disallow_root(id.as_str(), root.as_str())?)
+        wit_graph::disallow_root(id.as_str(), root.as_str())
     }
 
     fn access(&self, id: &Id) -> AccessLevel {
@@ -159,32 +137,6 @@ impl Host for WitHost {
 
     fn stream(&self, value: &str) {
         wit_stream::send(value);
-    }
-}
-
-impl From<wit_types::Error> for HostError {
-    fn from(error: wit_types::Error) -> Self {
-        match error {
-            wit_types::Error::AccessDenied(message) => Self::AccessDenied(message),
-            wit_types::Error::NotFound(message) => Self::NotFound(message),
-            wit_types::Error::Invalid(message) => Self::Invalid(message),
-            wit_types::Error::Conflict(message) => Self::Conflict(message),
-            wit_types::Error::QuotaExceeded(message) => Self::QuotaExceeded(message),
-            wit_types::Error::Unavailable(message) => Self::Unavailable(message),
-        }
-    }
-}
-
-impl From<HostError> for wit_types::Error {
-    fn from(error: HostError) -> Self {
-        match error {
-            HostError::AccessDenied(message) => Self::AccessDenied(message),
-            HostError::NotFound(message) => Self::NotFound(message),
-            HostError::Invalid(message) => Self::Invalid(message),
-            HostError::Conflict(message) => Self::Conflict(message),
-            HostError::QuotaExceeded(message) => Self::QuotaExceeded(message),
-            HostError::Unavailable(message) => Self::Unavailable(message),
-        }
     }
 }
 
@@ -263,9 +215,7 @@ pub fn run(
             Err(wit_endpoints::CallError::UnknownEndpoint(name))
         }
         Err(CallError::InvalidArgs(message)) => Err(wit_endpoints::CallError::InvalidArgs(message)),
-        Err(CallError::Failed(Error::Host(error))) => {
-            Err(wit_endpoints::CallError::Host(error.into()))
-        }
+        Err(CallError::Failed(Error::Host(error))) => Err(wit_endpoints::CallError::Host(error)),
         Err(CallError::Failed(Error::Raised(exception))) => {
             Err(wit_endpoints::CallError::Raised(wit_endpoints::Failure {
                 kind: exception.kind,

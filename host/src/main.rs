@@ -272,6 +272,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("{} is not a .jac file", app.display());
             }
             let output = output.unwrap_or_else(|| app.with_extension("wasm"));
+            build::sweep_output_dir(&output);
             let sources = build::AppSources::read(&app)?;
             let function_cache =
                 config::machine_cache_dir(&ProcessEnv).map(|d| FunctionCache::new(&d));

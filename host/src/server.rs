@@ -14,6 +14,7 @@ use capabilities::AppContext;
 use config::Config;
 use graph::Graph;
 use http::{self, HttpState, Served, WebSockets, Webhooks};
+use metrics::{Metrics, Scope};
 use realtime::Hub;
 use runtime::Runtime;
 use runtime::function_cache::FunctionCache;
@@ -108,13 +109,15 @@ impl Versions {
 }
 
 /// Open the stores of `config`'s app, load the app from `source` on `runtime` and build
-/// its routes. `name` names the app in metrics and logs (else its file stem).
+/// its routes. `name` names the app in metrics and logs (else its file stem); `metrics`
+/// (when enabled) measure its calls.
 pub async fn compose(
     config: &Config,
     source: &Path,
     runtime: &Arc<Runtime>,
     function_cache: &Arc<FunctionCache>,
     name: Option<&str>,
+    metrics: Option<Arc<Metrics>>,
 ) -> Result<Composed, StartError> {
     if !source.is_file() {
         return Err(StartError::Load(runtime::LoadError::Read {
@@ -141,28 +144,18 @@ pub async fn compose(
     )
     .map_err(|e| StartError::Auth(e.to_string()))?;
 
+    let cache_dir = data_dir.join("cache");
+    // What a process killed while it built or compiled into the cache left (`jac/<digest>/`).
+    files::partial::sweep(&cache_dir, 2);
     let versions = Versions {
         runtime: runtime.clone(),
-        cache_dir: data_dir.join("cache"),
+        cache_dir,
         function_cache: function_cache.clone(),
         graph,
         context: AppContext::open(config)?,
         name: name.map(Arc::from),
     };
     let app = versions.load(source).await?;
-    let metrics = if config.metrics.enabled {
-        let metrics = metrics::Metrics::new(&config.metrics)
-            .map_err(|e| StartError::Metrics(e.to_string()))?;
-        tracing::info!(
-            app = %app.name(),
-            "metrics: {} (namespace {})",
-            config.metrics.endpoint,
-            config.metrics.namespace
-        );
-        Some(Arc::new(metrics))
-    } else {
-        None
-    };
     let system = auth
         .system_user()
         .map_err(|e| StartError::Auth(e.to_string()))?;
@@ -172,7 +165,12 @@ pub async fn compose(
     };
     let served = Served::new(app, metrics.as_ref(), config.debug, jobs_caller)
         .map_err(StartError::Routes)?;
-    let hub = Hub::new(served.app().name(), config.websocket.clone()).await;
+    // The app's connections are its websocket_connections quota (at most the setting).
+    let websocket = config::WebSocketSettings {
+        max_connections: config.quotas.websocket_connections,
+        ..config.websocket.clone()
+    };
+    let hub = Hub::new(served.app().name(), websocket).await;
     let sso = sso::Sso::new(&config.sso)
         .map_err(|e| StartError::Auth(e.to_string()))?
         .map(Arc::new);
@@ -184,6 +182,11 @@ pub async fn compose(
             config.sso.callback_url(&platform.platform)
         );
     }
+    // A host-wide registry is scraped by the host, not under the app.
+    let scrape_endpoint = metrics
+        .as_ref()
+        .filter(|m| m.scope() == Scope::OneApp)
+        .map(|m| m.endpoint().to_owned());
     let state = HttpState::new(
         served,
         http::Accounts {
@@ -206,10 +209,7 @@ pub async fn compose(
         http::Docs::new(http::openapi::DocumentOptions {
             title: config.tenant.clone(),
             signature_header: config.webhook.signature_header.clone(),
-            metrics_endpoint: config
-                .metrics
-                .enabled
-                .then(|| config.metrics.endpoint.clone()),
+            metrics_endpoint: scrape_endpoint,
             sso_platforms: config
                 .sso
                 .platforms
@@ -234,6 +234,23 @@ pub fn shared_runtime(config: &Config) -> Result<(Arc<Runtime>, Arc<FunctionCach
     Ok((Arc::new(runtime), function_cache))
 }
 
+/// The metrics of `settings` for `scope`, when enabled.
+pub fn metrics_of(
+    settings: &config::MetricsSettings,
+    scope: Scope,
+) -> Result<Option<Arc<Metrics>>, StartError> {
+    if !settings.enabled {
+        return Ok(None);
+    }
+    let metrics = Metrics::new(settings, scope).map_err(|e| StartError::Metrics(e.to_string()))?;
+    tracing::info!(
+        "metrics: {} (namespace {})",
+        settings.endpoint,
+        settings.namespace
+    );
+    Ok(Some(Arc::new(metrics)))
+}
+
 /// Bind `addr`; the error names the address.
 pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
     let listener = TcpListener::bind(addr)
@@ -248,7 +265,16 @@ pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartEr
 /// Serve the app of `config` until SIGTERM or Ctrl-C, then drain in-flight calls.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let (runtime, function_cache) = shared_runtime(&config)?;
-    let composed = compose(&config, &config.app_path, &runtime, &function_cache, None).await?;
+    let metrics = metrics_of(&config.metrics, Scope::OneApp)?;
+    let composed = compose(
+        &config,
+        &config.app_path,
+        &runtime,
+        &function_cache,
+        None,
+        metrics,
+    )
+    .await?;
     let (listener, local) = bind(SocketAddr::new(config.host, config.port)).await?;
     let jobs = composed.state.clone();
     if config.reload {

@@ -273,3 +273,68 @@ fn slow_clients_are_cut_off_and_do_not_hold_the_server() {
     });
     assert_still_serving(&server);
 }
+
+/// The `Connection` header of `POST path` with `body` (and `token`, when given).
+fn connection_header_of(
+    server: &Server,
+    path: &str,
+    body: String,
+    token: Option<&str>,
+) -> (u16, Option<String>) {
+    let mut request = server
+        .request(Method::POST, path)
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().expect("answered");
+    let connection = response
+        .headers()
+        .get("connection")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (response.status().as_u16(), connection)
+}
+
+#[test]
+fn a_refusal_before_the_body_is_read_closes_the_connection() {
+    let server = Server::start(App::Todo);
+    let user = server.register_and_login("close@example.com");
+    let title = json!({"title": "t"}).to_string();
+    let close = Some("close".to_owned());
+    // Refused before the body is read: no token for a protected walker, no such route.
+    assert_eq!(
+        connection_header_of(&server, "/walker/CreateTodo", title.clone(), None),
+        (401, close.clone())
+    );
+    assert_eq!(
+        connection_header_of(&server, "/walker/NoSuchWalker", title.clone(), None),
+        (404, close)
+    );
+    // An oversized body is drained (up to 16 MiB) before its 413: the connection stays.
+    let big = json!({"title": "x".repeat(2 * 1024 * 1024)}).to_string();
+    assert_eq!(
+        connection_header_of(&server, "/walker/CreateTodo", big, Some(&user.token)),
+        (413, None)
+    );
+    // A body read to its end keeps the connection, whatever the answer.
+    assert_eq!(
+        connection_header_of(&server, "/walker/CreateTodo", title, Some(&user.token)),
+        (200, None)
+    );
+    assert_eq!(
+        connection_header_of(&server, "/walker/Echo", json!({}).to_string(), None).1,
+        None
+    );
+    // A client reusing its connections keeps working after refusals.
+    for _ in 0..20 {
+        assert_eq!(
+            server
+                .post("/walker/CreateTodo", json!({"title": "t"}))
+                .status,
+            401
+        );
+        assert_still_serving(&server);
+    }
+}

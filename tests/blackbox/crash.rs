@@ -3,8 +3,13 @@
 //! answered 200 must be there, no call's changeset may be half-applied (checked in the
 //! store itself: every `Todo` node has its edge from the root and every edge its node),
 //! and the server must start without any repair. On SQLite (both builds) and MongoDB.
+//! Also killed in the middle of `jac-scale build` and of an upload: no half component
+//! and no temporary file is left once the next build or start ran.
 
 use std::collections::HashSet;
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +20,9 @@ use ::mongodb::bson::{Document, doc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::storage::{leftover_uploads, upload};
+use crate::support::guests::{JAC_BUILD_TIMEOUT, workspace_root};
+use crate::support::process::{Process, jac_scale, run_to_exit};
 use crate::support::store::on_mongodb_database;
 use crate::support::{App, Server, for_both_todo_builds};
 
@@ -159,4 +167,148 @@ fn mongodb_counts(uri: &str) -> Counts {
             dangling_edges: count(doc! {"target": {"$nin": &every_node}}).await,
         }
     })
+}
+
+/// The temporary files (`files::partial`: `.<name>.partial-<random>`) under `dir`, to
+/// `depth` folders down.
+fn partials(dir: &Path, depth: usize) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().contains(".partial-") {
+            found.push(path);
+        } else if depth > 0 && path.is_dir() {
+            found.extend(partials(&path, depth - 1));
+        }
+    }
+    found
+}
+
+/// The temporary files of a build: in the machine cache and next to its output.
+fn all_partials(cache: &Path, out_dir: &Path) -> Vec<PathBuf> {
+    [partials(cache, 3), partials(out_dir, 0)].concat()
+}
+
+/// `jac-scale build` of the todo app into `output`, compiling through the machine cache
+/// `cache` (a fresh one makes the build write both a compiled runtime and the component).
+fn jac_build(work: &Path, cache: &Path, output: &Path) -> Command {
+    let mut command = jac_scale(work);
+    command
+        .env("JAC_SCALE_CACHE_DIR", cache)
+        .arg("build")
+        .arg(workspace_root().join("examples/todo-jac/app.jac"))
+        .arg("-o")
+        .arg(output);
+    command
+}
+
+/// SIGKILL while `jac-scale build` writes its compiled runtime or its component (the
+/// test watches for the temporary file and kills then): the output is absent, never
+/// half written; the next build succeeds, leaves no temporary file behind (the killed
+/// one's included) and its component serves.
+#[test]
+fn a_kill_during_jac_build_leaves_no_half_component_and_no_temporary_file() {
+    let work = tempfile::tempdir().expect("work dir");
+    let cache = work.path().join("machine-cache");
+    let out_dir = work.path().join("out");
+    let output = out_dir.join("app.wasm");
+    let mut killed_while_writing = None;
+    // The write windows are milliseconds long, and a write may end between the look and
+    // the kill: each attempt is a cold build, killed when a temporary file shows.
+    for _ in 0..5 {
+        let _ = std::fs::remove_dir_all(&cache);
+        let _ = std::fs::remove_file(&output);
+        let mut build = Process::spawn(jac_build(work.path(), &cache, &output));
+        let deadline = Instant::now() + JAC_BUILD_TIMEOUT;
+        while matches!(build.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            if !all_partials(&cache, &out_dir).is_empty() {
+                break;
+            }
+            thread::yield_now();
+        }
+        build.kill();
+        let left = all_partials(&cache, &out_dir);
+        if !left.is_empty() {
+            killed_while_writing = Some(left);
+            break;
+        }
+    }
+    let left = killed_while_writing.expect("never killed the build while it wrote a file");
+    assert!(
+        !output.exists(),
+        "a build killed while writing left an output (and {left:?})"
+    );
+
+    let (status, build) = run_to_exit(jac_build(work.path(), &cache, &output), JAC_BUILD_TIMEOUT);
+    assert!(status.success(), "{}", build.output());
+    let left = all_partials(&cache, &out_dir);
+    assert!(
+        left.is_empty(),
+        "temporary files after the next build: {left:?}"
+    );
+    let server = Server::builder(App::TodoJac).wasm_path(output).start();
+    let reply = server.post("/walker/Ping", json!({}));
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+/// SIGKILL while a client is uploading a file: after the restart no upload folder is
+/// left, nothing of the file reached storage, and uploads work.
+#[test]
+fn a_kill_during_an_upload_leaves_no_temporary_file_after_the_restart() {
+    let storage = tempfile::tempdir().expect("storage dir");
+    let mut server = Server::builder(App::Files)
+        .env("JAC_STORAGE_PATH", storage.path().display())
+        .start();
+    let address = server
+        .base_url()
+        .strip_prefix("http://")
+        .expect("an http URL")
+        .to_owned();
+    let boundary = "crash-upload-boundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    // Announces a megabyte, sends the part's head and 64 KiB of it, then waits.
+    let mut client = TcpStream::connect(&address).expect("connect");
+    write!(
+        client,
+        "POST /walker/upload_file HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: {}\r\n\r\n{head}",
+        head.len() + (1 << 20)
+    )
+    .expect("send the head");
+    client.write_all(&[b'x'; 64 << 10]).expect("send a part");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while leftover_uploads(&server) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the upload never reached the upload area"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    server.process().kill();
+    drop(client);
+
+    server.restart();
+    assert_eq!(
+        leftover_uploads(&server),
+        0,
+        "the killed upload's folder is left"
+    );
+    let areas: Vec<_> = std::fs::read_dir(server.data_dir().join("tmp/uploads"))
+        .expect("upload areas")
+        .collect();
+    assert_eq!(areas.len(), 1, "only the running server's area: {areas:?}");
+    let reply = upload(&server, "documents", "after.txt", b"after the kill");
+    assert_eq!(reply.only_report()["size"], 14, "{reply:?}");
+    let stored: Vec<_> = crate::support::files_under(storage.path())
+        .into_iter()
+        .filter_map(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(stored, ["after.txt"], "the cut-off upload reached storage");
 }

@@ -176,24 +176,10 @@ fn upload_list_and_download_round_trip_through_curl_multipart() {
     assert_eq!(missing.only_report(), &json!({"error": "File not found"}));
 
     // The bytes are on disk under the configured storage directory, inside the app's prefix.
-    let stored: Vec<_> = walk(storage.path())
+    let stored: Vec<_> = crate::support::files_under(storage.path())
         .into_iter()
         .filter(|p| p.ends_with(name))
         .collect();
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(std::fs::read(&stored[0]).expect("read"), content.as_bytes());
-}
-
-/// Every file under `dir`.
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -23,6 +23,9 @@ mod docs;
 mod functions;
 /// `/healthz*` (readiness with Redis, S3 and MongoDB stopped and started) and `X-Trace-Id`.
 mod health;
+/// Escape and isolation: a guest reaches no host file, environment or socket, no other
+/// app's ids, and hostile apps beside a healthy one do not stop it answering.
+mod isolation;
 /// Jac-only behaviour: `start app.jac`, `build -o`, syntax errors, Jac tracebacks, globals, `--reload`.
 mod jac_apps;
 /// The data tier from Jac (`examples/data-jac`): kvstore of both kinds, store(), uploads.
@@ -53,9 +56,13 @@ mod logs;
 mod metrics;
 /// `jac-scale serve`: many apps in one process, isolation, the admin API and `jac-scale apps`.
 mod multi_app;
+/// Redis, MongoDB and S3 stopped under load and started again: quick 503s, the rest
+/// keeps working, readiness names the backend, recovery without a restart.
+mod outages;
 /// Per-node access levels with the shared-notes app: grants, per-root access, 404s.
 mod permissions;
-/// Data surviving a restart; 64 concurrent writers on one root and on eight roots.
+/// Data surviving a restart; 64 concurrent writers on one root, on eight roots and on one
+/// (non-root) node.
 mod persistence;
 /// Per-app quotas: each refusal with its status, the quota named, and its metric.
 mod quotas;

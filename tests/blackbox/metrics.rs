@@ -1,13 +1,16 @@
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
+
+use reqwest::Method;
 use std::time::Duration;
 
 use serde_json::json;
 
+use crate::support::many::Many;
 use crate::support::tools::program;
 use crate::support::webhook::app_with_config;
 use crate::support::websocket;
-use crate::support::{App, Server};
+use crate::support::{App, Reply, Server};
 
 const METRICS_ON: &str = "[plugins.scale.metrics]\nenabled = true\nnamespace = \"myapp\"\n\
     walker_metrics = true\n";
@@ -30,7 +33,11 @@ struct Scrape {
 
 impl Scrape {
     fn take(server: &Server) -> Scrape {
-        let reply = server.get("/metrics");
+        Scrape::of(server.get("/metrics"))
+    }
+
+    /// The samples of a scrape's answer.
+    fn of(reply: Reply) -> Scrape {
         assert_eq!(reply.status, 200, "{reply:?}");
         let samples = reply
             .text
@@ -228,7 +235,13 @@ fn traps_are_counted_by_kind() {
 
 #[test]
 fn instances_websockets_and_webhook_refusals_are_measured() {
-    let (_dir, server) = with_metrics(App::Realtime, "realtime", &[]);
+    // Three instances for the app: of four sleeping calls, one waits.
+    let (_dir, wasm) = app_with_config(
+        App::Realtime,
+        "realtime",
+        &format!("{METRICS_ON}[plugins.scale.quotas]\ninstances = 3\n"),
+    );
+    let server = Server::builder(App::Realtime).wasm_path(wasm).start();
     let app = [("app", "realtime")];
     // Sleeping calls hold their instances while a scrape runs.
     let during = std::thread::scope(|s| {
@@ -243,13 +256,17 @@ fn instances_websockets_and_webhook_refusals_are_measured() {
         during
     });
     assert_eq!(
-        during.value("myapp_instances_in_use", &app),
-        4.0,
+        (
+            during.value("myapp_instances_in_use", &app),
+            during.value("myapp_instances_queued", &app)
+        ),
+        (3.0, 1.0),
         "{}",
         during.text
     );
     let after = Scrape::take(&server);
     assert_eq!(after.value("myapp_instances_in_use", &app), 0.0);
+    assert_eq!(after.value("myapp_instances_queued", &app), 0.0);
     // Each SlowEcho sleeps once through the timer import.
     assert_eq!(
         after.value(
@@ -376,6 +393,11 @@ fn promtool_accepts_the_output() {
     let text = Scrape::take(&server).text;
     assert!(text.contains("myapp_cache_lookups_total"), "{text}");
     assert!(text.contains("myapp_host_calls_total"), "{text}");
+    assert_promtool_accepts(&promtool, &text);
+}
+
+/// `promtool check metrics` finds nothing wrong in `text`.
+fn assert_promtool_accepts(promtool: &std::path::Path, text: &str) {
     let mut child = Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -397,4 +419,122 @@ fn promtool_accepts_the_output() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `serve` with metrics on (`[serve.settings]` of apps.toml): one scrape on the admin
+/// listener, behind the operator token, covers every app, each series labelled by app;
+/// no app serves a scrape of its own, and a removed app's gauges go.
+#[test]
+fn serve_scrapes_every_app_once_labelled_by_app() {
+    let server = Many::builder()
+        .app("alpha", App::Todo)
+        .app("beta", App::Todo)
+        .apps_toml(
+            "[serve.settings.plugins.scale.metrics]\nenabled = true\nnamespace = \"host\"\n\
+             walker_metrics = true\n",
+        )
+        .start();
+    for (name, pings) in [("alpha", 3), ("beta", 2)] {
+        for _ in 0..pings {
+            assert_eq!(server.app(name).post("/walker/Ping", json!({})).status, 200);
+        }
+    }
+    server
+        .app("beta")
+        .post("/walker/Boom", json!({}))
+        .err(500, "EXECUTION_ERROR");
+    server.app("alpha").get("/metrics").err(404, "NOT_FOUND");
+    let alpha_doc = server.app("alpha").get("/openapi.json").json.expect("json");
+    assert!(alpha_doc["paths"].get("/metrics").is_none());
+    server.admin.get("/metrics").err(401, "UNAUTHORIZED");
+
+    let scrape = || {
+        Scrape::of(
+            server
+                .admin
+                .send(server.admin_request(Method::GET, "/metrics")),
+        )
+    };
+    let taken = scrape();
+    let pings = |app: &str| {
+        taken.value(
+            "host_http_requests_total",
+            &[
+                ("app", app),
+                ("method", "POST"),
+                ("path", "/walker/Ping"),
+                ("status_code", "200"),
+            ],
+        )
+    };
+    assert_eq!(
+        (pings("alpha"), pings("beta")),
+        (3.0, 2.0),
+        "{}",
+        taken.text
+    );
+    // The public 404 of the scrape path counts as a request of alpha's, under no template.
+    assert_eq!(
+        taken.value(
+            "host_http_requests_total",
+            &[("app", "alpha"), ("path", "unmatched")]
+        ),
+        1.0,
+        "{}",
+        taken.text
+    );
+    let walker = |app: &str, name: &str, ok: &str| {
+        taken.value(
+            "host_walker_duration_seconds_count",
+            &[("app", app), ("walker_name", name), ("success", ok)],
+        )
+    };
+    assert_eq!(walker("alpha", "Ping", "true"), 3.0);
+    assert_eq!(walker("beta", "Boom", "false"), 1.0);
+    assert_eq!(walker("alpha", "Boom", "false"), 0.0);
+    for app in ["alpha", "beta"] {
+        assert_eq!(
+            taken.value("host_http_requests_in_progress", &[("app", app)]),
+            0.0
+        );
+        assert!(
+            taken.value("host_instantiation_seconds_count", &[("app", app)]) >= 2.0,
+            "{app}: {}",
+            taken.text
+        );
+        assert!(
+            taken
+                .text
+                .contains(&format!("host_instances_in_use{{app=\"{app}\"}} 0")),
+            "{app}: {}",
+            taken.text
+        );
+    }
+    assert!(
+        taken
+            .samples
+            .iter()
+            .all(|(name, labels, _)| !name.starts_with("host_http") || labels.contains_key("app")),
+        "{}",
+        taken.text
+    );
+    if let Some(promtool) = program(
+        "promtool",
+        "metrics::serve_scrapes_every_app_once_labelled_by_app",
+        "apt-get install prometheus",
+    ) {
+        assert_promtool_accepts(&promtool, &taken.text);
+    }
+
+    let removed = server
+        .admin
+        .send(server.admin_request(Method::DELETE, "/apps/beta"));
+    assert_eq!(removed.status, 200, "{removed:?}");
+    let after = scrape();
+    assert!(
+        !after.text.contains("host_instances_in_use{app=\"beta\"}"),
+        "{}",
+        after.text
+    );
+    assert!(after.text.contains("host_instances_in_use{app=\"alpha\"}"));
 }

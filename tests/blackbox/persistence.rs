@@ -1,4 +1,4 @@
-use crate::support::{App, Server, User, assert_node, for_both_todo_builds};
+use crate::support::{App, Server, User, assert_node, for_both_todo_builds, on_mongodb};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::thread;
@@ -191,4 +191,70 @@ fn concurrent_creates(server: &Server, users: &[User], per_user: usize) {
         let expected: HashSet<Value> = (0..per_user).map(|i| json!(format!("t{i}"))).collect();
         assert_eq!(titles, expected);
     }
+}
+
+/// Posts at once into one channel of `examples/social-jac`: every post is an edge from
+/// that one node (the hot spot of a store that counts edge positions per node).
+const POSTS_ON_ONE_NODE: usize = 64;
+/// Users posting (each sends `POSTS_ON_ONE_NODE / POSTERS` posts at once).
+const POSTERS: usize = 8;
+
+#[test]
+fn sixty_four_concurrent_posts_into_one_node_are_all_kept_on_sqlite() {
+    concurrent_posts_into_one_channel();
+}
+
+#[test]
+fn sixty_four_concurrent_posts_into_one_node_are_all_kept_on_mongodb() {
+    on_mongodb(concurrent_posts_into_one_channel);
+}
+
+/// `POSTERS` users with profiles post `POSTS_ON_ONE_NODE` tweets into ann's open channel,
+/// all at once: every call answers 200 with its post, and the channel lists every post.
+fn concurrent_posts_into_one_channel() {
+    let server = Server::start(App::SocialJac);
+    let users: Vec<User> = (0..POSTERS)
+        .map(|i| {
+            let user = server.register_and_login(&format!("poster{i}@example.com"));
+            let body = json!({"username": format!("poster{i}")});
+            server
+                .post_auth("/walker/setup_profile", body, &user.token)
+                .only_report();
+            user
+        })
+        .collect();
+    let reply = server.post_auth(
+        "/walker/create_channel",
+        json!({"name": "busy"}),
+        &users[0].token,
+    );
+    let channel = reply.only_report()["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply:?}"))
+        .to_owned();
+    let post_path = format!("/walker/post_to_channel/{channel}");
+    thread::scope(|scope| {
+        for (u, user) in users.iter().enumerate() {
+            for p in 0..POSTS_ON_ONE_NODE / POSTERS {
+                let post_path = &post_path;
+                let server = &server;
+                scope.spawn(move || {
+                    let body = json!({"content": format!("u{u}-p{p}")});
+                    let reply = server.post_auth(post_path, body, &user.token);
+                    assert!(reply.only_report()["posted"].is_string(), "{reply:?}");
+                });
+            }
+        }
+    });
+    let reply = server.post(&format!("/walker/read_channel/{channel}"), json!({}));
+    let posted: HashSet<Value> = reply.only_report()["posts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{reply:?}"))
+        .iter()
+        .map(|post| post["content"].clone())
+        .collect();
+    let expected: HashSet<Value> = (0..POSTERS)
+        .flat_map(|u| (0..POSTS_ON_ONE_NODE / POSTERS).map(move |p| json!(format!("u{u}-p{p}"))))
+        .collect();
+    assert_eq!(posted, expected, "{reply:?}");
 }

@@ -1,22 +1,41 @@
 //! Per-app quotas (`[plugins.scale.quotas]`): each refusal answers its documented status
 //! with the quota named in `error.details.quota`, is counted in
-//! `quota_exceeded_total{app, quota}`, and the server keeps serving.
+//! `quota_exceeded_total{app, quota}`, and the server keeps serving. Calls, CPU, memory
+//! and instances with the misbehave app; kvstore operations, file storage bytes and
+//! WebSocket connections with the kv, files and realtime apps.
 
+use crate::storage::{upload, walker};
 use crate::support::webhook::app_with_config;
+use crate::support::websocket::{connect, connect_with};
 use crate::support::{App, Reply, Server};
 use serde_json::json;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The metrics on (namespace `q`), then `quotas` as the body of `[plugins.scale.quotas]`
-/// and `limits` of `[plugins.scale.limits]`.
+/// The misbehave app with the metrics on (namespace `q`), then `quotas` as the body of
+/// `[plugins.scale.quotas]` and `limits` of `[plugins.scale.limits]`.
 fn misbehave_with(limits: &str, quotas: &str) -> (tempfile::TempDir, Server) {
+    app_with_quotas((App::Misbehave, "misbehave"), limits, quotas, &[])
+}
+
+/// `app` named `name` with the metrics on (namespace `q`), `limits` and `quotas`, and
+/// `env`.
+fn app_with_quotas(
+    (app, name): (App, &str),
+    limits: &str,
+    quotas: &str,
+    env: &[(&str, &str)],
+) -> (tempfile::TempDir, Server) {
     let toml = format!(
         "[plugins.scale.metrics]\nenabled = true\nnamespace = \"q\"\n\
          [plugins.scale.limits]\n{limits}\n[plugins.scale.quotas]\n{quotas}\n"
     );
-    let (dir, wasm) = app_with_config(App::Misbehave, "misbehave", &toml);
-    (dir, Server::builder(App::Misbehave).wasm_path(wasm).start())
+    let (dir, wasm) = app_with_config(app, name, &toml);
+    let mut builder = Server::builder(app).wasm_path(wasm);
+    for (name, value) in env {
+        builder = builder.env(name, value);
+    }
+    (dir, builder.start())
 }
 
 /// `reply` is the refusal `status`/`code` naming `quota`.
@@ -32,10 +51,23 @@ fn assert_refused(reply: &Reply, status: u16, code: &str, quota: &str) {
     );
 }
 
-/// `quota_exceeded_total` of the app for `quota`.
+/// `quota_exceeded_total` of the misbehave app for `quota`.
 fn exceeded(server: &Server, quota: &str) -> u64 {
+    exceeded_in(server, "misbehave", quota)
+}
+
+/// `quota_exceeded_total` of the app `name` for `quota`.
+fn exceeded_in(server: &Server, name: &str, quota: &str) -> u64 {
+    counter(
+        server,
+        &format!("q_quota_exceeded_total{{app=\"{name}\",quota=\"{quota}\"}}"),
+    )
+}
+
+/// The value of the counter `series` (name and labels), 0 when absent.
+fn counter(server: &Server, series: &str) -> u64 {
     let text = server.get("/metrics").text;
-    let series = format!("q_quota_exceeded_total{{app=\"misbehave\",quota=\"{quota}\"}} ");
+    let series = format!("{series} ");
     text.lines()
         .find_map(|line| line.strip_prefix(series.as_str()))
         .map_or(0, |value| value.trim().parse().expect("a count"))
@@ -162,4 +194,88 @@ fn a_quota_above_the_hosts_limit_fails_the_start_naming_the_key() {
         stderr.contains("plugins.scale.quotas.memory_per_instance_mib"),
         "{stderr}"
     );
+}
+
+#[test]
+fn kvstore_operations_beyond_the_quota_stop_the_call_with_429() {
+    let (_dir, server) = app_with_quotas((App::Kv, "kv"), "", "kvstore_ops_per_second = 20", &[]);
+    // 50 get+set pairs: 100 operations against a burst of 20.
+    let reply = server.post("/walker/GetSetPairs", json!({"n": 50, "store": "quota"}));
+    assert_refused(&reply, 429, "RATE_LIMITED", "kvstore_ops_per_second");
+    assert_eq!(exceeded_in(&server, "kv", "kvstore_ops_per_second"), 1);
+    // The bucket refills: a small call goes through a second later.
+    thread::sleep(Duration::from_millis(1100));
+    let fine = server.post("/walker/GetSetPairs", json!({"n": 5, "store": "quota"}));
+    assert_eq!(fine.only_report()["pairs"], 5, "{fine:?}");
+    // The burst (20) and the 10 operations after it, each a host call of the kvstore.
+    let calls = counter(
+        &server,
+        "q_host_calls_total{app=\"kv\",capability=\"kvstore\"}",
+    );
+    assert!(calls >= 30, "{calls}");
+}
+
+#[test]
+fn file_storage_beyond_the_quota_answers_413_until_a_delete_makes_room() {
+    let storage = tempfile::tempdir().expect("temp dir");
+    let (_dir, server) = app_with_quotas(
+        (App::Files, "files"),
+        "",
+        "storage_mib = 1",
+        &[("JAC_STORAGE_PATH", &storage.path().display().to_string())],
+    );
+    let chunk = vec![b'x'; 600 << 10];
+    let first = upload(&server, "documents", "first.txt", &chunk);
+    assert_eq!(first.status, 200, "{first:?}");
+    // Replacing a file counts only what it adds.
+    let again = upload(&server, "documents", "first.txt", &chunk);
+    assert_eq!(again.status, 200, "{again:?}");
+    let second = upload(&server, "documents", "second.txt", &chunk);
+    assert_refused(&second, 413, "PAYLOAD_TOO_LARGE", "storage_mib");
+    assert!(
+        !storage
+            .path()
+            .join("files/uploads/documents/second.txt")
+            .exists(),
+        "a refused write leaves nothing"
+    );
+    let deleted = walker(
+        &server,
+        "delete_file",
+        json!({"path": "documents/first.txt"}),
+    );
+    assert_eq!(deleted.only_report(), &json!({"deleted": true}));
+    let second = upload(&server, "documents", "second.txt", &chunk);
+    assert_eq!(second.status, 200, "{second:?}");
+    assert_eq!(exceeded_in(&server, "files", "storage_mib"), 1);
+    let calls = counter(
+        &server,
+        "q_host_calls_total{app=\"files\",capability=\"storage\"}",
+    );
+    assert!(calls >= 5, "{calls}");
+}
+
+#[test]
+fn websocket_connections_beyond_the_quota_answer_429() {
+    let (_dir, server) = app_with_quotas(
+        (App::Realtime, "realtime"),
+        "",
+        "websocket_connections = 2",
+        &[],
+    );
+    let _first = connect(&server, "/ws/EchoMessage");
+    let _second = connect(&server, "/ws/EchoMessage");
+    match connect_with(&server, "/ws/EchoMessage", None) {
+        Err(tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 429);
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                .into_owned();
+            assert!(body.contains("websocket_connections"), "{body}");
+        }
+        other => panic!(
+            "a third connection must be refused with 429, got {:?}",
+            other.map(|_| ())
+        ),
+    }
+    assert_eq!(exceeded_in(&server, "realtime", "websocket_connections"), 1);
 }

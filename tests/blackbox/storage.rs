@@ -85,6 +85,20 @@ pub(crate) fn upload(server: &Site, folder: &str, filename: &str, bytes: &[u8]) 
     )
 }
 
+/// `inspect_upload` of `bytes`: the upload is read on the host, not stored.
+pub(crate) fn inspect(server: &Site, bytes: &[u8]) -> Reply {
+    post_multipart(
+        server,
+        "/walker/inspect_upload",
+        &[Part::File {
+            field: "file",
+            filename: "data.csv",
+            content_type: "text/csv",
+            bytes,
+        }],
+    )
+}
+
 /// A files server whose storage lives in `storage`.
 fn files_server(storage: &Path) -> Server {
     Server::builder(App::Files)
@@ -107,11 +121,22 @@ pub(crate) fn walker(server: &Site, name: &str, body: Value) -> Reply {
     server.post(&format!("/walker/{name}"), body)
 }
 
-/// Entries left in the server's upload area (request folders are deleted with their call).
-fn leftover_uploads(server: &Server) -> usize {
-    std::fs::read_dir(server.data_dir().join("tmp/uploads"))
-        .map(|entries| entries.count())
-        .unwrap_or(0)
+/// Request folders left in the server's upload areas (`tmp/uploads/<area of a
+/// process>/<request>/`; request folders are deleted with their call).
+pub(crate) fn leftover_uploads(server: &Server) -> usize {
+    let entries = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.expect("upload area entry").path())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    entries(&server.data_dir().join("tmp/uploads"))
+        .iter()
+        .map(|area| entries(area).len())
+        .sum()
 }
 
 #[test]
@@ -193,16 +218,7 @@ fn upload_list_download_end_to_end() {
     assert!(!storage.path().join("files/uploads/archive").exists());
 
     // an upload read without being stored
-    let inspected = post_multipart(
-        &server,
-        "/walker/inspect_upload",
-        &[Part::File {
-            field: "file",
-            filename: "data.csv",
-            content_type: "text/csv",
-            bytes: b"a,b\n1,2\n",
-        }],
-    );
+    let inspected = inspect(&server, b"a,b\n1,2\n");
     assert_eq!(
         inspected.only_report(),
         &json!({"filename": "data.csv", "content_type": "text/csv", "size": 8, "head": "a,b\n1,2\n"})

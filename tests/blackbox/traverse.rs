@@ -180,3 +180,33 @@ fn traverse_shows_only_what_the_caller_may_read() {
     // Bob's own traversal does not reach into alice's graph.
     assert_eq!(traverse(&server, &bob, json!({})).ok()["total_nodes"], 1);
 }
+
+#[test]
+fn traverse_from_an_edge_starts_where_it_leads() {
+    let server = Server::start(App::Todo);
+    let user = server.register_and_login("edges@example.com");
+    let other = server.register_and_login("other-edges@example.com");
+    let seeded = server.post_auth(
+        "/walker/SeedTodos",
+        json!({"n": 2, "prefix": "t"}),
+        &user.token,
+    );
+    assert_eq!(seeded.status, 200, "{seeded:?}");
+    let from_root = traverse(&server, &user, json!({}));
+    let edge = from_root.ok()["edges"][0].clone();
+    let edge_id = edge["_jac_id"].as_str().expect("an edge id");
+
+    let reply = traverse(&server, &user, json!({"source": edge_id, "detailed": true}));
+    let data = reply.ok();
+    assert_eq!(data["source"], edge_id);
+    assert_eq!(
+        ids(&data["nodes"]),
+        vec![edge["_jac_target"].as_str().unwrap()]
+    );
+    assert_eq!(data["nodes"][0]["_jac_type"], "Todo");
+    assert_eq!(ids(&data["edges"]), vec![edge_id]);
+    assert_eq!(data["total_nodes"], 1);
+
+    // Another user's edge is 404, as an id that does not exist.
+    traverse(&server, &other, json!({"source": edge_id})).err(404, "NOT_FOUND");
+}

@@ -15,6 +15,7 @@ mod secret;
 mod token;
 mod users;
 
+use host_error::HostError;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -30,7 +31,7 @@ pub const SYSTEM_IDENTITY: &str = "__system__";
 
 use config::JwtSettings;
 use graph::store::StoreError;
-use graph::{Graph, GraphError, Id};
+use graph::{Graph, Id};
 use password::Passwords;
 use token::Tokens;
 
@@ -82,7 +83,7 @@ pub enum AuthError {
     Store(#[from] StoreError),
     /// Creating the new user's root failed.
     #[error(transparent)]
-    Graph(#[from] GraphError),
+    Graph(#[from] HostError),
     /// Hashing or signing failed (a bug, not the client's fault).
     #[error("internal auth failure: {0}")]
     Internal(String),

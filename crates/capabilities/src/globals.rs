@@ -1,15 +1,14 @@
 //! `jac:scale/globals`: the module-level state (`glob`) of a Jac app, kept between calls.
 //!
-//! One [`Globals`] per loaded app; every call's store holds it. The guest loads the
-//! JSON the last call left and stores it back when it changed. Never persisted, never
-//! shared between apps (a reloaded app starts from its snapshot's values).
+//! One [`Globals`] per loaded app version (the runtime's `App` makes it, so a reloaded
+//! app starts from its snapshot's values); every call's store holds it. The guest loads
+//! the JSON the last call left and stores it back when it changed. Never persisted,
+//! never shared between apps.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use wasmtime::StoreContextMut;
 use wasmtime::component::Linker;
-
-use super::{Capability, HostState};
 
 /// Largest globals object an app may store, in bytes of JSON.
 pub const MAX_GLOBALS_BYTES: usize = 1 << 20;
@@ -29,26 +28,36 @@ impl Globals {
     }
 }
 
-pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+/// The globals of one call's app; `None` while a Jac app is built.
+pub(crate) struct CallGlobals(Option<Arc<Globals>>);
+
+impl CallGlobals {
+    pub(crate) fn new(globals: Option<Arc<Globals>>) -> Self {
+        CallGlobals(globals)
+    }
+}
+
+/// Add `jac:scale/globals` to `linker`; `get` projects a store's data to the call's globals.
+pub(crate) fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut CallGlobals,
+) -> wasmtime::Result<()> {
     let mut globals = linker.instance("jac:scale/globals@0.1.0")?;
-    globals.func_wrap(
-        "load",
-        |mut store: StoreContextMut<'_, HostState>, (): ()| {
-            let state = store.data_mut().counted(Capability::Globals);
-            Ok((state.globals.as_ref().and_then(|g| g.load()),))
-        },
-    )?;
+    globals.func_wrap("load", move |mut store: StoreContextMut<'_, T>, (): ()| {
+        let CallGlobals(globals) = get(store.data_mut());
+        Ok((globals.as_ref().and_then(|g| g.load()),))
+    })?;
     globals.func_wrap(
         "store",
-        |mut store: StoreContextMut<'_, HostState>, (json,): (String,)| {
-            store.data_mut().counted(Capability::Globals);
+        move |mut store: StoreContextMut<'_, T>, (json,): (String,)| {
+            let CallGlobals(globals) = get(store.data_mut());
             if json.len() > MAX_GLOBALS_BYTES {
                 wasmtime::bail!(
                     "the app's globals exceed {} KiB of JSON",
                     MAX_GLOBALS_BYTES >> 10
                 );
             }
-            if let Some(globals) = &store.data().globals {
+            if let Some(globals) = globals {
                 globals.store(json);
             }
             Ok(())

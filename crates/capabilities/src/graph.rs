@@ -1,43 +1,62 @@
 //! `jac:scale/graph`: convert between WIT values and `graph`, nothing more.
+//!
+//! No per-app state (the app's `graph::Graph` opens the call's session before the
+//! call); the per-call state is that session, which checks every call against the caller.
 
 use serde_json::{Map, Value};
 use wasmtime::component::{HasSelf, Linker};
 
 use super::bindings::graph::{self as wit, Direction, Edge, Neighbor, NeighborQuery, Node};
 use super::bindings::types::{AccessLevel as WitLevel, Error as WitError};
-use super::{Capability, HostState};
-use graph::{self as g, AccessLevel, GraphError, Id, Session};
+use graph::{self as g, AccessLevel, Id, Session};
+use host_error::HostError;
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 
-pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s.counted(Capability::Graph))
-}
+/// The graph of one call: its session, `None` while the app describes itself or is built.
+pub(crate) struct CallGraph(Option<Session>);
 
-impl HostState {
+impl CallGraph {
+    pub(crate) fn new(session: Option<Session>) -> Self {
+        CallGraph(session)
+    }
+
+    /// The session, handed back to the runtime after the call (to commit or drop).
+    pub(crate) fn take_session(&mut self) -> Option<Session> {
+        self.0.take()
+    }
+
     /// The call's session; using the graph while the app describes itself is a host fault.
     fn session(&mut self) -> wasmtime::Result<&mut Session> {
-        self.session.as_mut().ok_or_else(|| {
+        self.0.as_mut().ok_or_else(|| {
             wasmtime::format_err!("the graph is not available while describing the app")
         })
     }
+
+    /// Run `f` against the session, turning graph errors into guest-visible errors.
+    fn with<T>(&mut self, f: impl FnOnce(&mut Session) -> Result<T, HostError>) -> Res<T> {
+        Ok(f(self.session()?).map_err(WitError::from))
+    }
 }
 
-/// Run `f` against the session, turning graph errors into guest-visible errors.
-fn with<T>(state: &mut HostState, f: impl FnOnce(&mut Session) -> Result<T, GraphError>) -> Res<T> {
-    Ok(f(state.session()?).map_err(WitError::from))
+/// Add `jac:scale/graph` to `linker`; `get` projects a store's data to the call's graph.
+pub(crate) fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut CallGraph,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasSelf<CallGraph>>(linker, get)
 }
 
-fn id(text: &str) -> Result<Id, GraphError> {
+fn id(text: &str) -> Result<Id, HostError> {
     text.parse()
-        .map_err(|_| GraphError::NotFound(format!("no anchor with id {text:?}")))
+        .map_err(|_| HostError::NotFound(format!("no anchor with id {text:?}")))
 }
 
-fn fields(json: &str) -> Result<Map<String, Value>, GraphError> {
+fn fields(json: &str) -> Result<Map<String, Value>, HostError> {
     match serde_json::from_str(json) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(GraphError::Invalid("fields must be a JSON object".into())),
-        Err(e) => Err(GraphError::Invalid(format!(
+        Ok(_) => Err(HostError::Invalid("fields must be a JSON object".into())),
+        Err(e) => Err(HostError::Invalid(format!(
             "fields are not valid JSON: {e}"
         ))),
     }
@@ -80,7 +99,7 @@ fn level_to_wit(l: AccessLevel) -> WitLevel {
     }
 }
 
-impl wit::Host for HostState {
+impl wit::Host for CallGraph {
     fn root(&mut self) -> wasmtime::Result<String> {
         Ok(self.session()?.root().to_string())
     }
@@ -102,11 +121,11 @@ impl wit::Host for HostState {
     }
 
     fn get_node(&mut self, node_id: String) -> Res<Node> {
-        with(self, |s| s.get_node(id(&node_id)?).map(node))
+        self.with(|s| s.get_node(id(&node_id)?).map(node))
     }
 
     fn create_node(&mut self, archetype: String, json: String) -> Res<String> {
-        with(self, |s| {
+        self.with(|s| {
             s.create_node(&archetype, fields(&json)?)
                 .map(|i| i.to_string())
         })
@@ -121,17 +140,15 @@ impl wit::Host for HostState {
     }
 
     fn create_node_with_id(&mut self, node_id: String, archetype: String, json: String) -> Res<()> {
-        with(self, |s| {
-            s.create_node_with_id(id(&node_id)?, &archetype, fields(&json)?)
-        })
+        self.with(|s| s.create_node_with_id(id(&node_id)?, &archetype, fields(&json)?))
     }
 
     fn update_node(&mut self, node_id: String, json: String) -> Res<()> {
-        with(self, |s| s.update_node(id(&node_id)?, fields(&json)?))
+        self.with(|s| s.update_node(id(&node_id)?, fields(&json)?))
     }
 
     fn delete_node(&mut self, node_id: String) -> Res<()> {
-        with(self, |s| s.delete_node(id(&node_id)?))
+        self.with(|s| s.delete_node(id(&node_id)?))
     }
 
     fn connect(
@@ -142,7 +159,7 @@ impl wit::Host for HostState {
         json: String,
         undirected: bool,
     ) -> Res<Edge> {
-        with(self, |s| {
+        self.with(|s| {
             s.connect(
                 id(&source)?,
                 id(&target)?,
@@ -163,7 +180,7 @@ impl wit::Host for HostState {
         json: String,
         undirected: bool,
     ) -> Res<Edge> {
-        with(self, |s| {
+        self.with(|s| {
             let ends = (id(&source)?, id(&target)?, undirected);
             s.connect_with_id(id(&edge_id)?, ends, &archetype, fields(&json)?)
                 .map(edge)
@@ -171,15 +188,15 @@ impl wit::Host for HostState {
     }
 
     fn get_edge(&mut self, edge_id: String) -> Res<Edge> {
-        with(self, |s| s.get_edge(id(&edge_id)?).map(edge))
+        self.with(|s| s.get_edge(id(&edge_id)?).map(edge))
     }
 
     fn update_edge(&mut self, edge_id: String, json: String) -> Res<()> {
-        with(self, |s| s.update_edge(id(&edge_id)?, fields(&json)?))
+        self.with(|s| s.update_edge(id(&edge_id)?, fields(&json)?))
     }
 
     fn delete_edge(&mut self, edge_id: String) -> Res<()> {
-        with(self, |s| s.delete_edge(id(&edge_id)?))
+        self.with(|s| s.delete_edge(id(&edge_id)?))
     }
 
     fn neighbors(&mut self, origin: String, q: NeighborQuery) -> Res<Vec<Neighbor>> {
@@ -194,7 +211,7 @@ impl wit::Host for HostState {
             offset: q.offset,
             limit: q.limit,
         };
-        with(self, |s| {
+        self.with(|s| {
             let found = s.neighbors(id(&origin)?, &query)?;
             Ok(found
                 .into_iter()
@@ -207,21 +224,19 @@ impl wit::Host for HostState {
     }
 
     fn grant(&mut self, anchor: String, level: WitLevel) -> Res<()> {
-        with(self, |s| s.grant(id(&anchor)?, level_from_wit(level)))
+        self.with(|s| s.grant(id(&anchor)?, level_from_wit(level)))
     }
 
     fn revoke(&mut self, anchor: String) -> Res<()> {
-        with(self, |s| s.revoke(id(&anchor)?))
+        self.with(|s| s.revoke(id(&anchor)?))
     }
 
     fn allow_root(&mut self, anchor: String, root: String, level: WitLevel) -> Res<()> {
-        with(self, |s| {
-            s.allow_root(id(&anchor)?, id(&root)?, level_from_wit(level))
-        })
+        self.with(|s| s.allow_root(id(&anchor)?, id(&root)?, level_from_wit(level)))
     }
 
     fn disallow_root(&mut self, anchor: String, root: String) -> Res<()> {
-        with(self, |s| s.disallow_root(id(&anchor)?, id(&root)?))
+        self.with(|s| s.disallow_root(id(&anchor)?, id(&root)?))
     }
 
     fn access(&mut self, anchor: String) -> wasmtime::Result<WitLevel> {

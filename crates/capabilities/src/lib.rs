@@ -1,4 +1,15 @@
-//! Host side of each WIT import: thin glue from the guest's calls to `graph` and the log.
+//! The host side of each WIT import, one module per capability.
+//!
+//! Each capability (`graph`, `kv`, `files`, `globals`, `log`, `timer`, `stream`, `wasi`)
+//! owns, in its module: the use of its generated WIT binding, its per-app state (built
+//! from config and grants at load: [`AppContext::open`]), its per-call state (a field of
+//! [`HostState`]), its host functions (implemented on a view borrowed from that per-call
+//! state, never on `HostState`) and its `add_to_linker`, which takes a projecting
+//! function from any store data to that view. [`link`] adds each one with the projection
+//! from `HostState` (which also counts the host call: [`HostCalls`]).
+//!
+//! Adding a capability: its module, its field in `HostState` (and in `AppContext` if it
+//! has per-app state), one line in [`link`].
 //!
 //! Invariant: nothing here decides a permission. Every graph call is handed to the
 //! call's [`graph::Session`], which checks it against the caller.
@@ -11,38 +22,58 @@ mod host_calls;
 mod kv;
 pub mod limiter;
 mod log;
-pub(crate) mod output;
+mod quotas;
 mod stream;
 mod timer;
+mod wasi;
 
 use std::sync::Arc;
 
-use wasmtime::component::{Linker, ResourceTable};
+use std::marker::PhantomData;
+
+use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use ::files::{TenantFiles, UploadArea, Uploads};
+use ::files::{UploadArea, Uploads};
 use ::graph::Session;
-use ::kv::TenantStores;
-use config::Grants;
 use limiter::CallLimiter;
-use output::{GuestOutput, Stream};
 
 pub use globals::{Globals, MAX_GLOBALS_BYTES};
 pub use host_calls::{Capability, HostCalls};
+pub use quotas::QuotaExceeded;
 pub use stream::{MAX_COLLECTED_BYTES, StreamReceiver, StreamSender, StreamSink};
 
-/// Handles a guest may hold at once (WASI streams and the like).
+/// Handles a guest may hold at once, of every capability together (WASI streams,
+/// kvstores, buckets).
 const MAX_HANDLES: usize = 1_000;
 
-/// What the host gives one app besides its graph; shared by all its calls.
+/// What the host functions of a capability with handles (kvstores, buckets) work on,
+/// borrowed for one host call: the call's state of that capability and the resource
+/// table its handles live in.
+pub(crate) struct TableView<'a, C> {
+    call: &'a mut C,
+    table: &'a mut ResourceTable,
+}
+
+impl<'a, C> TableView<'a, C> {
+    pub(crate) fn new(call: &'a mut C, table: &'a mut ResourceTable) -> Self {
+        TableView { call, table }
+    }
+}
+
+/// Names [`TableView`] of `C` as the data of a generated `add_to_linker`.
+pub(crate) struct HasTableView<C>(PhantomData<C>);
+
+impl<C: 'static> HasData for HasTableView<C> {
+    type Data<'a> = TableView<'a, C>;
+}
+
+/// What the host gives one app besides its graph, opened at load; shared by all its
+/// calls (and kept across reloads of the app).
 #[derive(Debug, Clone)]
 pub struct AppContext {
-    /// The kvstores and storage paths the app may open.
-    pub grants: Arc<Grants>,
-    /// The app's kvstores.
-    pub kvstore: Arc<TenantStores>,
-    /// The app's file storage and upload area.
-    pub storage: Arc<TenantFiles>,
+    kv: kv::AppKv,
+    files: files::AppFiles,
     /// What the app may take of the host (`[plugins.scale.quotas]`); the runtime enforces them.
     pub quotas: Arc<config::Quotas>,
     /// The guest's environment (`[plugins.scale.secrets]` and `[plugins.scale.env]`).
@@ -62,8 +93,8 @@ pub struct CapabilityError {
 }
 
 impl AppContext {
-    /// Everything the app of `config` gets besides its graph, opened at load: its grants,
-    /// its kvstores, its file storage and its quotas.
+    /// Every capability's per-app state for the app of `config`, built from its settings
+    /// and grants: its kvstores, its file storage; and its quotas.
     pub fn open(config: &config::Config) -> Result<Self, CapabilityError> {
         let failed = |capability| {
             move |reason: String| CapabilityError {
@@ -72,10 +103,10 @@ impl AppContext {
                 reason,
             }
         };
+        let grants = Arc::new(config.capabilities.clone());
         Ok(AppContext {
-            grants: Arc::new(config.capabilities.clone()),
-            kvstore: kv::open_for_app(config).map_err(failed("kvstore"))?,
-            storage: files::open_for_app(config).map_err(failed("storage"))?,
+            kv: kv::AppKv::open(config, grants.clone()).map_err(failed("kvstore"))?,
+            files: files::AppFiles::open(config, grants).map_err(failed("storage"))?,
             quotas: Arc::new(config.quotas.clone()),
             environment: config.guest_env.vars().into(),
         })
@@ -83,53 +114,45 @@ impl AppContext {
 
     /// Where the app's request uploads are kept.
     pub fn upload_area(&self) -> &UploadArea {
-        self.storage.uploads()
+        self.files.upload_area()
     }
 }
 
-/// The data of one call's `Store`: every capability's per-call context.
+/// The data of one call's `Store`: one field per capability (its per-call state), the
+/// resource table their handles share, the memory limiter and the host-call counts.
 pub struct HostState {
-    wasi: WasiCtx,
-    table: ResourceTable,
     /// Memory bound of this call.
     pub limiter: CallLimiter,
-    /// The call's graph session; `None` while the app describes itself.
-    session: Option<Session>,
-    /// The app's `glob` values (Jac apps); `None` while building a Jac app.
-    globals: Option<Arc<Globals>>,
-    /// The app's grants and stores; `None` while building a Jac app (nothing granted).
-    context: Option<AppContext>,
-    /// Kvstore handles open in this call (bounded by `kvstore::MAX_OPEN_STORES`).
-    open_kvstores: usize,
-    /// The files the call's request uploaded (deleted with the call's store).
-    uploads: Uploads,
-    /// Where the values the call streams go (`jac:scale/streaming`).
-    stream: StreamSink,
-    app: Arc<str>,
-    log_bytes: usize,
     /// Host calls made so far, by capability.
     host_calls: HostCalls,
+    table: ResourceTable,
+    wasi: WasiCtx,
+    graph: graph::CallGraph,
+    kv: kv::CallKv,
+    files: files::CallFiles,
+    globals: globals::CallGlobals,
+    log: log::CallLog,
+    stream: StreamSink,
 }
 
 impl HostState {
-    /// State for one call of `app` with its `glob` values, grants and stores, the
-    /// files its request uploaded and where its streamed values go; `session` is `None`
-    /// while the app describes itself.
+    /// State for one call of `app`: its context (grants, stores, quotas), its `glob`
+    /// values, the files its request uploaded and where its streamed values go;
+    /// `session` is `None` while the app describes itself.
     pub fn for_call(
         app: Arc<str>,
-        memory_limit_bytes: usize,
+        context: &AppContext,
         session: Option<Session>,
         globals: Arc<Globals>,
-        context: AppContext,
         uploads: Uploads,
         stream: StreamSink,
     ) -> Self {
         Self::new(
             app,
-            memory_limit_bytes,
+            context.quotas.memory_per_instance_bytes,
+            Some(context),
             session,
             Some(globals),
-            Some(context),
             uploads,
             stream,
         )
@@ -149,40 +172,31 @@ impl HostState {
         )
     }
 
-    /// Every field set at once. WASI is deny-by-default: no preopened dirs, no sockets,
-    /// no environment but the app's declared one ([`AppContext::environment`]);
-    /// stdout/stderr go to the host log tagged with the app.
+    /// Every capability's per-call state at once (`context` is `None` when nothing is
+    /// granted); the guest's environment is the app's declared one
+    /// ([`AppContext::environment`]), nothing else of the host's.
     fn new(
         app: Arc<str>,
         memory_limit_bytes: usize,
+        context: Option<&AppContext>,
         session: Option<Session>,
         globals: Option<Arc<Globals>>,
-        context: Option<AppContext>,
         uploads: Uploads,
         stream: StreamSink,
     ) -> Self {
-        let mut wasi = WasiCtx::builder();
-        wasi.stdout(GuestOutput::new(app.clone(), Stream::Stdout))
-            .stderr(GuestOutput::new(app.clone(), Stream::Stderr));
-        if let Some(context) = &context {
-            wasi.envs(&context.environment[..]);
-        }
-        let wasi = wasi.build();
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_HANDLES);
         HostState {
-            wasi,
-            table,
             limiter: CallLimiter::new(memory_limit_bytes),
-            session,
-            globals,
-            context,
-            open_kvstores: 0,
-            uploads,
-            stream,
-            app,
-            log_bytes: 0,
             host_calls: HostCalls::default(),
+            table,
+            wasi: wasi::call_context(&app, context.map_or(&[][..], |c| &c.environment[..])),
+            graph: graph::CallGraph::new(session),
+            kv: kv::CallKv::new(context.map(|c| c.kv.clone())),
+            files: files::CallFiles::new(context.map(|c| c.files.clone()), uploads),
+            globals: globals::CallGlobals::new(globals),
+            log: log::CallLog::new(app),
+            stream,
         }
     }
 
@@ -191,25 +205,11 @@ impl HostState {
         self.host_calls
     }
 
-    /// This state, after counting a host call of `capability` (the linker's getter of
-    /// each import runs once per host call).
+    /// This state, after counting a host call of `capability` (the projection of each
+    /// import runs once per host call).
     fn counted(&mut self, capability: Capability) -> &mut Self {
         self.host_calls.count(capability);
         self
-    }
-
-    /// Whether this call's app may open the kvstore `name`.
-    pub fn may_open_kvstore(&self, name: &str) -> bool {
-        self.context
-            .as_ref()
-            .is_some_and(|c| c.grants.allows_kvstore(name))
-    }
-
-    /// Whether this call's app may open storage at `base_path`.
-    pub fn may_open_storage(&self, base_path: &str) -> bool {
-        self.context
-            .as_ref()
-            .is_some_and(|c| c.grants.allows_storage(base_path))
     }
 
     /// The values the call streamed while nothing could forward them (its reports then).
@@ -219,7 +219,7 @@ impl HostState {
 
     /// Hand the session back to the runtime after the call.
     pub fn take_session(&mut self) -> Option<Session> {
-        self.session.take()
+        self.graph.take_session()
     }
 }
 
@@ -232,15 +232,22 @@ impl WasiView for HostState {
     }
 }
 
-/// Add WASI (deny-by-default) and every `jac:scale` import to `linker`.
+/// Add WASI (deny-by-default) and every `jac:scale` import to `linker`, each with the
+/// projection from `HostState` to its per-call view.
 pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
-    graph::link(linker)?;
-    log::link(linker)?;
-    timer::link(linker)?;
-    stream::link(linker)?;
-    files::link(linker)?;
-    kv::link(linker)?;
-    globals::link(linker)?;
+    graph::add_to_linker(linker, |s| &mut s.counted(Capability::Graph).graph)?;
+    kv::add_to_linker(linker, |s| {
+        let s = s.counted(Capability::Kvstore);
+        TableView::new(&mut s.kv, &mut s.table)
+    })?;
+    files::add_to_linker(linker, |s| {
+        let s = s.counted(Capability::Storage);
+        TableView::new(&mut s.files, &mut s.table)
+    })?;
+    globals::add_to_linker(linker, |s| &mut s.counted(Capability::Globals).globals)?;
+    log::add_to_linker(linker, |s| &mut s.counted(Capability::Log).log)?;
+    timer::add_to_linker(linker, |s| s.host_calls.count(Capability::Timer))?;
+    stream::add_to_linker(linker, |s| &mut s.stream)?;
     Ok(())
 }

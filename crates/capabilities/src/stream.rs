@@ -10,8 +10,6 @@ use tokio::sync::mpsc;
 use wasmtime::StoreContextMut;
 use wasmtime::component::Linker;
 
-use super::HostState;
-
 /// Most bytes of streamed values a call that cannot stream collects as its reports.
 pub const MAX_COLLECTED_BYTES: usize = 16 << 20;
 
@@ -57,15 +55,19 @@ impl StreamSink {
     }
 }
 
-pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+/// Add `jac:scale/streaming` to `linker`; `get` projects a store's data to the call's sink.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut StreamSink,
+) -> wasmtime::Result<()> {
     let mut stream = linker.instance("jac:scale/streaming@0.1.0")?;
     stream.func_wrap_async(
         "send",
-        |mut store: StoreContextMut<'_, HostState>, (value,): (String,)| {
+        move |mut store: StoreContextMut<'_, T>, (value,): (String,)| {
             Box::new(async move {
                 let value = RawValue::from_string(value)
                     .map_err(|e| wasmtime::format_err!("the app streamed invalid JSON: {e}"))?;
-                let sender = match &mut store.data_mut().stream {
+                let sender = match get(store.data_mut()) {
                     StreamSink::Forward(sender) => sender.clone(),
                     StreamSink::Collect { values, bytes } => {
                         *bytes += value.get().len();

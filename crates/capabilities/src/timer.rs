@@ -7,14 +7,17 @@ use std::time::Duration;
 use wasmtime::StoreContextMut;
 use wasmtime::component::Linker;
 
-use super::{Capability, HostState};
-
-pub(super) fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+/// Add `jac:scale/timer` to `linker`. The timer keeps no state; `on_call` runs on each
+/// `sleep` (the host counts it there).
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    on_call: fn(&mut T),
+) -> wasmtime::Result<()> {
     let mut timer = linker.instance("jac:scale/timer@0.1.0")?;
     timer.func_wrap_async(
         "sleep",
-        |mut store: StoreContextMut<'_, HostState>, (ms,): (u32,)| {
-            store.data_mut().counted(Capability::Timer);
+        move |mut store: StoreContextMut<'_, T>, (ms,): (u32,)| {
+            on_call(store.data_mut());
             Box::new(async move {
                 tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
                 Ok(())

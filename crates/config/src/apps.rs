@@ -58,7 +58,8 @@ pub struct HostedApp {
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     /// The process's own settings (bind address, workers, data dir, runtime limits,
-    /// compile cache): resolved like a single app's, with no jac.toml.
+    /// compile cache, the metrics of every app): resolved like a single app's, its
+    /// jac.toml being the `[serve.settings]` table of apps.toml.
     pub base: Config,
     /// Where the apps' folders are and where deploys write: `--apps`, `[serve] apps_dir`,
     /// else `<data>/deployed`.
@@ -115,9 +116,23 @@ impl ServeConfig {
             reload: false,
             capabilities: flags.capabilities,
         };
-        // The process itself: a "program" in the working directory with no jac.toml.
-        let base =
-            Config::resolve_with(Path::new("apps"), JacToml::default(), single.clone(), env)?;
+        // The process itself: a "program" in the working directory whose jac.toml is the
+        // `[serve.settings]` of apps.toml (metrics, limits: the operator's, for every app).
+        let process_settings = match serve.get("settings") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(t)) => t.clone(),
+            Some(_) => {
+                return Err(ConfigError::Invalid(
+                    "apps.toml: `serve.settings` must be a table shaped like a jac.toml".into(),
+                ));
+            }
+        };
+        let base = Config::resolve_with(
+            Path::new("apps"),
+            JacToml::default().overlaid(&process_settings, "[serve.settings] of apps.toml"),
+            single.clone(),
+            env,
+        )?;
         for name in PROCESS_WIDE_SECRETS {
             if env.var(name).is_some() {
                 tracing::warn!(
@@ -495,6 +510,28 @@ mod tests {
                 .starts_with(&*config.data_dir.display().to_string())
         );
         assert_eq!(config.database.mongodb_database, "jac_scale_shop");
+    }
+
+    #[test]
+    fn serve_settings_are_the_processs_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("apps.toml");
+        std::fs::write(
+            &file,
+            "[serve.settings.plugins.scale.metrics]\nenabled = true\nnamespace = \"host\"\n",
+        )
+        .unwrap();
+        let flags = ServeFlags {
+            apps_file: Some(file.clone()),
+            ..ServeFlags::default()
+        };
+        let serve = ServeConfig::resolve(flags.clone(), &MapEnv(HashMap::new())).unwrap();
+        assert!(serve.base.metrics.enabled);
+        assert_eq!(serve.base.metrics.namespace, "host");
+
+        std::fs::write(&file, "[serve]\nsettings = 1\n").unwrap();
+        let err = ServeConfig::resolve(flags, &MapEnv(HashMap::new())).unwrap_err();
+        assert!(err.to_string().contains("serve.settings"), "{err}");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use grants::{GrantDefault, Grants};
 pub use guest_env::GuestEnv;
 pub use jwt::JwtSettings;
 pub use operations::{LogFormat, MetricsSettings};
-pub use quotas::Quotas;
+pub use quotas::{Quota, Quotas};
 pub use realtime::{WebSocketSettings, WebhookSettings};
 pub use sso::{OidcClientSettings, SsoSettings, is_secure_origin};
 pub use storage::{S3Settings, StorageBackendSettings, StorageSettings};
@@ -308,7 +308,7 @@ impl Config {
         let metrics = MetricsSettings::resolve(&toml)?;
         let sso = SsoSettings::resolve(env)?;
         let client_limits = ClientLimits::resolve(&toml)?;
-        let quotas = Quotas::resolve(&toml, &limits)?;
+        let quotas = Quotas::resolve(&toml, &limits, &websocket)?;
         let guest_env = GuestEnv::resolve(&toml, env)?;
 
         Ok(Config {

@@ -14,12 +14,15 @@
 //! `config::Grants` before a bucket is opened.
 
 pub mod local;
+pub mod partial;
 pub mod path;
 #[cfg(feature = "s3")]
 pub mod s3;
 #[cfg(test)]
 mod tests;
 pub mod uploads;
+
+pub use local::bytes_under;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -28,6 +31,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 
 use config::{StorageBackendSettings, StorageSettings};
+use host_error::HostError;
 pub use path::RelPath;
 pub use uploads::{UploadArea, UploadedFile, Uploads};
 
@@ -38,11 +42,8 @@ pub const MAX_LIST_PAGE: u32 = 1000;
 /// Most entries a listing looks at before it gives up with `quota-exceeded`.
 pub const MAX_LIST_SCAN: usize = 100_000;
 
-/// Why a storage operation failed: the WIT boundary's one error kind.
-pub use host_error::HostError as StorageError;
-
 /// The result of a storage operation.
-pub type StorageResult<T> = Result<T, StorageError>;
+pub type StorageResult<T> = Result<T, HostError>;
 
 /// What `metadata` tells about a path.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +104,8 @@ pub trait Backend: Send + Sync {
     async fn copy(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool>;
     /// Move a file; `false` when `from` does not exist, `invalid` for a folder.
     async fn rename(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool>;
+    /// Bytes of every file under the folder `at`, at any depth (0 when it is missing).
+    async fn bytes_under(&self, at: Key<'_>) -> StorageResult<u64>;
     /// Whether the backend's server answers (`/healthz/ready`); local storage always does.
     async fn reachable(&self) -> StorageResult<()> {
         Ok(())
@@ -120,7 +123,7 @@ pub fn open_backend(settings: &StorageSettings) -> StorageResult<Arc<dyn Backend
         StorageBackendSettings::S3(s3) => Arc::new(s3::S3Backend::open(s3, &settings.base_path)?),
         #[cfg(not(feature = "s3"))]
         StorageBackendSettings::S3(_) => {
-            return Err(StorageError::Unavailable(
+            return Err(HostError::Unavailable(
                 "storage_type is s3, but this jac-scale was built without S3 support (cargo feature `s3`)".into(),
             ));
         }
@@ -147,25 +150,35 @@ impl std::fmt::Debug for TenantFiles {
 
 impl TenantFiles {
     /// The storage of app `app` on `backend`, configured by `settings`; uploads are kept
-    /// in `upload_dir` while their request runs.
+    /// in `upload_dir` while their request runs (see [`UploadArea::open`]).
     pub fn new(
         backend: Arc<dyn Backend>,
         app: &str,
         settings: &StorageSettings,
         upload_dir: &Path,
-    ) -> Self {
-        TenantFiles {
+    ) -> std::io::Result<Self> {
+        Ok(TenantFiles {
             backend,
             app_root: app_folder(app),
             create_dirs: settings.create_dirs,
             max_file_bytes: settings.max_file_bytes,
-            uploads: UploadArea::new(upload_dir, settings.max_upload_bytes),
-        }
+            uploads: UploadArea::open(upload_dir, settings.max_upload_bytes)?,
+        })
     }
 
     /// Where this app's request uploads are kept.
     pub fn uploads(&self) -> &UploadArea {
         &self.uploads
+    }
+
+    /// Bytes of every file the app keeps (its whole folder: a walk of it).
+    pub async fn used_bytes(&self) -> StorageResult<u64> {
+        self.backend
+            .bytes_under(Key {
+                bucket: &self.app_root,
+                rel: &RelPath::root(),
+            })
+            .await
     }
 
     /// Open the bucket at `base_path` (`None` = the app's folder itself), creating its
@@ -187,7 +200,7 @@ impl TenantFiles {
             .ensure_dir(bucket.key(&RelPath::root()), create)
             .await
             .map_err(|e| match e {
-                StorageError::NotFound(_) => StorageError::NotFound(format!(
+                HostError::NotFound(_) => HostError::NotFound(format!(
                     "the storage base {:?} does not exist (create_dirs is false)",
                     base_path.unwrap_or(".")
                 )),
@@ -233,8 +246,8 @@ impl Bucket {
         }
     }
 
-    fn too_big(&self, path: &RelPath) -> StorageError {
-        StorageError::QuotaExceeded(format!(
+    fn too_big(&self, path: &RelPath) -> HostError {
+        HostError::QuotaExceeded(format!(
             "{path} would be larger than the file size limit of {} bytes",
             self.max_file_bytes
         ))
@@ -244,17 +257,17 @@ impl Bucket {
     pub async fn write(&self, path: &str, data: &[u8], append: bool) -> StorageResult<()> {
         let rel = RelPath::parse_entry(path)?;
         if data.len() > MAX_CHUNK_BYTES {
-            return Err(StorageError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "one write takes at most {MAX_CHUNK_BYTES} bytes; write larger files in appended chunks"
             )));
         }
         let existing = if append {
             match self.backend.metadata(self.key(&rel)).await {
                 Ok(meta) if meta.is_dir => {
-                    return Err(StorageError::Invalid(format!("{rel} is a directory")));
+                    return Err(HostError::Invalid(format!("{rel} is a directory")));
                 }
                 Ok(meta) => meta.size,
-                Err(StorageError::NotFound(_)) => 0,
+                Err(HostError::NotFound(_)) => 0,
                 Err(e) => return Err(e),
             }
         } else {
@@ -318,6 +331,16 @@ impl Bucket {
     pub async fn metadata(&self, path: &str) -> StorageResult<Metadata> {
         let rel = RelPath::parse(path)?;
         self.backend.metadata(self.key(&rel)).await
+    }
+
+    /// Bytes `path` holds: a file's size, 0 when nothing is there, `None` for a folder.
+    pub async fn bytes_at(&self, path: &str) -> StorageResult<Option<u64>> {
+        match self.metadata(path).await {
+            Ok(meta) if meta.is_dir => Ok(None),
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(HostError::NotFound(_)) => Ok(Some(0)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Copy a file; `false` when `source` does not exist.

@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use super::{
-    Backend, Key, MAX_LIST_SCAN, Metadata, RelPath, StorageError, StorageResult, unix_seconds,
-};
+use super::{Backend, Key, MAX_LIST_SCAN, Metadata, RelPath, StorageResult, unix_seconds};
+use host_error::HostError;
 
 /// Files under one directory of the host.
 #[derive(Debug)]
@@ -33,7 +32,7 @@ impl LocalBackend {
     /// use when `create` and missing).
     pub fn open(root: &Path, create: bool) -> StorageResult<Self> {
         let root = std::path::absolute(root).map_err(|e| {
-            StorageError::Unavailable(format!("storage path {} is unusable: {e}", root.display()))
+            HostError::Unavailable(format!("storage path {} is unusable: {e}", root.display()))
         })?;
         Ok(LocalBackend {
             root,
@@ -48,7 +47,7 @@ impl LocalBackend {
             .get_or_try_init(|| async {
                 let unavailable = |e: std::io::Error| {
                     tracing::error!(root = %self.root.display(), "storage directory unusable: {e}");
-                    StorageError::Unavailable("the storage directory cannot be used".into())
+                    HostError::Unavailable("the storage directory cannot be used".into())
                 };
                 if self.create {
                     tokio::fs::create_dir_all(&self.root)
@@ -110,33 +109,33 @@ async fn real_path(path: &Path) -> Result<Option<PathBuf>, ()> {
     }
 }
 
-fn escapes(rel: &RelPath) -> StorageError {
-    StorageError::Invalid(format!(
+fn escapes(rel: &RelPath) -> HostError {
+    HostError::Invalid(format!(
         "path {:?} leads outside the storage base (through a symbolic link)",
         rel.as_str()
     ))
 }
 
 /// An I/O error as the guest sees it: named by the guest's path, never the host's.
-fn io_error(e: std::io::Error, rel: &RelPath) -> StorageError {
+fn io_error(e: std::io::Error, rel: &RelPath) -> HostError {
     match e.kind() {
-        ErrorKind::NotFound => StorageError::NotFound(format!("no such file: {rel}")),
-        ErrorKind::IsADirectory => StorageError::Invalid(format!("{rel} is a directory")),
+        ErrorKind::NotFound => HostError::NotFound(format!("no such file: {rel}")),
+        ErrorKind::IsADirectory => HostError::Invalid(format!("{rel} is a directory")),
         ErrorKind::NotADirectory => {
-            StorageError::Invalid(format!("a parent of {rel} is a file, not a directory"))
+            HostError::Invalid(format!("a parent of {rel} is a file, not a directory"))
         }
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
-            StorageError::QuotaExceeded(format!("no space left to write {rel}"))
+            HostError::QuotaExceeded(format!("no space left to write {rel}"))
         }
         _ => {
             tracing::warn!(path = %rel, "local storage I/O error: {e}");
-            StorageError::Unavailable(format!("storage I/O error on {rel}: {}", e.kind()))
+            HostError::Unavailable(format!("storage I/O error on {rel}: {}", e.kind()))
         }
     }
 }
 
-fn is_dir_error(rel: &RelPath) -> StorageError {
-    StorageError::Invalid(format!("{rel} is a directory"))
+fn is_dir_error(rel: &RelPath) -> HostError {
+    HostError::Invalid(format!("{rel} is a directory"))
 }
 
 /// Create the parent folders of `path`.
@@ -173,11 +172,8 @@ impl Backend for LocalBackend {
         } else {
             match is_file(&path, at.rel).await? {
                 Some(false) => Ok(()),
-                Some(true) => Err(StorageError::Invalid(format!("{} is a file", at.rel))),
-                None => Err(StorageError::NotFound(format!(
-                    "no such folder: {}",
-                    at.rel
-                ))),
+                Some(true) => Err(HostError::Invalid(format!("{} is a file", at.rel))),
+                None => Err(HostError::NotFound(format!("no such folder: {}", at.rel))),
             }
         }
     }
@@ -214,7 +210,7 @@ impl Backend for LocalBackend {
     async fn read(&self, at: Key<'_>, offset: u64, length: usize) -> StorageResult<Vec<u8>> {
         let path = self.resolve(at).await?;
         match is_file(&path, at.rel).await? {
-            None => return Err(StorageError::NotFound(format!("no such file: {}", at.rel))),
+            None => return Err(HostError::NotFound(format!("no such file: {}", at.rel))),
             Some(false) => return Err(is_dir_error(at.rel)),
             Some(true) => {}
         }
@@ -273,7 +269,7 @@ impl Backend for LocalBackend {
             while let Some(entry) = entries.next_entry().await.map_err(|e| io_error(e, &rel))? {
                 scanned += 1;
                 if scanned > MAX_LIST_SCAN {
-                    return Err(StorageError::QuotaExceeded(format!(
+                    return Err(HostError::QuotaExceeded(format!(
                         "listing {} looks at more than {MAX_LIST_SCAN} entries",
                         at.rel
                     )));
@@ -306,6 +302,17 @@ impl Backend for LocalBackend {
         }
         found.sort_unstable();
         Ok(found.into_iter().skip(offset).take(limit).collect())
+    }
+
+    async fn bytes_under(&self, at: Key<'_>) -> StorageResult<u64> {
+        let start = match self.resolve(at).await {
+            Ok(path) => path,
+            Err(HostError::NotFound(_)) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        tokio::task::spawn_blocking(move || bytes_under(&start))
+            .await
+            .map_err(|e| HostError::Unavailable(e.to_string()))
     }
 
     async fn metadata(&self, at: Key<'_>) -> StorageResult<Metadata> {
@@ -369,4 +376,19 @@ impl LocalBackend {
         create_parents(&target, to.rel).await?;
         Ok(Some((source, target)))
     }
+}
+
+/// Bytes of the files under `dir` (links not followed; unreadable entries count 0).
+pub fn bytes_under(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => bytes_under(&entry.path()),
+            Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }

@@ -1,10 +1,10 @@
 //! Guest-supplied paths, checked and normalised before any backend sees them.
 //!
 //! A path is relative and `/`-separated: `./a//b/` is `a/b`. Absolute paths, `..`
-//! segments, backslashes and NUL bytes are refused with [`StorageError::Invalid`], so a
+//! segments, backslashes and NUL bytes are refused with [`HostError::Invalid`], so a
 //! path can never name anything above the bucket it is used in.
 
-use super::StorageError;
+use host_error::HostError;
 
 /// Longest path accepted, in bytes.
 pub const MAX_PATH_BYTES: usize = 1024;
@@ -23,12 +23,8 @@ impl RelPath {
     }
 
     /// Check and normalise `text`; the empty path (the root) is allowed.
-    pub fn parse(text: &str) -> Result<Self, StorageError> {
-        let refuse = |why: &str| {
-            Err(StorageError::Invalid(format!(
-                "invalid path {text:?}: {why}"
-            )))
-        };
+    pub fn parse(text: &str) -> Result<Self, HostError> {
+        let refuse = |why: &str| Err(HostError::Invalid(format!("invalid path {text:?}: {why}")));
         if text.len() > MAX_PATH_BYTES {
             return refuse(&format!("longer than {MAX_PATH_BYTES} bytes"));
         }
@@ -62,10 +58,10 @@ impl RelPath {
     }
 
     /// Check and normalise a path that must name something below the root.
-    pub fn parse_entry(text: &str) -> Result<Self, StorageError> {
+    pub fn parse_entry(text: &str) -> Result<Self, HostError> {
         let path = Self::parse(text)?;
         if path.is_root() {
-            return Err(StorageError::Invalid(format!(
+            return Err(HostError::Invalid(format!(
                 "invalid path {text:?}: it names the storage base itself, not a file in it"
             )));
         }
@@ -114,7 +110,7 @@ mod tests {
 
     fn invalid(text: &str) -> String {
         match RelPath::parse(text) {
-            Err(StorageError::Invalid(message)) => message,
+            Err(HostError::Invalid(message)) => message,
             other => panic!("{text:?} should be invalid, got {other:?}"),
         }
     }
@@ -152,5 +148,53 @@ mod tests {
         assert_eq!(a.join(&b).as_str(), "a/b/c");
         assert_eq!(RelPath::root().join(&b), b);
         assert_eq!(a.join(&RelPath::root()), a);
+    }
+
+    /// Random paths over a hostile alphabet for a bounded time: each is refused, or
+    /// normalised to segments that can only name something inside the bucket.
+    #[test]
+    fn random_paths_never_leave_the_bucket() {
+        use rand::{Rng, SeedableRng};
+        const PIECES: &[&str] = &[
+            "/",
+            "//",
+            ".",
+            "..",
+            "...",
+            "\\",
+            "\0",
+            "a",
+            "é",
+            "%2e%2e",
+            "~",
+            ":",
+            "C:",
+            " ",
+            "\n",
+            "🦀",
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ];
+        let seed: u64 = rand::random();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        while std::time::Instant::now() < deadline {
+            let text: String = (0..rng.random_range(0..40))
+                .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+                .collect();
+            let Ok(path) = RelPath::parse(&text) else {
+                continue;
+            };
+            let shown = format!("seed {seed}: {text:?} -> {path:?}");
+            assert!(!path.as_str().starts_with('/'), "{shown}");
+            assert!(path.as_str().len() <= MAX_PATH_BYTES, "{shown}");
+            assert!(
+                path.as_str()
+                    .split('/')
+                    .all(|s| path.is_root() || !(s.is_empty() || s == "." || s == "..")),
+                "{shown}"
+            );
+            assert!(!path.as_str().contains(['\\', '\0']), "{shown}");
+            assert_eq!(RelPath::parse(path.as_str()).as_ref(), Ok(&path), "{shown}");
+        }
     }
 }

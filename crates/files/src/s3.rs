@@ -5,20 +5,34 @@
 //! `ensure_dir` does nothing, `exists`/`metadata` of a folder look for one such object,
 //! and deleting a folder deletes every object under it. Appending rewrites the object
 //! (it is bounded by the file size limit). Keys are built from checked path segments only.
+//!
+//! Unreachable S3: a connection attempt waits at most [`CONNECT_TIMEOUT`] and a failed
+//! request is retried for at most [`RETRY_TIMEOUT`] (`object_store` retries for three
+//! minutes by default), so a call that needs the storage answers `unavailable` within a
+//! few seconds instead of hanging to its deadline.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectMeta, ObjectStore, PutPayload};
+use object_store::{ClientOptions, ObjectMeta, ObjectStore, PutPayload, RetryConfig};
 use tokio::io::AsyncWriteExt;
 
-use super::{Backend, Key, MAX_LIST_SCAN, Metadata, RelPath, StorageError, StorageResult};
+use super::{Backend, Key, MAX_LIST_SCAN, Metadata, RelPath, StorageResult};
 use config::S3Settings;
+use host_error::HostError;
+
+/// Longest wait for a connection to the S3 endpoint.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest time a failed request is retried (with backoff) before its error is returned.
+pub const RETRY_TIMEOUT: Duration = Duration::from_secs(3);
+/// Most retries of one failed request.
+const MAX_RETRIES: usize = 3;
 
 /// Objects in one S3 bucket, below a key prefix.
 pub struct S3Backend {
@@ -31,13 +45,19 @@ impl S3Backend {
     /// The backend for `settings`, with keys below `prefix` (`[storage] base_path`).
     pub fn open(settings: &S3Settings, prefix: &str) -> StorageResult<Self> {
         let prefix = RelPath::parse(prefix).map_err(|e| {
-            StorageError::Invalid(format!(
+            HostError::Invalid(format!(
                 "[storage] base_path is not a usable key prefix: {e}"
             ))
         })?;
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&settings.bucket)
-            .with_region(&settings.region);
+            .with_region(&settings.region)
+            .with_client_options(ClientOptions::new().with_connect_timeout(CONNECT_TIMEOUT))
+            .with_retry(RetryConfig {
+                max_retries: MAX_RETRIES,
+                retry_timeout: RETRY_TIMEOUT,
+                ..RetryConfig::default()
+            });
         if let Some(endpoint) = &settings.endpoint {
             builder = builder
                 .with_endpoint(endpoint)
@@ -49,9 +69,9 @@ impl S3Backend {
         if let Some(secret) = &settings.secret_access_key {
             builder = builder.with_secret_access_key(secret);
         }
-        let store = builder.build().map_err(|e| {
-            StorageError::Unavailable(format!("S3 storage cannot be configured: {e}"))
-        })?;
+        let store = builder
+            .build()
+            .map_err(|e| HostError::Unavailable(format!("S3 storage cannot be configured: {e}")))?;
         Ok(S3Backend {
             store: Arc::new(store),
             name: format!(
@@ -98,7 +118,7 @@ impl S3Backend {
             return Ok(true);
         }
         if self.is_folder(at).await? {
-            return Err(StorageError::Invalid(format!("{} is a directory", at.rel)));
+            return Err(HostError::Invalid(format!("{} is a directory", at.rel)));
         }
         Ok(false)
     }
@@ -121,14 +141,12 @@ fn decode(segment: &str) -> String {
         .into_owned()
 }
 
-fn backend_error(e: object_store::Error, rel: &RelPath) -> StorageError {
+fn backend_error(e: object_store::Error, rel: &RelPath) -> HostError {
     match e {
-        object_store::Error::NotFound { .. } => {
-            StorageError::NotFound(format!("no such file: {rel}"))
-        }
+        object_store::Error::NotFound { .. } => HostError::NotFound(format!("no such file: {rel}")),
         other => {
             tracing::warn!(path = %rel, "S3 storage error: {other}");
-            StorageError::Unavailable(format!("the S3 storage failed on {rel}"))
+            HostError::Unavailable(format!("the S3 storage failed on {rel}"))
         }
     }
 }
@@ -158,7 +176,7 @@ impl Backend for S3Backend {
             .list_with_delimiter(Some(&probe))
             .await
             .map(|_| ())
-            .map_err(|e| StorageError::Unavailable(e.to_string()))
+            .map_err(|e| HostError::Unavailable(e.to_string()))
     }
 
     async fn ensure_dir(&self, _at: Key<'_>, _create: bool) -> StorageResult<()> {
@@ -192,7 +210,7 @@ impl Backend for S3Backend {
     async fn write_from_file(&self, at: Key<'_>, source: &Path) -> StorageResult<()> {
         let location = self.object(at.bucket, at.rel);
         let mut file = tokio::fs::File::open(source).await.map_err(|e| {
-            StorageError::Unavailable(format!("the upload for {} is gone: {e}", at.rel))
+            HostError::Unavailable(format!("the upload for {} is gone: {e}", at.rel))
         })?;
         let mut writer = BufWriter::new(self.store.clone(), location);
         let copied = tokio::io::copy(&mut file, &mut writer).await;
@@ -205,16 +223,16 @@ impl Backend for S3Backend {
         };
         finished.map_err(|e| {
             tracing::warn!(path = %at.rel, "S3 upload failed: {e}");
-            StorageError::Unavailable(format!("the S3 storage failed on {}", at.rel))
+            HostError::Unavailable(format!("the S3 storage failed on {}", at.rel))
         })
     }
 
     async fn read(&self, at: Key<'_>, offset: u64, length: usize) -> StorageResult<Vec<u8>> {
         let Some(meta) = self.head(at).await? else {
             if self.is_folder(at).await? {
-                return Err(StorageError::Invalid(format!("{} is a directory", at.rel)));
+                return Err(HostError::Invalid(format!("{} is a directory", at.rel)));
             }
-            return Err(StorageError::NotFound(format!("no such file: {}", at.rel)));
+            return Err(HostError::NotFound(format!("no such file: {}", at.rel)));
         };
         let end = offset.saturating_add(length as u64).min(meta.size);
         if offset >= end {
@@ -277,7 +295,7 @@ impl Backend for S3Backend {
                 .objects
         };
         if objects.len() > MAX_LIST_SCAN {
-            return Err(StorageError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "listing {} looks at more than {MAX_LIST_SCAN} entries",
                 at.rel
             )));
@@ -288,6 +306,15 @@ impl Backend for S3Backend {
             .collect();
         found.sort_unstable();
         Ok(found.into_iter().skip(offset).take(limit).collect())
+    }
+
+    async fn bytes_under(&self, at: Key<'_>) -> StorageResult<u64> {
+        let folder = self.object(at.bucket, at.rel);
+        self.store
+            .list(Some(&folder))
+            .try_fold(0u64, |sum, meta| async move { Ok(sum + meta.size) })
+            .await
+            .map_err(|e| backend_error(e, at.rel))
     }
 
     async fn metadata(&self, at: Key<'_>) -> StorageResult<Metadata> {
@@ -303,7 +330,7 @@ impl Backend for S3Backend {
                 is_dir: true,
             });
         }
-        Err(StorageError::NotFound(format!("no such file: {}", at.rel)))
+        Err(HostError::NotFound(format!("no such file: {}", at.rel)))
     }
 
     async fn copy(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool> {

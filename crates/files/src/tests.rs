@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::*;
 use config::{S3Settings, StorageBackendSettings, StorageSettings};
+use host_error::HostError;
 
 /// Small limits so the bounds are reached quickly.
 fn settings(backend: StorageBackendSettings, base_path: &str) -> StorageSettings {
@@ -31,14 +32,15 @@ fn local_app(dir: &std::path::Path) -> (TenantFiles, tempfile::TempDir) {
         "app",
         &settings,
         uploads.path(),
-    );
+    )
+    .unwrap();
     (app, uploads)
 }
 
 async fn contract(backend: Arc<dyn Backend>, settings: &StorageSettings) {
     let uploads = tempfile::tempdir().unwrap();
-    let app = TenantFiles::new(backend.clone(), "app-one", settings, uploads.path());
-    let other = TenantFiles::new(backend, "app-two", settings, uploads.path());
+    let app = TenantFiles::new(backend.clone(), "app-one", settings, uploads.path()).unwrap();
+    let other = TenantFiles::new(backend, "app-two", settings, uploads.path()).unwrap();
     let bucket = app.open(Some("./uploads"), None).await.unwrap();
 
     // write, read ranges, append
@@ -74,15 +76,15 @@ async fn contract(backend: Arc<dyn Backend>, settings: &StorageSettings) {
     assert!(bucket.metadata("docs").await.unwrap().is_dir);
     assert!(matches!(
         bucket.metadata("nope.txt").await,
-        Err(StorageError::NotFound(_))
+        Err(HostError::NotFound(_))
     ));
     assert!(matches!(
         bucket.read("nope.txt", 0, 1).await,
-        Err(StorageError::NotFound(_))
+        Err(HostError::NotFound(_))
     ));
     assert!(matches!(
         bucket.read("docs", 0, 1).await,
-        Err(StorageError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
 
     // list: direct files only unless recursive, byte order, paging
@@ -136,7 +138,7 @@ async fn contract(backend: Arc<dyn Backend>, settings: &StorageSettings) {
     assert!(!bucket.rename("copies/b.txt", "moved/c.txt").await.unwrap());
     assert!(matches!(
         bucket.copy("docs/sub", "x").await,
-        Err(StorageError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
 
     // delete files and folders with their contents
@@ -152,38 +154,38 @@ async fn contract(backend: Arc<dyn Backend>, settings: &StorageSettings) {
     // paths never leave the bucket
     for bad in ["../x", "docs/../../x", "/etc/passwd", "a\\b"] {
         assert!(
-            matches!(bucket.read(bad, 0, 1).await, Err(StorageError::Invalid(_))),
+            matches!(bucket.read(bad, 0, 1).await, Err(HostError::Invalid(_))),
             "{bad}"
         );
         assert!(
             matches!(
                 bucket.write(bad, b"x", false).await,
-                Err(StorageError::Invalid(_))
+                Err(HostError::Invalid(_))
             ),
             "{bad}"
         );
     }
     assert!(matches!(
         app.open(Some("../app-two"), None).await,
-        Err(StorageError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
     assert!(matches!(
         bucket.delete("").await,
-        Err(StorageError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
 
     // bounds: one chunk per write, reads clamped, files bounded
     let chunk = vec![7u8; MAX_CHUNK_BYTES];
     assert!(matches!(
         bucket.write("big", &[0; MAX_CHUNK_BYTES + 1], false).await,
-        Err(StorageError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
     for _ in 0..3 {
         bucket.write("big", &chunk, true).await.unwrap();
     }
     assert!(matches!(
         bucket.write("big", b"x", true).await,
-        Err(StorageError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
     assert_eq!(bucket.metadata("big").await.unwrap().size, 3 << 20);
     assert_eq!(
@@ -248,25 +250,25 @@ async fn local_backend_refuses_symlinks_that_leave_the_bucket() {
     for path in ["link-dir/secret.txt", "link-file", "dangling"] {
         let read = bucket.read(path, 0, 10).await;
         assert!(
-            matches!(&read, Err(StorageError::Invalid(m)) if m.contains("outside the storage base")),
+            matches!(&read, Err(HostError::Invalid(m)) if m.contains("outside the storage base")),
             "{path}: {read:?}"
         );
         assert!(matches!(
             bucket.write(path, b"pwned", false).await,
-            Err(StorageError::Invalid(_))
+            Err(HostError::Invalid(_))
         ));
         assert!(matches!(
             bucket.exists(path).await,
-            Err(StorageError::Invalid(_))
+            Err(HostError::Invalid(_))
         ));
         assert!(matches!(
             bucket.delete(path).await,
-            Err(StorageError::Invalid(_))
+            Err(HostError::Invalid(_))
         ));
     }
     assert!(matches!(
         bucket.write("link-dir/new.txt", b"pwned", false).await,
-        Err(StorageError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
     assert!(!outside.join("new.txt").exists());
     assert!(!outside.join("gone").exists());
@@ -284,7 +286,7 @@ async fn local_backend_refuses_symlinks_that_leave_the_bucket() {
     std::os::unix::fs::symlink(&outside, dir.path().join("storage/app/escape")).unwrap();
     let escaped = app.open(Some("escape"), Some(false)).await;
     assert!(
-        matches!(escaped, Err(StorageError::Invalid(_))),
+        matches!(escaped, Err(HostError::Invalid(_))),
         "{:?}",
         escaped.err()
     );
@@ -296,7 +298,7 @@ async fn local_backend_without_create_dirs_needs_the_folder() {
     let (app, _uploads) = local_app(dir.path());
     assert!(matches!(
         app.open(Some("nope"), Some(false)).await,
-        Err(StorageError::NotFound(m)) if m.contains("create_dirs is false")
+        Err(HostError::NotFound(m)) if m.contains("create_dirs is false")
     ));
     app.open(Some("nope"), Some(true)).await.unwrap();
     assert!(dir.path().join("storage/app/nope").is_dir());

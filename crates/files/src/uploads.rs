@@ -1,22 +1,28 @@
 //! Files uploaded with a request (`UploadFile` fields of a `multipart/form-data` body).
 //!
 //! Each request that uploads gets its own folder in the app's [`UploadArea`]
-//! (`<data dir>/tmp/uploads/<random>/`); the bytes are streamed there within the
-//! configured bound, and the folder is deleted when the request's [`Uploads`] is
-//! dropped: when the call ends, or when the request fails before it (nothing is kept).
+//! (`<data dir>/tmp/uploads/.uploads.partial-<process>/<random>/`); the bytes are streamed
+//! there within the configured bound, and the folder is deleted when the request's
+//! [`Uploads`] is dropped: when the call ends, or when the request fails before it
+//! (nothing is kept). The area of a process is a [`PartialDir`]: what a killed process
+//! left is removed when the next one opens the area.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use super::{StorageError, StorageResult};
+use super::StorageResult;
+use crate::partial::{self, PartialDir};
+use host_error::HostError;
 
 /// Where one app keeps the uploads of running requests, and how much one request may upload.
 #[derive(Debug, Clone)]
 pub struct UploadArea {
-    dir: PathBuf,
+    /// This process's folder of request folders, deleted when the last clone drops.
+    dir: Arc<PartialDir>,
     max_request_bytes: u64,
 }
 
@@ -35,12 +41,15 @@ pub enum ReceiveError<E> {
 }
 
 impl UploadArea {
-    /// The area in `dir`; one request may upload at most `max_request_bytes`.
-    pub fn new(dir: &Path, max_request_bytes: u64) -> Self {
-        UploadArea {
-            dir: dir.to_path_buf(),
+    /// This process's area in `dir`, after removing the areas of processes that stopped
+    /// without deleting theirs (killed mid-upload); one request may upload at most
+    /// `max_request_bytes`.
+    pub fn open(dir: &Path, max_request_bytes: u64) -> std::io::Result<Self> {
+        partial::sweep(dir, 0);
+        Ok(UploadArea {
+            dir: Arc::new(PartialDir::create_in(dir, "uploads")?),
             max_request_bytes,
-        }
+        })
     }
 
     /// The most bytes one request may upload, all files together.
@@ -51,7 +60,11 @@ impl UploadArea {
     /// A fresh, empty set of uploads for one request (its folder is made on first use).
     pub fn begin(&self) -> Uploads {
         Uploads {
-            dir: Some(self.dir.join(hex::encode(rand::random::<[u8; 16]>()))),
+            dir: Some(
+                self.dir
+                    .path()
+                    .join(hex::encode(rand::random::<[u8; 16]>())),
+            ),
             files: Vec::new(),
             received: 0,
             max_bytes: self.max_request_bytes,
@@ -137,14 +150,14 @@ impl Uploads {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, file)| file)
-            .ok_or_else(|| StorageError::NotFound(format!("this request uploaded no file {key:?}")))
+            .ok_or_else(|| HostError::NotFound(format!("this request uploaded no file {key:?}")))
     }
 
     /// Up to `length` bytes of the upload `key` from `offset`.
     pub async fn read(&self, key: &str, offset: u64, length: usize) -> StorageResult<Vec<u8>> {
         let upload = self.get(key)?;
         let gone = |e: std::io::Error| {
-            StorageError::Unavailable(format!("the upload {key:?} cannot be read: {e}"))
+            HostError::Unavailable(format!("the upload {key:?} cannot be read: {e}"))
         };
         let mut file = tokio::fs::File::open(&upload.path).await.map_err(gone)?;
         file.seek(std::io::SeekFrom::Start(offset))
@@ -181,7 +194,7 @@ mod tests {
     #[tokio::test]
     async fn uploads_are_kept_until_dropped() {
         let area_dir = tempfile::tempdir().unwrap();
-        let area = UploadArea::new(area_dir.path(), 100);
+        let area = UploadArea::open(area_dir.path(), 100).unwrap();
         let mut uploads = area.begin();
         let key = uploads
             .receive(
@@ -196,18 +209,18 @@ mod tests {
         assert_eq!(uploads.read(&key, 6, 100).await.unwrap(), b"world");
         assert!(matches!(
             uploads.get("upload-9"),
-            Err(StorageError::NotFound(_))
+            Err(HostError::NotFound(_))
         ));
         assert!(file.path().exists());
         drop(uploads);
         assert!(!file.path().exists());
-        assert_eq!(std::fs::read_dir(area_dir.path()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(area.dir.path()).unwrap().count(), 0);
     }
 
     #[tokio::test]
     async fn the_bound_covers_all_files_of_a_request_and_nothing_stays() {
         let area_dir = tempfile::tempdir().unwrap();
-        let area = UploadArea::new(area_dir.path(), 10);
+        let area = UploadArea::open(area_dir.path(), 10).unwrap();
         let mut uploads = area.begin();
         uploads
             .receive(String::new(), String::new(), chunks(&[b"123456"]))
@@ -218,6 +231,6 @@ mod tests {
             .await;
         assert!(matches!(second, Err(ReceiveError::TooLarge(10))));
         drop(uploads);
-        assert_eq!(std::fs::read_dir(area_dir.path()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(area.dir.path()).unwrap().count(), 0);
     }
 }

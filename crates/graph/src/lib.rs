@@ -17,6 +17,7 @@ mod traverse;
 
 use std::sync::Arc;
 
+use host_error::HostError;
 use serde_json::{Map, Value};
 
 pub(crate) use access::AccessPatch;
@@ -112,10 +113,7 @@ pub struct NeighborQuery {
     pub limit: u32,
 }
 
-/// Why a graph call failed: the WIT boundary's one error kind.
-pub use host_error::HostError as GraphError;
-
-impl From<StoreError> for GraphError {
+impl From<StoreError> for HostError {
     /// Conflicts are the caller's business; backend details are logged, not shown to guests.
     fn from(error: StoreError) -> Self {
         match error {
@@ -128,7 +126,7 @@ impl From<StoreError> for GraphError {
     }
 }
 
-impl From<ParseIdError> for GraphError {
+impl From<ParseIdError> for HostError {
     fn from(error: ParseIdError) -> Self {
         Self::Invalid(error.to_string())
     }
@@ -149,7 +147,7 @@ impl Graph {
     }
 
     /// The graph kept in `store`; creates the shared guest root on first use.
-    pub fn new(store: Arc<dyn GraphStore>) -> Result<Self, GraphError> {
+    pub fn new(store: Arc<dyn GraphStore>) -> Result<Self, HostError> {
         let guest_root = store.ensure_guest_root(&root_insert(Id::generate()))?;
         Ok(Self { store, guest_root })
     }
@@ -160,7 +158,7 @@ impl Graph {
     }
 
     /// Creates a new user's root node (archetype [`ROOT_ARCHETYPE`]), committed at once.
-    pub fn create_root(&self) -> Result<Id, GraphError> {
+    pub fn create_root(&self) -> Result<Id, HostError> {
         let root = Id::generate();
         let changes = Changeset {
             new_nodes: vec![root_insert(root)],
@@ -172,7 +170,7 @@ impl Graph {
 
     /// Deletes a root made by [`Graph::create_root`] that never got a user (registration
     /// lost a race for its identity), with its edges. Other anchors it owns are kept.
-    pub fn discard_root(&self, root: Id) -> Result<(), GraphError> {
+    pub fn discard_root(&self, root: Id) -> Result<(), HostError> {
         let changes = Changeset {
             deleted_nodes: vec![root],
             ..Changeset::default()
@@ -188,12 +186,12 @@ impl Graph {
     /// The session of a walker `caller` spawns at `target` (`None`: the caller's root).
     /// Spawning needs READ on the target; anything less is answered as if the node did
     /// not exist (`NotFound`), so a call cannot probe for nodes it may not see.
-    pub fn spawn_session(&self, caller: Caller, target: Option<Id>) -> Result<Session, GraphError> {
+    pub fn spawn_session(&self, caller: Caller, target: Option<Id>) -> Result<Session, HostError> {
         let mut session = self.session(caller);
         if let Some(id) = target
             && session.access(id) < AccessLevel::Read
         {
-            return Err(GraphError::NotFound(format!("no node with id {id}")));
+            return Err(HostError::NotFound(format!("no node with id {id}")));
         }
         Ok(session)
     }

@@ -1,6 +1,7 @@
 //! Breadth-first traversal of what the caller may read (`POST /traverse`).
 //!
-//! The walk follows outgoing (and undirected) edges from a source node, level by level,
+//! The walk follows outgoing (and undirected) edges from a source node (or from an edge:
+//! the node it leads to, the edge listed first), level by level,
 //! through [`Session::neighbors`], so every node and edge it returns passed the same READ
 //! check a walker's reads pass. Type filters prune the walk: only edges of `edge_types`
 //! leading to nodes of `node_types` are followed. The whole walk is bounded by
@@ -8,7 +9,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::{Direction, Edge, GraphError, Id, NeighborQuery, Node, Session};
+use super::{Direction, Edge, Id, NeighborQuery, Node, Session};
+use host_error::HostError;
 
 /// Deepest traversal accepted.
 pub const MAX_DEPTH: u32 = 10;
@@ -20,6 +22,7 @@ const NEIGHBORS_PER_QUERY: u32 = 1_000;
 /// What to traverse.
 #[derive(Debug, Clone)]
 pub struct TraverseQuery {
+    /// A node, or an edge (the walk starts at the node it leads to).
     pub source: Id,
     /// Levels of edges to follow (0 = the source alone); at most [`MAX_DEPTH`].
     pub depth: u32,
@@ -45,7 +48,7 @@ impl super::Graph {
         &self,
         caller: super::Caller,
         query: &TraverseQuery,
-    ) -> Result<Traversal, GraphError> {
+    ) -> Result<Traversal, HostError> {
         self.session(caller).traverse(query)
     }
 }
@@ -53,19 +56,23 @@ impl super::Graph {
 impl Session {
     /// Walk from `query.source`; `NotFound` if the caller cannot read it, `QuotaExceeded`
     /// past [`MAX_NODES`], `Invalid` past [`MAX_DEPTH`] or for a bad type filter.
-    pub fn traverse(&mut self, query: &TraverseQuery) -> Result<Traversal, GraphError> {
+    pub fn traverse(&mut self, query: &TraverseQuery) -> Result<Traversal, HostError> {
         if query.depth > MAX_DEPTH {
-            return Err(GraphError::Invalid(format!(
+            return Err(HostError::Invalid(format!(
                 "depth {} is more than the limit of {MAX_DEPTH}",
                 query.depth
             )));
         }
-        let source = self.get_node(query.source)?;
+        let (source, via) = self.start_of(query.source)?;
         let mut found = Traversal::default();
         let mut position: HashMap<Id, usize> = HashMap::new();
         position.insert(source.id, 0);
         found.nodes.push(source);
         let mut undirected_seen: HashSet<Id> = HashSet::new();
+        if let Some(edge) = via {
+            undirected_seen.insert(edge.id);
+            found.edges.push((0, edge));
+        }
         let mut frontier: VecDeque<(usize, u32)> = VecDeque::from([(0, 0)]);
         while let Some((at, level)) = frontier.pop_front() {
             if level >= query.depth {
@@ -90,7 +97,7 @@ impl Session {
                         Some(&there) => there,
                         None => {
                             if found.nodes.len() >= MAX_NODES {
-                                return Err(GraphError::QuotaExceeded(format!(
+                                return Err(HostError::QuotaExceeded(format!(
                                     "the traversal reaches more than {MAX_NODES} nodes; \
                                      lower the depth or filter by type"
                                 )));
@@ -114,5 +121,19 @@ impl Session {
             }
         }
         Ok(found)
+    }
+
+    /// Where a walk from `source` starts: the node itself, or for an edge the node it
+    /// leads to, with the edge. `NotFound` unless the caller may read both.
+    fn start_of(&mut self, source: Id) -> Result<(Node, Option<Edge>), HostError> {
+        match self.get_node(source) {
+            Err(HostError::NotFound(message)) => {
+                let Ok(edge) = self.get_edge(source) else {
+                    return Err(HostError::NotFound(message));
+                };
+                Ok((self.get_node(edge.target)?, Some(edge)))
+            }
+            found => Ok((found?, None)),
+        }
     }
 }

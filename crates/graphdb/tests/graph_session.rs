@@ -8,6 +8,7 @@ use tempfile::TempDir;
 
 use graph::AccessLevel::{Connect, NoAccess, Read, Write};
 use graph::*;
+use host_error::HostError;
 use jac_scale_graphdb::sqlite::SqliteStore;
 
 struct Fixture {
@@ -100,12 +101,12 @@ fn neighbor_ids(session: &mut Session, origin: Id, query: &NeighborQuery) -> Vec
         .collect()
 }
 
-fn is_not_found<T: std::fmt::Debug>(result: Result<T, GraphError>) -> bool {
-    matches!(result, Err(GraphError::NotFound(_)))
+fn is_not_found<T: std::fmt::Debug>(result: Result<T, HostError>) -> bool {
+    matches!(result, Err(HostError::NotFound(_)))
 }
 
-fn is_denied<T: std::fmt::Debug>(result: Result<T, GraphError>) -> bool {
-    matches!(result, Err(GraphError::AccessDenied(_)))
+fn is_denied<T: std::fmt::Debug>(result: Result<T, HostError>) -> bool {
+    matches!(result, Err(HostError::AccessDenied(_)))
 }
 
 // ---- owners and strangers ----
@@ -151,11 +152,11 @@ fn spawning_needs_read_on_the_target() {
     // Unreadable and absent nodes answer alike.
     assert!(matches!(
         fx.graph.spawn_session(fx.bob.clone(), Some(note)),
-        Err(GraphError::NotFound(_))
+        Err(HostError::NotFound(_))
     ));
     assert!(matches!(
         fx.graph.spawn_session(fx.alice.clone(), Some(missing)),
-        Err(GraphError::NotFound(_))
+        Err(HostError::NotFound(_))
     ));
     fx.commit_as(&fx.alice, |s| s.grant(note, Read).unwrap());
     assert!(fx.graph.spawn_session(fx.bob.clone(), Some(note)).is_ok());
@@ -537,7 +538,7 @@ fn root_nodes_cannot_be_deleted() {
     let mut alice = fx.session(&fx.alice);
     assert!(matches!(
         alice.delete_node(fx.alice.root),
-        Err(GraphError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
     fx.commit_as(&fx.alice, |s| {
         s.allow_root(fx.alice.root, fx.bob.root, Write).unwrap()
@@ -545,7 +546,7 @@ fn root_nodes_cannot_be_deleted() {
     let mut bob = fx.session(&fx.bob);
     assert!(matches!(
         bob.delete_node(fx.alice.root),
-        Err(GraphError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
 }
 
@@ -773,7 +774,7 @@ fn failed_commit_applies_nothing() {
     bob.update_node(shared, fields(json!({"by": "bob"})))
         .unwrap();
     fx.commit_as(&fx.alice, |s| s.delete_node(shared).unwrap());
-    assert!(matches!(bob.commit(), Err(GraphError::Conflict(_))));
+    assert!(matches!(bob.commit(), Err(HostError::Conflict(_))));
     let mut bob = fx.session(&fx.bob);
     assert!(is_not_found(bob.get_node(note)));
     assert!(neighbor_ids(&mut bob, fx.bob.root, &query(Direction::Any)).is_empty());
@@ -788,7 +789,7 @@ fn connecting_to_a_node_deleted_meanwhile_is_a_conflict() {
     bob.connect(fx.bob.root, board, "Follows", Map::new(), false)
         .unwrap();
     fx.commit_as(&fx.alice, |s| s.delete_node(board).unwrap());
-    assert!(matches!(bob.commit(), Err(GraphError::Conflict(_))));
+    assert!(matches!(bob.commit(), Err(HostError::Conflict(_))));
     let mut bob = fx.session(&fx.bob);
     assert!(neighbor_ids(&mut bob, fx.bob.root, &query(Direction::Any)).is_empty());
 }
@@ -918,12 +919,12 @@ fn oversized_fields_are_quota_exceeded() {
     let big = fields(json!({"blob": "x".repeat(MAX_FIELDS_BYTES)}));
     assert!(matches!(
         s.create_node("Blob", big.clone()),
-        Err(GraphError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
     let id = s.create_node("Blob", Map::new()).unwrap();
     assert!(matches!(
         s.update_node(id, big),
-        Err(GraphError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
 }
 
@@ -936,7 +937,7 @@ fn a_changeset_is_bounded_in_anchors() {
     }
     assert!(matches!(
         s.create_node("N", Map::new()),
-        Err(GraphError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
 }
 
@@ -951,7 +952,7 @@ fn a_changeset_is_bounded_in_bytes() {
         .collect();
     assert!(matches!(
         s.create_node("Blob", chunk.clone()),
-        Err(GraphError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
     s.delete_node(ids[0]).unwrap();
     s.create_node("Blob", chunk).unwrap();
@@ -968,7 +969,7 @@ fn bad_archetype_names_are_invalid() {
     ] {
         assert!(matches!(
             s.create_node(&bad, Map::new()),
-            Err(GraphError::Invalid(_))
+            Err(HostError::Invalid(_))
         ));
     }
     let too_many = NeighborQuery {
@@ -977,7 +978,7 @@ fn bad_archetype_names_are_invalid() {
     };
     assert!(matches!(
         s.neighbors(fx.alice.root, &too_many),
-        Err(GraphError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
 }
 
@@ -1009,10 +1010,10 @@ fn reserved_ids_become_the_ids_of_what_the_call_creates() {
     assert_eq!(edge.id, link);
     // Each reservation is used once; ids nobody reserved are refused.
     let reuse = alice.create_node_with_id(note, "Note", Map::new());
-    assert!(matches!(reuse, Err(GraphError::Invalid(_))), "{reuse:?}");
+    assert!(matches!(reuse, Err(HostError::Invalid(_))), "{reuse:?}");
     let unreserved = alice.create_node_with_id(Id::generate(), "Note", Map::new());
     assert!(
-        matches!(unreserved, Err(GraphError::Invalid(_))),
+        matches!(unreserved, Err(HostError::Invalid(_))),
         "{unreserved:?}"
     );
     alice.commit().unwrap();
@@ -1033,7 +1034,7 @@ fn a_dropped_session_leaves_nothing_under_its_reserved_ids() {
     drop(alice);
     assert!(matches!(
         fx.session(&fx.alice).get_node(note),
-        Err(GraphError::NotFound(_))
+        Err(HostError::NotFound(_))
     ));
 }
 

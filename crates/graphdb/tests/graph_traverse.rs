@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use graph::{Caller, Graph, GraphError, Id, MAX_DEPTH, MAX_NODES, TraverseQuery};
+use graph::{Caller, Graph, Id, MAX_DEPTH, MAX_NODES, TraverseQuery};
+use host_error::HostError;
 use jac_scale_graphdb::sqlite::SqliteStore;
 use serde_json::Map;
 
@@ -52,7 +53,7 @@ fn traversal_reaching_more_than_max_nodes_is_refused() {
     let mut session = graph.session(caller.clone());
     assert!(matches!(
         session.traverse(&query(caller.root, 1)),
-        Err(GraphError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
 }
 
@@ -62,7 +63,7 @@ fn depth_past_the_limit_is_invalid() {
     let mut session = graph.session(caller.clone());
     assert!(matches!(
         session.traverse(&query(caller.root, MAX_DEPTH + 1)),
-        Err(GraphError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
 }
 

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, header};
 
 use super::HttpState;
 use super::error::ApiError;
-use auth::AuthedUser;
+use auth::{AuthError, AuthedUser};
 use graph::{Caller, Graph};
 
 /// The authenticated user, or nobody.
@@ -44,11 +44,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Identify the caller. With `required`, a missing or bad token is 401; without it,
 /// a bad token is ignored and the call runs anonymous (API.md, public endpoints).
-pub fn identify(
-    state: &HttpState,
-    headers: &HeaderMap,
-    required: bool,
-) -> Result<Identity, ApiError> {
+fn identify(state: &HttpState, headers: &HeaderMap, required: bool) -> Result<Identity, ApiError> {
     let identity = verify(state, headers, required)?;
     let who = match &identity {
         Identity::User(user) => user.user_id.as_str(),
@@ -68,6 +64,11 @@ fn verify(state: &HttpState, headers: &HeaderMap, required: bool) -> Result<Iden
     };
     match state.auth().verify(token) {
         Ok(user) => Ok(Identity::User(user)),
+        // The token could not be checked (the user store is down): neither 401 nor
+        // anonymous.
+        Err(e @ (AuthError::Store(_) | AuthError::Graph(_) | AuthError::Internal(_))) => {
+            Err(crate::users::auth_error(e))
+        }
         Err(e) if required => Err(ApiError::Unauthorized(format!("invalid token: {e}"))),
         Err(_) => Ok(Identity::Anonymous),
     }
@@ -86,5 +87,19 @@ impl FromRequestParts<HttpState> for RequiredCaller {
             Identity::User(user) => Ok(RequiredCaller(user)),
             Identity::Anonymous => Err(ApiError::Unauthorized("a bearer token is required".into())),
         }
+    }
+}
+
+/// Extracts the caller of a route anonymous callers may use: the bearer token's user,
+/// or [`Identity::Anonymous`] when there is no token or a bad one (API.md, public
+/// endpoints). Never rejects.
+#[derive(Debug)]
+pub struct MaybeCaller(pub Identity);
+
+impl FromRequestParts<HttpState> for MaybeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
+        identify(state, &parts.headers, false).map(MaybeCaller)
     }
 }

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
-use super::caller::{self, Identity};
+use super::caller::{Identity, MaybeCaller, RequiredCaller};
 use super::envelope::{self, CallData};
 use super::error::ApiError;
 use super::request_metrics::RouteTemplate;
@@ -54,7 +54,7 @@ async fn call(
     state: &HttpState,
     served: &Arc<Served>,
     target: &Target,
-    parts: Parts,
+    mut parts: Parts,
     body: Body,
     params: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
@@ -62,7 +62,12 @@ async fn call(
     super::log_endpoint(&endpoint.name);
 
     // Authentication comes before anything about the body is looked at.
-    let identity = caller::identify(state, &parts.headers, endpoint.access == Access::Protected)?;
+    let identity = if endpoint.access == Access::Protected {
+        let RequiredCaller(user) = RequiredCaller::from_request_parts(&mut parts, state).await?;
+        Identity::User(user)
+    } else {
+        MaybeCaller::from_request_parts(&mut parts, state).await?.0
+    };
 
     let mut node_id = None;
     let mut raw = Map::new();
@@ -235,7 +240,12 @@ pub(super) fn finished(
     if endpoint.kind == Kind::Walker
         && let Some(metrics) = served.metrics()
     {
-        metrics.walker_finished(&endpoint.name, outcome.is_ok(), started.elapsed());
+        metrics.walker_finished(
+            served.app().name(),
+            &endpoint.name,
+            outcome.is_ok(),
+            started.elapsed(),
+        );
     }
     outcome.map_err(|e| ApiError::from_call(e, served.expose_traces))
 }

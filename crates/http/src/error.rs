@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::envelope;
-use graph::GraphError;
+use host_error::HostError;
 use runtime::manifest::Problem;
 use runtime::{CallError, Quota};
 
@@ -85,9 +85,11 @@ impl ApiError {
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             ApiError::QuotaExceeded { quota, .. } => match quota {
-                Quota::ConcurrentCalls | Quota::CallsPerSecond => {
-                    (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
-                }
+                Quota::ConcurrentCalls
+                | Quota::CallsPerSecond
+                | Quota::KvstoreOpsPerSecond
+                | Quota::WebsocketConnections => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
+                Quota::StorageBytes => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
                 Quota::Instances => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
                 Quota::CpuTimePerCall => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
                 Quota::MemoryPerInstance => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
@@ -138,14 +140,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<GraphError> for ApiError {
-    fn from(e: GraphError) -> Self {
+impl From<HostError> for ApiError {
+    fn from(e: HostError) -> Self {
         match e {
-            GraphError::AccessDenied(m) => ApiError::Forbidden(m),
-            GraphError::NotFound(m) => ApiError::NotFound(m),
-            GraphError::Conflict(m) => ApiError::Conflict(m),
-            GraphError::Unavailable(m) => ApiError::Unavailable(m),
-            GraphError::Invalid(m) | GraphError::QuotaExceeded(m) => ApiError::Execution {
+            HostError::AccessDenied(m) => ApiError::Forbidden(m),
+            HostError::NotFound(m) => ApiError::NotFound(m),
+            HostError::Conflict(m) => ApiError::Conflict(m),
+            HostError::Unavailable(m) => ApiError::Unavailable(m),
+            HostError::Invalid(m) | HostError::QuotaExceeded(m) => ApiError::Execution {
                 message: m,
                 details: Value::Null,
             },

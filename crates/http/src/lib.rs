@@ -60,6 +60,7 @@ pub use health::{Backend, PROBE_TIMEOUT, ProbeFuture, Readiness};
 use metrics::{AppMetrics, Metrics};
 use rate_limit::RateLimiter;
 use realtime::Hub;
+pub use request_metrics::{refresh_readings, scrape_response};
 use routes::Routes;
 use runtime::schedule::Schedules;
 use runtime::{Access, App, Endpoint, Protocol};
@@ -344,7 +345,7 @@ pub fn router(state: HttpState, docs: Option<Docs>) -> Router {
             .merge(request_metrics::router(m.clone()))
             .fallback(endpoints::dispatch)
             .layer(middleware::from_fn_with_state(
-                m.clone(),
+                state.clone(),
                 request_metrics::track,
             ));
     } else {

@@ -4,15 +4,27 @@
 //! so slow clients cannot hold connections: slowloris) and a bounded read buffer. On
 //! shutdown, stops accepting, lets open connections finish their requests and closes
 //! WebSockets with "going away" after their running message.
+//!
+//! An HTTP/1 request answered before its body was read to the end (a refusal: 401,
+//! 404, a quota, a 413 past the drained bytes) is answered with `Connection: close`:
+//! the server drops such a connection rather than read the rest, and a client reusing
+//! it would race the close.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use hyper::body::Incoming;
+use axum::http::{HeaderValue, Version, header};
+use axum::response::Response;
+use bytes::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -63,14 +75,13 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .map_request(move |mut request: Request<Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(peer));
-                request.map(axum::body::Body::new)
-            });
+        let router = router.clone();
+        let service = tower::service_fn(move |mut request: Request<Incoming>| {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            answer(router.clone(), request)
+        });
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -91,4 +102,54 @@ pub async fn serve(
     drop(listener);
     // Upgraded connections (WebSockets) are not the graceful watcher's any more.
     tokio::join!(graceful.shutdown(), crate::websocket::close_all());
+}
+
+/// `router`'s answer to `request`, closing the connection after it when an HTTP/1
+/// request's body was left unread.
+async fn answer(router: Router, request: Request<Incoming>) -> Result<Response, Infallible> {
+    let watch = request.version() <= Version::HTTP_11 && !request.body().is_end_stream();
+    let read = Arc::new(AtomicBool::new(!watch));
+    let request = request.map(|inner| {
+        axum::body::Body::new(Watched {
+            inner,
+            read: read.clone(),
+        })
+    });
+    let mut response = router.oneshot(request).await?;
+    if !read.load(Ordering::Acquire) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(response)
+}
+
+/// A request body that notes when it has been read to its end.
+struct Watched {
+    inner: Incoming,
+    read: Arc<AtomicBool>,
+}
+
+impl Body for Watched {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.read.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }

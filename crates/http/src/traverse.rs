@@ -1,6 +1,7 @@
 //! `POST /traverse`: the spec's graph traversal API, over what the caller may read.
 //!
-//! Body: `source` (a node id, default the caller's root), `depth` (default 1, at most
+//! Body: `source` (a node id, default the caller's root; or an edge id: the walk starts
+//! at the node the edge leads to, the edge listed first), `depth` (default 1, at most
 //! `graph::MAX_DEPTH`), `detailed` (include fields), `node_types`, `edge_types` (follow
 //! only these), and paging: `limit` (nodes per page, default 100, at most [`MAX_LIMIT`])
 //! and `cursor` (from the previous page's `next_cursor`). The whole walk is bounded by
@@ -11,7 +12,6 @@ use std::ops::RangeInclusive;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;
@@ -19,10 +19,11 @@ use serde_json::{Map, Value, json};
 
 use super::HttpState;
 use super::body::read_json_body;
-use super::caller::{self, Identity};
+use super::caller::{Identity, RequiredCaller};
 use super::envelope;
 use super::error::ApiError;
-use graph::{Edge, GraphError, Id, Node, TraverseQuery};
+use graph::{Edge, Id, Node, TraverseQuery};
+use host_error::HostError;
 
 /// Most nodes on one page.
 pub const MAX_LIMIT: usize = 1_000;
@@ -47,12 +48,9 @@ struct TraverseBody {
 
 async fn traverse(
     State(state): State<HttpState>,
-    headers: HeaderMap,
+    RequiredCaller(user): RequiredCaller,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Identity::User(user) = caller::identify(&state, &headers, true)? else {
-        return Err(ApiError::Unauthorized("a bearer token is required".into()));
-    };
     let raw = read_json_body(body, state.body_limit()).await?;
     let body: TraverseBody = serde_json::from_value(Value::Object(raw))
         .map_err(|e| ApiError::invalid(&["body"], e.to_string(), "value_error"))?;
@@ -69,7 +67,7 @@ async fn traverse(
         None => caller.root,
         Some(text) => text
             .parse::<Id>()
-            .map_err(|_| ApiError::NotFound(format!("no node with id {text:?}")))?,
+            .map_err(|_| ApiError::NotFound(format!("no node or edge with id {text:?}")))?,
     };
     let query = TraverseQuery {
         source,
@@ -80,7 +78,7 @@ async fn traverse(
     // Up to MAX_NODES store reads: off the async workers.
     let found =
         tokio::task::block_in_place(|| graph.traverse(caller, &query)).map_err(|e| match e {
-            GraphError::Invalid(m) | GraphError::QuotaExceeded(m) => {
+            HostError::Invalid(m) | HostError::QuotaExceeded(m) => {
                 ApiError::invalid(&["body"], m, "value_error")
             }
             other => other.into(),

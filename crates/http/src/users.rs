@@ -18,6 +18,8 @@ use super::body::read_body;
 use super::client_limits::ClientAddr;
 use super::error::ApiError;
 use auth::{AuthError, Identity, LoginGrant};
+use graph::store::StoreError;
+use host_error::HostError;
 
 /// The user routes.
 pub fn router() -> Router<HttpState> {
@@ -158,6 +160,12 @@ pub(super) fn auth_error(e: AuthError) -> ApiError {
         }
         AuthError::EmptyPassword | AuthError::PasswordTooLong => {
             ApiError::invalid(&["body", "password"], e.to_string(), "value_error")
+        }
+        // The store of users is down (MongoDB stopped): the client may retry; the
+        // driver's details are logged, not answered.
+        AuthError::Store(StoreError::Backend(_)) | AuthError::Graph(HostError::Unavailable(_)) => {
+            tracing::error!("user store failed: {e}");
+            ApiError::Unavailable("the user store is unavailable".into())
         }
         _ => ApiError::Internal(e.to_string()),
     }

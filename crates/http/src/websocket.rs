@@ -36,9 +36,10 @@ use super::error::ApiError;
 use super::{HttpState, Served};
 use auth::AuthedUser;
 use files::Uploads;
-use realtime::{OUTBOX_CAPACITY, Ticket};
+use realtime::{LimitError, OUTBOX_CAPACITY, Ticket};
 use runtime::manifest::{Source, validate};
-use runtime::{Access, Endpoint, Protocol};
+use runtime::observe::CallObserver;
+use runtime::{Access, Endpoint, Protocol, Quota};
 
 /// How often the server pings an idle client.
 pub const PING_INTERVAL: Duration = Duration::from_secs(20);
@@ -114,13 +115,22 @@ async fn upgrade(
         _ => None,
     };
     let websockets = state.websockets();
-    let ticket = websockets
-        .hub
-        .open(user_id)
-        .map_err(|e| ApiError::RateLimited {
+    let ticket = websockets.hub.open(user_id).map_err(|e| match e {
+        LimitError::Total(_) => {
+            let quota = Quota::WebsocketConnections;
+            if let Some(metrics) = served.app_metrics() {
+                metrics.quota_exceeded(quota);
+            }
+            ApiError::QuotaExceeded {
+                quota,
+                message: format!("the app's websocket_connections quota is used up: {e}"),
+            }
+        }
+        LimitError::PerUser(_) => ApiError::RateLimited {
             message: e.to_string(),
             retry_after: None,
-        })?;
+        },
+    })?;
     let broadcast = endpoint.broadcast;
     let name = endpoint.name.clone();
     let limit = websockets.max_message_bytes;

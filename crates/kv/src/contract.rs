@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Kind, KvError, KvSettings, MAX_VALUE_BYTES, Store, TenantStores};
+use super::{Kind, KvSettings, MAX_VALUE_BYTES, Store, TenantStores};
+use host_error::HostError;
 
 fn j(v: Value) -> String {
     v.to_string()
@@ -37,7 +38,10 @@ async fn key_value_contract(store: &Store, other_tenant: &Store) {
 
     assert_eq!(store.incr("n", 5).await.unwrap(), 5);
     assert_eq!(store.incr("n", -2).await.unwrap(), 3);
-    assert!(matches!(store.incr("k", 1).await, Err(KvError::Invalid(_))));
+    assert!(matches!(
+        store.incr("k", 1).await,
+        Err(HostError::Invalid(_))
+    ));
 
     for key in ["session:b", "session:a", "other:c"] {
         store.set(key, "true", None).await.unwrap();
@@ -57,7 +61,7 @@ async fn key_value_contract(store: &Store, other_tenant: &Store) {
     assert!(!store.expire("missing", 1).await.unwrap());
     assert!(matches!(
         store.set_with_ttl("t", "1", 0).await,
-        Err(KvError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     assert_eq!(store.get("t", None).await.unwrap(), None);
@@ -73,15 +77,15 @@ async fn key_value_contract(store: &Store, other_tenant: &Store) {
     let big = format!("\"{}\"", "x".repeat(MAX_VALUE_BYTES));
     assert!(matches!(
         store.set("big", &big, None).await,
-        Err(KvError::QuotaExceeded(_))
+        Err(HostError::QuotaExceeded(_))
     ));
     assert!(matches!(
         store.set("k", "{nope", None).await,
-        Err(KvError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
     assert!(matches!(
         store.find("c", "{}", 0, 1).await,
-        Err(KvError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
 }
 
@@ -106,7 +110,7 @@ async fn document_contract(db: &Store, other_tenant: &Store) {
     assert_eq!(ids[0], "bob");
     assert!(matches!(
         db.insert_one("users", &j(json!({"_id": "bob"}))).await,
-        Err(KvError::Conflict(_))
+        Err(HostError::Conflict(_))
     ));
     assert_eq!(
         other_tenant.find("users", "{}", 0, 10).await.unwrap().len(),
@@ -162,7 +166,7 @@ async fn document_contract(db: &Store, other_tenant: &Store) {
     assert_eq!(names(db.find("users", "{}", 1, 1).await.unwrap()), ["Bob"]);
     assert!(matches!(
         db.find("users", &j(json!({"$where": "1"})), 0, 1).await,
-        Err(KvError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
 
     assert_eq!(
@@ -239,7 +243,7 @@ async fn document_contract(db: &Store, other_tenant: &Store) {
     assert_eq!(db.get("user:123", None).await.unwrap(), None);
     assert!(db.exists("user:123", Some("sessions")).await.unwrap());
     assert!(db.delete("user:123", Some("sessions")).await.unwrap());
-    assert!(matches!(db.incr("n", 1).await, Err(KvError::Invalid(_))));
+    assert!(matches!(db.incr("n", 1).await, Err(HostError::Invalid(_))));
 }
 
 #[tokio::test]
@@ -304,11 +308,11 @@ async fn a_uri_of_the_wrong_kind_is_invalid() {
     ] {
         assert!(matches!(
             s.store("c", kind, Some(uri)).await,
-            Err(KvError::Invalid(_))
+            Err(HostError::Invalid(_))
         ));
     }
     assert!(matches!(
         s.store("bad name!", Kind::KeyValue, None).await,
-        Err(KvError::Invalid(_))
+        Err(HostError::Invalid(_))
     ));
 }

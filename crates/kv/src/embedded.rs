@@ -15,9 +15,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
 
-use super::{
-    DocumentStore, Filter, KeyValueStore, KvError, KvResult, MAX_SCAN_MATCHES, Scope, Update,
-};
+use super::{DocumentStore, Filter, KeyValueStore, KvResult, MAX_SCAN_MATCHES, Scope, Update};
+use host_error::HostError;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kv (
@@ -44,7 +43,7 @@ pub struct Embedded {
     db: Arc<Mutex<Connection>>,
 }
 
-fn failed(e: impl std::fmt::Display) -> KvError {
+fn failed(e: impl std::fmt::Display) -> HostError {
     super::unavailable("embedded", e)
 }
 
@@ -181,14 +180,13 @@ impl KeyValueStore for EmbeddedKeyValue {
         let db = self.db.lock();
         let current = match self.live(&db, key)? {
             None => 0,
-            Some(text) => text
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| KvError::Invalid(format!("the value of {key:?} is not an integer")))?,
+            Some(text) => text.trim().parse::<i64>().map_err(|_| {
+                HostError::Invalid(format!("the value of {key:?} is not an integer"))
+            })?,
         };
         let new = current
             .checked_add(by)
-            .ok_or_else(|| KvError::Invalid(format!("incr of {key:?} overflows")))?;
+            .ok_or_else(|| HostError::Invalid(format!("incr of {key:?} overflows")))?;
         // An increment keeps the key's time to live, as in Redis.
         db.prepare_cached(
             "INSERT INTO kv (scope, key, value, expires_at) VALUES (?1, ?2, ?3, NULL)
@@ -310,7 +308,7 @@ impl EmbeddedDocuments {
             .and_then(|mut s| s.execute(params![self.scope.as_str(), collection, id, body]))
             .map_err(failed)?;
         if inserted == 0 {
-            return Err(KvError::Conflict(format!(
+            return Err(HostError::Conflict(format!(
                 "a document with _id {id:?} already exists in {collection:?}"
             )));
         }

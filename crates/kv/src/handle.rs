@@ -11,17 +11,18 @@ use serde_json::{Map, Value};
 
 use super::query::ID;
 use super::{
-    DEFAULT_COLLECTION, DocumentStore, Filter, KeyValueStore, Kind, KvError, KvResult, MAX_BATCH,
-    MAX_PAGE, Store, Update, check_name, check_size, parse_value, ttl,
+    DEFAULT_COLLECTION, DocumentStore, Filter, KeyValueStore, Kind, KvResult, MAX_BATCH, MAX_PAGE,
+    Store, Update, check_name, check_size, parse_value, ttl,
 };
+use host_error::HostError;
 
 /// `invalid` for a method of the other kind (the Jac runtime raises `NotImplementedError`).
-fn wrong_kind(method: &str, store_is: Kind) -> KvError {
+fn wrong_kind(method: &str, store_is: Kind) -> HostError {
     let (is, method_of) = match store_is {
         Kind::KeyValue => ("a key-value (redis)", "document (mongodb)"),
         Kind::Document => ("a document (mongodb)", "key-value (redis)"),
     };
-    KvError::Invalid(format!(
+    HostError::Invalid(format!(
         "{method} is a {method_of} store method; this kvstore is {is} store"
     ))
 }
@@ -29,7 +30,7 @@ fn wrong_kind(method: &str, store_is: Kind) -> KvError {
 fn object(json: &str, what: &str) -> KvResult<Map<String, Value>> {
     match parse_value(json)? {
         Value::Object(map) => Ok(map),
-        _ => Err(KvError::Invalid(format!("{what} must be a JSON object"))),
+        _ => Err(HostError::Invalid(format!("{what} must be a JSON object"))),
     }
 }
 
@@ -53,7 +54,11 @@ fn with_id(mut doc: Map<String, Value>) -> KvResult<(String, Map<String, Value>)
             check_name("document _id", id)?;
             id.clone()
         }
-        Some(_) => return Err(KvError::Invalid("a document's _id must be a string".into())),
+        Some(_) => {
+            return Err(HostError::Invalid(
+                "a document's _id must be a string".into(),
+            ));
+        }
     };
     Ok((id, doc))
 }
@@ -184,7 +189,7 @@ impl Store {
     ) -> KvResult<Vec<String>> {
         let docs = self.documents("insert_many")?;
         if documents.len() > MAX_BATCH {
-            return Err(KvError::QuotaExceeded(format!(
+            return Err(HostError::QuotaExceeded(format!(
                 "insert_many takes at most {MAX_BATCH} documents"
             )));
         }

@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use host_error::HostError;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
@@ -47,11 +48,8 @@ pub const MAX_TTL_SECONDS: u64 = 10 * 365 * 24 * 3600;
 /// The collection of a document store's `get`/`set` when none is given.
 pub const DEFAULT_COLLECTION: &str = "kvstore";
 
-/// Why a kvstore operation failed: the WIT boundary's one error kind.
-pub use host_error::HostError as KvError;
-
 /// A kvstore result.
-pub type KvResult<T> = Result<T, KvError>;
+pub type KvResult<T> = Result<T, HostError>;
 
 /// What a store is (`db_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,7 +78,7 @@ impl Scope {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
         if !ok {
-            return Err(KvError::Invalid(format!(
+            return Err(HostError::Invalid(format!(
                 "bad store name {name:?}: use 1 to 64 of A-Z a-z 0-9 _ - ."
             )));
         }
@@ -99,7 +97,7 @@ impl Scope {
 /// Checks a key or collection name.
 pub fn check_name(what: &str, name: &str) -> KvResult<()> {
     if name.is_empty() || name.len() > MAX_NAME_BYTES || name.contains('\0') {
-        return Err(KvError::Invalid(format!(
+        return Err(HostError::Invalid(format!(
             "a {what} must be 1 to {MAX_NAME_BYTES} bytes without NUL"
         )));
     }
@@ -109,13 +107,13 @@ pub fn check_name(what: &str, name: &str) -> KvResult<()> {
 /// Checks a JSON value's size and parses it.
 pub fn parse_value(json: &str) -> KvResult<Value> {
     check_size(json)?;
-    serde_json::from_str(json).map_err(|e| KvError::Invalid(format!("value is not JSON: {e}")))
+    serde_json::from_str(json).map_err(|e| HostError::Invalid(format!("value is not JSON: {e}")))
 }
 
 /// `quota-exceeded` for a value over [`MAX_VALUE_BYTES`].
 pub fn check_size(json: &str) -> KvResult<()> {
     if json.len() > MAX_VALUE_BYTES {
-        return Err(KvError::QuotaExceeded(format!(
+        return Err(HostError::QuotaExceeded(format!(
             "a value is at most {MAX_VALUE_BYTES} bytes of JSON (got {})",
             json.len()
         )));
@@ -126,7 +124,7 @@ pub fn check_size(json: &str) -> KvResult<()> {
 /// Checks a time to live.
 pub fn ttl(seconds: u64) -> KvResult<Duration> {
     if !(1..=MAX_TTL_SECONDS).contains(&seconds) {
-        return Err(KvError::Invalid(format!(
+        return Err(HostError::Invalid(format!(
             "a ttl is 1 to {MAX_TTL_SECONDS} seconds (got {seconds})"
         )));
     }
@@ -260,10 +258,10 @@ impl TenantStores {
                 Ok(Store::Document(Arc::new(server.store(scope).await?)))
             }
             #[cfg(not(feature = "mongo"))]
-            (Kind::Document, "mongodb" | "mongodb+srv") => Err(KvError::Unavailable(
+            (Kind::Document, "mongodb" | "mongodb+srv") => Err(HostError::Unavailable(
                 "this jac-scale was built without MongoDB support (cargo feature `mongo`)".into(),
             )),
-            _ => Err(KvError::Invalid(format!(
+            _ => Err(HostError::Invalid(format!(
                 "a {} store needs a {} URI (got scheme {scheme:?})",
                 match kind {
                     Kind::KeyValue => "key-value (redis)",
@@ -297,7 +295,7 @@ impl TenantStores {
 /// `quota-exceeded` when a pattern matched more than [`MAX_SCAN_MATCHES`] keys.
 pub(crate) fn check_scan(keys: Vec<String>) -> KvResult<Vec<String>> {
     if keys.len() > MAX_SCAN_MATCHES {
-        return Err(KvError::QuotaExceeded(format!(
+        return Err(HostError::QuotaExceeded(format!(
             "the pattern matches more than {MAX_SCAN_MATCHES} keys: narrow it"
         )));
     }
@@ -305,7 +303,7 @@ pub(crate) fn check_scan(keys: Vec<String>) -> KvResult<Vec<String>> {
 }
 
 /// A server error as the guest sees it: the server is unavailable (details in the log).
-pub(crate) fn unavailable(backend: &str, e: impl std::fmt::Display) -> KvError {
+pub(crate) fn unavailable(backend: &str, e: impl std::fmt::Display) -> HostError {
     tracing::warn!(backend, "kvstore backend error: {e}");
-    KvError::Unavailable(format!("the {backend} kvstore backend failed: {e}"))
+    HostError::Unavailable(format!("the {backend} kvstore backend failed: {e}"))
 }

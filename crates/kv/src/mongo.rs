@@ -9,17 +9,24 @@
 //! replacement document is `invalid` (MongoDB replaces one document at a time).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use mongodb::bson::{self, Bson, Document, doc};
+use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use super::{DocumentStore, Filter, KvError, KvResult, Scope, Update};
+use super::{DocumentStore, Filter, KvResult, Scope, Update};
+use host_error::HostError;
 
 /// The database holding every app's kvstore collections.
 const DATABASE: &str = "jac_scale_kvstore";
+/// How long an operation waits for a reachable server, and a connection for its
+/// handshake, unless the URI says otherwise (the driver waits 30 s): while MongoDB is
+/// down, a kvstore call answers `unavailable` after about this long.
+const SERVER_WAIT: Duration = Duration::from_secs(2);
 
 /// One MongoDB deployment; the client is made on first use and shared.
 #[derive(Clone)]
@@ -28,15 +35,15 @@ pub struct MongoServer {
     client: Arc<OnceCell<Client>>,
 }
 
-fn failed(e: mongodb::error::Error) -> KvError {
+fn failed(e: mongodb::error::Error) -> HostError {
     if e.to_string().contains("E11000") {
-        return KvError::Conflict("a document with this _id already exists".into());
+        return HostError::Conflict("a document with this _id already exists".into());
     }
     super::unavailable("mongodb", e)
 }
 
 fn to_bson(value: &Value) -> KvResult<Document> {
-    bson::to_document(value).map_err(|e| KvError::Invalid(format!("not a BSON document: {e}")))
+    bson::to_document(value).map_err(|e| HostError::Invalid(format!("not a BSON document: {e}")))
 }
 
 fn from_bson(doc: Document) -> Map<String, Value> {
@@ -59,7 +66,12 @@ impl MongoServer {
     pub async fn store(&self, scope: Scope) -> KvResult<MongoDocuments> {
         let client = self
             .client
-            .get_or_try_init(|| async { Client::with_uri_str(&self.uri).await.map_err(failed) })
+            .get_or_try_init(|| async {
+                let mut options = ClientOptions::parse(&self.uri).await.map_err(failed)?;
+                options.server_selection_timeout.get_or_insert(SERVER_WAIT);
+                options.connect_timeout.get_or_insert(SERVER_WAIT);
+                Client::with_options(options).map_err(failed)
+            })
             .await?
             .clone();
         Ok(MongoDocuments {
@@ -154,7 +166,7 @@ impl DocumentStore for MongoDocuments {
         let filter = to_bson(&filter.to_json())?;
         let changed = match (update, many) {
             (Update::Replace(_), true) => {
-                return Err(KvError::Invalid(
+                return Err(HostError::Invalid(
                     "update_many needs update operators ($set $unset $inc $push)".into(),
                 ));
             }

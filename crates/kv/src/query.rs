@@ -10,9 +10,8 @@
 
 use std::cmp::Ordering;
 
+use host_error::HostError;
 use serde_json::{Map, Value};
-
-use super::KvError;
 
 /// The field holding a document's id (a string).
 pub const ID: &str = "_id";
@@ -39,13 +38,13 @@ enum Condition {
     In(Vec<Value>),
 }
 
-fn invalid(message: impl Into<String>) -> KvError {
-    KvError::Invalid(message.into())
+fn invalid(message: impl Into<String>) -> HostError {
+    HostError::Invalid(message.into())
 }
 
 impl Filter {
     /// Check `json` (an object; `{}` matches every document).
-    pub fn parse(json: &Value) -> Result<Filter, KvError> {
+    pub fn parse(json: &Value) -> Result<Filter, HostError> {
         let Value::Object(map) = json else {
             return Err(invalid("a filter must be a JSON object"));
         };
@@ -81,14 +80,14 @@ impl Filter {
         }
     }
 
-    fn list(op: &str, value: &Value) -> Result<Vec<Filter>, KvError> {
+    fn list(op: &str, value: &Value) -> Result<Vec<Filter>, HostError> {
         match value {
             Value::Array(items) if !items.is_empty() => items.iter().map(Filter::parse).collect(),
             _ => Err(invalid(format!("{op} needs a non-empty list of filters"))),
         }
     }
 
-    fn conditions(value: &Value) -> Result<Vec<Condition>, KvError> {
+    fn conditions(value: &Value) -> Result<Vec<Condition>, HostError> {
         let Value::Object(ops) = value else {
             return Ok(vec![Condition::Eq(value.clone())]);
         };
@@ -230,7 +229,7 @@ pub enum Op {
 
 impl Update {
     /// Check `json`: an object of operators, or a replacement document.
-    pub fn parse(json: &Value) -> Result<Update, KvError> {
+    pub fn parse(json: &Value) -> Result<Update, HostError> {
         let Value::Object(map) = json else {
             return Err(invalid("an update must be a JSON object"));
         };
@@ -297,7 +296,7 @@ impl Update {
     }
 
     /// Apply to `doc` (which keeps its `_id`).
-    pub fn apply(&self, doc: &mut Map<String, Value>) -> Result<(), KvError> {
+    pub fn apply(&self, doc: &mut Map<String, Value>) -> Result<(), HostError> {
         match self {
             Update::Replace(new) => {
                 let id = doc.remove(ID);
@@ -321,7 +320,7 @@ fn apply_op(
     op: Op,
     path: &str,
     value: &Value,
-) -> Result<(), KvError> {
+) -> Result<(), HostError> {
     let (parents, last) = match path.rsplit_once('.') {
         Some((parents, last)) => (Some(parents), last),
         None => (None, path),
@@ -427,7 +426,7 @@ mod tests {
             json!([1]),
         ] {
             assert!(
-                matches!(Filter::parse(&bad), Err(KvError::Invalid(_))),
+                matches!(Filter::parse(&bad), Err(HostError::Invalid(_))),
                 "{bad}"
             );
         }
@@ -475,5 +474,71 @@ mod tests {
         assert_eq!(Filter::by_id("k").pinned_id(), Some("k"));
         let f = Filter::parse(&json!({"_id": "k", "a": 1})).unwrap();
         assert_eq!(f.pinned_id(), None);
+    }
+
+    /// A random JSON value of at most `depth` levels, its keys drawn from operators,
+    /// dotted paths and plain names.
+    fn random_value(rng: &mut rand::rngs::StdRng, depth: u32) -> Value {
+        use rand::Rng;
+        const KEYS: &[&str] = &[
+            "$and", "$or", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$set", "$inc",
+            "$unset", "$push", "$nope", "a", "b", "a.b", "a.b.c", "a..b", ".", "", "$", "_id",
+            "a.0", "é",
+        ];
+        match rng.random_range(0..if depth == 0 { 5 } else { 7 }) {
+            0 => Value::Null,
+            1 => json!(rng.random::<bool>()),
+            2 => json!(rng.random_range(-3i64..=3)),
+            3 => [
+                json!(1e308),
+                json!(-0.0),
+                json!(0.5),
+                json!(i64::MIN),
+                json!(u64::MAX),
+            ][rng.random_range(0..5)]
+            .clone(),
+            4 => json!(KEYS[rng.random_range(0..KEYS.len())]),
+            5 => Value::Array(
+                (0..rng.random_range(0..4))
+                    .map(|_| random_value(rng, depth - 1))
+                    .collect(),
+            ),
+            _ => Value::Object(
+                (0..rng.random_range(0..4))
+                    .map(|_| {
+                        let key = KEYS[rng.random_range(0..KEYS.len())].to_owned();
+                        (key, random_value(rng, depth - 1))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Random filters and updates for a bounded time: each is refused or evaluates and
+    /// applies to a random document without a panic.
+    #[test]
+    fn random_filters_and_updates_never_panic() {
+        use rand::SeedableRng;
+        let seed: u64 = rand::random();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        while std::time::Instant::now() < deadline {
+            let (query, target) = (random_value(&mut rng, 4), random_value(&mut rng, 4));
+            let Value::Object(mut document) = json!({"a": target, "b": {"c": [1, 2]}}) else {
+                unreachable!()
+            };
+            let shown = format!("seed {seed}: {query} on {document:?}");
+            if let Ok(filter) = Filter::parse(&query) {
+                let _ = filter.matches(&document);
+                assert_eq!(
+                    Filter::parse(&filter.to_json()).as_ref(),
+                    Ok(&filter),
+                    "{shown}"
+                );
+            }
+            if let Ok(update) = Update::parse(&query) {
+                let _ = update.apply(&mut document);
+            }
+        }
     }
 }

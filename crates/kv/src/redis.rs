@@ -1,18 +1,25 @@
 //! Key-value stores on Redis, through one multiplexed `ConnectionManager` per server
-//! (reconnects by itself). Every key is `jac:kv:<tenant>:<store>:<key>`; values are the
+//! (reconnects by itself; while Redis is down a call fails within [`CONNECT_TIMEOUT`]
+//! with `unavailable`, rather than waiting out the manager's reconnection attempts). Every key is `jac:kv:<tenant>:<store>:<key>`; values are the
 //! JSON text itself, so `INCRBY` works on integer values as it does in Redis.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
-use super::{KeyValueStore, KvError, KvResult, MAX_SCAN_MATCHES, Scope};
+use super::{KeyValueStore, KvResult, MAX_SCAN_MATCHES, Scope};
+use host_error::HostError;
 
 /// How long connecting to a Redis server may take before the call gets `unavailable`.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long one command may wait for its answer.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Reconnection attempts a failed connection makes before calls see the error (the
+/// next call tries again).
+const RECONNECT_ATTEMPTS: usize = 1;
 /// Keys asked for per `SCAN` step.
 const SCAN_COUNT: usize = 1_000;
 
@@ -23,9 +30,9 @@ pub struct RedisServer {
     connection: Arc<OnceCell<ConnectionManager>>,
 }
 
-fn failed(e: redis::RedisError) -> KvError {
+fn failed(e: redis::RedisError) -> HostError {
     if e.to_string().contains("not an integer") {
-        return KvError::Invalid("the value is not an integer".into());
+        return HostError::Invalid("the value is not an integer".into());
     }
     super::unavailable("redis", e)
 }
@@ -34,7 +41,7 @@ impl RedisServer {
     /// A client for `url` (not connected yet); `invalid` for a malformed URL.
     pub fn new(url: &str) -> KvResult<RedisServer> {
         let client = redis::Client::open(url)
-            .map_err(|e| KvError::Invalid(format!("bad Redis URL: {e}")))?;
+            .map_err(|e| HostError::Invalid(format!("bad Redis URL: {e}")))?;
         Ok(RedisServer {
             client,
             connection: Arc::default(),
@@ -46,9 +53,13 @@ impl RedisServer {
         let connection = self
             .connection
             .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                    .set_number_of_retries(RECONNECT_ATTEMPTS);
                 match tokio::time::timeout(
                     CONNECT_TIMEOUT,
-                    ConnectionManager::new(self.client.clone()),
+                    ConnectionManager::new_with_config(self.client.clone(), config),
                 )
                 .await
                 {

@@ -154,6 +154,12 @@ impl HostMetrics {
         }))
     }
 
+    pub(super) fn forget(&self, app: &str) {
+        for gauge in [&self.in_use, &self.queued, &self.websockets] {
+            let _ = gauge.remove_label_values(&[app]);
+        }
+    }
+
     pub(super) fn set_readings(&self, app: &str, readings: &Readings) {
         let set = |g: &IntGaugeVec, v: usize| {
             g.with_label_values(&[app])

@@ -4,6 +4,12 @@
 //! Every metric name starts with the configured namespace. Values read from elsewhere
 //! (instances in use and queued, WebSocket connections) are set when scraped.
 //!
+//! One registry serves one app ([`Scope::OneApp`], `jac-scale start`: the spec's labels,
+//! scraped on the app's own listener) or every app of a process ([`Scope::Host`],
+//! `jac-scale serve`: the spec's metrics carry an `app` label too, scraped once for the
+//! whole host). Label values are bounded: app names are the operator's, paths are route
+//! templates, the rest are fixed words.
+//!
 //! Invariant: no HTTP types here; `http::metrics` records requests and serves the text.
 
 mod app;
@@ -19,13 +25,26 @@ pub use app::{AppMetrics, Readings};
 
 use config::MetricsSettings;
 
+/// Whose metrics one registry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One app (`start`): the spec's metrics with the spec's labels; each app's own
+    /// listener serves the scrape endpoint.
+    OneApp,
+    /// Every app of the process (`serve`): the spec's metrics labelled by `app` too; the
+    /// host serves one scrape endpoint, not each app.
+    Host,
+}
+
 /// Every metric of the process, registered once.
 pub struct Metrics {
     registry: Registry,
+    scope: Scope,
     endpoint: String,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
-    http_in_progress: IntGauge,
+    /// Labelled by app under [`Scope::Host`], else by nothing.
+    http_in_progress: IntGaugeVec,
     /// `None` unless `walker_metrics` is on.
     walker_duration: Option<HistogramVec>,
     host: app::HostMetrics,
@@ -37,9 +56,13 @@ pub struct Metrics {
 pub struct MetricsError(#[from] prometheus::Error);
 
 impl Metrics {
-    /// Register every metric under `settings.namespace`.
-    pub fn new(settings: &MetricsSettings) -> Result<Self, MetricsError> {
+    /// Register every metric under `settings.namespace`, for `scope`.
+    pub fn new(settings: &MetricsSettings, scope: Scope) -> Result<Self, MetricsError> {
         let registry = Registry::new();
+        let labels = |names: &[&'static str]| -> Vec<&'static str> {
+            let app = (scope == Scope::Host).then_some("app");
+            app.into_iter().chain(names.iter().copied()).collect()
+        };
         let ns = settings.namespace.as_str();
         let buckets = settings.histogram_buckets.clone();
         let opts = |name: &str, help: &str| Opts::new(name, help).namespace(ns);
@@ -50,7 +73,7 @@ impl Metrics {
         };
         let http_requests = IntCounterVec::new(
             opts("http_requests_total", "Total HTTP requests processed"),
-            &["method", "path", "status_code"],
+            &labels(&["method", "path", "status_code"]),
         )?;
         let http_duration = HistogramVec::new(
             histogram(
@@ -58,12 +81,16 @@ impl Metrics {
                 "HTTP request latency in seconds",
                 buckets.clone(),
             ),
-            &["method", "path"],
+            &labels(&["method", "path"]),
         )?;
-        let http_in_progress = IntGauge::with_opts(opts(
-            "http_requests_in_progress",
-            "Concurrent HTTP requests",
-        ))?;
+        let http_in_progress = IntGaugeVec::new(
+            opts("http_requests_in_progress", "Concurrent HTTP requests"),
+            &labels(&[]),
+        )?;
+        if scope == Scope::OneApp {
+            // Shown (at 0) from the start, as an unlabelled gauge is.
+            http_in_progress.with_label_values::<&str>(&[]);
+        }
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(http_in_progress.clone()))?;
@@ -74,7 +101,7 @@ impl Metrics {
                     "Walker execution duration",
                     buckets.clone(),
                 ),
-                &["walker_name", "success"],
+                &labels(&["walker_name", "success"]),
             )?;
             registry.register(Box::new(walker.clone()))?;
             Some(walker)
@@ -84,6 +111,7 @@ impl Metrics {
         let host = app::HostMetrics::new(&registry, ns, buckets)?;
         Ok(Metrics {
             registry,
+            scope,
             endpoint: settings.endpoint.clone(),
             http_requests,
             http_duration,
@@ -98,28 +126,50 @@ impl Metrics {
         &self.endpoint
     }
 
-    /// A request started; the returned guard counts it as in progress until dropped.
-    pub fn request_started(&self) -> InProgress {
-        self.http_in_progress.inc();
-        InProgress(self.http_in_progress.clone())
+    /// Whose metrics these are.
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 
-    /// A request to the route template `path` ended with `status` after `elapsed`.
-    pub fn request_finished(&self, method: &str, path: &str, status: u16, elapsed: Duration) {
+    /// The label values of a spec metric for `app`: `app` first under [`Scope::Host`].
+    fn label_values<'a>(&self, app: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+        let app = (self.scope == Scope::Host).then_some(app);
+        app.into_iter().chain(rest.iter().copied()).collect()
+    }
+
+    /// A request to `app` started; the returned guard counts it as in progress until
+    /// dropped.
+    pub fn request_started(&self, app: &str) -> InProgress {
+        let gauge = self
+            .http_in_progress
+            .with_label_values(&self.label_values(app, &[]));
+        gauge.inc();
+        InProgress(gauge)
+    }
+
+    /// A request to `app`'s route template `path` ended with `status` after `elapsed`.
+    pub fn request_finished(
+        &self,
+        app: &str,
+        method: &str,
+        path: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let code = status.to_string();
         self.http_requests
-            .with_label_values(&[method, path, code.as_str()])
+            .with_label_values(&self.label_values(app, &[method, path, code.as_str()]))
             .inc();
         self.http_duration
-            .with_label_values(&[method, path])
+            .with_label_values(&self.label_values(app, &[method, path]))
             .observe(elapsed.as_secs_f64());
     }
 
-    /// A walker call ended (recorded only when `walker_metrics` is on).
-    pub fn walker_finished(&self, walker: &str, success: bool, elapsed: Duration) {
+    /// A walker call of `app` ended (recorded only when `walker_metrics` is on).
+    pub fn walker_finished(&self, app: &str, walker: &str, success: bool, elapsed: Duration) {
         if let Some(h) = &self.walker_duration {
             let success = if success { "true" } else { "false" };
-            h.with_label_values(&[walker, success])
+            h.with_label_values(&self.label_values(app, &[walker, success]))
                 .observe(elapsed.as_secs_f64());
         }
     }
@@ -133,6 +183,15 @@ impl Metrics {
     /// queued, open WebSocket connections, the graph cache's lookups.
     pub fn set_readings(&self, app: &str, readings: &Readings) {
         self.host.set_readings(app, readings);
+    }
+
+    /// `app` is no longer served: drop its gauges, whose last values would go on
+    /// showing. Its counters stay (what happened, happened).
+    pub fn forget(&self, app: &str) {
+        self.host.forget(app);
+        if self.scope == Scope::Host {
+            let _ = self.http_in_progress.remove_label_values(&[app]);
+        }
     }
 
     /// Every metric in the Prometheus text format.

@@ -9,6 +9,12 @@
 //! Memory is bounded: at most [`MAX_KEYS`] windows are kept. When the map is full, the
 //! windows that ended are dropped first, then the oldest half, so a flood of distinct
 //! keys can make the limiter forget early keys (their counts restart) but never grows it.
+//!
+//! [`TokenBucket`]: events per second with a burst of one second's worth (per-app quotas).
+
+mod token_bucket;
+
+pub use token_bucket::TokenBucket;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};

@@ -105,8 +105,12 @@ impl Hub {
     /// Sends `text` to every connection of `walker`, on every process sharing the Redis.
     pub async fn broadcast(&self, walker: &str, text: Utf8Bytes) {
         if let Some(relay) = &self.relay {
+            // While the subscriber is reconnecting, a published message would not come
+            // back to this process's connections: they get it directly.
+            let comes_back = relay.listening();
             match relay.publish(walker, &text).await {
-                Ok(()) => return,
+                Ok(()) if comes_back => return,
+                Ok(()) => {}
                 Err(e) => tracing::warn!(
                     app = %self.app,
                     "redis publish failed ({e}); broadcasting to this process only"

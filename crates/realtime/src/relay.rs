@@ -3,23 +3,28 @@
 //! the clients of every process sharing the Redis (including the sender's own).
 //!
 //! A message is `<walker>\n<frame text>` (walker names cannot hold a newline). The
-//! subscriber reconnects with a growing pause when Redis goes away; meanwhile
-//! publishing fails and the hub falls back to local delivery.
+//! subscriber reconnects with a growing pause (up to [`MAX_BACKOFF`]) when Redis goes
+//! away; meanwhile publishing fails within [`PUBLISH_TIMEOUT`] and the hub falls back to
+//! local delivery.
 
-use std::sync::Weak;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::{OnceCell, oneshot};
 
 use super::Hub;
 
 /// How long start-up waits for the first subscription before serving without it.
 const FIRST_SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest pause between reconnection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Longest pause between reconnection attempts of the subscriber.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How long the publisher waits for a connection, and for an answer: while Redis is
+/// down a broadcast goes out locally after at most this long.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The Redis channel of `app`'s broadcasts.
 pub(super) fn channel(app: &str) -> String {
@@ -32,6 +37,8 @@ pub(super) struct Relay {
     channel: String,
     hub: Weak<Hub>,
     publisher: OnceCell<ConnectionManager>,
+    /// Whether the subscriber listens now (messages published come back to this process).
+    listening: Arc<AtomicBool>,
 }
 
 impl Relay {
@@ -41,7 +48,13 @@ impl Relay {
             channel,
             hub,
             publisher: OnceCell::new(),
+            listening: Arc::default(),
         }
+    }
+
+    /// Whether this process hears its channel now (false while the subscriber reconnects).
+    pub(super) fn listening(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
     }
 
     /// Starts the subscriber task and waits (bounded) until it listens.
@@ -58,6 +71,7 @@ impl Relay {
             client,
             self.channel.clone(),
             self.hub.clone(),
+            self.listening.clone(),
             ready_tx,
         ));
         match tokio::time::timeout(FIRST_SUBSCRIBE_TIMEOUT, ready_rx).await {
@@ -74,7 +88,11 @@ impl Relay {
             .publisher
             .get_or_try_init(|| async {
                 let client = redis::Client::open(self.url.as_str())?;
-                ConnectionManager::new(client).await
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(PUBLISH_TIMEOUT))
+                    .set_response_timeout(Some(PUBLISH_TIMEOUT))
+                    .set_number_of_retries(1);
+                ConnectionManager::new_with_config(client, config).await
             })
             .await?;
         let mut publisher = publisher.clone();
@@ -88,12 +106,15 @@ async fn subscribe_forever(
     client: redis::Client,
     channel: String,
     hub: Weak<Hub>,
+    listening: Arc<AtomicBool>,
     ready: oneshot::Sender<()>,
 ) {
     let mut ready = Some(ready);
     let mut backoff = Duration::from_millis(100);
     while hub.strong_count() > 0 {
-        match listen(&client, &channel, &hub, &mut ready).await {
+        let heard = listen(&client, &channel, &hub, &listening, &mut ready).await;
+        listening.store(false, Ordering::Release);
+        match heard {
             Ok(()) => backoff = Duration::from_millis(100),
             Err(e) => {
                 tracing::warn!("Redis subscription lost ({e}); retrying in {backoff:?}");
@@ -108,10 +129,12 @@ async fn listen(
     client: &redis::Client,
     channel: &str,
     hub: &Weak<Hub>,
+    listening: &AtomicBool,
     ready: &mut Option<oneshot::Sender<()>>,
 ) -> redis::RedisResult<()> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
+    listening.store(true, Ordering::Release);
     if let Some(ready) = ready.take() {
         let _ = ready.send(());
     }

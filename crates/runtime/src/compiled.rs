@@ -4,7 +4,6 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -86,21 +85,9 @@ pub fn compile_and_keep(
     wasm_digest: &str,
     bytes: &[u8],
 ) -> wasmtime::Result<Component> {
-    /// Distinguishes the temporary files of concurrent compiles in this process.
-    static NEXT_TMP: AtomicU64 = AtomicU64::new(0);
-
     let path = cache_path(engine, dir, wasm_digest);
     let compiled = engine.precompile_component(bytes)?;
-    std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!(
-        "tmp{}-{}",
-        std::process::id(),
-        NEXT_TMP.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&tmp, &compiled)?;
-    std::fs::rename(&tmp, &path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })?;
+    files::partial::write_atomically(&path, &compiled)?;
     // SAFETY: we just compiled these bytes with this engine.
     #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize(engine, &compiled)? };

@@ -8,7 +8,8 @@
 //! only for what is new.
 //!
 //! An entry is the file `<dir>/functions/<2 hex digits>/<other hex digits of the key>`: the
-//! SHA-256 of the payload, then the payload. It is written to a temporary file and renamed,
+//! SHA-256 of the payload, then the payload. It is written through `files::partial` (a
+//! locked temporary file, renamed; a killed writer's is swept when the cache is opened),
 //! so concurrent processes never read half an entry; a damaged entry fails its checksum and
 //! is a miss (compiled again and rewritten), never wrong code. Nothing is evicted: the
 //! cache grows by one runtime's functions (tens of MiB) per `jac-scale` version.
@@ -16,7 +17,6 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::{CacheStore, Config};
@@ -29,16 +29,15 @@ const CHECKSUM_BYTES: usize = 32;
 pub struct FunctionCache {
     /// The cache's root: `functions/` here, and [`FunctionCache::components_dir`].
     dir: PathBuf,
-    /// Distinguishes the temporary files of this process's compile threads.
-    next_tmp: AtomicU64,
 }
 
 impl FunctionCache {
-    /// The cache in `dir` (created on the first insert).
+    /// The cache in `dir` (created on the first insert), without the temporary files of
+    /// processes killed while they wrote to it.
     pub fn new(dir: &Path) -> Arc<Self> {
+        files::partial::sweep(dir, 2);
         Arc::new(FunctionCache {
             dir: dir.to_path_buf(),
-            next_tmp: AtomicU64::new(0),
         })
     }
 
@@ -57,21 +56,7 @@ impl FunctionCache {
         let mut bytes = Vec::with_capacity(CHECKSUM_BYTES + value.len());
         bytes.extend_from_slice(&Sha256::digest(value));
         bytes.extend_from_slice(value);
-        let tmp = path.with_extension(format!(
-            "tmp{}-{}",
-            std::process::id(),
-            self.next_tmp.fetch_add(1, Ordering::Relaxed)
-        ));
-        if let Err(e) = std::fs::write(&tmp, &bytes) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                return Err(e);
-            }
-            std::fs::create_dir_all(tmp.parent().unwrap_or(&self.dir))?;
-            std::fs::write(&tmp, &bytes)?;
-        }
-        std::fs::rename(&tmp, path).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+        files::partial::write_atomically(path, &bytes)
     }
 }
 

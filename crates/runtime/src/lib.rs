@@ -34,7 +34,7 @@ use capabilities::{AppContext, Globals, HostState, StreamSink};
 pub use capabilities::{StreamReceiver, StreamSender};
 use config::Limits;
 use function_cache::{Compiler, FunctionCache};
-use graph::{self, GraphError};
+use host_error::HostError;
 pub use manifest::{Access, Endpoint, Field, Kind, Manifest, Protocol};
 use observe::{CallObserver, CallStats, Load, TrapKind};
 pub use quotas::Quota;
@@ -144,7 +144,7 @@ pub enum CallError {
         trace: Vec<String>,
     },
     #[error(transparent)]
-    Graph(#[from] GraphError),
+    Graph(#[from] HostError),
     #[error("the call exceeded its time limit of {0:?}")]
     Timeout(Duration),
     #[error("the call used its CPU time quota of {0:?} (cpu_time_per_call_ms)")]
@@ -512,10 +512,9 @@ impl Calls {
         let quotas = &self.context.quotas;
         let state = HostState::for_call(
             self.name.clone(),
-            quotas.memory_per_instance_bytes,
+            &self.context,
             session,
             self.globals.clone(),
-            self.context.clone(),
             uploads,
             stream,
         );
@@ -645,8 +644,12 @@ impl Calls {
 }
 
 /// Turn a trap into the error the caller sees; host paths never leave this function.
-/// An interrupt is the CPU quota: the wall-clock limit drops the call instead.
+/// A host call past a per-app quota names it; an interrupt is the CPU quota (the
+/// wall-clock limit drops the call instead).
 fn trap_error(store: &Store<HostState>, e: wasmtime::Error, cpu_quota: Duration) -> CallError {
+    if let Some(exceeded) = e.downcast_ref::<capabilities::QuotaExceeded>() {
+        return CallError::QuotaExceeded(exceeded.quota);
+    }
     let limiter = &store.data().limiter;
     if limiter.memory_exceeded {
         return CallError::MemoryExceeded(limiter.limit_mib());

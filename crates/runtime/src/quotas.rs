@@ -1,43 +1,16 @@
 //! Per-app quotas (`config::Quotas`) where a call enters: calls at once, calls per
-//! second, instances. The CPU and memory quotas are the call's store's bounds
+//! second, instances (the quotas host calls spend are checked in `capabilities::quotas`). The CPU and memory quotas are the call's store's bounds
 //! (`App::store`), the share of the guest threads is the app's [`CpuShare`].
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::scheduling::CpuShare;
+pub use config::Quota;
 use config::Quotas;
-
-/// A per-app quota, named as its `[plugins.scale.quotas]` key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quota {
-    /// `concurrent_calls`: calls in the host at once.
-    ConcurrentCalls,
-    /// `calls_per_second`: calls admitted per second.
-    CallsPerSecond,
-    /// `instances`: instances held at once.
-    Instances,
-    /// `cpu_time_per_call_ms`: CPU time of one call.
-    CpuTimePerCall,
-    /// `memory_per_instance_mib`: linear memory of one instance.
-    MemoryPerInstance,
-}
-
-impl Quota {
-    /// The quota's key in `[plugins.scale.quotas]` (and its metric label).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Quota::ConcurrentCalls => "concurrent_calls",
-            Quota::CallsPerSecond => "calls_per_second",
-            Quota::Instances => "instances",
-            Quota::CpuTimePerCall => "cpu_time_per_call_ms",
-            Quota::MemoryPerInstance => "memory_per_instance_mib",
-        }
-    }
-}
+use rate_limit::TokenBucket;
 
 /// One app's quotas and what it uses of them now.
 pub(crate) struct Admission {
@@ -67,7 +40,7 @@ impl Admission {
     pub(crate) fn admit(self: &Arc<Self>) -> Result<Admitted, Quota> {
         if let Some(rate) = &self.rate {
             let mut bucket = rate.lock().unwrap_or_else(|p| p.into_inner());
-            if !bucket.take(self.quotas.calls_per_second) {
+            if !bucket.take() {
                 return Err(Quota::CallsPerSecond);
             }
         }
@@ -98,41 +71,15 @@ impl Drop for Admitted {
     }
 }
 
-/// Calls per second, holding at most one second's worth.
-struct TokenBucket {
-    tokens: f64,
-    refilled: Instant,
-}
-
-impl TokenBucket {
-    fn full(per_second: u32) -> Self {
-        TokenBucket {
-            tokens: f64::from(per_second),
-            refilled: Instant::now(),
-        }
-    }
-
-    fn take(&mut self, per_second: u32) -> bool {
-        let now = Instant::now();
-        let rate = f64::from(per_second);
-        let earned = now.duration_since(self.refilled).as_secs_f64() * rate;
-        self.tokens = (self.tokens + earned).min(rate);
-        self.refilled = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn admission(edit: impl FnOnce(&mut Quotas)) -> Arc<Admission> {
-        let mut quotas = Quotas::within(&config::Limits::default());
+        let mut quotas = Quotas::within(
+            &config::Limits::default(),
+            &config::WebSocketSettings::default(),
+        );
         edit(&mut quotas);
         Admission::new(Arc::new(quotas))
     }

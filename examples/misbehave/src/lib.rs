@@ -1,6 +1,8 @@
 //! Walkers that misbehave on purpose, for the sandbox tests: each one loops, exhausts
-//! memory, traps or floods the response, and `Count` / `Fine` check afterwards that
-//! nothing leaked into the graph and that the server still serves. All are public.
+//! memory, traps, floods the response or the host with calls, tries to escape the
+//! sandbox (host files, environment, sockets) or to read ids it does not own, and
+//! `Count` / `Fine` check afterwards that nothing leaked into the graph and that the
+//! server still serves. All are public.
 //!
 //! Build and run:
 //!
@@ -128,6 +130,76 @@ impl Fine {
     }
 }
 
+/// Calls into the host (a read of root's neighbours) `n` times, as fast as it can; the
+/// default (a billion) lasts until the host's CPU budget stops it.
+#[walker(public)]
+pub struct Flood {
+    #[jac(default = 1000000000)]
+    n: u64,
+}
+
+#[walker]
+impl Flood {
+    #[entry(Root)]
+    fn flood(&mut self, w: &mut Walk) -> Result {
+        let root = w.root();
+        for _ in 0..self.n {
+            black_box(w.neighbors(&root).nodes()?);
+        }
+        w.report(json!({"calls": self.n}))
+    }
+}
+
+/// Tries what a guest must not do: read or write host files, list the host's folders,
+/// read the environment, open sockets. Reports what each gave:
+/// `{"<attempt>": "refused: ..."}` or what it got.
+#[walker(public)]
+pub struct Escape {}
+
+#[walker]
+impl Escape {
+    #[entry(Root)]
+    fn escape(&mut self, w: &mut Walk) -> Result {
+        let outcome = |result: std::io::Result<String>| match result {
+            Ok(got) => json!(format!("got: {got}")),
+            Err(e) => json!(format!("refused: {e}")),
+        };
+        let environment: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+        w.report(json!({
+            "read_file": outcome(std::fs::read_to_string("/etc/passwd")),
+            "read_relative_file": outcome(std::fs::read_to_string("jac.toml")),
+            "list_root": outcome(std::fs::read_dir("/").map(|d| format!("{} entries", d.count()))),
+            "write_file": outcome(std::fs::write("/tmp/escaped", b"x").map(|()| "written".into())),
+            "environment": environment,
+            "tcp_connect": outcome(
+                std::net::TcpStream::connect("127.0.0.1:22").map(|_| "connected".into())
+            ),
+            "tcp_listen": outcome(
+                std::net::TcpListener::bind("127.0.0.1:0").map(|_| "listening".into())
+            ),
+            "udp_bind": outcome(std::net::UdpSocket::bind("127.0.0.1:0").map(|_| "bound".into())),
+        }))
+    }
+}
+
+/// Looks up the node `id` (another app's, a forged or a malformed one): reports
+/// `{"found": true}` or the host's refusal.
+#[walker(public)]
+pub struct Probe {
+    id: String,
+}
+
+#[walker]
+impl Probe {
+    #[entry(Root)]
+    fn probe(&mut self, w: &mut Walk) -> Result {
+        match w.get(&Id::from(self.id.as_str())) {
+            Ok(_) => w.report(json!({"found": true})),
+            Err(e) => w.report(json!({"found": false, "error": e.to_string()})),
+        }
+    }
+}
+
 /// Burns CPU until the host interrupts the instance.
 fn spin_forever() -> ! {
     let mut turns: u64 = 0;
@@ -144,5 +216,8 @@ jac_scale_guest::app!(
     WriteThenCrash,
     WriteThenSpin,
     Count,
-    Fine
+    Fine,
+    Flood,
+    Escape,
+    Probe
 );

@@ -6,6 +6,8 @@
 //!   201 for a new app, 200 for a new version of a served one.
 //! - `DELETE /apps/{name}[?purge=true]`: stop serving it and delete its files; `purge`
 //!   deletes its data too.
+//! - `GET <[plugins.scale.metrics] endpoint>` (when metrics are enabled): the Prometheus
+//!   metrics of every app, labelled by app.
 
 use std::sync::Arc;
 
@@ -24,7 +26,11 @@ use super::registry::{ChangeError, MAX_UPLOAD_BYTES, Registry};
 
 /// The admin router; `token` is the operator token.
 pub fn router(registry: Arc<Registry>, token: Arc<str>) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    if registry.settings().base.metrics.enabled {
+        router = router.route(&registry.settings().base.metrics.endpoint, get(scrape));
+    }
+    router
         .route("/apps", get(list))
         .route("/apps/{name}", put(deploy).delete(remove))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
@@ -41,17 +47,17 @@ async fn operator_only(State(token): State<Arc<str>>, request: Request, next: Ne
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     if !auth::same_secret(given.trim().as_bytes(), token.as_bytes()) {
-        let mut refused =
-            ApiError::Unauthorized("the admin API needs the operator token".into()).into_response();
-        // The upload it may carry is never read: close the connection, so the client
-        // does not send its next request on one the server is about to drop.
-        refused.headers_mut().insert(
-            header::CONNECTION,
-            header::HeaderValue::from_static("close"),
-        );
-        return refused;
+        // The upload it may carry is never read: `http::serve` closes the connection.
+        return ApiError::Unauthorized("the admin API needs the operator token".into())
+            .into_response();
     }
     next.run(request).await
+}
+
+async fn scrape(State(registry): State<Arc<Registry>>) -> Response {
+    registry
+        .scrape()
+        .unwrap_or_else(|| ApiError::NotFound("metrics are not enabled".into()).into_response())
 }
 
 async fn list(State(registry): State<Arc<Registry>>) -> Response {

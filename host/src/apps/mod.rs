@@ -3,10 +3,11 @@
 //! One [`runtime::Runtime`] (engines, instance pool, epoch ticker, compiled code) serves
 //! every app; each app is what `start` would build for it alone ([`crate::server::compose`]:
 //! its own data dir `<data>/apps/<name>/` with its users, graph, API keys, kvstore,
-//! files and generated secrets; its own globals, WebSocket hub and metrics), kept in the
+//! files and generated secrets; its own globals, WebSocket hub and metric labels), kept in the
 //! [`registry`]. The public listener routes by Host or path prefix ([`dispatch`]); the
-//! admin listener deploys, replaces, removes and lists apps ([`admin`]); [`client`] is
-//! the `jac-scale apps` command that calls it.
+//! admin listener deploys, replaces, removes and lists apps ([`admin`]) and serves the
+//! one Prometheus scrape of every app (labelled by app); [`client`] is the
+//! `jac-scale apps` command that calls it.
 
 pub mod admin;
 pub mod client;
@@ -37,7 +38,15 @@ pub async fn serve(serve: ServeConfig) -> Result<(), StartError> {
     let (runtime, function_cache) = server::shared_runtime(&serve.base)?;
     let public_addr = std::net::SocketAddr::new(serve.base.host, serve.base.port);
     let admin_addr = serve.admin;
-    let registry = Arc::new(Registry::new(serve, runtime, function_cache));
+    // One registry for every app, scraped on the admin listener: app names and their
+    // load are the operator's business, not the other tenants'.
+    if serve.base.metrics.enabled && serve.base.metrics.endpoint == "/apps" {
+        return Err(StartError::Metrics(
+            "the metrics endpoint cannot be /apps: the admin API lists the apps there".into(),
+        ));
+    }
+    let metrics = server::metrics_of(&serve.base.metrics, metrics::Scope::Host)?;
+    let registry = Arc::new(Registry::new(serve, runtime, function_cache, metrics));
     for app in &apps {
         match registry.add(app).await {
             Ok(()) => tracing::info!(app = %app.name, path = %app.path.display(), "serving"),

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use config::{ConfigError, HostedApp, ProcessEnv, ServeConfig};
+use metrics::Metrics;
 use runtime::Runtime;
 use runtime::function_cache::FunctionCache;
 use serde::Serialize;
@@ -87,14 +88,17 @@ pub struct Registry {
     serve: ServeConfig,
     runtime: Arc<Runtime>,
     function_cache: Arc<FunctionCache>,
+    /// The metrics of every app (the operator's `[plugins.scale.metrics]`), when enabled.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Registry {
-    /// An empty registry loading apps on `runtime`.
+    /// An empty registry loading apps on `runtime`, measured by `metrics`.
     pub fn new(
         serve: ServeConfig,
         runtime: Arc<Runtime>,
         function_cache: Arc<FunctionCache>,
+        metrics: Option<Arc<Metrics>>,
     ) -> Self {
         Registry {
             table: ArcSwap::default(),
@@ -102,7 +106,17 @@ impl Registry {
             serve,
             runtime,
             function_cache,
+            metrics,
         }
+    }
+
+    /// Every metric of every app, read now, when metrics are enabled.
+    pub fn scrape(&self) -> Option<axum::response::Response> {
+        let metrics = self.metrics.as_ref()?;
+        for hosted in self.table.load().values() {
+            http::refresh_readings(&hosted.composed.state);
+        }
+        Some(http::scrape_response(metrics))
     }
 
     /// The operator's settings.
@@ -195,6 +209,9 @@ impl Registry {
             table.remove(name);
             table
         });
+        if let Some(metrics) = &self.metrics {
+            metrics.forget(name);
+        }
         remove_dir_if_present(&self.serve.app_folder(name))?;
         if purge {
             remove_dir_if_present(&self.serve.app_data_dir(name))?;
@@ -209,7 +226,7 @@ impl Registry {
         let mut usages = Vec::with_capacity(table.len());
         for hosted in table.values() {
             let data_dir = self.serve.app_data_dir(&hosted.name);
-            let storage_bytes = tokio::task::spawn_blocking(move || bytes_under(&data_dir))
+            let storage_bytes = tokio::task::spawn_blocking(move || files::bytes_under(&data_dir))
                 .await
                 .unwrap_or(0);
             let served = hosted.composed.state.served();
@@ -244,6 +261,7 @@ impl Registry {
             &self.runtime,
             &self.function_cache,
             Some(&app.name),
+            self.metrics.clone(),
         )
         .await?;
         Ok(Hosted {
@@ -295,19 +313,4 @@ fn remove_dir_if_present(dir: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         other => other,
     }
-}
-
-/// Bytes of the files under `dir` (symbolic links not followed).
-fn bytes_under(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| match entry.file_type() {
-            Ok(t) if t.is_dir() => bytes_under(&entry.path()),
-            Ok(t) if t.is_file() => entry.metadata().map(|m| m.len()).unwrap_or(0),
-            _ => 0,
-        })
-        .sum()
 }

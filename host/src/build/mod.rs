@@ -131,19 +131,20 @@ pub async fn component_for(
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so readers never see
-/// half a component.
+/// half a component (`files::partial`: the temporaries of a killed build are removed by
+/// the next [`sweep_output_dir`] or server start).
 #[cfg(feature = "jac-build")]
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
-    let write = || -> std::io::Result<()> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|source| BuildError::Write {
+    files::partial::write_atomically(path, bytes).map_err(|source| BuildError::Write {
         path: path.display().to_string(),
         source,
     })
+}
+
+/// Removes the temporaries an earlier `jac-scale build` into `output`'s folder left when
+/// it was killed.
+#[cfg(feature = "jac-build")]
+pub fn sweep_output_dir(output: &Path) {
+    let dir = output.parent().filter(|d| !d.as_os_str().is_empty());
+    files::partial::sweep(dir.unwrap_or(Path::new(".")), 0);
 }

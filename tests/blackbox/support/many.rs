@@ -19,6 +19,7 @@ pub struct ManyBuilder {
     apps: Vec<(String, App)>,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    apps_toml: Option<String>,
 }
 
 impl ManyBuilder {
@@ -31,6 +32,12 @@ impl ManyBuilder {
     /// Adds a command-line argument after `serve --apps --host --port --admin`.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_owned());
+        self
+    }
+
+    /// Serves with `text` as its `apps.toml` (`--config`).
+    pub fn apps_toml(mut self, text: &str) -> Self {
+        self.apps_toml = Some(text.to_owned());
         self
     }
 
@@ -65,6 +72,11 @@ impl ManyBuilder {
             ])
             .args(&self.args)
             .envs(self.env.iter().map(|(name, value)| (name, value)));
+        if let Some(text) = &self.apps_toml {
+            let file = data_dir.path().join("apps.toml");
+            std::fs::write(&file, text).expect("write apps.toml");
+            command.arg("--config").arg(file);
+        }
         let mut process = Process::spawn(command);
         let port = process.wait_listening();
         let admin_url = process
@@ -112,6 +124,7 @@ impl Many {
             apps: Vec::new(),
             args: Vec::new(),
             env: Vec::new(),
+            apps_toml: None,
         }
     }
 

@@ -51,3 +51,17 @@ macro_rules! app_scenarios {
     };
 }
 pub(crate) use app_scenarios;
+
+/// Every file under `dir` (none if it does not exist).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mongodb::bson::{Bson, Document, doc};
-use mongodb::error::{TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
+use mongodb::error::{ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT};
 use mongodb::options::ReturnDocument;
 use mongodb::{Client, ClientSession, Collection, Database};
 use rand::Rng;
@@ -221,7 +221,12 @@ async fn in_transaction<T>(
         if is_duplicate_key(&error) {
             return Err(StoreError::Conflict(error.to_string()));
         }
-        if !error.contains_label(TRANSIENT_TRANSACTION_ERROR) || !backoff.wait().await {
+        // No server to select (MongoDB is down): waiting again would only delay the 503.
+        let unreachable = matches!(*error.kind, ErrorKind::ServerSelection { .. });
+        if unreachable
+            || !error.contains_label(TRANSIENT_TRANSACTION_ERROR)
+            || !backoff.wait().await
+        {
             return Err(error.into());
         }
     }

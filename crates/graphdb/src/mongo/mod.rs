@@ -38,7 +38,7 @@ use std::time::Duration;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Binary, Bson, Document, doc};
 use mongodb::error::{ErrorKind, InsertManyError, WriteFailure};
-use mongodb::options::IndexOptions;
+use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, Database, IndexModel};
 use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 
@@ -49,6 +49,11 @@ use ::graph::{AccessLevel, Id};
 const DRIVER_THREADS: usize = 2;
 /// How long start-up waits for the server to answer a ping.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an operation waits for a reachable server (the driver's default is 30 s),
+/// and a new connection for its handshake, unless `MONGODB_URI` sets
+/// `serverSelectionTimeoutMS` / `connectTimeoutMS`: while MongoDB is down, a call that
+/// needs it answers 503 after about this long instead of waiting out its deadline.
+const SERVER_WAIT: Duration = Duration::from_secs(2);
 
 /// A graph, user and API key store in one MongoDB database.
 pub struct MongoStore {
@@ -71,7 +76,10 @@ impl MongoStore {
         let uri = uri.to_owned();
         let name = database.to_owned();
         let (client, db, store_id) = on_runtime(&runtime, async move {
-            let client = Client::with_uri_str(&uri).await?;
+            let mut options = ClientOptions::parse(&uri).await?;
+            options.server_selection_timeout.get_or_insert(SERVER_WAIT);
+            options.connect_timeout.get_or_insert(SERVER_WAIT);
+            let client = Client::with_options(options)?;
             let db = client.database(&name);
             tokio::time::timeout(CONNECT_TIMEOUT, db.run_command(doc! {"ping": 1}))
                 .await

@@ -204,7 +204,7 @@ fn traverse(paths: &mut Paths) {
                 "content": {"application/json": {"schema": {
                     "type": "object",
                     "properties": {
-                        "source": {"type": "string", "description": "Starting node id (default: the caller's root)."},
+                        "source": {"type": "string", "description": "Starting node id (default: the caller's root), or an edge id: the walk starts at the node it leads to."},
                         "depth": {"type": "integer", "minimum": 0, "maximum": graph::MAX_DEPTH, "default": 1},
                         "detailed": {"type": "boolean", "default": false, "description": "Include each node's and edge's fields."},
                         "node_types": {"type": "array", "items": {"type": "string"}},
