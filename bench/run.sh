@@ -44,7 +44,9 @@ before_dir=$WORK/before
 if [[ -n ${BENCH_BEFORE_REV:-} && $mode != none ]]; then
   before_src=$WORK/src-before
   rm -rf "$before_src" && mkdir -p "$before_src" "$before_dir"
-  git -C "$ROOT" archive "$BENCH_BEFORE_REV" | tar -x -C "$before_src"
+  # -m: the files get the time of extraction, so cargo never takes an earlier build of
+  # other sources (git archive stamps them with the commit's time) for this one.
+  git -C "$ROOT" archive "$BENCH_BEFORE_REV" | tar -xm -C "$before_src"
   (cd "$before_src" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release -p jac-scale)
   cp "$TARGET_DIR/release/jac-scale" "$before_dir/jac-scale"
   (cd "$before_src" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --target wasm32-wasip2 -p todo)
@@ -58,7 +60,7 @@ if [[ $mode != none ]]; then
   if [[ $mode == export ]]; then
     src=$WORK/src
     rm -rf "$src" && mkdir -p "$src"
-    git -C "$ROOT" archive "$REV" | tar -x -C "$src"
+    git -C "$ROOT" archive "$REV" | tar -xm -C "$src"
     commit=$(git -C "$ROOT" rev-parse --short=12 "$REV")
   fi
   (cd "$src" && CARGO_TARGET_DIR=$TARGET_DIR cargo build --release -p jac-scale -p axum-baseline)
