@@ -56,9 +56,18 @@ def apps_dir(root: str, count: int, files: list[str], app_file: str) -> str:
     return root
 
 
+# Registrations per client address are throttled by default (30 a minute); the setup
+# registers one user per app from one address.
+UNTHROTTLED = "[serve.settings.plugins.scale.server]\nregistrations_per_address = 0\n"
+
+
 def server(key: str, binary: str, apps: str, work: str) -> Target:
     data = os.path.join(work, f"{key}-data")
+    config = os.path.join(work, f"{key}-apps.toml")
+    with open(config, "w") as f:
+        f.write(UNTHROTTLED)
     command = (f"exec {shlex.quote(binary)} serve --apps {shlex.quote(apps)} "
+               f"--config {shlex.quote(config)} "
                f"--host 127.0.0.1 --port {{port}} --admin 127.0.0.1:{free_port()}")
     return Target(key, key, command, free_port(), work, True,
                   env={"JAC_DATA_PATH": data, "XDG_CACHE_HOME": os.path.join(work, "cache")},
