@@ -663,6 +663,19 @@ def render_markdown(res: dict) -> str:
 # ----------------------------------------------------------------------------- main
 
 
+def write_results(out: str | None, name: str, res: dict, report: str) -> str:
+    """Writes `res` as JSON and `report` as Markdown to `out` (a path prefix; default
+    bench/results/<date>-<host>-<name>), prints the report; returns the prefix."""
+    out = out or os.path.join(HERE, "results", time.strftime("%Y-%m-%d-%H%M-")
+                              + os.uname().nodename + "-" + name)
+    with open(out + ".json", "w") as f:
+        json.dump(res, f, indent=2)
+    with open(out + ".md", "w") as f:
+        f.write(report)
+    print(report)
+    return out
+
+
 def machine_info() -> dict:
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:

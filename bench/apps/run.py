@@ -20,7 +20,6 @@ Writes bench/results/<date>-<host>-apps.{md,json}.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import shutil
@@ -33,7 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from suite import (Client, Target, cpu_and_rss, machine_info, register_login,  # noqa: E402
-                   run_wrk)
+                   run_wrk, write_results)
 
 ROTATE_LUA = os.path.join(HERE, "rotate.lua")
 
@@ -209,14 +208,7 @@ def main() -> None:
     finally:
         for target in running:
             target.stop()
-    out = args.out or os.path.join(os.path.dirname(HERE), "results",
-                                   time.strftime("%Y-%m-%d-%H%M-") + os.uname().nodename
-                                   + "-apps")
-    with open(out + ".json", "w") as f:
-        json.dump(res, f, indent=2)
-    with open(out + ".md", "w") as f:
-        f.write(markdown(res))
-    print(markdown(res))
+    out = write_results(args.out, "apps", res, markdown(res))
     print(f"results: {out}.md (logs in {args.log_dir})")
 
 

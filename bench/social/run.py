@@ -15,7 +15,6 @@ Writes bench/results/<date>-<host>-social.{md,json}.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import shutil
@@ -27,7 +26,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from suite import Client, Target, machine_info, register_login, run_wrk  # noqa: E402
+from suite import (Client, Target, machine_info, register_login, run_wrk,  # noqa: E402
+                   write_results)
 
 APP = os.path.join(ROOT, "examples", "social-jac", "app.jac")
 JAC_TOML = os.path.join(ROOT, "examples", "social-jac", "jac.toml")
@@ -157,14 +157,7 @@ def main() -> None:
         p99 = {k: statistics.median(r["p99_ms"] for r in v) for k, v in res["runs"].items()}
         res["ratio_rps"] = rps["ours"] / rps["reference"]
         res["ratio_p99"] = p99["reference"] / p99["ours"]
-    out = args.out or os.path.join(ROOT, "bench", "results",
-                                   time.strftime("%Y-%m-%d-%H%M-") + os.uname().nodename
-                                   + "-social")
-    with open(out + ".json", "w") as f:
-        json.dump(res, f, indent=2)
-    with open(out + ".md", "w") as f:
-        f.write(markdown(res))
-    print(markdown(res))
+    out = write_results(args.out, "social", res, markdown(res))
     print(f"results: {out}.md (logs in {log_dir})")
 
 
