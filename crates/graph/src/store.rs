@@ -42,6 +42,8 @@ impl From<mongodb::error::Error> for StoreError {
 pub struct StoredNode {
     pub node: Node,
     pub access: AccessFacts,
+    /// How many times its fields were replaced (see [`VersionCheck`]).
+    pub version: u64,
 }
 
 /// An edge with what decides the viewer's access to it.
@@ -49,6 +51,8 @@ pub struct StoredNode {
 pub struct StoredEdge {
     pub edge: Edge,
     pub access: AccessFacts,
+    /// How many times its fields were replaced (see [`VersionCheck`]).
+    pub version: u64,
 }
 
 /// One row of a node's adjacency: the edge and the node at its other end.
@@ -57,6 +61,8 @@ pub struct StoredNeighbor {
     /// The edge's position in insertion order; the cursor for the next page.
     pub seq: u64,
     pub edge: Edge,
+    /// The edge's version (see [`VersionCheck`]).
+    pub edge_version: u64,
     pub node: StoredNode,
 }
 
@@ -134,9 +140,21 @@ pub struct AccessUpdate {
     pub roots: Vec<(Id, Option<AccessLevel>)>,
 }
 
+/// The version of an anchor's fields a changeset was computed from. Every stored node
+/// and edge counts the replacements of its fields (0 when inserted; access changes do not
+/// count); a session remembers the version it read of each anchor it then updates or
+/// deletes, so a commit cannot overwrite a change it never saw (a lost update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionCheck {
+    pub anchor: Id,
+    pub kind: AnchorKind,
+    pub version: u64,
+}
+
 /// Everything one session wrote, applied by [`GraphStore::apply`] in one transaction and
-/// in this order: inserts, field updates, access updates, then deletions (so a deletion
-/// also removes what the same changeset updated).
+/// in this order: version checks, inserts, field updates (each adds one to the anchor's
+/// version), access updates, then deletions (so a deletion also removes what the same
+/// changeset updated).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changeset {
     pub new_nodes: Vec<NodeInsert>,
@@ -148,6 +166,10 @@ pub struct Changeset {
     pub deleted_edges: Vec<Id>,
     /// Deleting a node also deletes every edge touching it.
     pub deleted_nodes: Vec<Id>,
+    /// Anchors that must still be at these versions: one that exists at another version
+    /// is a [`StoreError::Conflict`] (one that is gone fails its update, or was deleted
+    /// already).
+    pub checks: Vec<VersionCheck>,
 }
 
 impl Changeset {
@@ -184,8 +206,9 @@ pub trait GraphStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<StoredNode>, StoreError>;
     /// Applies a changeset atomically: all of it or, on error, none of it. A field or access
-    /// update of an anchor that no longer exists, or an edge whose end no longer exists, is
-    /// a [`StoreError::Conflict`]; deleting something already gone is not an error.
+    /// update of an anchor that no longer exists, an edge whose end no longer exists, or an
+    /// anchor whose version is not the one checked, is a [`StoreError::Conflict`]; deleting
+    /// something already gone is not an error.
     fn apply(&self, changes: Changeset) -> Result<(), StoreError>;
     /// The lookups of the cache tiers in front of the store since it opened; `None`
     /// for a store without them.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use graph::store::{
     AccessSpec, AccessUpdate, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, FieldsUpdate,
-    GraphStore, NodeInsert, StoreError,
+    GraphStore, NodeInsert, StoreError, VersionCheck,
 };
 use graph::{AccessLevel, Direction, Id};
 
@@ -32,7 +32,9 @@ macro_rules! graph_contract {
             neighbours_follow_insertion_order_directions_filters_and_pages,
             deleting_a_node_deletes_its_edges,
             a_conflict_rolls_back_the_whole_changeset,
+            versions_count_field_changes_and_stale_checks_conflict,
             concurrent_commits_lose_no_edges,
+            concurrent_checked_increments_lose_no_update,
             roots_are_listed_in_id_order,
             a_commit_through_one_handle_is_read_through_another,
         );
@@ -397,6 +399,141 @@ pub(crate) fn a_conflict_rolls_back_the_whole_changeset(data: &impl TestData) {
         matches!(dangling, Err(StoreError::Conflict(_))),
         "{dangling:?}"
     );
+}
+
+fn node_check(anchor: Id, version: u64) -> VersionCheck {
+    VersionCheck {
+        anchor,
+        kind: AnchorKind::Node,
+        version,
+    }
+}
+
+/// A node's version and its field `n`, as `viewer` reads them.
+fn counter(store: &impl GraphStore, id: Id, viewer: Id) -> (u64, i64) {
+    let stored = store.node(id, viewer).unwrap().expect("the node exists");
+    (stored.version, stored.node.fields["n"].as_i64().unwrap())
+}
+
+pub(crate) fn versions_count_field_changes_and_stale_checks_conflict(data: &impl TestData) {
+    let store = data.handle();
+    let (owner, child) = root_with_child(&*store);
+    let (read, _) = counter(&*store, child, owner);
+    let update = |n: i64, checked: u64| Changeset {
+        node_updates: vec![FieldsUpdate {
+            id: child,
+            fields: fields(json!({"n": n})),
+        }],
+        checks: vec![node_check(child, checked)],
+        ..Changeset::default()
+    };
+    apply(&*store, update(1, read));
+    assert_eq!(counter(&*store, child, owner), (read + 1, 1));
+    // An access change is no change of the fields.
+    apply(
+        &*store,
+        Changeset {
+            access_updates: vec![AccessUpdate {
+                anchor: child,
+                kind: AnchorKind::Node,
+                all: Some(AccessLevel::Read),
+                roots: Vec::new(),
+            }],
+            ..Changeset::default()
+        },
+    );
+    // A writer that read the old version loses nothing of the newer one.
+    let stale = store.apply(update(5, read));
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert_eq!(counter(&*store, child, owner), (read + 1, 1));
+    let stale_delete = store.apply(Changeset {
+        deleted_nodes: vec![child],
+        checks: vec![node_check(child, read)],
+        ..Changeset::default()
+    });
+    assert!(
+        matches!(stale_delete, Err(StoreError::Conflict(_))),
+        "{stale_delete:?}"
+    );
+    // Edges are versioned too, and listed with their version.
+    let row = store
+        .neighbors(&query(owner, owner, Direction::Outgoing))
+        .unwrap()
+        .remove(0);
+    assert_eq!(row.node.version, read + 1);
+    let edge_update = |checked: u64| Changeset {
+        edge_updates: vec![FieldsUpdate {
+            id: row.edge.id,
+            fields: fields(json!({"weight": 2})),
+        }],
+        checks: vec![VersionCheck {
+            anchor: row.edge.id,
+            kind: AnchorKind::Edge,
+            version: checked,
+        }],
+        ..Changeset::default()
+    };
+    apply(&*store, edge_update(row.edge_version));
+    let edge = store.edge(row.edge.id, owner).unwrap().unwrap();
+    assert_eq!(edge.version, row.edge_version + 1);
+    let stale_edge = store.apply(edge_update(row.edge_version));
+    assert!(
+        matches!(stale_edge, Err(StoreError::Conflict(_))),
+        "{stale_edge:?}"
+    );
+    // The current version deletes; a check of something already gone does not fail.
+    let delete = Changeset {
+        deleted_nodes: vec![child],
+        checks: vec![node_check(child, read + 1)],
+        ..Changeset::default()
+    };
+    apply(&*store, delete.clone());
+    apply(&*store, delete);
+    assert!(store.node(child, owner).unwrap().is_none());
+}
+
+pub(crate) fn concurrent_checked_increments_lose_no_update(data: &impl TestData) {
+    const THREADS: usize = 8;
+    const PER_THREAD: usize = 10;
+    let store = data.handle();
+    let (owner, child) = root_with_child(&*store);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            // Each thread its own handle, as separate processes would have.
+            let store = data.handle();
+            scope.spawn(move || {
+                for _ in 0..PER_THREAD {
+                    // Read, add one, commit if nobody changed it meanwhile; else again.
+                    loop {
+                        let (version, n) = counter(&*store, child, owner);
+                        let result = store.apply(Changeset {
+                            node_updates: vec![FieldsUpdate {
+                                id: child,
+                                fields: fields(json!({"n": n + 1})),
+                            }],
+                            checks: vec![node_check(child, version)],
+                            ..Changeset::default()
+                        });
+                        match result {
+                            Ok(()) => break,
+                            Err(StoreError::Conflict(_)) => {}
+                            Err(error) => panic!("{error}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let expected = (THREADS * PER_THREAD) as i64;
+    let started = Instant::now();
+    while counter(&*store, child, owner).1 != expected {
+        assert!(
+            started.elapsed() < PROPAGATION_DEADLINE,
+            "{:?}",
+            counter(&*store, child, owner)
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 pub(crate) fn concurrent_commits_lose_no_edges(data: &impl TestData) {

@@ -19,6 +19,8 @@ pub struct NodeRecord {
     pub all: AccessLevel,
     /// Per-root entries (`allow_root`), in no particular order.
     pub roots: Vec<(Id, AccessLevel)>,
+    /// Replacements of its fields so far (`graph::store::VersionCheck`).
+    pub version: u64,
 }
 
 /// An edge with all its access settings.
@@ -33,6 +35,8 @@ pub struct EdgeRecord {
     pub source: Id,
     pub target: Id,
     pub undirected: bool,
+    /// Replacements of its fields so far.
+    pub version: u64,
 }
 
 /// One incident edge of a node: which edge, where it leads, which ways it is followed.
@@ -103,4 +107,12 @@ pub trait AnchorRecords: Send + Sync {
     fn edge_records(&self, ids: &[Id]) -> Result<Vec<Option<EdgeRecord>>, StoreError>;
     /// Up to `limit` adjacency rows of `node` after position `after`, in insertion order.
     fn adjacency(&self, node: Id, after: u64, limit: u32) -> Result<Vec<AdjacencyRow>, StoreError>;
+}
+
+/// The conflict of a [`graph::store::VersionCheck`] that failed: the anchor is at another
+/// version than the one the session read.
+pub(crate) fn changed(kind: &str, id: Id, read: u64) -> StoreError {
+    StoreError::Conflict(format!(
+        "{kind} {id} was changed meanwhile (this call read version {read})"
+    ))
 }

@@ -91,6 +91,7 @@ pub fn edge(
         viewer,
     );
     Ok(Some(StoredEdge {
+        version: edge.version,
         edge: plain_edge(edge),
         access: facts,
     }))
@@ -134,6 +135,7 @@ pub fn neighbors(
             let owner = owners.get(&node.owner);
             found.push(StoredNeighbor {
                 seq: row.seq,
+                edge_version: edge.version,
                 edge: plain_edge(edge),
                 node: stored_node(node, owner, query.viewer),
             });
@@ -186,6 +188,7 @@ pub(super) fn stored_node(node: NodeRecord, owner: Option<&NodeRecord>, viewer: 
             fields: node.fields,
         },
         access,
+        version: node.version,
     }
 }
 

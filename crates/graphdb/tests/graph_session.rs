@@ -1059,3 +1059,53 @@ fn every_root_lists_all_roots_and_shows_only_what_others_shared_through_them() {
         ));
     }
 }
+
+#[test]
+fn a_write_based_on_a_read_another_commit_changed_since_conflicts() {
+    let f = Fixture::new();
+    let counter = f.committed_node(&f.alice, "Counter", json!({"n": 0}));
+    let add_one = |session: &mut Session| {
+        let n = session.get_node(counter).unwrap().fields["n"]
+            .as_i64()
+            .unwrap();
+        session
+            .update_node(counter, fields(json!({"n": n + 1})))
+            .unwrap();
+    };
+    let (mut first, mut second) = (f.session(&f.alice), f.session(&f.alice));
+    add_one(&mut first);
+    add_one(&mut second);
+    first.commit().unwrap();
+    // The second read n = 0 too: committing would lose the first one's addition.
+    assert!(matches!(second.commit(), Err(HostError::Conflict(_))));
+    // Read through the neighbours, then deleted: the same check.
+    let mut reader = f.session(&f.alice);
+    let listed = neighbor_ids(&mut reader, f.alice.root, &query(Direction::Outgoing));
+    assert_eq!(listed, [counter]);
+    reader.delete_node(counter).unwrap();
+    f.commit_as(&f.alice, add_one);
+    assert!(matches!(reader.commit(), Err(HostError::Conflict(_))));
+    // Run again on what is there now, it goes through.
+    f.commit_as(&f.alice, add_one);
+    let mut check = f.session(&f.alice);
+    assert_eq!(check.get_node(counter).unwrap().fields["n"], 3);
+}
+
+#[test]
+fn a_write_without_a_read_replaces_the_fields_whatever_changed() {
+    let f = Fixture::new();
+    let node = f.committed_node(&f.alice, "Note", json!({"text": "a"}));
+    let mut blind = f.session(&f.alice);
+    blind
+        .update_node(node, fields(json!({"text": "blind"})))
+        .unwrap();
+    f.commit_as(&f.alice, |session| {
+        session.get_node(node).unwrap();
+        session
+            .update_node(node, fields(json!({"text": "b"})))
+            .unwrap();
+    });
+    blind.commit().unwrap();
+    let mut check = f.session(&f.alice);
+    assert_eq!(check.get_node(node).unwrap().fields["text"], "blind");
+}

@@ -2,11 +2,14 @@
 
 use super::Session;
 use super::overlay::{EdgeDraft, NodeDraft};
-use crate::store::{AccessUpdate, Changeset, EdgeInsert, FieldsUpdate, NodeInsert};
+use crate::store::{AccessUpdate, AnchorKind, Changeset, EdgeInsert, FieldsUpdate, NodeInsert};
 use host_error::HostError;
 
 impl Session {
-    /// Applies every write of this session in one transaction.
+    /// Applies every write of this session in one transaction. `Conflict` when another
+    /// commit changed (or deleted) an anchor this session wrote since it read it, or
+    /// deleted a node it connected: nothing is applied, and running the call again sees
+    /// the other commit.
     pub fn commit(mut self) -> Result<(), HostError> {
         let owner = self.caller.root;
         let mut changes = Changeset::default();
@@ -52,8 +55,16 @@ impl Session {
                         id,
                         fields: fields.json,
                     });
+                    changes
+                        .checks
+                        .extend(self.read_versions.check(id, AnchorKind::Node));
                 }
-                NodeDraft::Deleted => changes.deleted_nodes.push(id),
+                NodeDraft::Deleted => {
+                    changes.deleted_nodes.push(id);
+                    changes
+                        .checks
+                        .extend(self.read_versions.check(id, AnchorKind::Node));
+                }
             }
         }
         changes.new_nodes.sort_unstable_by_key(|node| node.id);
@@ -64,8 +75,16 @@ impl Session {
                         id,
                         fields: fields.json,
                     });
+                    changes
+                        .checks
+                        .extend(self.read_versions.check(id, AnchorKind::Edge));
                 }
-                EdgeDraft::Deleted => changes.deleted_edges.push(id),
+                EdgeDraft::Deleted => {
+                    changes.deleted_edges.push(id);
+                    changes
+                        .checks
+                        .extend(self.read_versions.check(id, AnchorKind::Edge));
+                }
                 EdgeDraft::New { .. } => unreachable!("new edges were all taken in order above"),
             }
         }

@@ -1,12 +1,14 @@
 //! One call's view of the graph: access checks, read-your-writes, and a buffered changeset.
 //!
 //! [`Session`] is split by concern: `overlay` (what the call wrote, and its bounds),
-//! `reads`, `writes`, `access` (levels and access edits) and `commit`.
+//! `reads`, `writes`, `access` (levels and access edits), `versions` (what the commit
+//! checks) and `commit`.
 
 mod access;
 mod commit;
 mod overlay;
 mod reads;
+mod versions;
 mod writes;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -16,6 +18,7 @@ use super::{AccessLevel, AccessPatch, Caller, Id, MAX_ARCHETYPE_BYTES};
 use crate::store::{AnchorKind, GraphStore};
 use host_error::HostError;
 use overlay::{EdgeDraft, NodeDraft};
+use versions::ReadVersions;
 
 /// Most refused writes listed in [`Session::warnings`]; a guest looping over refused
 /// writes must not grow the host's memory.
@@ -49,6 +52,8 @@ pub struct Session {
     /// Field bytes held by drafts.
     buffered_bytes: usize,
     warnings: Vec<String>,
+    /// The versions of committed anchors as first read (checked by the commit).
+    read_versions: ReadVersions,
 }
 
 impl Session {
@@ -65,6 +70,7 @@ impl Session {
             reserved: HashSet::new(),
             buffered_bytes: 0,
             warnings: Vec::new(),
+            read_versions: ReadVersions::default(),
         }
     }
 

@@ -171,6 +171,7 @@ impl Session {
         let Some(stored) = self.store.node(id, self.caller.root)? else {
             return Ok(None);
         };
+        self.read_versions.note(id, stored.version);
         let level = self.effective_level(id, stored.access);
         let mut node = stored.node;
         if let Some(fields) = replaced {
@@ -209,6 +210,7 @@ impl Session {
             .store
             .edge(id, self.caller.root)?
             .ok_or_else(|| not_found("edge", id))?;
+        self.read_versions.note(id, stored.version);
         let mut edge = stored.edge;
         let end_deleted = |end: Id| matches!(self.nodes.get(&end), Some(NodeDraft::Deleted));
         if end_deleted(edge.source) || end_deleted(edge.target) {
@@ -227,6 +229,11 @@ impl Session {
     /// A committed adjacency row as this session sees it, if the caller may read the
     /// neighbour.
     fn committed_neighbor(&self, row: StoredNeighbor) -> Option<(Edge, Node)> {
+        if self.effective_level(row.node.node.id, row.node.access) < AccessLevel::Read {
+            return None;
+        }
+        self.read_versions.note(row.edge.id, row.edge_version);
+        self.read_versions.note(row.node.node.id, row.node.version);
         let mut edge = row.edge;
         match self.edges.get(&edge.id) {
             Some(EdgeDraft::Deleted) => return None,
@@ -239,8 +246,7 @@ impl Session {
             Some(NodeDraft::Updated(fields)) => node.fields = fields.map.clone(),
             _ => {}
         }
-        (self.effective_level(node.id, row.node.access) >= AccessLevel::Read)
-            .then_some((edge, node))
+        Some((edge, node))
     }
 }
 

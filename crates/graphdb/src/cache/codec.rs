@@ -10,6 +10,8 @@ use super::local::Cached;
 use crate::records::{AdjacencyRow, EdgeRecord, NodeRecord};
 use graph::{AccessLevel, Id};
 
+// `v` (the version) is required: a value cached by a version of jac-scale without it
+// decodes as a miss, so no read takes an unknown version for the current one.
 #[derive(Serialize, Deserialize)]
 struct NodeWire {
     a: String,
@@ -17,6 +19,7 @@ struct NodeWire {
     o: Id,
     l: i8,
     r: Vec<(Id, i8)>,
+    v: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -29,6 +32,7 @@ struct EdgeWire {
     s: Id,
     t: Id,
     u: bool,
+    v: u64,
 }
 
 /// `(seq, edge, other, outgoing, incoming)` per row; `None` = too long to cache.
@@ -43,6 +47,7 @@ pub(super) fn encode(value: &Cached) -> Vec<u8> {
             o: node.owner,
             l: node.all.value(),
             r: wire_entries(&node.roots),
+            v: node.version,
         }),
         Cached::Edge(edge) => serde_json::to_vec(&EdgeWire {
             a: edge.archetype.clone(),
@@ -53,6 +58,7 @@ pub(super) fn encode(value: &Cached) -> Vec<u8> {
             s: edge.source,
             t: edge.target,
             u: edge.undirected,
+            v: edge.version,
         }),
         Cached::Adjacency(rows) => {
             serde_json::to_vec::<AdjacencyWire>(&rows.as_ref().map(|rows| {
@@ -78,6 +84,7 @@ pub(super) fn decode(key: &CacheKey, bytes: &[u8]) -> Option<Cached> {
                 owner: wire.o,
                 all: level(wire.l)?,
                 roots: entries(wire.r)?,
+                version: wire.v,
             })))
         }
         CacheKey::Edge(id) => {
@@ -92,6 +99,7 @@ pub(super) fn decode(key: &CacheKey, bytes: &[u8]) -> Option<Cached> {
                 source: wire.s,
                 target: wire.t,
                 undirected: wire.u,
+                version: wire.v,
             })))
         }
         CacheKey::Adjacency(_) => {
@@ -145,6 +153,7 @@ mod tests {
             owner: Id::generate(),
             all: AccessLevel::Read,
             roots: vec![(Id::generate(), AccessLevel::Write)],
+            version: 3,
         };
         let edge = EdgeRecord {
             id,
@@ -156,6 +165,7 @@ mod tests {
             source: node.owner,
             target: id,
             undirected: true,
+            version: 0,
         };
         let rows = vec![AdjacencyRow::of(node.owner, 7, &edge)];
         let cases = [
@@ -172,5 +182,23 @@ mod tests {
             assert_eq!(format!("{decoded:?}"), format!("{value:?}"));
         }
         assert!(decode(&CacheKey::Node(id), b"not json").is_none());
+    }
+
+    #[test]
+    fn a_value_without_its_version_is_a_miss() {
+        let id = Id::generate();
+        let node = Cached::Node(Arc::new(NodeRecord {
+            id,
+            archetype: "Todo".into(),
+            fields: Map::new(),
+            owner: id,
+            all: AccessLevel::NoAccess,
+            roots: Vec::new(),
+            version: 7,
+        }));
+        let mut wire: Value = serde_json::from_slice(&encode(&node)).unwrap();
+        assert!(decode(&CacheKey::Node(id), wire.to_string().as_bytes()).is_some());
+        wire.as_object_mut().unwrap().remove("v");
+        assert!(decode(&CacheKey::Node(id), wire.to_string().as_bytes()).is_none());
     }
 }

@@ -15,11 +15,11 @@ use rand::Rng;
 use serde_json::{Map, Value};
 
 use super::{MongoStore, binary, corrupt, id_in, is_duplicate_key, level_in};
-use crate::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
+use crate::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord, changed};
 use crate::view;
 use graph::store::{
     AccessSpec, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert,
-    StoreError, StoredEdge, StoredNeighbor, StoredNode,
+    StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
 };
 use graph::{AccessFacts, AccessLevel, Id};
 
@@ -37,6 +37,8 @@ const MAX_BACKOFF: Duration = Duration::from_millis(250);
 /// The node field counting the edge positions given out at the node (see the module doc
 /// of `mongo`).
 const LAST_EDGE_POSITION: &str = "last_edge_pos";
+/// The anchor field counting the replacements of its fields (`VersionCheck`).
+const VERSION: &str = "version";
 
 /// The work of one transaction attempt: `Ok(Err(_))` refuses (see [`in_transaction`]).
 type Transaction<'s, T> =
@@ -283,6 +285,9 @@ async fn apply_changes(
 ) -> Result<Result<(), StoreError>, mongodb::error::Error> {
     let nodes = db.collection::<Document>("nodes");
     let edges = db.collection::<Document>("edges");
+    if let Err(refused) = check_versions(&nodes, &edges, session, &changes.checks).await? {
+        return Ok(Err(refused));
+    }
     let ends = ends_of(&changes.new_edges);
     if !changes.new_nodes.is_empty() {
         let documents = changes.new_nodes.iter().map(|node| {
@@ -349,7 +354,7 @@ async fn apply_changes(
             let result = collection
                 .update_one(
                     doc! {"_id": binary(update.id)},
-                    doc! {"$set": {"fields": &update.fields}},
+                    doc! {"$set": {"fields": &update.fields}, "$inc": {VERSION: 1_i64}},
                 )
                 .session(&mut *session)
                 .await?;
@@ -411,6 +416,47 @@ async fn apply_changes(
     Ok(Ok(()))
 }
 
+/// `Ok(Err(_))` when a checked anchor exists at another version. Every checked anchor is
+/// updated or deleted later in the same transaction, so a commit that changes it after
+/// this read fails with a write conflict and the transaction runs again.
+async fn check_versions(
+    nodes: &Collection<Document>,
+    edges: &Collection<Document>,
+    session: &mut ClientSession,
+    checks: &[VersionCheck],
+) -> Result<Result<(), StoreError>, mongodb::error::Error> {
+    for (collection, kind, name) in [
+        (nodes, AnchorKind::Node, "node"),
+        (edges, AnchorKind::Edge, "edge"),
+    ] {
+        let wanted: HashMap<Id, u64> = checks
+            .iter()
+            .filter(|check| check.kind == kind)
+            .map(|check| (check.anchor, check.version))
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let ids: Vec<Bson> = wanted.keys().map(|&id| binary(id)).collect();
+        let mut cursor = collection
+            .find(doc! {"_id": {"$in": ids}})
+            .projection(doc! {VERSION: 1})
+            .session(&mut *session)
+            .await?;
+        while cursor.advance(&mut *session).await? {
+            let document = cursor.deserialize_current()?;
+            let (id, version) = match (id_in(&document, "_id"), version_in(&document)) {
+                (Ok(id), Ok(version)) => (id, version),
+                (Err(error), _) | (_, Err(error)) => return Ok(Err(error)),
+            };
+            if let Some(&read) = wanted.get(&id).filter(|&&read| read != version) {
+                return Ok(Err(changed(name, id, read)));
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// How many positions each node gets from `new_edges` (a self-loop takes one), in id
 /// order, so concurrent commits advance shared counters in the same order.
 fn ends_of(new_edges: &[EdgeInsert]) -> BTreeMap<Id, i64> {
@@ -447,6 +493,7 @@ async fn find_by_ids(
 fn node_document(node: &NodeInsert, positions_given_out: i64) -> Document {
     doc! {
         "_id": binary(node.id),
+        VERSION: 0_i64,
         LAST_EDGE_POSITION: positions_given_out,
         "archetype": &node.archetype,
         "fields": &node.fields,
@@ -461,6 +508,7 @@ fn node_document(node: &NodeInsert, positions_given_out: i64) -> Document {
 fn edge_document(edge: &EdgeInsert, source_position: i64, target_position: i64) -> Document {
     doc! {
         "_id": binary(edge.id),
+        VERSION: 0_i64,
         "source_pos": source_position,
         "target_pos": target_position,
         "archetype": &edge.archetype,
@@ -526,7 +574,19 @@ fn node_record(document: &Document) -> Result<NodeRecord, StoreError> {
         owner: id_in(document, "owner")?,
         all: level_in(document, "all")?,
         roots: access_entries(document)?,
+        version: version_in(document)?,
     })
+}
+
+/// An anchor's version; documents written before versions existed have none (0).
+fn version_in(document: &Document) -> Result<u64, StoreError> {
+    let version = match document.get(VERSION) {
+        None => 0,
+        Some(Bson::Int64(version)) => *version,
+        Some(Bson::Int32(version)) => i64::from(*version),
+        Some(other) => return Err(corrupt(&format!("{VERSION}: {other}"))),
+    };
+    u64::try_from(version).map_err(|_| corrupt("negative version"))
 }
 
 /// The edge position at `key` of a document.
@@ -550,6 +610,7 @@ fn edge_record(document: &Document) -> Result<EdgeRecord, StoreError> {
         undirected: document
             .get_bool("undirected")
             .map_err(|error| corrupt(&format!("undirected: {error}")))?,
+        version: version_in(document)?,
     })
 }
 

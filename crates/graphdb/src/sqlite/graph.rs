@@ -7,9 +7,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
 use super::SqliteStore;
+use crate::records::changed;
 use graph::store::{
     AccessSpec, AccessUpdate, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, GraphStore,
-    NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode,
+    NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
 };
 use graph::{AccessFacts, AccessLevel, Direction, Edge, Id, Node};
 
@@ -50,7 +51,7 @@ macro_rules! facts_joins {
 }
 
 const SELECT_NODE: &str = concat!(
-    "SELECT n.archetype, n.fields, ",
+    "SELECT n.archetype, n.fields, n.version, ",
     facts_columns!("n"),
     "nodes n",
     facts_joins!("n"),
@@ -66,7 +67,7 @@ const SELECT_NODE_ACCESS: &str = concat!(
 );
 
 const SELECT_EDGE: &str = concat!(
-    "SELECT e.archetype, e.fields, e.source, e.target, e.undirected, ",
+    "SELECT e.archetype, e.fields, e.source, e.target, e.undirected, e.version, ",
     facts_columns!("e"),
     "edges e",
     facts_joins!("e"),
@@ -74,8 +75,8 @@ const SELECT_EDGE: &str = concat!(
 );
 
 const SELECT_NEIGHBORS: &str = concat!(
-    "SELECT a.seq, e.id, e.archetype, e.fields, e.source, e.target, e.undirected, ",
-    "n.id, n.archetype, n.fields, ",
+    "SELECT a.seq, e.id, e.archetype, e.fields, e.source, e.target, e.undirected, e.version, ",
+    "n.id, n.archetype, n.fields, n.version, ",
     facts_columns!("n"),
     "adjacency a JOIN edges e ON e.seq = a.seq JOIN nodes n ON n.id = a.other",
     facts_joins!("n"),
@@ -86,7 +87,7 @@ const SELECT_NEIGHBORS: &str = concat!(
 );
 
 /// Roots own themselves, so their owner facts are their own (`o`/`oa` alias `n`/`xa`).
-const SELECT_ROOTS: &str = "SELECT n.id, n.archetype, n.fields, \
+const SELECT_ROOTS: &str = "SELECT n.id, n.archetype, n.fields, n.version, \
      n.owner, n.access_all, xa.level, n.access_all, xa.level \
      FROM nodes n LEFT JOIN access xa ON xa.anchor = n.id AND xa.root = ?1 \
      WHERE n.owner = n.id AND n.id > ?2 ORDER BY n.id LIMIT ?3";
@@ -124,7 +125,8 @@ impl GraphStore for SqliteStore {
             };
             Ok(Some(StoredNode {
                 node,
-                access: facts_at(row, 2)?,
+                version: version_at(row, 2)?,
+                access: facts_at(row, 3)?,
             }))
         })
     }
@@ -154,7 +156,8 @@ impl GraphStore for SqliteStore {
             };
             Ok(Some(StoredEdge {
                 edge,
-                access: facts_at(row, 5)?,
+                version: version_at(row, 5)?,
+                access: facts_at(row, 6)?,
             }))
         })
     }
@@ -190,16 +193,18 @@ impl GraphStore for SqliteStore {
                     undirected: row.get(6)?,
                 };
                 let node = Node {
-                    id: id_at(row, 7)?,
-                    archetype: row.get(8)?,
-                    fields: fields_at(row, 9)?,
+                    id: id_at(row, 8)?,
+                    archetype: row.get(9)?,
+                    fields: fields_at(row, 10)?,
                 };
                 neighbors.push(StoredNeighbor {
                     seq: u64::try_from(seq).map_err(|_| corrupt("negative edge position"))?,
                     edge,
+                    edge_version: version_at(row, 7)?,
                     node: StoredNode {
                         node,
-                        access: facts_at(row, 10)?,
+                        version: version_at(row, 11)?,
+                        access: facts_at(row, 12)?,
                     },
                 });
             }
@@ -227,7 +232,8 @@ impl GraphStore for SqliteStore {
                 };
                 roots.push(StoredNode {
                     node,
-                    access: facts_at(row, 3)?,
+                    version: version_at(row, 3)?,
+                    access: facts_at(row, 4)?,
                 });
             }
             Ok(roots)
@@ -241,6 +247,9 @@ impl GraphStore for SqliteStore {
 
 /// Applies one changeset in the open transaction, in the documented order.
 fn apply_changes(conn: &Connection, changes: &Changeset) -> Result<(), StoreError> {
+    for check in &changes.checks {
+        check_version(conn, check)?;
+    }
     let mut existing: HashSet<Id> = changes.new_nodes.iter().map(|node| node.id).collect();
     for node in &changes.new_nodes {
         insert_node(conn, node)?;
@@ -257,13 +266,15 @@ fn apply_changes(conn: &Connection, changes: &Changeset) -> Result<(), StoreErro
         insert_edge(conn, edge)?;
     }
     for update in &changes.node_updates {
-        let mut statement = conn.prepare_cached("UPDATE nodes SET fields = ?2 WHERE id = ?1")?;
+        let mut statement = conn
+            .prepare_cached("UPDATE nodes SET fields = ?2, version = version + 1 WHERE id = ?1")?;
         if statement.execute(params![update.id.to_bytes(), update.fields])? == 0 {
             return Err(gone("node", update.id));
         }
     }
     for update in &changes.edge_updates {
-        let mut statement = conn.prepare_cached("UPDATE edges SET fields = ?2 WHERE id = ?1")?;
+        let mut statement = conn
+            .prepare_cached("UPDATE edges SET fields = ?2, version = version + 1 WHERE id = ?1")?;
         if statement.execute(params![update.id.to_bytes(), update.fields])? == 0 {
             return Err(gone("edge", update.id));
         }
@@ -402,6 +413,24 @@ fn update_access(conn: &Connection, update: &AccessUpdate) -> Result<(), StoreEr
     Ok(())
 }
 
+/// `Conflict` when the checked anchor exists at another version.
+fn check_version(conn: &Connection, check: &VersionCheck) -> Result<(), StoreError> {
+    let (sql, kind) = match check.kind {
+        AnchorKind::Node => ("SELECT version FROM nodes WHERE id = ?1", "node"),
+        AnchorKind::Edge => ("SELECT version FROM edges WHERE id = ?1", "edge"),
+    };
+    let current: Option<i64> = conn
+        .prepare_cached(sql)?
+        .query_row([check.anchor.to_bytes()], |row| row.get(0))
+        .optional()?;
+    match current {
+        Some(current) if u64::try_from(current).ok() != Some(check.version) => {
+            Err(changed(kind, check.anchor, check.version))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn node_exists(conn: &Connection, id: Id) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached("SELECT 1 FROM nodes WHERE id = ?1")?
@@ -464,6 +493,11 @@ fn type_filter(types: &[String]) -> Option<String> {
 
 pub(super) fn id_at(row: &Row<'_>, index: usize) -> Result<Id, StoreError> {
     Ok(Id::from_bytes(row.get(index)?))
+}
+
+pub(super) fn version_at(row: &Row<'_>, index: usize) -> Result<u64, StoreError> {
+    let version: i64 = row.get(index)?;
+    u64::try_from(version).map_err(|_| corrupt("negative version"))
 }
 
 pub(super) fn fields_at(row: &Row<'_>, index: usize) -> Result<Map<String, Value>, StoreError> {

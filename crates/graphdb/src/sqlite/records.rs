@@ -4,7 +4,7 @@
 use rusqlite::{Connection, Row, params};
 
 use super::SqliteStore;
-use super::graph::{INCOMING, OUTGOING, corrupt, fields_at, id_at};
+use super::graph::{INCOMING, OUTGOING, corrupt, fields_at, id_at, version_at};
 use crate::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
 use graph::store::StoreError;
 use graph::{AccessLevel, Id};
@@ -32,7 +32,7 @@ impl AnchorRecords for SqliteStore {
     fn node_records(&self, ids: &[Id]) -> Result<Vec<Option<NodeRecord>>, StoreError> {
         self.read(|conn| {
             let mut select = conn.prepare_cached(
-                "SELECT archetype, fields, owner, access_all FROM nodes WHERE id = ?1",
+                "SELECT archetype, fields, owner, access_all, version FROM nodes WHERE id = ?1",
             )?;
             ids.iter()
                 .map(|&id| {
@@ -47,6 +47,7 @@ impl AnchorRecords for SqliteStore {
                         owner: id_at(row, 2)?,
                         all: level(row.get(3)?)?,
                         roots: access_entries(conn, id)?,
+                        version: version_at(row, 4)?,
                     }))
                 })
                 .collect()
@@ -56,8 +57,8 @@ impl AnchorRecords for SqliteStore {
     fn edge_records(&self, ids: &[Id]) -> Result<Vec<Option<EdgeRecord>>, StoreError> {
         self.read(|conn| {
             let mut select = conn.prepare_cached(
-                "SELECT archetype, fields, owner, access_all, source, target, undirected \
-                 FROM edges WHERE id = ?1",
+                "SELECT archetype, fields, owner, access_all, source, target, undirected, \
+                 version FROM edges WHERE id = ?1",
             )?;
             ids.iter()
                 .map(|&id| {
@@ -75,6 +76,7 @@ impl AnchorRecords for SqliteStore {
                         source: id_at(row, 4)?,
                         target: id_at(row, 5)?,
                         undirected: row.get(6)?,
+                        version: version_at(row, 7)?,
                     }))
                 })
                 .collect()

@@ -1,8 +1,10 @@
 //! The SQLite schema and its migrations, tracked in `PRAGMA user_version`.
 //!
 //! Tables:
-//! - `nodes`: one row per node; a node that owns itself is a root (indexed by `nodes_roots`).
-//! - `edges`: one row per edge; `seq` (the rowid) is the insertion order.
+//! - `nodes`: one row per node; a node that owns itself is a root (indexed by `nodes_roots`);
+//!   `version` counts the replacements of its fields (`graph::store::VersionCheck`).
+//! - `edges`: one row per edge; `seq` (the rowid) is the insertion order; `version` as for
+//!   nodes.
 //! - `adjacency`: one row per (node, incident edge), keyed `(node, seq)`, so listing a
 //!   node's neighbours is one ordered index range and adding an edge never rewrites a list.
 //!   `directions` says which ways the edge is followed from `node` (bit 1 outgoing,
@@ -83,6 +85,11 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at);
     ",
+    // 3: versions of fields (optimistic concurrency); existing anchors start at 0.
+    "
+    ALTER TABLE nodes ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE edges ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// Brings the database to the newest schema version, in one transaction.
@@ -104,4 +111,53 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     tx.pragma_update(None, "user_version", current)?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::SqliteStore;
+    use graph::Id;
+    use graph::store::{AnchorKind, Changeset, FieldsUpdate, GraphStore, VersionCheck};
+
+    #[test]
+    fn a_database_from_before_versions_opens_and_its_anchors_start_at_version_0() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jac.db");
+        let root = Id::generate();
+        {
+            let conn = Connection::open(&path).unwrap();
+            for migration in &MIGRATIONS[..2] {
+                conn.execute_batch(migration).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute(
+                "INSERT INTO nodes (id, archetype, fields, owner, access_all) \
+                 VALUES (?1, 'Root', '{\"n\":1}', ?1, 0)",
+                [root.to_bytes()],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let stored = store.node(root, root).unwrap().expect("the old node reads");
+        assert_eq!(
+            (stored.version, stored.node.fields["n"].clone()),
+            (0, 1.into())
+        );
+        store
+            .apply(Changeset {
+                node_updates: vec![FieldsUpdate {
+                    id: root,
+                    fields: "{\"n\":2}".into(),
+                }],
+                checks: vec![VersionCheck {
+                    anchor: root,
+                    kind: AnchorKind::Node,
+                    version: 0,
+                }],
+                ..Changeset::default()
+            })
+            .unwrap();
+        assert_eq!(store.node(root, root).unwrap().unwrap().version, 1);
+    }
 }
