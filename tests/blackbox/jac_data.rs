@@ -76,6 +76,53 @@ fn a_node_id_filed_in_the_kvstore_in_the_creating_call_is_the_permanent_id() {
     );
 }
 
+/// Calls adding to one tally at once (each also writes a kvstore document).
+const TALLY_WRITERS: usize = 24;
+
+/// A call whose commit conflicts after it wrote a kvstore document is not run again: it
+/// answers 409 `CONFLICT` and its graph change is dropped; the others answer 200 and each
+/// of their additions is kept (the count is exactly the number of 200s).
+#[test]
+fn a_conflicting_call_that_wrote_a_kvstore_answers_409_and_loses_no_update() {
+    let (server, _storage) = start(false);
+    let user = server.register_and_login("tally@example.com");
+    let reply = server.post_auth("/walker/create_tally", json!({}), &user.token);
+    let tally = crate::support::assert_node(reply.only_report(), "Tally").to_owned();
+    let add = format!("/walker/add_to_tally/{tally}");
+    let (mut kept, mut conflicts) = (0, 0);
+    // Whether two calls collide is up to timing: rounds until one did.
+    for _ in 0..5 {
+        let statuses: Vec<(u16, Value)> = std::thread::scope(|scope| {
+            let calls: Vec<_> = (0..TALLY_WRITERS)
+                .map(|_| {
+                    let (server, add, token) = (&server, &add, &user.token);
+                    scope.spawn(move || {
+                        let reply = server.post_auth(add, json!({}), token);
+                        (reply.status, reply.json.clone().unwrap_or_default())
+                    })
+                })
+                .collect();
+            calls.into_iter().map(|call| call.join().unwrap()).collect()
+        });
+        for (status, body) in statuses {
+            match status {
+                200 => kept += 1,
+                409 => {
+                    assert_eq!(body["error"]["code"], "CONFLICT", "{body}");
+                    conflicts += 1;
+                }
+                other => panic!("{other}: {body}"),
+            }
+        }
+        if conflicts > 0 {
+            break;
+        }
+    }
+    assert!(conflicts > 0, "no two calls ever collided");
+    let reply = server.post_auth(&add, json!({}), &user.token);
+    assert_eq!(reply.only_report(), &json!(kept + 1), "{reply:?}");
+}
+
 /// The spec's Redis example; the counter counts across calls.
 fn redis_example(server: &Server) {
     let first = server.post("/walker/redis_example", json!({}));

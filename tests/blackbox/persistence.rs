@@ -9,6 +9,7 @@ for_both_todo_builds!(
     duplicate_registration_is_refused_after_a_restart,
     sixty_four_concurrent_creates_on_one_root_are_all_kept,
     eight_users_creating_at_once_on_their_own_roots_keep_every_write,
+    sixty_four_concurrent_increments_of_one_node_are_all_kept,
 );
 
 fn list_titles(server: &Server, token: &str) -> Vec<Value> {
@@ -136,6 +137,45 @@ fn eight_users_creating_at_once_on_their_own_roots_keep_every_write(app: App) {
     concurrent_creates(&server, &users, 8);
 }
 
+/// Calls that read, change and write back one node at once.
+const WRITERS_ON_ONE_NODE: i64 = 64;
+
+fn sixty_four_concurrent_increments_of_one_node_are_all_kept(app: App) {
+    let server = Server::start(app);
+    let user = server.register_and_login("counter@example.com");
+    let reply = server.post_auth("/walker/CreateCounter", json!({}), &user.token);
+    let counter = assert_node(reply.only_report(), "Counter").to_owned();
+    let increment = format!("/walker/IncrementCounter/{counter}");
+    let seen: Vec<i64> = thread::scope(|scope| {
+        let calls: Vec<_> = (0..WRITERS_ON_ONE_NODE)
+            .map(|_| {
+                let (server, increment, token) = (&server, &increment, &user.token);
+                scope.spawn(move || {
+                    let reply = server.post_auth(increment, json!({}), token);
+                    assert_eq!(reply.status, 200, "{reply:?}");
+                    reply.only_report()["count"]
+                        .as_i64()
+                        .unwrap_or_else(|| panic!("{reply:?}"))
+                })
+            })
+            .collect();
+        calls
+            .into_iter()
+            .map(|call| call.join().expect("increment call"))
+            .collect()
+    });
+    // The calls took turns: each answered the count it left, one of 1..=64 each.
+    let mut seen = seen;
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=WRITERS_ON_ONE_NODE).collect::<Vec<_>>());
+    let reply = server.post_auth(&increment, json!({"by": 0}), &user.token);
+    assert_eq!(
+        reply.only_report()["count"],
+        WRITERS_ON_ONE_NODE,
+        "{reply:?}"
+    );
+}
+
 /// `per_user` CreateTodo calls for each of `users`, all at once: every call answers 200
 /// with its node, and each user's list holds exactly their nodes and titles.
 fn concurrent_creates(server: &Server, users: &[User], per_user: usize) {
@@ -257,4 +297,65 @@ fn concurrent_posts_into_one_channel() {
         .flat_map(|u| (0..POSTS_ON_ONE_NODE / POSTERS).map(move |p| json!(format!("u{u}-p{p}"))))
         .collect();
     assert_eq!(posted, expected, "{reply:?}");
+}
+
+#[test]
+fn sixty_four_concurrent_comments_on_one_tweet_are_all_kept_on_sqlite() {
+    concurrent_comments_on_one_tweet();
+}
+
+#[test]
+fn sixty_four_concurrent_comments_on_one_tweet_are_all_kept_on_mongodb() {
+    on_mongodb(concurrent_comments_on_one_tweet);
+}
+
+/// `POSTERS` users comment `POSTS_ON_ONE_NODE` times on one tweet of `examples/social-jac`,
+/// all at once: each comment is an append to the tweet's `comments` list (read, append,
+/// write back), and the tweet keeps every one.
+fn concurrent_comments_on_one_tweet() {
+    let server = Server::start(App::SocialJac);
+    let users: Vec<User> = (0..POSTERS)
+        .map(|i| {
+            let user = server.register_and_login(&format!("commenter{i}@example.com"));
+            let body = json!({"username": format!("commenter{i}")});
+            server
+                .post_auth("/walker/setup_profile", body, &user.token)
+                .only_report();
+            user
+        })
+        .collect();
+    let reply = server.post_auth(
+        "/walker/create_tweet",
+        json!({"content": "talk to me"}),
+        &users[0].token,
+    );
+    let tweet = reply.only_report()["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reply:?}"))
+        .to_owned();
+    let comment_path = format!("/walker/comment_tweet/{tweet}");
+    thread::scope(|scope| {
+        for (u, user) in users.iter().enumerate() {
+            for c in 0..POSTS_ON_ONE_NODE / POSTERS {
+                let (server, comment_path) = (&server, &comment_path);
+                scope.spawn(move || {
+                    let body = json!({"text": format!("u{u}-c{c}")});
+                    let reply = server.post_auth(comment_path, body, &user.token);
+                    assert_eq!(reply.status, 200, "{reply:?}");
+                });
+            }
+        }
+    });
+    let reply = server.post_auth(&comment_path, json!({"text": "last"}), &users[0].token);
+    let comments: HashSet<Value> = reply.reports()[1]["comments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{reply:?}"))
+        .iter()
+        .map(|comment| comment["text"].clone())
+        .collect();
+    let mut expected: HashSet<Value> = (0..POSTERS)
+        .flat_map(|u| (0..POSTS_ON_ONE_NODE / POSTERS).map(move |c| json!(format!("u{u}-c{c}"))))
+        .collect();
+    expected.insert(json!("last"));
+    assert_eq!(comments, expected, "{reply:?}");
 }

@@ -56,11 +56,28 @@ impl AppFiles {
 pub(crate) struct CallFiles {
     app: Option<AppFiles>,
     uploads: Uploads,
+    /// Whether the call asked to change a stored file.
+    changed: bool,
 }
 
 impl CallFiles {
     pub(crate) fn new(app: Option<AppFiles>, uploads: Uploads) -> Self {
-        CallFiles { app, uploads }
+        CallFiles {
+            app,
+            uploads,
+            changed: false,
+        }
+    }
+
+    /// Whether the call asked to change a stored file (the runtime does not run such a
+    /// call again).
+    pub(crate) fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// The request's uploads, handed back for another run of the call.
+    pub(crate) fn take_uploads(&mut self) -> Uploads {
+        std::mem::take(&mut self.uploads)
     }
 }
 
@@ -135,13 +152,15 @@ impl TableView<'_, CallFiles> {
 
     /// Run `op`, a `change` of `bucket`, within the app's `storage_mib` quota
     /// ([`Self::storage_change`]); what it made of the stored bytes is kept when
-    /// it succeeded.
+    /// it succeeded. Every change of a stored file goes through here (and marks the
+    /// call as changing files).
     async fn within_storage_quota<T>(
         &mut self,
         bucket: &Bucket,
         change: Change<'_>,
         op: impl Future<Output = Result<T, HostError>>,
     ) -> Res<T> {
+        self.call.changed = true;
         let ledger = match self.storage_change(bucket, change).await? {
             Ok(ledger) => ledger,
             Err(e) => return answer(Err(e)),

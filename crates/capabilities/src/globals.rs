@@ -28,12 +28,25 @@ impl Globals {
     }
 }
 
-/// The globals of one call's app; `None` while a Jac app is built.
-pub(crate) struct CallGlobals(Option<Arc<Globals>>);
+/// The globals of one call's app (`None` while a Jac app is built), and whether the call
+/// stored them.
+pub(crate) struct CallGlobals {
+    globals: Option<Arc<Globals>>,
+    stored: bool,
+}
 
 impl CallGlobals {
     pub(crate) fn new(globals: Option<Arc<Globals>>) -> Self {
-        CallGlobals(globals)
+        CallGlobals {
+            globals,
+            stored: false,
+        }
+    }
+
+    /// Whether the call stored the app's globals (the runtime does not run such a call
+    /// again).
+    pub(crate) fn stored(&self) -> bool {
+        self.stored
     }
 }
 
@@ -44,21 +57,22 @@ pub(crate) fn add_to_linker<T: 'static>(
 ) -> wasmtime::Result<()> {
     let mut globals = linker.instance("jac:scale/globals@0.1.0")?;
     globals.func_wrap("load", move |mut store: StoreContextMut<'_, T>, (): ()| {
-        let CallGlobals(globals) = get(store.data_mut());
-        Ok((globals.as_ref().and_then(|g| g.load()),))
+        let call = get(store.data_mut());
+        Ok((call.globals.as_ref().and_then(|g| g.load()),))
     })?;
     globals.func_wrap(
         "store",
         move |mut store: StoreContextMut<'_, T>, (json,): (String,)| {
-            let CallGlobals(globals) = get(store.data_mut());
+            let call = get(store.data_mut());
             if json.len() > MAX_GLOBALS_BYTES {
                 wasmtime::bail!(
                     "the app's globals exceed {} KiB of JSON",
                     MAX_GLOBALS_BYTES >> 10
                 );
             }
-            if let Some(globals) = globals {
+            if let Some(globals) = &call.globals {
                 globals.store(json);
+                call.stored = true;
             }
             Ok(())
         },

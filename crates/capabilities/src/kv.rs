@@ -49,15 +49,26 @@ impl AppKv {
 }
 
 /// The kvstores of one call: the app's (`None` while a Jac app is built: nothing
-/// granted) and how many handles the call holds open.
+/// granted), how many handles the call holds open and whether it asked for a change.
 pub(crate) struct CallKv {
     app: Option<AppKv>,
     open: usize,
+    changed: bool,
 }
 
 impl CallKv {
     pub(crate) fn new(app: Option<AppKv>) -> Self {
-        CallKv { app, open: 0 }
+        CallKv {
+            app,
+            open: 0,
+            changed: false,
+        }
+    }
+
+    /// Whether the call asked a kvstore to change something (the runtime does not run
+    /// such a call again).
+    pub(crate) fn changed(&self) -> bool {
+        self.changed
     }
 }
 
@@ -83,6 +94,13 @@ impl TableView<'_, CallKv> {
             operations.spend()?;
         }
         Ok(store)
+    }
+
+    /// [`Self::kvstore`] for an operation that changes the store: the call has an
+    /// effect outside its graph changeset from now on (asked is as good as done).
+    fn kvstore_to_change(&mut self, handle: &Resource<Store>) -> wasmtime::Result<Store> {
+        self.call.changed = true;
+        self.kvstore(handle)
     }
 
     async fn open_kvstore(
@@ -150,7 +168,7 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: Option<String>,
     ) -> Res<()> {
         answer(
-            self.kvstore(&h)?
+            self.kvstore_to_change(&h)?
                 .set(&key, &value, collection.as_deref())
                 .await,
         )
@@ -162,7 +180,11 @@ impl wit::HostStore for TableView<'_, CallKv> {
         key: String,
         collection: Option<String>,
     ) -> Res<bool> {
-        answer(self.kvstore(&h)?.delete(&key, collection.as_deref()).await)
+        answer(
+            self.kvstore_to_change(&h)?
+                .delete(&key, collection.as_deref())
+                .await,
+        )
     }
 
     async fn exists(
@@ -204,7 +226,11 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: String,
         document: String,
     ) -> Res<String> {
-        answer(self.kvstore(&h)?.insert_one(&collection, &document).await)
+        answer(
+            self.kvstore_to_change(&h)?
+                .insert_one(&collection, &document)
+                .await,
+        )
     }
 
     async fn insert_many(
@@ -213,7 +239,11 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: String,
         documents: Vec<String>,
     ) -> Res<Vec<String>> {
-        answer(self.kvstore(&h)?.insert_many(&collection, &documents).await)
+        answer(
+            self.kvstore_to_change(&h)?
+                .insert_many(&collection, &documents)
+                .await,
+        )
     }
 
     async fn update_one(
@@ -224,7 +254,7 @@ impl wit::HostStore for TableView<'_, CallKv> {
         update: String,
     ) -> Res<u64> {
         answer(
-            self.kvstore(&h)?
+            self.kvstore_to_change(&h)?
                 .update(&collection, &filter, &update, false)
                 .await,
         )
@@ -238,7 +268,7 @@ impl wit::HostStore for TableView<'_, CallKv> {
         update: String,
     ) -> Res<u64> {
         answer(
-            self.kvstore(&h)?
+            self.kvstore_to_change(&h)?
                 .update(&collection, &filter, &update, true)
                 .await,
         )
@@ -251,7 +281,7 @@ impl wit::HostStore for TableView<'_, CallKv> {
         filter: String,
     ) -> Res<u64> {
         answer(
-            self.kvstore(&h)?
+            self.kvstore_to_change(&h)?
                 .delete_matching(&collection, &filter, false)
                 .await,
         )
@@ -264,7 +294,7 @@ impl wit::HostStore for TableView<'_, CallKv> {
         filter: String,
     ) -> Res<u64> {
         answer(
-            self.kvstore(&h)?
+            self.kvstore_to_change(&h)?
                 .delete_matching(&collection, &filter, true)
                 .await,
         )
@@ -287,7 +317,7 @@ impl wit::HostStore for TableView<'_, CallKv> {
         update: String,
     ) -> Res<bool> {
         answer(
-            self.kvstore(&h)?
+            self.kvstore_to_change(&h)?
                 .update_by_id(&collection, &id, &update)
                 .await,
         )
@@ -299,7 +329,11 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: String,
         id: String,
     ) -> Res<bool> {
-        answer(self.kvstore(&h)?.delete_by_id(&collection, &id).await)
+        answer(
+            self.kvstore_to_change(&h)?
+                .delete_by_id(&collection, &id)
+                .await,
+        )
     }
 
     async fn set_with_ttl(
@@ -310,18 +344,18 @@ impl wit::HostStore for TableView<'_, CallKv> {
         ttl_seconds: u64,
     ) -> Res<()> {
         answer(
-            self.kvstore(&h)?
+            self.kvstore_to_change(&h)?
                 .set_with_ttl(&key, &value, ttl_seconds)
                 .await,
         )
     }
 
     async fn expire(&mut self, h: Resource<Store>, key: String, ttl_seconds: u64) -> Res<bool> {
-        answer(self.kvstore(&h)?.expire(&key, ttl_seconds).await)
+        answer(self.kvstore_to_change(&h)?.expire(&key, ttl_seconds).await)
     }
 
     async fn incr(&mut self, h: Resource<Store>, key: String, by: i64) -> Res<i64> {
-        answer(self.kvstore(&h)?.incr(&key, by).await)
+        answer(self.kvstore_to_change(&h)?.incr(&key, by).await)
     }
 
     async fn scan_keys(

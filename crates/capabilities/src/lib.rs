@@ -221,6 +221,24 @@ impl HostState {
     pub fn take_session(&mut self) -> Option<Session> {
         self.graph.take_session()
     }
+
+    /// Whether the call did something besides its graph changes that running it again
+    /// would repeat: asked a kvstore or the file storage for a change, stored the app's
+    /// globals, or forwarded a streamed value to the client.
+    pub fn had_effects(&self) -> bool {
+        self.kv.changed() || self.files.changed() || self.globals.stored() || self.stream.sent()
+    }
+
+    /// What another run of the same call needs of this one: the request's uploads and
+    /// where streamed values go (nothing was sent, or the call is not run again).
+    pub fn take_inputs(&mut self) -> (Uploads, StreamSink) {
+        let stream = match std::mem::take(&mut self.stream) {
+            forward @ StreamSink::Forward { .. } => forward,
+            // Collected values are reports of this run only.
+            StreamSink::Collect { .. } => StreamSink::default(),
+        };
+        (self.files.take_uploads(), stream)
+    }
 }
 
 impl WasiView for HostState {

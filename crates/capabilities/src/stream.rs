@@ -30,7 +30,11 @@ pub enum StreamSink {
         bytes: usize,
     },
     /// Forwarded to the client as they come (a `text/event-stream` answer).
-    Forward(StreamSender),
+    Forward {
+        sender: StreamSender,
+        /// Whether a value went out (the client has seen part of this run).
+        sent: bool,
+    },
 }
 
 impl Default for StreamSink {
@@ -43,6 +47,14 @@ impl Default for StreamSink {
 }
 
 impl StreamSink {
+    /// A sink forwarding to `sender`, nothing sent yet.
+    pub fn forward(sender: StreamSender) -> Self {
+        StreamSink::Forward {
+            sender,
+            sent: false,
+        }
+    }
+
     /// The values collected (none for a forwarded stream); the sink is left empty.
     pub fn take_collected(&mut self) -> Vec<Box<RawValue>> {
         match self {
@@ -50,8 +62,13 @@ impl StreamSink {
                 *bytes = 0;
                 std::mem::take(values)
             }
-            StreamSink::Forward(_) => Vec::new(),
+            StreamSink::Forward { .. } => Vec::new(),
         }
+    }
+
+    /// Whether a value was forwarded to the client (collected ones are only reports).
+    pub fn sent(&self) -> bool {
+        matches!(self, StreamSink::Forward { sent: true, .. })
     }
 }
 
@@ -68,7 +85,11 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
                 let value = RawValue::from_string(value)
                     .map_err(|e| wasmtime::format_err!("the app streamed invalid JSON: {e}"))?;
                 let sender = match get(store.data_mut()) {
-                    StreamSink::Forward(sender) => sender.clone(),
+                    StreamSink::Forward { sender, sent } => {
+                        // Counted before it goes out: a half-sent value was seen, maybe.
+                        *sent = true;
+                        sender.clone()
+                    }
                     StreamSink::Collect { values, bytes } => {
                         *bytes += value.get().len();
                         if *bytes > MAX_COLLECTED_BYTES {

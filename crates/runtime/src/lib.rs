@@ -14,6 +14,7 @@ pub mod function_cache;
 pub mod manifest;
 pub mod observe;
 pub mod quotas;
+mod retry;
 pub mod schedule;
 pub mod scheduling;
 pub mod tiering;
@@ -468,7 +469,7 @@ impl App {
         call: Call,
         stream: StreamSender,
     ) -> Result<Outcome, CallError> {
-        self.admit_and_run(caller, call, StreamSink::Forward(stream))
+        self.admit_and_run(caller, call, StreamSink::forward(stream))
             .await
     }
 
@@ -480,11 +481,17 @@ impl App {
     ) -> Result<Outcome, CallError> {
         let result = match self.calls.admission.admit() {
             Err(quota) => Err(CallError::QuotaExceeded(quota)),
-            Ok(admitted) => match self.graph.spawn_session(caller, call.target) {
+            Ok(admitted) => match self.graph.spawn_session(caller.clone(), call.target) {
                 Err(e) => Err(e.into()),
                 Ok(session) => {
                     let calls = self.calls.clone();
-                    let run = async move { calls.run(call, session, stream, admitted).await };
+                    let spawn = Spawn {
+                        graph: self.graph.clone(),
+                        caller,
+                        target: call.target,
+                    };
+                    let run =
+                        async move { calls.run(call, session, spawn, stream, admitted).await };
                     self.calls.pool.run(run).await
                 }
             },
@@ -536,11 +543,13 @@ impl Calls {
     }
 
     /// Run one admitted call in a fresh instance (on a guest thread); commit the
-    /// session's changes on success.
+    /// session's changes on success. A call whose commit conflicted runs again while it
+    /// may (see [`retry`]), each run in its own instance, all within its time limit.
     async fn run(
         self,
         call: Call,
         session: graph::Session,
+        spawn: Spawn,
         stream: StreamSink,
         _admitted: Admitted,
     ) -> Result<Outcome, CallError> {
@@ -556,51 +565,123 @@ impl Calls {
             .map_err(|_| CallError::Overloaded)?;
         drop(waiting);
         let _running = self.load.running();
-        let mut stats = CallStats::default();
-        let result = self.run_instance(call, session, stream, &mut stats).await;
-        if let Some(observer) = &self.observer {
-            stats.trap = result.as_ref().err().and_then(TrapKind::of);
-            observer.call_finished(&stats);
-        }
-        result
-    }
-
-    /// The call in a fresh instance, its cost written to `stats`.
-    async fn run_instance(
-        &self,
-        call: Call,
-        session: graph::Session,
-        stream: StreamSink,
-        stats: &mut CallStats,
-    ) -> Result<Outcome, CallError> {
-        let pre = self.code.current();
-        let mut store = self.store(pre.engine(), Some(session), call.uploads, stream);
-        let limit = self.limits.call_timeout;
         let wit_call = wit::Call {
             name: call.name,
             args: serde_json::Value::Object(call.args).to_string(),
             target: call.target.map(|t| t.to_string()),
         };
+        let deadline = tokio::time::Instant::now() + self.limits.call_timeout;
+        let mut backoff = retry::Backoff::new(deadline);
+        let (mut session, mut inputs) = (session, (call.uploads, stream));
+        loop {
+            // Each run got an instance and is observed as a call of its own.
+            let mut stats = CallStats::default();
+            let ran = self
+                .run_instance(&wit_call, session, inputs, deadline, &mut stats)
+                .await;
+            if let Some(observer) = &self.observer {
+                if let Ran::Answered(Err(error)) = &ran {
+                    stats.trap = TrapKind::of(error);
+                }
+                observer.call_finished(&stats);
+            }
+            let (conflict, again) = match ran {
+                Ran::Answered(result) => return result,
+                Ran::Conflicted {
+                    conflict,
+                    again: None,
+                } => return Err(conflict),
+                Ran::Conflicted {
+                    conflict,
+                    again: Some(again),
+                } => (conflict, again),
+            };
+            if !backoff.wait().await {
+                tracing::info!(
+                    app = %self.name, endpoint = %wit_call.name, runs = backoff.runs,
+                    "the call's commit still conflicts at its time limit: {conflict}"
+                );
+                return Err(conflict);
+            }
+            session = spawn.again()?;
+            inputs = again;
+        }
+    }
+
+    /// One run of the call in a fresh instance, its cost written to `stats`: its answer,
+    /// or the conflict of its commit with what it needs to run again (`None` when it had
+    /// effects a second run would repeat).
+    async fn run_instance(
+        &self,
+        wit_call: &wit::Call,
+        session: graph::Session,
+        (uploads, stream): (files::Uploads, StreamSink),
+        deadline: tokio::time::Instant,
+        stats: &mut CallStats,
+    ) -> Ran {
+        let pre = self.code.current();
+        let mut store = self.store(pre.engine(), Some(session), uploads, stream);
+        let outcome = match self
+            .run_guest(&pre, &mut store, wit_call, deadline, stats)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(error) => return Ran::Answered(Err(error)),
+        };
+        let session = store
+            .data_mut()
+            .take_session()
+            .expect("the session is only taken here");
+        let warnings = session.warnings().to_vec();
+        // A short SQLite transaction (WAL, synchronous=NORMAL): done inline, as a thread
+        // hand-off costs more than the write.
+        match session.commit() {
+            Ok(()) => Ran::Answered(Ok(Outcome {
+                warnings,
+                ..outcome
+            })),
+            Err(HostError::Conflict(message)) => {
+                let state = store.data_mut();
+                let again = (!state.had_effects()).then(|| state.take_inputs());
+                Ran::Conflicted {
+                    conflict: CallError::Graph(HostError::Conflict(message)),
+                    again,
+                }
+            }
+            Err(error) => Ran::Answered(Err(error.into())),
+        }
+    }
+
+    /// The guest's run of the call in `store` until `deadline`: its outcome, not
+    /// committed yet.
+    async fn run_guest(
+        &self,
+        pre: &AppPre<HostState>,
+        store: &mut Store<HostState>,
+        wit_call: &wit::Call,
+        deadline: tokio::time::Instant,
+        stats: &mut CallStats,
+    ) -> Result<Outcome, CallError> {
         let (instantiation, cpu) = (&mut stats.instantiation, &mut stats.cpu);
         let run = async {
             let started = std::time::Instant::now();
-            let instance = pre.instantiate_async(&mut store).await?;
+            let instance = pre.instantiate_async(&mut *store).await?;
             *instantiation = started.elapsed();
             let endpoints = instance.jac_scale_endpoints();
-            endpoints.call_run(&mut store, &wit_call).await
+            endpoints.call_run(&mut *store, wit_call).await
         };
         let gate = self.pool.gate();
         let on_cpu = scheduling::on_cpu(gate, &self.admission.cpu, run, cpu);
-        let returned = tokio::time::timeout(limit, on_cpu).await;
+        let returned = tokio::time::timeout_at(deadline, on_cpu).await;
         stats.peak_memory_bytes = store.data().limiter.peak_memory_bytes;
         stats.host_calls = store.data().host_calls();
         let returned = match returned {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 let cpu_quota = self.context.quotas.cpu_time_per_call;
-                return Err(trap_error(&store, e, cpu_quota));
+                return Err(trap_error(store, e, cpu_quota));
             }
-            Err(_) => return Err(CallError::Timeout(limit)),
+            Err(_) => return Err(CallError::Timeout(self.limits.call_timeout)),
         };
         let outcome = match returned {
             Ok(o) => o,
@@ -628,18 +709,33 @@ impl Calls {
         if !streamed.is_empty() {
             outcome.reports = streamed;
         }
-        let session = store
-            .data_mut()
-            .take_session()
-            .expect("the session is only taken here");
-        let warnings = session.warnings().to_vec();
-        // A short SQLite transaction (WAL, synchronous=NORMAL): done inline, as a thread
-        // hand-off costs more than the write.
-        session.commit()?;
-        Ok(Outcome {
-            warnings,
-            ..outcome
-        })
+        Ok(outcome)
+    }
+}
+
+/// How one run of a call ended.
+enum Ran {
+    /// Its answer: the commit applied, or the run failed before it.
+    Answered(Result<Outcome, CallError>),
+    /// Its commit conflicted; `again` holds what another run needs (`None`: the run had
+    /// effects beyond its graph changes, so it is not run again).
+    Conflicted {
+        conflict: CallError,
+        again: Option<(files::Uploads, StreamSink)>,
+    },
+}
+
+/// What opens the session of another run of a call: the same caller at the same target
+/// (which may have become unreadable meanwhile: then the call answers `not-found`).
+struct Spawn {
+    graph: graph::Graph,
+    caller: graph::Caller,
+    target: Option<graph::Id>,
+}
+
+impl Spawn {
+    fn again(&self) -> Result<graph::Session, HostError> {
+        self.graph.spawn_session(self.caller.clone(), self.target)
     }
 }
 

@@ -198,6 +198,47 @@ impl CompleteTodo {
     }
 }
 
+/// A count that many calls add to at once (every addition must be kept).
+#[node]
+pub struct Counter {
+    #[jac(default = 0)]
+    pub count: i64,
+}
+
+/// Create a Counter attached to root; reports it.
+#[walker]
+pub struct CreateCounter {}
+
+#[walker]
+impl CreateCounter {
+    #[entry(Root)]
+    fn create(&mut self, w: &mut Walk) -> Result {
+        let counter = w.attach(&w.root(), Counter::new())?;
+        w.report(counter)
+    }
+}
+
+/// Spawned on a Counter: adds `by` to its count (read, add, write back).
+#[walker]
+pub struct IncrementCounter {
+    #[jac(default = 1)]
+    by: i64,
+}
+
+#[walker]
+impl IncrementCounter {
+    #[entry(Counter)]
+    fn add(&mut self, w: &mut Walk) -> Result {
+        let mut counter = w.here_as::<Counter>()?;
+        counter.count = counter
+            .count
+            .checked_add(self.by)
+            .ok_or_else(|| raise!("OverflowError", "the count does not fit in 64 bits"))?;
+        w.save(&counter)?;
+        w.report(counter)
+    }
+}
+
 /// Report the node the walker was spawned on.
 #[walker(public)]
 pub struct WhereAmI {}
@@ -305,6 +346,8 @@ jac_scale_guest::app!(
     ListTodos,
     CountTodos,
     CompleteTodo,
+    CreateCounter,
+    IncrementCounter,
     WhereAmI,
     GetInfo,
     CustomUsers,

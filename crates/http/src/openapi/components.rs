@@ -18,7 +18,12 @@ pub(super) const ERRORS: &[(u16, &str, &str)] = &[
         "NOT_FOUND",
         "No such route, endpoint or node (or the caller may not read it).",
     ),
-    (409, "CONFLICT", "Conflicting change."),
+    (
+        409,
+        "CONFLICT",
+        "Another call changed what this call wrote. Such a call runs again by itself; \
+         one that also changed a kvstore or stored files, or streamed, answers this.",
+    ),
     (
         413,
         "PAYLOAD_TOO_LARGE",
