@@ -3,8 +3,9 @@
 //! answered 200 must be there, no call's changeset may be half-applied (checked in the
 //! store itself: every `Todo` node has its edge from the root and every edge its node),
 //! and the server must start without any repair. On SQLite (both builds) and MongoDB.
-//! Also killed in the middle of `jac-scale build` and of an upload: no half component
-//! and no temporary file is left once the next build or start ran.
+//! Also killed in the middle of `jac-scale build`, of an upload and of saving an upload
+//! over an older file: no half component, no half stored file (the old one or the whole
+//! new one) and no temporary file is left once the next build or start ran.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -20,7 +21,7 @@ use ::mongodb::bson::{Document, doc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::storage::{leftover_uploads, upload};
+use crate::storage::{leftover_uploads, upload, upload_request};
 use crate::support::guests::{JAC_BUILD_TIMEOUT, workspace_root};
 use crate::support::process::{Process, jac_scale, run_to_exit};
 use crate::support::store::on_mongodb_database;
@@ -311,4 +312,77 @@ fn a_kill_during_an_upload_leaves_no_temporary_file_after_the_restart() {
         .filter_map(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
     assert_eq!(stored, ["after.txt"], "the cut-off upload reached storage");
+}
+
+/// Bytes of the upload saved over an older file while the server is killed: big enough
+/// that saving it takes a while to watch for.
+const BIG_UPLOAD: usize = 96 << 20;
+
+/// SIGKILL while a finished upload is saved over an older file of the same name (the
+/// test watches the local storage's folder of partials and kills then): after the
+/// restart the file is the old one or the whole new one, never part of it, no partial is
+/// left, and saving works.
+#[test]
+fn a_kill_while_an_upload_is_saved_leaves_the_old_file_or_the_whole_new_one() {
+    let storage = tempfile::tempdir().expect("storage dir");
+    let limit = (BIG_UPLOAD + (1 << 20)).to_string();
+    let mut server = Server::builder(App::Files)
+        .env("JAC_STORAGE_PATH", storage.path().display())
+        .env("JAC_STORAGE_MAX_UPLOAD_BYTES", &limit)
+        .env("JAC_STORAGE_MAX_FILE_BYTES", &limit)
+        .start();
+    let old = b"the old file";
+    let big = vec![b'n'; BIG_UPLOAD];
+    let writing = storage.path().join(".jac-scale-partial");
+    let mut killed_while_saving = None;
+    // The save may end between the look and the kill: each attempt saves again.
+    for _ in 0..5 {
+        let reply = upload(&server, "documents", "big.bin", old);
+        assert_eq!(reply.only_report()["size"], old.len(), "{reply:?}");
+        let request = upload_request(&server, "documents", "big.bin", &big);
+        let pid = server.pid();
+        let seen = thread::scope(|scope| {
+            // Answered 200, or cut off by the kill.
+            scope.spawn(move || drop(request.send()));
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                let found = partials(&writing, 0);
+                if !found.is_empty() {
+                    let status = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status()
+                        .expect("kill runs");
+                    assert!(status.success(), "SIGKILL {pid}");
+                    return Some(found);
+                }
+                thread::sleep(Duration::from_micros(200));
+            }
+            None
+        });
+        if let Some(found) = seen {
+            killed_while_saving = Some(found);
+            break;
+        }
+    }
+    let found = killed_while_saving.expect("never killed the server while it saved the upload");
+
+    server.restart();
+    let stored: Vec<PathBuf> = crate::support::files_under(storage.path())
+        .into_iter()
+        .filter(|path| path.ends_with("documents/big.bin"))
+        .collect();
+    let [stored] = stored.as_slice() else {
+        panic!("not one stored big.bin: {stored:?}");
+    };
+    let bytes = std::fs::read(stored).expect("the stored file reads");
+    assert!(
+        bytes == old || (bytes.len() == BIG_UPLOAD && bytes.iter().all(|&b| b == b'n')),
+        "the file is neither the old one nor the whole new one: {} bytes (killed while {found:?} existed)",
+        bytes.len()
+    );
+    let left = partials(storage.path(), 5);
+    assert!(left.is_empty(), "partials after the restart: {left:?}");
+    let reply = upload(&server, "documents", "big.bin", b"after the kill");
+    assert_eq!(reply.only_report()["size"], 14, "{reply:?}");
+    assert_eq!(std::fs::read(stored).unwrap(), b"after the kill");
 }

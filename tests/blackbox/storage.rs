@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use reqwest::Method;
+use reqwest::blocking::RequestBuilder;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -57,20 +58,28 @@ fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
     body
 }
 
-fn post_multipart(server: &Site, path: &str, parts: &[Part<'_>]) -> Reply {
-    server.send(
-        server
-            .request(Method::POST, path)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={BOUNDARY}"),
-            )
-            .body(multipart_body(parts)),
-    )
+fn multipart_request(server: &Site, path: &str, parts: &[Part<'_>]) -> RequestBuilder {
+    server
+        .request(Method::POST, path)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart_body(parts))
 }
 
-pub(crate) fn upload(server: &Site, folder: &str, filename: &str, bytes: &[u8]) -> Reply {
-    post_multipart(
+fn post_multipart(server: &Site, path: &str, parts: &[Part<'_>]) -> Reply {
+    server.send(multipart_request(server, path, parts))
+}
+
+/// The `upload_file` request storing `bytes` as `<folder>/<filename>`, not sent yet.
+pub(crate) fn upload_request(
+    server: &Site,
+    folder: &str,
+    filename: &str,
+    bytes: &[u8],
+) -> RequestBuilder {
+    multipart_request(
         server,
         "/walker/upload_file",
         &[
@@ -83,6 +92,10 @@ pub(crate) fn upload(server: &Site, folder: &str, filename: &str, bytes: &[u8]) 
             Part::Text("folder", folder),
         ],
     )
+}
+
+pub(crate) fn upload(server: &Site, folder: &str, filename: &str, bytes: &[u8]) -> Reply {
+    server.send(upload_request(server, folder, filename, bytes))
 }
 
 /// `inspect_upload` of `bytes`: the upload is read on the host, not stored.

@@ -5,15 +5,27 @@
 //! links) and refuses the operation with `invalid` unless that real path lies inside the
 //! bucket's real folder. A symlink an operator placed inside a bucket may point elsewhere
 //! inside it, never out of it; a dangling symlink is refused too.
+//!
+//! A file is replaced (a write, a saved upload, a copy) by writing a partial
+//! (`partial::PartialFile`) in the root's folder of partials, [`PARTIALS`], and renaming
+//! it into place: a process killed in the middle leaves the old file or the whole new one,
+//! never part of it, and the next start removes the partial. That folder is outside every
+//! app's folder, so no guest lists, reads or counts a partial. An append writes in place:
+//! a kill can leave part of the appended bytes after the file's earlier content.
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
+use super::partial::{self, PartialFile};
 use super::{Backend, Key, MAX_LIST_SCAN, Metadata, RelPath, StorageResult, unix_seconds};
 use host_error::HostError;
+
+/// The folder of files being written, below the backend root, next to the apps' folders
+/// (a name no app of `serve` can take: those are DNS labels).
+pub const PARTIALS: &str = ".jac-scale-partial";
 
 /// Files under one directory of the host.
 #[derive(Debug)]
@@ -29,11 +41,12 @@ pub struct LocalBackend {
 
 impl LocalBackend {
     /// The backend rooted at `root` (relative to the working directory; created on first
-    /// use when `create` and missing).
+    /// use when `create` and missing). Removes the partials a killed process left.
     pub fn open(root: &Path, create: bool) -> StorageResult<Self> {
         let root = std::path::absolute(root).map_err(|e| {
             HostError::Unavailable(format!("storage path {} is unusable: {e}", root.display()))
         })?;
+        partial::sweep(&root.join(PARTIALS), 0);
         Ok(LocalBackend {
             root,
             create,
@@ -67,6 +80,36 @@ impl LocalBackend {
                 Ok(real)
             })
             .await
+    }
+
+    /// Replaces the file at `path` (the guest's `rel`) with what `fill` writes into a
+    /// fresh partial, by one rename. Where the rename cannot cross from the folder of
+    /// partials (another file system mounted below the root), the partial is copied to
+    /// one next to `path` first.
+    async fn replace(
+        &self,
+        path: PathBuf,
+        rel: &RelPath,
+        fill: impl FnOnce(&mut PartialFile) -> std::io::Result<()> + Send + 'static,
+    ) -> StorageResult<()> {
+        let partials = self.real_root().await?.join(PARTIALS);
+        let name = rel.name().to_owned();
+        let replaced = tokio::task::spawn_blocking(move || {
+            let mut partial = PartialFile::create_in(&partials, &name)?;
+            fill(&mut partial)?;
+            match partial.persist(&path) {
+                Err(e) if e.kind() == ErrorKind::CrossesDevices => {
+                    let beside = path.parent().unwrap_or(Path::new("."));
+                    let mut near = PartialFile::create_in(beside, &name)?;
+                    std::fs::copy(partial.path(), near.path())?;
+                    near.persist(&path)
+                }
+                persisted => persisted,
+            }
+        })
+        .await
+        .map_err(|e| HostError::Unavailable(format!("storage write stopped: {e}")))?;
+        replaced.map_err(|e| io_error(e, rel))
     }
 
     /// The host path of `at`, after checking that it stays inside its bucket.
@@ -181,14 +224,18 @@ impl Backend for LocalBackend {
     async fn write(&self, at: Key<'_>, data: &[u8], append: bool) -> StorageResult<()> {
         let path = self.resolve(at).await?;
         create_parents(&path, at.rel).await?;
-        let mut options = tokio::fs::OpenOptions::new();
-        options.create(true);
-        if append {
-            options.append(true);
-        } else {
-            options.write(true).truncate(true);
+        if !append {
+            let data = data.to_vec();
+            return self
+                .replace(path, at.rel, move |partial| partial.file().write_all(&data))
+                .await;
         }
-        let mut file = options.open(&path).await.map_err(|e| io_error(e, at.rel))?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .await
+            .map_err(|e| io_error(e, at.rel))?;
         file.write_all(data)
             .await
             .map_err(|e| io_error(e, at.rel))?;
@@ -201,10 +248,11 @@ impl Backend for LocalBackend {
             return Err(is_dir_error(at.rel));
         }
         create_parents(&path, at.rel).await?;
-        tokio::fs::copy(source, &path)
-            .await
-            .map(drop)
-            .map_err(|e| io_error(e, at.rel))
+        let source = source.to_owned();
+        self.replace(path, at.rel, move |partial| {
+            std::fs::copy(source, partial.path()).map(drop)
+        })
+        .await
     }
 
     async fn read(&self, at: Key<'_>, offset: u64, length: usize) -> StorageResult<Vec<u8>> {
@@ -338,10 +386,11 @@ impl Backend for LocalBackend {
         let Some((source, target)) = self.file_pair(from, to).await? else {
             return Ok(false);
         };
-        tokio::fs::copy(&source, &target)
-            .await
-            .map(|_| true)
-            .map_err(|e| io_error(e, to.rel))
+        self.replace(target, to.rel, move |partial| {
+            std::fs::copy(source, partial.path()).map(drop)
+        })
+        .await
+        .map(|()| true)
     }
 
     async fn rename(&self, from: Key<'_>, to: Key<'_>) -> StorageResult<bool> {

@@ -5,7 +5,8 @@
 //! A partial is named `.<name>.partial-<random>` and locked (`flock`, exclusive) by the
 //! process that made it for as long as it writes or uses it. [`write_atomically`] writes
 //! a file as a partial next to its destination and renames it into place, so readers see
-//! the old file or the whole new one. [`PartialDir`] is a scratch folder held while a
+//! the old file or the whole new one ([`PartialFile`] is that partial, for writers that
+//! keep it elsewhere, such as the local storage's folder of partials). [`PartialDir`] is a scratch folder held while a
 //! process runs (request uploads). The kernel drops the lock when the process dies,
 //! however it dies, so [`sweep`] (run at start) removes exactly the partials whose
 //! process is gone and never one a live process, another server on the same data dir,
@@ -35,22 +36,68 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
-    let tmp = partial_path(dir, &name.to_string_lossy());
-    let mut file = match File::create_new(&tmp) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir)?;
-            File::create_new(&tmp)?
-        }
-        created => created?,
-    };
-    let written = file
-        .lock()
-        .and_then(|()| file.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut partial = PartialFile::create_in(dir, &name.to_string_lossy())?;
+    partial.file().write_all(bytes)?;
+    partial.persist(path)
+}
+
+/// A file being written: a locked partial in some folder, renamed over its destination
+/// by [`PartialFile::persist`], deleted when dropped before that.
+#[derive(Debug)]
+pub struct PartialFile {
+    path: PathBuf,
+    /// Open and locked while the partial exists.
+    file: File,
+    persisted: bool,
+}
+
+impl PartialFile {
+    /// A fresh, empty partial `.<name>.partial-<random>` in `dir` (created if missing).
+    /// `dir` must be on the destination's file system (a rename cannot cross them).
+    pub fn create_in(dir: &Path, name: &str) -> io::Result<Self> {
+        let path = partial_path(dir, name);
+        let file = match File::create_new(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir)?;
+                File::create_new(&path)?
+            }
+            created => created?,
+        };
+        let partial = PartialFile {
+            path,
+            file,
+            persisted: false,
+        };
+        partial.file.lock()?;
+        Ok(partial)
     }
-    written
+
+    /// The partial's path (another handle may write it too).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The open partial, to write.
+    pub fn file(&mut self) -> &mut File {
+        &mut self.file
+    }
+
+    /// Renames the partial over `destination`: readers see the old file or the whole new
+    /// one, never part of it. After an error the partial is still there (and still
+    /// deleted on drop).
+    pub fn persist(&mut self, destination: &Path) -> io::Result<()> {
+        std::fs::rename(&self.path, destination)?;
+        self.persisted = true;
+        Ok(())
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if !self.persisted {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// A scratch folder in `parent`, held (locked) by this process until dropped; dropping it
