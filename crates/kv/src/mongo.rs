@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use mongodb::bson::{self, Bson, Document, doc};
-use mongodb::options::ClientOptions;
+use mongodb::options::{Acknowledgment, ClientOptions, WriteConcern};
 use mongodb::{Client, Collection};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
@@ -70,6 +70,14 @@ impl MongoServer {
                 let mut options = ClientOptions::parse(&self.uri).await.map_err(failed)?;
                 options.server_selection_timeout.get_or_insert(SERVER_WAIT);
                 options.connect_timeout.get_or_insert(SERVER_WAIT);
+                // Unless the URI sets one: acknowledged once in a majority's journal, as
+                // the graph's commits are (graphdb `mongo`), so no acked write is lost.
+                options.write_concern.get_or_insert_with(|| {
+                    WriteConcern::builder()
+                        .w(Acknowledgment::Majority)
+                        .journal(true)
+                        .build()
+                });
                 Client::with_options(options).map_err(failed)
             })
             .await?

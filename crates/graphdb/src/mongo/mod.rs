@@ -23,7 +23,8 @@
 //! SQLite tables. Ids are 16-byte binaries, so `_id` order is the SQLite blob order.
 //!
 //! **Commits.** One changeset = one multi-document transaction (MongoDB needs a replica
-//! set or a sharded cluster for transactions; a single `mongod --replSet rs0` will do).
+//! set or a sharded cluster for transactions; a single `mongod --replSet rs0` will do),
+//! with write concern `majority` + journal ([`durable_writes`]).
 //! Transient transaction errors (two commits touching the same documents) are retried
 //! with jittered backoff, and a commit whose outcome is unknown is committed again, as
 //! the drivers' `with_transaction` does, so concurrent calls all succeed and lose no
@@ -38,7 +39,7 @@ use std::time::Duration;
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Binary, Bson, Document, doc};
 use mongodb::error::{ErrorKind, InsertManyError, WriteFailure};
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 
@@ -79,6 +80,7 @@ impl MongoStore {
             let mut options = ClientOptions::parse(&uri).await?;
             options.server_selection_timeout.get_or_insert(SERVER_WAIT);
             options.connect_timeout.get_or_insert(SERVER_WAIT);
+            options.write_concern.get_or_insert_with(durable_writes);
             let client = Client::with_options(options)?;
             let db = client.database(&name);
             tokio::time::timeout(CONNECT_TIMEOUT, db.run_command(doc! {"ping": 1}))
@@ -141,6 +143,17 @@ fn on_runtime<T: Send + 'static>(
         _ => receiver.recv(),
     };
     received.map_err(|_| backend_error("the MongoDB driver task stopped"))?
+}
+
+/// The write concern of every write and commit unless `MONGODB_URI` sets one (`w`,
+/// `journal`): acknowledged once a majority of the replica set has it in its on-disk
+/// journal, so a call answered 200 survives a crash of the primary or a failover (the
+/// default, `w: 1` without journaling, can lose the last writes of a primary that dies).
+fn durable_writes() -> WriteConcern {
+    WriteConcern::builder()
+        .w(Acknowledgment::Majority)
+        .journal(true)
+        .build()
 }
 
 /// Indexes the queries need; creating an existing index is a no-op.
