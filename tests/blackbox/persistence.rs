@@ -249,54 +249,24 @@ fn sixty_four_concurrent_posts_into_one_node_are_all_kept_on_mongodb() {
     on_mongodb(concurrent_posts_into_one_channel);
 }
 
-/// `POSTERS` users with profiles post `POSTS_ON_ONE_NODE` tweets into ann's open channel,
-/// all at once: every call answers 200 with its post, and the channel lists every post.
+/// `POSTERS` users with profiles post `POSTS_ON_ONE_NODE` tweets into the first one's
+/// open channel, all at once: every call answers 200, and the channel lists every post.
 fn concurrent_posts_into_one_channel() {
-    let server = Server::start(App::SocialJac);
-    let users: Vec<User> = (0..POSTERS)
-        .map(|i| {
-            let user = server.register_and_login(&format!("poster{i}@example.com"));
-            let body = json!({"username": format!("poster{i}")});
-            server
-                .post_auth("/walker/setup_profile", body, &user.token)
-                .only_report();
-            user
-        })
-        .collect();
-    let reply = server.post_auth(
-        "/walker/create_channel",
-        json!({"name": "busy"}),
-        &users[0].token,
+    let create = ("/walker/create_channel", json!({"name": "busy"}));
+    at_once_on_one_social_node(
+        create,
+        "post_to_channel",
+        "content",
+        |server, channel, _| {
+            let reply = server.post(&format!("/walker/read_channel/{channel}"), json!({}));
+            reply.only_report()["posts"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{reply:?}"))
+                .iter()
+                .map(|post| post["content"].clone())
+                .collect()
+        },
     );
-    let channel = reply.only_report()["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{reply:?}"))
-        .to_owned();
-    let post_path = format!("/walker/post_to_channel/{channel}");
-    thread::scope(|scope| {
-        for (u, user) in users.iter().enumerate() {
-            for p in 0..POSTS_ON_ONE_NODE / POSTERS {
-                let post_path = &post_path;
-                let server = &server;
-                scope.spawn(move || {
-                    let body = json!({"content": format!("u{u}-p{p}")});
-                    let reply = server.post_auth(post_path, body, &user.token);
-                    assert!(reply.only_report()["posted"].is_string(), "{reply:?}");
-                });
-            }
-        }
-    });
-    let reply = server.post(&format!("/walker/read_channel/{channel}"), json!({}));
-    let posted: HashSet<Value> = reply.only_report()["posts"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{reply:?}"))
-        .iter()
-        .map(|post| post["content"].clone())
-        .collect();
-    let expected: HashSet<Value> = (0..POSTERS)
-        .flat_map(|u| (0..POSTS_ON_ONE_NODE / POSTERS).map(move |p| json!(format!("u{u}-p{p}"))))
-        .collect();
-    assert_eq!(posted, expected, "{reply:?}");
 }
 
 #[test]
@@ -309,53 +279,65 @@ fn sixty_four_concurrent_comments_on_one_tweet_are_all_kept_on_mongodb() {
     on_mongodb(concurrent_comments_on_one_tweet);
 }
 
-/// `POSTERS` users comment `POSTS_ON_ONE_NODE` times on one tweet of `examples/social-jac`,
-/// all at once: each comment is an append to the tweet's `comments` list (read, append,
-/// write back), and the tweet keeps every one.
+/// `POSTERS` users comment `POSTS_ON_ONE_NODE` times on the first one's tweet, all at
+/// once: each comment is an append to the tweet's `comments` list (read, append, write
+/// back), and the tweet keeps every one.
 fn concurrent_comments_on_one_tweet() {
+    let create = ("/walker/create_tweet", json!({"content": "talk to me"}));
+    at_once_on_one_social_node(create, "comment_tweet", "text", |server, _, author| {
+        let reply = server.post_auth("/walker/load_feed", json!({}), &author.token);
+        let feed = reply.only_report();
+        assert_eq!(feed.as_array().map(Vec::len), Some(1), "{reply:?}");
+        feed[0]["comments"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{reply:?}"))
+            .iter()
+            .map(|comment| comment["text"].clone())
+            .collect()
+    });
+}
+
+/// On `examples/social-jac`, `POSTERS` users with profiles call `walker` on one node (the
+/// `create` call of the first made it and reported its `id`) `POSTS_ON_ONE_NODE` times
+/// together, all at once, each with a distinct text in `field`: every call answers 200,
+/// and `listed` (the server, the node's id, its creator) finds every text on the node.
+fn at_once_on_one_social_node(
+    (create, body): (&str, Value),
+    walker: &str,
+    field: &str,
+    listed: impl Fn(&Server, &str, &User) -> HashSet<Value>,
+) {
     let server = Server::start(App::SocialJac);
     let users: Vec<User> = (0..POSTERS)
         .map(|i| {
-            let user = server.register_and_login(&format!("commenter{i}@example.com"));
-            let body = json!({"username": format!("commenter{i}")});
+            let user = server.register_and_login(&format!("poster{i}@example.com"));
+            let body = json!({"username": format!("poster{i}")});
             server
                 .post_auth("/walker/setup_profile", body, &user.token)
                 .only_report();
             user
         })
         .collect();
-    let reply = server.post_auth(
-        "/walker/create_tweet",
-        json!({"content": "talk to me"}),
-        &users[0].token,
-    );
-    let tweet = reply.only_report()["id"]
+    let reply = server.post_auth(create, body, &users[0].token);
+    let node = reply.only_report()["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{reply:?}"))
         .to_owned();
-    let comment_path = format!("/walker/comment_tweet/{tweet}");
+    let path = format!("/walker/{walker}/{node}");
+    let text = |u: usize, n: usize| format!("u{u}-{n}");
     thread::scope(|scope| {
         for (u, user) in users.iter().enumerate() {
-            for c in 0..POSTS_ON_ONE_NODE / POSTERS {
-                let (server, comment_path) = (&server, &comment_path);
+            for n in 0..POSTS_ON_ONE_NODE / POSTERS {
+                let (server, path) = (&server, &path);
                 scope.spawn(move || {
-                    let body = json!({"text": format!("u{u}-c{c}")});
-                    let reply = server.post_auth(comment_path, body, &user.token);
+                    let reply = server.post_auth(path, json!({field: text(u, n)}), &user.token);
                     assert_eq!(reply.status, 200, "{reply:?}");
                 });
             }
         }
     });
-    let reply = server.post_auth(&comment_path, json!({"text": "last"}), &users[0].token);
-    let comments: HashSet<Value> = reply.reports()[1]["comments"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{reply:?}"))
-        .iter()
-        .map(|comment| comment["text"].clone())
+    let expected: HashSet<Value> = (0..POSTERS)
+        .flat_map(|u| (0..POSTS_ON_ONE_NODE / POSTERS).map(move |n| json!(text(u, n))))
         .collect();
-    let mut expected: HashSet<Value> = (0..POSTERS)
-        .flat_map(|u| (0..POSTS_ON_ONE_NODE / POSTERS).map(move |c| json!(format!("u{u}-c{c}"))))
-        .collect();
-    expected.insert(json!("last"));
-    assert_eq!(comments, expected, "{reply:?}");
+    assert_eq!(listed(&server, &node, &users[0]), expected);
 }
