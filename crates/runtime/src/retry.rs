@@ -49,3 +49,25 @@ impl Backoff {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pauses_stay_under_the_cap_and_stop_before_the_deadline() {
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(300);
+        let mut backoff = Backoff::new(deadline);
+        let mut last = started;
+        while backoff.wait().await {
+            let now = Instant::now();
+            // A pause, plus scheduling slack on a loaded machine.
+            assert!(now - last <= MAX_PAUSE + Duration::from_millis(50));
+            last = now;
+        }
+        assert!(backoff.runs > 2, "{} runs", backoff.runs);
+        assert!(Instant::now() < deadline + Duration::from_millis(50));
+        assert_eq!(backoff.ceiling, MAX_PAUSE);
+    }
+}
