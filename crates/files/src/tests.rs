@@ -305,6 +305,35 @@ async fn local_backend_without_create_dirs_needs_the_folder() {
     app.open(Some("nope"), Some(false)).await.unwrap();
 }
 
+#[tokio::test]
+async fn local_backend_replaces_files_through_partials_and_sweeps_abandoned_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let partials = dir.path().join("storage").join(local::PARTIALS);
+    // What a killed writer left: a partial nobody holds.
+    std::fs::create_dir_all(&partials).unwrap();
+    std::fs::write(partials.join(".a.txt.partial-0123456789abcdef"), b"half").unwrap();
+    let (app, _uploads) = local_app(dir.path());
+    assert!(
+        std::fs::read_dir(&partials).unwrap().next().is_none(),
+        "opening the backend removes the abandoned partial"
+    );
+    let bucket = app.open(Some("./uploads"), None).await.unwrap();
+    bucket.write("a.txt", b"one", false).await.unwrap();
+    bucket.write("a.txt", b"two", false).await.unwrap();
+    assert!(bucket.copy("a.txt", "b.txt").await.unwrap());
+    assert_eq!(bucket.read("b.txt", 0, 10).await.unwrap(), b"two");
+    // A replacement that fails (a folder is in the way) leaves no partial either.
+    bucket.write("dir/c.txt", b"three", false).await.unwrap();
+    let refused = bucket.write("dir", b"x", false).await;
+    assert!(matches!(refused, Err(HostError::Invalid(_))), "{refused:?}");
+    assert!(std::fs::read_dir(&partials).unwrap().next().is_none());
+    assert_eq!(
+        bucket.list("", true, 0, 10).await.unwrap(),
+        ["a.txt", "b.txt", "dir/c.txt"],
+        "partials are outside every bucket"
+    );
+}
+
 #[cfg(feature = "s3")]
 #[tokio::test]
 async fn s3_backend_meets_the_contract_on_moto() {
