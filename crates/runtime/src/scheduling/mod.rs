@@ -1,17 +1,22 @@
-//! Fair scheduling of guest CPU: guest calls run on their own threads (the guest pool,
-//! one per core by default), apart from the HTTP workers, and take turns on them
-//! through the [`CpuGate`]: fewest CPU used first, each app within its share.
+//! Fair scheduling of guest CPU: a guest call runs only while it holds a turn of the
+//! [`CpuGate`] (one turn per guest thread, one per core by default; fewest CPU used
+//! first, each app within its share). A call starts on the HTTP worker that received it
+//! and moves to the guest threads (the guest pool) the first time it waits, so short
+//! calls pay no hand-off and long ones leave the HTTP workers after one tick.
 //!
 //! Why (measured, bench/RESULTS.md): on one tokio runtime, calls that loop hold the
 //! workers between epoch ticks, and tokio looks at sockets only every 61 polls, so a
 //! short call waited for seconds behind 4 spinning ones. Here the HTTP side always
 //! answers, and a spinning call yields its thread on every tick (`TICK`) to whoever used
-//! less, so a short call waits at most about one tick.
+//! less, so a short call waits at most about one tick. Running every call on the guest
+//! threads from its start cost two thread wake-ups per call: a single client's Ping
+//! took ~120 us at the median instead of ~46 us.
 
 mod cpu_gate;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use cpu_gate::Turn;
@@ -45,13 +50,24 @@ impl GuestPool {
         &self.gate
     }
 
-    /// Run `call` on the guest threads and wait for it; dropping the returned future
-    /// cancels the call (its instance is dropped on the guest side).
+    /// Run `call` and wait for it; dropping the returned future cancels the call (its
+    /// instance is dropped wherever it runs).
+    ///
+    /// The call starts on the calling thread and moves to the guest threads the first
+    /// time it waits (its first yield on an epoch tick, a host wait, or a turn at the
+    /// gate), so a short call costs no hand-off between threads while a long one holds
+    /// the caller's thread for one tick at most. Either way it runs only while it holds
+    /// a turn of the gate.
     pub async fn run<F>(&self, call: F) -> F::Output
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let mut call = Box::pin(call);
+        let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+        if let Poll::Ready(output) = first {
+            return output;
+        }
         let threads = self.threads.as_ref().expect("present until dropped");
         let mut task = CancelOnDrop(threads.spawn(call));
         match (&mut task.0).await {
