@@ -691,8 +691,18 @@ fn check_outcome(o: wit::Outcome) -> Result<Outcome, CallError> {
     })
 }
 
-/// The first line of an error chain's top message, without file paths from the host.
+/// An error chain on one line (each message's first line, joined with `: `), without
+/// wasmtime's guest backtrace (the guest's frames, not what failed) nor file paths from
+/// the host.
 pub fn one_line(e: &wasmtime::Error) -> String {
-    let msg = format!("{e:#}");
-    msg.lines().next().unwrap_or_default().to_string()
+    let backtrace = e
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .map(ToString::to_string);
+    e.chain()
+        .map(|cause| cause.to_string())
+        .filter(|message| Some(message) != backtrace.as_ref())
+        .filter_map(|message| message.lines().next().map(str::to_owned))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
