@@ -205,6 +205,17 @@ fn assert_still_serving(site: &Site) {
     assert_eq!(fine.only_report(), &json!({"ok": true}), "{fine:?}");
 }
 
+/// `reply` says the app trapped and names `cause`; `site` still serves.
+fn assert_trapped(site: &Site, reply: &Reply, cause: &str) {
+    let error = reply.err(500, "EXECUTION_ERROR");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the app trapped") && message.contains(cause),
+        "{reply:?}"
+    );
+    assert_still_serving(site);
+}
+
 /// The host never panicked (its log would say so).
 fn assert_no_host_panic(log: &str) {
     assert!(!log.contains("panicked"), "the host panicked:\n{log}");
@@ -222,14 +233,7 @@ fn forged_stale_and_wrong_type_handles_stop_only_their_call() {
         ("double_drop", 0),
         ("wrong_type", 0),
     ] {
-        let reply = abuse(&server, attempt, n);
-        let error = reply.err(500, "EXECUTION_ERROR");
-        let message = error["message"].as_str().unwrap_or_default();
-        assert!(
-            message.starts_with("the app trapped"),
-            "{attempt}: {reply:?}"
-        );
-        assert_still_serving(&server);
+        assert_trapped(&server, &abuse(&server, attempt, n), "handle");
     }
     assert_no_host_panic(&server.log());
 }
@@ -310,11 +314,7 @@ fn oversized_host_call_arguments_get_typed_errors() {
     }
     // Past what one host call may copy from the guest (4 MiB), the call stops.
     for attempt in ["huge_fields", "huge_log", "huge_write"] {
-        let reply = abuse(&server, attempt, 8 << 20);
-        let error = reply.err(500, "EXECUTION_ERROR");
-        let message = error["message"].as_str().unwrap_or_default();
-        assert!(message.contains("too much data"), "{attempt}: {reply:?}");
-        assert_still_serving(&server);
+        assert_trapped(&server, &abuse(&server, attempt, 8 << 20), "too much data");
     }
     assert_no_host_panic(&server.log());
 }
