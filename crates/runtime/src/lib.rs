@@ -16,6 +16,7 @@ pub mod observe;
 pub mod quotas;
 pub mod schedule;
 pub mod scheduling;
+mod shared_code;
 pub mod tiering;
 
 use std::path::Path;
@@ -40,6 +41,7 @@ use observe::{CallObserver, CallStats, Load, TrapKind};
 pub use quotas::Quota;
 use quotas::{Admission, Admitted};
 use scheduling::GuestPool;
+use shared_code::SharedCode;
 use tiering::{Code, Tier};
 
 /// One epoch tick: a running call yields its guest thread on every tick (so a waiting
@@ -64,6 +66,8 @@ pub struct Runtime {
     permits: Arc<Semaphore>,
     /// The threads guest calls run on, apart from the HTTP workers.
     pool: Arc<GuestPool>,
+    /// Optimised code of the components loaded, shared by apps of the same bytes.
+    shared: Arc<SharedCode>,
 }
 
 /// One engine and the linker of every capability for it.
@@ -213,6 +217,7 @@ impl Runtime {
             limits,
             permits,
             pool,
+            shared: Arc::default(),
         })
     }
 
@@ -235,42 +240,11 @@ impl Runtime {
             .file_stem()
             .map(|s| s.to_string_lossy().into())
             .unwrap_or_else(|| "app".into());
-        let started = std::time::Instant::now();
-        let not_a_component = |e: wasmtime::Error| LoadError::NotAComponent {
-            path: shown.clone(),
-            reason: one_line(&e),
-        };
         let digest = compiled::digest(&bytes);
-        let (backend, component, tier) =
-            match compiled::cached(&self.optimizing.engine, cache_dir, &digest) {
-                Some(component) => (&self.optimizing, component, Tier::Optimized),
-                None if bytes.len() >= tiering::BASELINE_MIN_BYTES => {
-                    // Kept too: a restart before the optimised code was ready loads it.
-                    let (component, _) = compiled::cached_or_compiled(
-                        &self.baseline.engine,
-                        cache_dir,
-                        &digest,
-                        &bytes,
-                    )
-                    .map_err(not_a_component)?;
-                    (&self.baseline, component, Tier::Baseline)
-                }
-                None => {
-                    let component = compiled::compile_and_keep(
-                        &self.optimizing.engine,
-                        cache_dir,
-                        &digest,
-                        &bytes,
-                    )
-                    .map_err(not_a_component)?;
-                    (&self.optimizing, component, Tier::Optimized)
-                }
-            };
-        tracing::info!(app = %name, ?tier, elapsed = ?started.elapsed(), "component ready");
-        let pre = backend.pre(&component).map_err(|e| LoadError::WrongWorld {
-            path: shown.clone(),
-            reason: one_line(&e),
-        })?;
+        let (pre, tier) = match self.shared.get(&digest) {
+            Some(pre) => (pre, Tier::Optimized),
+            None => self.compiled(&name, &shown, cache_dir, &digest, &bytes)?,
+        };
         let app = App {
             calls: Calls {
                 name,
@@ -300,6 +274,7 @@ impl Runtime {
             tiering::tier_up(
                 app.calls.code.clone(),
                 self.optimizing.clone(),
+                self.shared.clone(),
                 bytes,
                 digest,
                 cache_dir.to_path_buf(),
@@ -307,6 +282,59 @@ impl Runtime {
             );
         }
         Ok(app)
+    }
+
+    /// The code of the component `bytes` (`digest`, from `shown`): cached optimised code,
+    /// baseline code while a big one compiles, or freshly compiled optimised code (kept
+    /// in `cache_dir`); optimised code is shared with the next app of the same bytes.
+    fn compiled(
+        &self,
+        name: &str,
+        shown: &str,
+        cache_dir: &Path,
+        digest: &str,
+        bytes: &[u8],
+    ) -> Result<(Arc<AppPre<HostState>>, Tier), LoadError> {
+        let started = std::time::Instant::now();
+        let not_a_component = |e: wasmtime::Error| LoadError::NotAComponent {
+            path: shown.to_owned(),
+            reason: one_line(&e),
+        };
+        let (backend, component, tier) =
+            match compiled::cached(&self.optimizing.engine, cache_dir, digest) {
+                Some(component) => (&self.optimizing, component, Tier::Optimized),
+                None if bytes.len() >= tiering::BASELINE_MIN_BYTES => {
+                    // Kept too: a restart before the optimised code was ready loads it.
+                    let (component, _) = compiled::cached_or_compiled(
+                        &self.baseline.engine,
+                        cache_dir,
+                        digest,
+                        bytes,
+                    )
+                    .map_err(not_a_component)?;
+                    (&self.baseline, component, Tier::Baseline)
+                }
+                None => {
+                    let component = compiled::compile_and_keep(
+                        &self.optimizing.engine,
+                        cache_dir,
+                        digest,
+                        bytes,
+                    )
+                    .map_err(not_a_component)?;
+                    (&self.optimizing, component, Tier::Optimized)
+                }
+            };
+        tracing::info!(app = %name, ?tier, elapsed = ?started.elapsed(), "component ready");
+        let pre = backend.pre(&component).map_err(|e| LoadError::WrongWorld {
+            path: shown.to_owned(),
+            reason: one_line(&e),
+        })?;
+        let pre = Arc::new(pre);
+        if tier == Tier::Optimized {
+            self.shared.keep(digest, &pre);
+        }
+        Ok((pre, tier))
     }
 }
 

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use super::EngineLinker;
 use super::compiled;
+use super::shared_code::SharedCode;
 use capabilities::HostState;
 use capabilities::bindings::AppPre;
 
@@ -42,9 +43,9 @@ pub(crate) struct Code {
 }
 
 impl Code {
-    pub(crate) fn new(pre: AppPre<HostState>, tier: Tier) -> Arc<Self> {
+    pub(crate) fn new(pre: Arc<AppPre<HostState>>, tier: Tier) -> Arc<Self> {
         Arc::new(Code {
-            pre: ArcSwap::from_pointee(pre),
+            pre: ArcSwap::new(pre),
             tier: watch::Sender::new(tier),
         })
     }
@@ -63,12 +64,14 @@ impl Code {
 }
 
 /// Compiles `bytes` (whose digest is `digest`) with the optimising `backend` on a thread of
-/// its own, keeps the result in `cache_dir` and swaps it into `code`.
+/// its own, keeps the result in `cache_dir` and swaps it into `code` (and `shared`, for
+/// the next app of the same bytes).
 ///
 /// A plain thread, not tokio's blocking pool: shutdown must not wait for a compile.
 pub(crate) fn tier_up(
     code: Arc<Code>,
     backend: EngineLinker,
+    shared: Arc<SharedCode>,
     bytes: Vec<u8>,
     digest: String,
     cache_dir: PathBuf,
@@ -81,7 +84,9 @@ pub(crate) fn tier_up(
             .and_then(|component| backend.pre(&component));
         match compiled {
             Ok(pre) => {
-                code.pre.store(Arc::new(pre));
+                let pre = Arc::new(pre);
+                shared.keep(&digest, &pre);
+                code.pre.store(pre);
                 code.tier.send_replace(Tier::Optimized);
                 tracing::info!(%app, elapsed = ?started.elapsed(), "running optimised code");
             }
