@@ -66,7 +66,7 @@ pub struct Runtime {
     permits: Arc<Semaphore>,
     /// The threads guest calls run on, apart from the HTTP workers.
     pool: Arc<GuestPool>,
-    /// Optimised code of the components loaded, shared by apps of the same bytes.
+    /// The code of the components loaded, shared by apps of the same bytes.
     shared: Arc<SharedCode>,
 }
 
@@ -241,14 +241,20 @@ impl Runtime {
             .map(|s| s.to_string_lossy().into())
             .unwrap_or_else(|| "app".into());
         let digest = compiled::digest(&bytes);
-        let (pre, tier) = match self.shared.get(&digest) {
-            Some(pre) => (pre, Tier::Optimized),
-            None => self.compiled(&name, &shown, cache_dir, &digest, &bytes)?,
+        // The first app of these bytes compiles them (and moves them to optimised code).
+        let (code, first_tier) = match self.shared.get(&digest) {
+            Some(code) => (code, None),
+            None => {
+                let (pre, tier) = self.compiled(&name, &shown, cache_dir, &digest, &bytes)?;
+                let code = Code::new(pre, tier);
+                self.shared.keep(&digest, &code);
+                (code, Some(tier))
+            }
         };
         let app = App {
             calls: Calls {
                 name,
-                code: Code::new(pre, tier),
+                code,
                 limits: self.limits.clone(),
                 permits: self.permits.clone(),
                 pool: self.pool.clone(),
@@ -270,11 +276,10 @@ impl Runtime {
             source,
         })?;
         let app = App { manifest, ..app };
-        if tier == Tier::Baseline {
+        if first_tier == Some(Tier::Baseline) {
             tiering::tier_up(
                 app.calls.code.clone(),
                 self.optimizing.clone(),
-                self.shared.clone(),
                 bytes,
                 digest,
                 cache_dir.to_path_buf(),
@@ -286,7 +291,7 @@ impl Runtime {
 
     /// The code of the component `bytes` (`digest`, from `shown`): cached optimised code,
     /// baseline code while a big one compiles, or freshly compiled optimised code (kept
-    /// in `cache_dir`); optimised code is shared with the next app of the same bytes.
+    /// in `cache_dir`).
     fn compiled(
         &self,
         name: &str,
@@ -294,7 +299,7 @@ impl Runtime {
         cache_dir: &Path,
         digest: &str,
         bytes: &[u8],
-    ) -> Result<(Arc<AppPre<HostState>>, Tier), LoadError> {
+    ) -> Result<(AppPre<HostState>, Tier), LoadError> {
         let started = std::time::Instant::now();
         let not_a_component = |e: wasmtime::Error| LoadError::NotAComponent {
             path: shown.to_owned(),
@@ -330,10 +335,6 @@ impl Runtime {
             path: shown.to_owned(),
             reason: one_line(&e),
         })?;
-        let pre = Arc::new(pre);
-        if tier == Tier::Optimized {
-            self.shared.keep(digest, &pre);
-        }
         Ok((pre, tier))
     }
 }

@@ -17,7 +17,6 @@ use tokio::sync::watch;
 
 use super::EngineLinker;
 use super::compiled;
-use super::shared_code::SharedCode;
 use capabilities::HostState;
 use capabilities::bindings::AppPre;
 
@@ -36,16 +35,17 @@ pub enum Tier {
     BaselineOnly,
 }
 
-/// An app's compiled code, replaced at most once (baseline -> optimised) while calls run.
+/// The compiled code of one component (shared by the apps of its bytes), replaced at most
+/// once (baseline -> optimised) while calls run.
 pub(crate) struct Code {
     pre: ArcSwap<AppPre<HostState>>,
     tier: watch::Sender<Tier>,
 }
 
 impl Code {
-    pub(crate) fn new(pre: Arc<AppPre<HostState>>, tier: Tier) -> Arc<Self> {
+    pub(crate) fn new(pre: AppPre<HostState>, tier: Tier) -> Arc<Self> {
         Arc::new(Code {
-            pre: ArcSwap::new(pre),
+            pre: ArcSwap::from_pointee(pre),
             tier: watch::Sender::new(tier),
         })
     }
@@ -64,14 +64,13 @@ impl Code {
 }
 
 /// Compiles `bytes` (whose digest is `digest`) with the optimising `backend` on a thread of
-/// its own, keeps the result in `cache_dir` and swaps it into `code` (and `shared`, for
-/// the next app of the same bytes).
+/// its own, keeps the result in `cache_dir` and swaps it into `code` (for every app that
+/// shares it).
 ///
 /// A plain thread, not tokio's blocking pool: shutdown must not wait for a compile.
 pub(crate) fn tier_up(
     code: Arc<Code>,
     backend: EngineLinker,
-    shared: Arc<SharedCode>,
     bytes: Vec<u8>,
     digest: String,
     cache_dir: PathBuf,
@@ -84,9 +83,7 @@ pub(crate) fn tier_up(
             .and_then(|component| backend.pre(&component));
         match compiled {
             Ok(pre) => {
-                let pre = Arc::new(pre);
-                shared.keep(&digest, &pre);
-                code.pre.store(pre);
+                code.pre.store(Arc::new(pre));
                 code.tier.send_replace(Tier::Optimized);
                 tracing::info!(%app, elapsed = ?started.elapsed(), "running optimised code");
             }
