@@ -4,6 +4,9 @@
 //! process a healthy app keeps answering while hostile apps beside it spin, hog memory,
 //! flood the host with calls and open WebSocket connections (a functional check with a
 //! loose bound: latency is measured in `bench/fairness.sh --cross-app`, not asserted).
+//! Through the raw WIT bindings (`HostAbuse`), forged, stale and wrong-type handles and
+//! host calls out of stack stop only their call (500), a call's handles are bounded,
+//! sleeps past the call's time end in 504 and oversized arguments get typed errors.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -13,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::support::many::Many;
 use crate::support::websocket::connect_with;
-use crate::support::{App, Server, Site};
+use crate::support::{App, Reply, Server, Site};
 
 #[test]
 fn a_guest_reaches_no_host_file_environment_or_socket() {
@@ -181,4 +184,137 @@ fn a_healthy_app_keeps_answering_beside_hostile_apps() {
     );
     let count = healthy.post_auth("/walker/CountTodos", json!({}), &user.token);
     assert_eq!(count.only_report(), &json!({"count": 30}), "{count:?}");
+}
+
+/// `HostAbuse` `attempt` sized `n` on `site`.
+fn abuse(site: &Site, attempt: &str, n: u64) -> Reply {
+    site.post("/walker/HostAbuse", json!({"attempt": attempt, "n": n}))
+}
+
+/// What the host answered `HostAbuse` `attempt` (`"ok"` or `"<error kind>: ..."`), with
+/// the server still serving afterwards.
+fn answer(site: &Site, attempt: &str, n: u64) -> String {
+    let reply = abuse(site, attempt, n);
+    let answer = reply.only_report()["answer"].as_str().unwrap_or_default();
+    assert_still_serving(site);
+    answer.to_owned()
+}
+
+fn assert_still_serving(site: &Site) {
+    let fine = site.post("/walker/Fine", json!({}));
+    assert_eq!(fine.only_report(), &json!({"ok": true}), "{fine:?}");
+}
+
+/// `reply` says the app trapped and names `cause`; `site` still serves.
+fn assert_trapped(site: &Site, reply: &Reply, cause: &str) {
+    let error = reply.err(500, "EXECUTION_ERROR");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the app trapped") && message.contains(cause),
+        "{reply:?}"
+    );
+    assert_still_serving(site);
+}
+
+/// The host never panicked (its log would say so).
+fn assert_no_host_panic(log: &str) {
+    assert!(!log.contains("panicked"), "the host panicked:\n{log}");
+}
+
+#[test]
+fn forged_stale_and_wrong_type_handles_stop_only_their_call() {
+    let server = Server::start(App::Misbehave);
+    for (attempt, n) in [
+        ("forged_store", 0),
+        ("forged_store", 7),
+        ("forged_store", u64::from(u32::MAX)),
+        ("forged_bucket", 3),
+        ("stale_store", 0),
+        ("double_drop", 0),
+        ("wrong_type", 0),
+    ] {
+        assert_trapped(&server, &abuse(&server, attempt, n), "handle");
+    }
+    assert_no_host_panic(&server.log());
+}
+
+#[test]
+fn a_call_holds_a_bounded_number_of_handles() {
+    let server = Server::start(App::Misbehave);
+    for _ in 0..2 {
+        // Handles die with their call: the second round opens as many.
+        let stores = abuse(&server, "open_stores", 100);
+        let report = stores.only_report();
+        assert_eq!(report["opened"], 32, "{stores:?}");
+        let answer = report["answer"].as_str().unwrap_or_default();
+        assert!(answer.starts_with("quota-exceeded"), "{stores:?}");
+
+        let buckets = abuse(&server, "open_buckets", 5_000);
+        let report = buckets.only_report();
+        let opened = report["opened"].as_u64().unwrap_or_default();
+        // 1000 handles per call (WASI streams the guest opened count too).
+        assert!((990..=1_000).contains(&opened), "{buckets:?}");
+        assert_eq!(
+            report["answer"], "quota-exceeded: a call holds at most 1000 handles",
+            "{buckets:?}"
+        );
+        assert_still_serving(&server);
+    }
+    assert_no_host_panic(&server.log());
+}
+
+#[test]
+fn host_calls_from_a_recursion_out_of_stack_stop_only_their_call() {
+    let server = Server::start(App::Misbehave);
+    let shallow = abuse(&server, "recurse", 10);
+    assert_eq!(shallow.only_report()["depth"], 10, "{shallow:?}");
+    let deep = abuse(&server, "recurse", 10_000_000);
+    deep.err(500, "EXECUTION_ERROR");
+    assert_still_serving(&server);
+    assert_no_host_panic(&server.log());
+}
+
+#[test]
+fn sleeping_past_the_call_time_answers_504() {
+    let server = Server::builder(App::Misbehave)
+        .env("JAC_SCALE_CALL_TIMEOUT_MS", 1000)
+        .start();
+    // An hour through WASI's clock, and the longest sleep the host's timer takes.
+    for (attempt, n) in [
+        ("wasi_sleep", 3_600_000),
+        ("host_sleep", u64::from(u32::MAX)),
+    ] {
+        let started = Instant::now();
+        let reply = abuse(&server, attempt, n);
+        reply.err(504, "TIMEOUT");
+        assert!(started.elapsed() < Duration::from_secs(10), "{attempt}");
+        assert_still_serving(&server);
+    }
+    // A short sleep is granted.
+    let short = abuse(&server, "wasi_sleep", 10);
+    assert_eq!(short.only_report()["answer"], "ok", "{short:?}");
+}
+
+#[test]
+fn oversized_host_call_arguments_get_typed_errors() {
+    let server = Server::start(App::Misbehave);
+    for (attempt, n, expected) in [
+        ("huge_key", 1 << 20, "invalid"),
+        ("huge_value", 2 << 20, "quota-exceeded"),
+        ("huge_batch", 5_000, "quota-exceeded"),
+        ("huge_fields", 2 << 20, "quota-exceeded"),
+        ("huge_id", 1 << 20, "not-found"),
+        ("huge_write", 2 << 20, "quota-exceeded"),
+        // Bounded by the host: the log line is cut, the read clamped.
+        ("huge_log", 2 << 20, "ok"),
+        ("huge_read", 0, "ok"),
+    ] {
+        let answer = answer(&server, attempt, n);
+        assert!(answer.starts_with(expected), "{attempt}: {answer:.200}");
+    }
+    // Past what one host call may copy from the guest (4 MiB), the call stops.
+    for attempt in ["huge_fields", "huge_log", "huge_write"] {
+        assert_trapped(&server, &abuse(&server, attempt, 8 << 20), "too much data");
+    }
+    assert_no_host_panic(&server.log());
 }

@@ -23,6 +23,9 @@ mod docs;
 mod functions;
 /// `/healthz*` (readiness with Redis, S3 and MongoDB stopped and started) and `X-Trace-Id`.
 mod health;
+/// Random host calls of every import family through a guest, for a bounded time: no host
+/// panic, documented answers, bounded memory, no read across apps.
+mod host_fuzz;
 /// Escape and isolation: a guest reaches no host file, environment or socket, no other
 /// app's ids, and hostile apps beside a healthy one do not stop it answering.
 mod isolation;

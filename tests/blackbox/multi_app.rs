@@ -80,6 +80,10 @@ fn apps_under_their_prefix_have_their_own_users_tokens_and_graphs() {
             &vec![json!({"pong": true})]
         );
     }
+    // The two copies of one component share its compiled code: it is made ready once.
+    let log = server.process().output();
+    assert_eq!(log.matches("component ready").count(), 2, "{log}");
+
     // One email, three independent accounts.
     let on_alpha = alpha.register_and_login("same@example.com");
     let on_gamma = gamma.register_and_login("same@example.com");

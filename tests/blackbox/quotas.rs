@@ -1,8 +1,9 @@
 //! Per-app quotas (`[plugins.scale.quotas]`): each refusal answers its documented status
 //! with the quota named in `error.details.quota`, is counted in
 //! `quota_exceeded_total{app, quota}`, and the server keeps serving. Calls, CPU, memory
-//! and instances with the misbehave app; kvstore operations, file storage bytes and
-//! WebSocket connections with the kv, files and realtime apps.
+//! and instances with the misbehave app; kvstore operations and bytes (on every
+//! backend), file storage bytes and WebSocket connections with the kv, files and
+//! realtime apps.
 
 use crate::storage::{upload, walker};
 use crate::support::webhook::app_with_config;
@@ -253,6 +254,84 @@ fn file_storage_beyond_the_quota_answers_413_until_a_delete_makes_room() {
         "q_host_calls_total{app=\"files\",capability=\"storage\"}",
     );
     assert!(calls >= 5, "{calls}");
+}
+
+/// With `kvstore_mib = 1`, the kv app named `name` (`env`: where its stores live) keeps
+/// one value of 600 KiB through `walker` (`KeyValue` or `Documents`) but not two; the
+/// refused write leaves nothing, the count survives a restart, a delete makes room.
+fn kvstore_bytes_beyond_the_quota(walker: &str, name: &str, env: &[(&str, &str)]) {
+    let (_dir, mut server) = app_with_quotas((App::Kv, name), "", "kvstore_mib = 1", env);
+    let big = json!("x".repeat(600 << 10));
+    let kv = |server: &Server, op: &str, args: serde_json::Value| {
+        server.post(
+            &format!("/walker/{walker}"),
+            json!({"store": "big", "op": op, "args": args}),
+        )
+    };
+    let set = |server: &Server, key: &str| kv(server, "set", json!({"key": key, "value": big}));
+    let get = |server: &Server, key: &str| {
+        kv(server, "get", json!({"key": key})).only_report()["result"].clone()
+    };
+    for _ in 0..2 {
+        // Replacing a value counts only what it adds.
+        let first = set(&server, "first");
+        assert_eq!(first.status, 200, "{first:?}");
+    }
+    assert_refused(
+        &set(&server, "second"),
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "kvstore_mib",
+    );
+    assert_eq!(
+        get(&server, "second"),
+        json!(null),
+        "a refused write leaves nothing"
+    );
+    assert_eq!(exceeded_in(&server, name, "kvstore_mib"), 1);
+
+    server.restart();
+    assert_refused(
+        &set(&server, "second"),
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "kvstore_mib",
+    );
+    assert_eq!(get(&server, "first"), big, "what the app holds is kept");
+    let deleted = kv(&server, "delete", json!({"key": "first"}));
+    assert_eq!(deleted.only_report()["result"], true, "{deleted:?}");
+    let second = set(&server, "second");
+    assert_eq!(second.status, 200, "{second:?}");
+}
+
+/// A tenant name no earlier run used (Redis and MongoDB keep what the tests wrote).
+fn fresh_tenant(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_nanos();
+    format!("{prefix}{nanos}")
+}
+
+#[test]
+fn kvstore_bytes_beyond_the_quota_answer_413_until_a_delete_makes_room() {
+    kvstore_bytes_beyond_the_quota("KeyValue", "kv", &[]);
+}
+
+#[test]
+fn kvstore_bytes_on_redis_count_against_the_quota() {
+    let redis = test_services::redis_url();
+    kvstore_bytes_beyond_the_quota("KeyValue", &fresh_tenant("kvq"), &[("REDIS_URL", &redis)]);
+}
+
+#[test]
+fn kvstore_documents_on_mongodb_count_against_the_quota() {
+    let mongodb = test_services::mongodb_uri("blackbox_kvstore_quota");
+    kvstore_bytes_beyond_the_quota(
+        "Documents",
+        &fresh_tenant("kvq"),
+        &[("MONGODB_URI", &mongodb)],
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Password hashing with argon2id, and verification that takes the same time whether or
 //! not the user exists.
 
+use std::sync::OnceLock;
+
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
@@ -28,14 +30,24 @@ pub(super) struct Passwords {
     argon2: Argon2<'static>,
     /// A hash of a random password, verified against when the user is unknown so that
     /// an unknown user costs the same time as a wrong password.
-    dummy_hash: String,
+    dummy_hash: &'static str,
 }
+
+/// The dummy hash, made once per process: every app of a `serve` verifies against the
+/// same one, rather than each spending a hash (19 MiB, a few ms) when it loads.
+static DUMMY_HASH: OnceLock<String> = OnceLock::new();
 
 impl Passwords {
     pub(super) fn new() -> Result<Self, AuthError> {
         let argon2 = argon2();
-        let dummy_password: [u8; 16] = rand::random();
-        let dummy_hash = hash_with(&argon2, &dummy_password)?;
+        let dummy_hash = match DUMMY_HASH.get() {
+            Some(hash) => hash,
+            None => {
+                let dummy_password: [u8; 16] = rand::random();
+                let hash = hash_with(&argon2, &dummy_password)?;
+                DUMMY_HASH.get_or_init(|| hash)
+            }
+        };
         Ok(Self { argon2, dummy_hash })
     }
 
@@ -47,7 +59,7 @@ impl Passwords {
     /// Whether `password` matches `stored` (a PHC string); with no stored hash, spends
     /// the same time on the dummy hash and answers `false`.
     pub(super) fn verify(&self, password: &str, stored: Option<&str>) -> bool {
-        let candidate = stored.unwrap_or(&self.dummy_hash);
+        let candidate = stored.unwrap_or(self.dummy_hash);
         let matches = match PasswordHash::new(candidate) {
             Ok(parsed) => self
                 .argon2

@@ -3,18 +3,18 @@
 //! `open` asks the app's grants first (`access-denied` without one), then the app's
 //! [`TenantFiles`]; a bucket handle lives in the call's resource table (bounded) and
 //! dies with the call. Uploads are the request's own files. With a `storage_mib` quota,
-//! each change is counted against it ([`StorageLedger`]).
+//! each change is counted against it ([`BytesLedger`]).
 
 use std::sync::Arc;
 
 use wasmtime::component::{Linker, Resource};
 
-use super::quotas::{Ledger, StorageLedger};
+use super::quotas::{BytesLedger, Ledger};
 use super::{HasTableView, TableView};
 
 use super::bindings::storage::{self as wit, Metadata, UploadInfo};
 use super::bindings::types::Error as WitError;
-use config::Grants;
+use config::{Grants, Quota};
 use files::{self as st, Bucket, MAX_CHUNK_BYTES, TenantFiles, UploadArea, Uploads};
 use host_error::HostError;
 
@@ -26,7 +26,7 @@ pub(crate) struct AppFiles {
     grants: Arc<Grants>,
     files: Arc<TenantFiles>,
     /// `None` without a `storage_mib` quota.
-    ledger: Option<StorageLedger>,
+    ledger: Option<BytesLedger>,
 }
 
 impl AppFiles {
@@ -41,7 +41,7 @@ impl AppFiles {
         Ok(AppFiles {
             grants,
             files: Arc::new(files),
-            ledger: StorageLedger::new(config.quotas.storage_bytes),
+            ledger: BytesLedger::new(Quota::StorageBytes, config.quotas.storage_bytes),
         })
     }
 
@@ -115,7 +115,7 @@ impl TableView<'_, CallFiles> {
         }) else {
             return Ok(Ok(None));
         };
-        let mut ledger = match ledger.hold(&files).await {
+        let mut ledger = match ledger.hold(0, files.used_bytes()).await {
             Ok(ledger) => ledger,
             Err(e) => return Ok(Err(e)),
         };
@@ -222,7 +222,7 @@ impl wit::HostBucket for TableView<'_, CallFiles> {
             ))));
         };
         match app.files.open(base_path.as_deref(), create_dirs).await {
-            Ok(bucket) => Ok(Ok(self.table.push(bucket)?)),
+            Ok(bucket) => answer(self.push_handle(bucket)?),
             Err(e) => answer(Err(e)),
         }
     }

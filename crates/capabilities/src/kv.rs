@@ -1,23 +1,31 @@
 //! `jac:scale/kvstore`: open stores as resources of the call, convert to and from
 //! `kv`. `open` asks the app's grants first (`access-denied` without one);
 //! a call holds at most [`MAX_OPEN_STORES`] stores at once (`quota-exceeded`). Each
-//! operation on a store spends one of the app's `kvstore_ops_per_second`.
+//! operation on a store spends one of the app's `kvstore_ops_per_second`; each write is
+//! counted against its `kvstore_mib` ([`BytesLedger`], one write of the app at a time
+//! while that quota is set).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::component::{Linker, Resource};
 
-use super::quotas::KvOperations;
+use super::quotas::{BytesLedger, KvOperations};
 use super::{HasTableView, TableView};
 
 use super::bindings::kvstore::{self as wit, Kind};
 use super::bindings::types::Error as WitError;
-use config::Grants;
+use config::{Grants, Quota};
 use host_error::HostError;
-use kv::{self as kv, Store, TenantStores};
+use kv::{self as kv, Change, KvResult, Store, TenantStores};
 
 /// Stores one call may hold open at once.
 pub const MAX_OPEN_STORES: usize = 32;
+
+/// A write the `kvstore_mib` quota would refuse first counts the app's bytes again when
+/// they were counted longer ago than this (values may have expired since; a failed
+/// write's growth is kept until then).
+const RECOUNT_AFTER: Duration = Duration::from_secs(10);
 
 type Res<T> = wasmtime::Result<Result<T, WitError>>;
 
@@ -28,6 +36,8 @@ pub(crate) struct AppKv {
     stores: Arc<TenantStores>,
     /// `None` without a `kvstore_ops_per_second` quota.
     operations: Option<KvOperations>,
+    /// `None` without a `kvstore_mib` quota.
+    bytes: Option<BytesLedger>,
 }
 
 impl AppKv {
@@ -44,6 +54,7 @@ impl AppKv {
             grants,
             stores: Arc::new(stores),
             operations: KvOperations::new(config.quotas.kvstore_ops_per_second),
+            bytes: BytesLedger::new(Quota::KvstoreBytes, config.quotas.kvstore_bytes),
         })
     }
 }
@@ -103,6 +114,12 @@ impl TableView<'_, CallKv> {
         self.kvstore(handle)
     }
 
+    /// The app's `kvstore_mib` ledger and its stores, with that quota set.
+    fn kvstore_quota(&self) -> Option<KvstoreQuota> {
+        let app = self.call.app.as_ref()?;
+        Some((app.bytes.clone()?, app.stores.clone()))
+    }
+
     async fn open_kvstore(
         &mut self,
         name: &str,
@@ -132,6 +149,41 @@ impl TableView<'_, CallKv> {
     }
 }
 
+/// The app's `kvstore_mib` ledger and the stores it counts.
+type KvstoreQuota = (BytesLedger, Arc<TenantStores>);
+
+/// Run `op`, a write of `change` (found first), within the app's `kvstore_mib` `quota`
+/// (none: unlimited): the call stops (a trap) when the write would take the app past it.
+/// What the write made of the app's bytes is kept when it succeeded, and its growth when
+/// it failed (it may have partly happened).
+async fn within_kvstore_quota<T>(
+    quota: Option<KvstoreQuota>,
+    change: impl Future<Output = KvResult<Change>>,
+    op: impl Future<Output = KvResult<T>>,
+) -> Res<T> {
+    let Some((ledger, stores)) = quota else {
+        return answer(op.await);
+    };
+    let mut held = match ledger.hold(stores.servers(), stores.used_bytes()).await {
+        Ok(held) => held,
+        Err(e) => return answer(Err(e)),
+    };
+    let change = match change.await {
+        Ok(change) => change,
+        Err(e) => return answer(Err(e)),
+    };
+    if !held.fits(change.added, change.removed) && held.counted_before(RECOUNT_AFTER) {
+        match stores.used_bytes().await {
+            Ok(bytes) => held.recount(bytes),
+            Err(e) => return answer(Err(e)),
+        }
+    }
+    held.grow(change.added, change.removed)?;
+    let done = op.await;
+    held.settle(done.is_ok() || change.added > change.removed);
+    answer(done)
+}
+
 impl wit::Host for TableView<'_, CallKv> {}
 
 impl wit::HostStore for TableView<'_, CallKv> {
@@ -143,9 +195,9 @@ impl wit::HostStore for TableView<'_, CallKv> {
     ) -> Res<Resource<Store>> {
         match self.open_kvstore(&name, kind, uri.as_deref()).await {
             Ok(store) => {
-                let handle = self.table.push(store)?;
-                self.call.open += 1;
-                Ok(Ok(handle))
+                let handle = self.push_handle(store)?;
+                self.call.open += usize::from(handle.is_ok());
+                answer(handle)
             }
             Err(e) => answer(Err(e)),
         }
@@ -167,11 +219,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         value: String,
         collection: Option<String>,
     ) -> Res<()> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .set(&key, &value, collection.as_deref())
-                .await,
+        let (store, collection) = (self.kvstore_to_change(&h)?, collection.as_deref());
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_set(&key, &value, collection),
+            store.set(&key, &value, collection),
         )
+        .await
     }
 
     async fn delete(
@@ -180,11 +234,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         key: String,
         collection: Option<String>,
     ) -> Res<bool> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .delete(&key, collection.as_deref())
-                .await,
+        let (store, collection) = (self.kvstore_to_change(&h)?, collection.as_deref());
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_delete(&key, collection),
+            store.delete(&key, collection),
         )
+        .await
     }
 
     async fn exists(
@@ -226,11 +282,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: String,
         document: String,
     ) -> Res<String> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .insert_one(&collection, &document)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_insert(std::slice::from_ref(&document)),
+            store.insert_one(&collection, &document),
         )
+        .await
     }
 
     async fn insert_many(
@@ -239,11 +297,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: String,
         documents: Vec<String>,
     ) -> Res<Vec<String>> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .insert_many(&collection, &documents)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_insert(&documents),
+            store.insert_many(&collection, &documents),
         )
+        .await
     }
 
     async fn update_one(
@@ -253,11 +313,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         filter: String,
         update: String,
     ) -> Res<u64> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .update(&collection, &filter, &update, false)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_update(&collection, &filter, &update, false),
+            store.update(&collection, &filter, &update, false),
         )
+        .await
     }
 
     async fn update_many(
@@ -267,11 +329,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         filter: String,
         update: String,
     ) -> Res<u64> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .update(&collection, &filter, &update, true)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_update(&collection, &filter, &update, true),
+            store.update(&collection, &filter, &update, true),
         )
+        .await
     }
 
     async fn delete_one(
@@ -280,11 +344,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: String,
         filter: String,
     ) -> Res<u64> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .delete_matching(&collection, &filter, false)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_delete_matching(&collection, &filter, false),
+            store.delete_matching(&collection, &filter, false),
         )
+        .await
     }
 
     async fn delete_many(
@@ -293,11 +359,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: String,
         filter: String,
     ) -> Res<u64> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .delete_matching(&collection, &filter, true)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_delete_matching(&collection, &filter, true),
+            store.delete_matching(&collection, &filter, true),
         )
+        .await
     }
 
     async fn find_by_id(
@@ -316,11 +384,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         id: String,
         update: String,
     ) -> Res<bool> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .update_by_id(&collection, &id, &update)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_update_by_id(&collection, &id, &update),
+            store.update_by_id(&collection, &id, &update),
         )
+        .await
     }
 
     async fn delete_by_id(
@@ -329,11 +399,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         collection: String,
         id: String,
     ) -> Res<bool> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .delete_by_id(&collection, &id)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_delete_by_id(&collection, &id),
+            store.delete_by_id(&collection, &id),
         )
+        .await
     }
 
     async fn set_with_ttl(
@@ -343,11 +415,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
         value: String,
         ttl_seconds: u64,
     ) -> Res<()> {
-        answer(
-            self.kvstore_to_change(&h)?
-                .set_with_ttl(&key, &value, ttl_seconds)
-                .await,
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_set_with_ttl(&key, &value),
+            store.set_with_ttl(&key, &value, ttl_seconds),
         )
+        .await
     }
 
     async fn expire(&mut self, h: Resource<Store>, key: String, ttl_seconds: u64) -> Res<bool> {
@@ -355,7 +429,13 @@ impl wit::HostStore for TableView<'_, CallKv> {
     }
 
     async fn incr(&mut self, h: Resource<Store>, key: String, by: i64) -> Res<i64> {
-        answer(self.kvstore_to_change(&h)?.incr(&key, by).await)
+        let store = self.kvstore_to_change(&h)?;
+        within_kvstore_quota(
+            self.kvstore_quota(),
+            store.change_of_incr(&key, by),
+            store.incr(&key, by),
+        )
+        .await
     }
 
     async fn scan_keys(
@@ -389,6 +469,7 @@ mod tests {
             grants: Arc::new(Grants::declared(Some(names), None)),
             stores: Arc::new(TenantStores::open("t", dir, kv::KvSettings::default()).unwrap()),
             operations: None,
+            bytes: None,
         }
     }
 
@@ -441,5 +522,56 @@ mod tests {
             .await
             .unwrap();
         open(&mut view, "cache").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn writes_past_the_kvstore_mib_quota_stop_the_call_until_a_delete_makes_room() {
+        let dir = tempfile::tempdir().unwrap();
+        // 100 bytes: one entry of 53 (key and value) fits, two do not.
+        let with_quota = || AppKv {
+            bytes: BytesLedger::new(Quota::KvstoreBytes, 100),
+            ..app(dir.path(), &["cache"])
+        };
+        let value = format!("\"{}\"", "x".repeat(50));
+        let mut table = ResourceTable::new();
+        let mut call = CallKv::new(Some(with_quota()));
+        let mut view = TableView::new(&mut call, &mut table);
+        let store = open(&mut view, "cache").await.unwrap();
+        let h = || Resource::<Store>::new_borrow(store.rep());
+        for _ in 0..2 {
+            // Replacing a value counts only what it adds.
+            view.set(h(), "a".into(), value.clone(), None)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        let refused = |trap: wasmtime::Error| {
+            let quota = trap.downcast_ref::<crate::QuotaExceeded>().map(|q| q.quota);
+            assert_eq!(quota, Some(Quota::KvstoreBytes), "{trap}");
+        };
+        refused(
+            view.set(h(), "b".into(), value.clone(), None)
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(
+            view.get(h(), "b".into(), None).await.unwrap().unwrap(),
+            None
+        );
+
+        // Another start of the app counts what its stores hold.
+        let mut call = CallKv::new(Some(with_quota()));
+        let mut view = TableView::new(&mut call, &mut table);
+        refused(
+            view.set(h(), "b".into(), value.clone(), None)
+                .await
+                .unwrap_err(),
+        );
+        assert!(view.delete(h(), "a".into(), None).await.unwrap().unwrap());
+        view.set(h(), "b".into(), value.clone(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(view.incr(h(), "n".into(), 1).await.unwrap().unwrap(), 1);
     }
 }

@@ -31,11 +31,12 @@ use std::sync::Arc;
 
 use std::marker::PhantomData;
 
-use wasmtime::component::{HasData, Linker, ResourceTable};
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable, ResourceTableError};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use ::files::{UploadArea, Uploads};
 use ::graph::Session;
+use host_error::HostError;
 use limiter::CallLimiter;
 
 pub use globals::{Globals, MAX_GLOBALS_BYTES};
@@ -58,6 +59,21 @@ pub(crate) struct TableView<'a, C> {
 impl<'a, C> TableView<'a, C> {
     pub(crate) fn new(call: &'a mut C, table: &'a mut ResourceTable) -> Self {
         TableView { call, table }
+    }
+
+    /// A new handle for `value`; `quota-exceeded` when the call already holds
+    /// [`MAX_HANDLES`] (any other table fault stops the call).
+    pub(crate) fn push_handle<T: Send + 'static>(
+        &mut self,
+        value: T,
+    ) -> wasmtime::Result<Result<Resource<T>, HostError>> {
+        match self.table.push(value) {
+            Ok(handle) => Ok(Ok(handle)),
+            Err(ResourceTableError::Full) => Ok(Err(HostError::QuotaExceeded(format!(
+                "a call holds at most {MAX_HANDLES} handles"
+            )))),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

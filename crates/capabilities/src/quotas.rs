@@ -1,6 +1,7 @@
 //! The per-app quotas host calls spend: kvstore operations per second
-//! (`kvstore_ops_per_second`, spent by [`crate::kv`]) and the bytes of the app's file
-//! storage (`storage_mib`, spent by [`crate::files`]).
+//! (`kvstore_ops_per_second`, spent by [`crate::kv`]) and the bytes the app stores, in its
+//! files (`storage_mib`, spent by [`crate::files`]) and in its kvstores (`kvstore_mib`,
+//! spent by [`crate::kv`]), each a [`BytesLedger`].
 //!
 //! A host call past one stops the call (a trap, like the memory and CPU quotas) with a
 //! [`QuotaExceeded`] error, which the runtime answers as that quota. With no quota set
@@ -8,9 +9,9 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use config::Quota;
-use files::{StorageResult, TenantFiles};
 use rate_limit::TokenBucket;
 
 /// The trap of a host call that went past a per-app quota.
@@ -55,38 +56,60 @@ impl KvOperations {
     }
 }
 
-/// `storage_mib`: the bytes the app's files hold, counted once (a walk of its folder, at
-/// the first change) and kept up to date by every change; changes take turns while it is
-/// counted.
+/// A quota of stored bytes (`storage_mib`, `kvstore_mib`): the bytes the app holds,
+/// counted once (at the first change, by the caller's count) and kept up to date by
+/// every change; changes take turns while it is counted. A count belongs to a
+/// generation (what it covered, e.g. the servers known): a change of another generation
+/// counts again.
 #[derive(Debug, Clone)]
-pub(crate) struct StorageLedger {
+pub(crate) struct BytesLedger {
+    quota: Quota,
     limit: u64,
     /// `None` until counted, and again after a change whose size is unknown.
-    used: Arc<tokio::sync::Mutex<Option<u64>>>,
+    used: Arc<tokio::sync::Mutex<Option<Counted>>>,
 }
 
-impl StorageLedger {
-    /// `None` when storage is unlimited (0).
-    pub(crate) fn new(limit: u64) -> Option<Self> {
-        (limit > 0).then(|| StorageLedger {
+/// The bytes of one count and what the changes since made of them.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    bytes: u64,
+    generation: u64,
+    at: Instant,
+}
+
+impl BytesLedger {
+    /// `None` when `quota` is unlimited (`limit` 0).
+    pub(crate) fn new(quota: Quota, limit: u64) -> Option<Self> {
+        (limit > 0).then(|| BytesLedger {
+            quota,
             limit,
             used: Arc::default(),
         })
     }
 
-    /// The stored bytes of `files`, counted if need be and held for one change (other
-    /// changes wait) until it is settled.
-    pub(crate) async fn hold(&self, files: &TenantFiles) -> StorageResult<Ledger> {
+    /// The stored bytes, counted by `count` if need be (never counted, unknown, or
+    /// counted in another `generation`), held for one change (other changes wait) until
+    /// it is settled.
+    pub(crate) async fn hold<E>(
+        &self,
+        generation: u64,
+        count: impl Future<Output = Result<u64, E>>,
+    ) -> Result<Ledger, E> {
         let mut used = self.used.clone().lock_owned().await;
-        let now = match *used {
-            Some(now) => now,
-            None => *used.insert(files.used_bytes().await?),
+        let counted = match *used {
+            Some(counted) if counted.generation == generation => counted,
+            _ => *used.insert(Counted {
+                bytes: count.await?,
+                generation,
+                at: Instant::now(),
+            }),
         };
         Ok(Ledger {
             used,
-            now,
+            counted,
+            quota: self.quota,
             limit: self.limit,
-            after: Some(now),
+            after: Some(counted.bytes),
         })
     }
 }
@@ -94,27 +117,54 @@ impl StorageLedger {
 /// The app's stored bytes held for one change: what the change will make of them is
 /// settled once it happened.
 pub(crate) struct Ledger {
-    used: tokio::sync::OwnedMutexGuard<Option<u64>>,
-    now: u64,
+    used: tokio::sync::OwnedMutexGuard<Option<Counted>>,
+    counted: Counted,
+    quota: Quota,
     limit: u64,
     /// The bytes after the change; `None` when unknown (counted again next time).
     after: Option<u64>,
 }
 
 impl Ledger {
+    /// Whether a change adding `added` bytes and removing `removed` stays within the quota.
+    pub(crate) fn fits(&self, added: u64, removed: u64) -> bool {
+        added <= removed || self.bytes_after(added, removed) <= self.limit
+    }
+
+    fn bytes_after(&self, added: u64, removed: u64) -> u64 {
+        self.counted
+            .bytes
+            .saturating_sub(removed)
+            .saturating_add(added)
+    }
+
+    /// Whether the bytes held were counted longer than `age` ago.
+    pub(crate) fn counted_before(&self, age: Duration) -> bool {
+        self.counted.at.elapsed() > age
+    }
+
+    /// The bytes were counted again: `bytes`.
+    pub(crate) fn recount(&mut self, bytes: u64) {
+        self.counted.bytes = bytes;
+        self.counted.at = Instant::now();
+        self.after = Some(bytes);
+        *self.used = Some(self.counted);
+    }
+
     /// The change adds `added` bytes and removes `removed`; the call stops when that
-    /// takes the app past its `storage_mib` quota.
+    /// takes the app past its quota.
     pub(crate) fn grow(&mut self, added: u64, removed: u64) -> wasmtime::Result<()> {
-        let after = self.now.saturating_sub(removed).saturating_add(added);
-        if added > removed && after > self.limit {
+        if !self.fits(added, removed) {
             return Err(exceeded(
-                Quota::StorageBytes,
+                self.quota,
                 format!(
-                    "the app's storage_mib quota ({} MiB) is used up",
+                    "the app's {} quota ({} MiB) is used up",
+                    self.quota.as_str(),
                     self.limit >> 20
                 ),
             ));
         }
+        let after = self.bytes_after(added, removed);
         self.after = self.after.map(|_| after);
         Ok(())
     }
@@ -127,7 +177,10 @@ impl Ledger {
     /// The change happened (`ok`): keep what it made of the stored bytes.
     pub(crate) fn settle(mut self, ok: bool) {
         if ok {
-            *self.used = self.after;
+            *self.used = self.after.map(|bytes| Counted {
+                bytes,
+                ..self.counted
+            });
         }
     }
 }

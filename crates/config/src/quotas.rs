@@ -26,6 +26,8 @@ pub enum Quota {
     KvstoreOpsPerSecond,
     /// `storage_mib`: bytes of the app's file storage.
     StorageBytes,
+    /// `kvstore_mib`: bytes of the app's kvstore keys, values and documents.
+    KvstoreBytes,
     /// `websocket_connections`: the app's open WebSocket connections.
     WebsocketConnections,
 }
@@ -41,6 +43,7 @@ impl Quota {
             Quota::MemoryPerInstance => "memory_per_instance_mib",
             Quota::KvstoreOpsPerSecond => "kvstore_ops_per_second",
             Quota::StorageBytes => "storage_mib",
+            Quota::KvstoreBytes => "kvstore_mib",
             Quota::WebsocketConnections => "websocket_connections",
         }
     }
@@ -76,6 +79,9 @@ pub struct Quotas {
     /// Bytes the app's file storage may hold; a write past it stops its call with 413.
     /// 0 = unlimited (the default).
     pub storage_bytes: u64,
+    /// Bytes the app's kvstores may hold (keys and values, documents as JSON); a write
+    /// past it stops its call with 413. 0 = unlimited (the default).
+    pub kvstore_bytes: u64,
     /// The app's open WebSocket connections; one more is refused with 429. Default (and
     /// most): `[plugins.scale.websocket] max_connections`.
     pub websocket_connections: usize,
@@ -91,6 +97,7 @@ pub(super) const KEYS: &[&str] = &[
     "calls_per_second",
     "kvstore_ops_per_second",
     "storage_mib",
+    "kvstore_mib",
     "websocket_connections",
 ];
 
@@ -104,6 +111,7 @@ impl Quotas {
         Quotas {
             kvstore_ops_per_second: 0,
             storage_bytes: 0,
+            kvstore_bytes: 0,
             websocket_connections: websocket.max_connections,
             concurrent_calls: DEFAULT_CONCURRENT_CALLS,
             instances: limits.max_concurrency,
@@ -154,6 +162,9 @@ impl Quotas {
         }
         if let Some(mib) = toml.integer(S, "storage_mib")? {
             q.storage_bytes = mib.saturating_mul(1 << 20);
+        }
+        if let Some(mib) = toml.integer(S, "kvstore_mib")? {
+            q.kvstore_bytes = mib.saturating_mul(1 << 20);
         }
         if let Some(n) = count("websocket_connections")? {
             q.websocket_connections = n;
@@ -218,7 +229,10 @@ mod tests {
         let q = Quotas::resolve(&toml(""), &limits, &websocket).unwrap();
         assert_eq!(q, Quotas::within(&limits, &websocket));
         assert_eq!(q.websocket_connections, websocket.max_connections);
-        assert_eq!((q.kvstore_ops_per_second, q.storage_bytes), (0, 0));
+        assert_eq!(
+            (q.kvstore_ops_per_second, q.storage_bytes, q.kvstore_bytes),
+            (0, 0, 0)
+        );
         assert_eq!(q.instances, limits.max_concurrency);
         assert_eq!(q.cpu_time_per_call, limits.call_timeout);
         assert_eq!(q.memory_per_instance_bytes, limits.memory_limit_bytes);
@@ -232,7 +246,8 @@ mod tests {
             &toml(
                 "[plugins.scale.quotas]\nconcurrent_calls = 3\ninstances = 2\ncpu_threads = 1\n\
                  cpu_time_per_call_ms = 250\nmemory_per_instance_mib = 16\ncalls_per_second = 40\n\
-                 kvstore_ops_per_second = 100\nstorage_mib = 5\nwebsocket_connections = 7\n",
+                 kvstore_ops_per_second = 100\nstorage_mib = 5\nkvstore_mib = 3\n\
+                 websocket_connections = 7\n",
             ),
             &Limits::default(),
             &WebSocketSettings::default(),
@@ -249,6 +264,7 @@ mod tests {
                 calls_per_second: 40,
                 kvstore_ops_per_second: 100,
                 storage_bytes: 5 << 20,
+                kvstore_bytes: 3 << 20,
                 websocket_connections: 7,
             }
         );
@@ -264,6 +280,7 @@ mod tests {
             ("calls_per_second = \"many\"", "calls_per_second"),
             ("websocket_connections = 10001", "websocket_connections"),
             ("storage_mib = -1", "storage_mib"),
+            ("kvstore_mib = -1", "kvstore_mib"),
         ] {
             let err = Quotas::resolve(
                 &toml(&format!("[plugins.scale.quotas]\n{line}\n")),

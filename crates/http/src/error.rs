@@ -89,7 +89,9 @@ impl ApiError {
                 | Quota::CallsPerSecond
                 | Quota::KvstoreOpsPerSecond
                 | Quota::WebsocketConnections => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
-                Quota::StorageBytes => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+                Quota::StorageBytes | Quota::KvstoreBytes => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+                }
                 Quota::Instances => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
                 Quota::CpuTimePerCall => (StatusCode::GATEWAY_TIMEOUT, "TIMEOUT"),
                 Quota::MemoryPerInstance => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),

@@ -316,3 +316,125 @@ async fn a_uri_of_the_wrong_kind_is_invalid() {
         Err(HostError::Invalid(_))
     ));
 }
+
+/// What `stores` hold after each write equals the count before it plus the write's
+/// [`Change`](crate::Change): the ledger of the `kvstore_mib` quota stays true.
+async fn usage_contract(stores: &TenantStores, store: &Store) {
+    let mut expected = stores.used_bytes().await.unwrap();
+    assert_eq!(expected, 0, "a fresh tenant holds nothing");
+    macro_rules! counted {
+        ($change:expr, $write:expr) => {{
+            let change = $change.await.unwrap();
+            $write.await.unwrap();
+            expected = expected + change.added - change.removed;
+            assert_eq!(
+                stores.used_bytes().await.unwrap(),
+                expected,
+                "after {}",
+                stringify!($write)
+            );
+        }};
+    }
+    match store {
+        Store::KeyValue(_) => {
+            let v = j(json!({"a": "x".repeat(100)}));
+            counted!(store.change_of_set("k", &v, None), store.set("k", &v, None));
+            counted!(
+                store.change_of_set("k", "1", None),
+                store.set("k", "1", None)
+            );
+            counted!(store.change_of_incr("k", 999), store.incr("k", 999));
+            counted!(store.change_of_incr("n", -5), store.incr("n", -5));
+            counted!(
+                store.change_of_set_with_ttl("t", &v),
+                store.set_with_ttl("t", &v, 60)
+            );
+            counted!(store.change_of_delete("k", None), store.delete("k", None));
+            counted!(store.change_of_delete("k", None), store.delete("k", None));
+        }
+        Store::Document(_) => {
+            let docs = [
+                j(json!({"_id": "a", "name": "Alice", "age": 30})),
+                j(json!({"name": "Bob", "age": 25, "tags": ["x"]})),
+            ];
+            counted!(
+                store.change_of_insert(&docs),
+                store.insert_many("users", &docs)
+            );
+            let (filter, update) = (
+                j(json!({"age": {"$gt": 1}})),
+                j(json!({"$inc": {"age": 100}})),
+            );
+            counted!(
+                store.change_of_update("users", &filter, &update, true),
+                store.update("users", &filter, &update, true)
+            );
+            let push = j(json!({"$push": {"tags": "yy"}, "$set": {"city": "Paris"}}));
+            counted!(
+                store.change_of_update_by_id("users", "a", &push),
+                store.update_by_id("users", "a", &push)
+            );
+            let v = j(json!([1, 2, 3]));
+            counted!(
+                store.change_of_set("key", &v, Some("pairs")),
+                store.set("key", &v, Some("pairs"))
+            );
+            counted!(
+                store.change_of_set("key", "2", Some("pairs")),
+                store.set("key", "2", Some("pairs"))
+            );
+            counted!(
+                store.change_of_delete_by_id("users", "a"),
+                store.delete_by_id("users", "a")
+            );
+            counted!(
+                store.change_of_delete_matching("users", "{}", true),
+                store.delete_matching("users", "{}", true)
+            );
+        }
+    }
+    assert!(expected > 0);
+}
+
+#[tokio::test]
+async fn embedded_stores_count_what_they_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = stores(&dir);
+    usage_contract(&s, &s.store("cache", Kind::KeyValue, None).await.unwrap()).await;
+    let other = stores(&dir);
+    usage_contract(
+        &other,
+        &other.store("docs", Kind::Document, None).await.unwrap(),
+    )
+    .await;
+    // A restart counts the same from the database.
+    let again = TenantStores::open(&s.tenant, dir.path(), KvSettings::default()).unwrap();
+    assert_eq!(
+        again.used_bytes().await.unwrap(),
+        s.used_bytes().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn redis_stores_count_what_they_hold() {
+    let redis = test_services::redis_url();
+    let dir = tempfile::tempdir().unwrap();
+    let s = stores(&dir);
+    assert_eq!(s.servers(), 0);
+    let store = s
+        .store("cache", Kind::KeyValue, Some(&redis))
+        .await
+        .unwrap();
+    assert_eq!(s.servers(), 1, "an opened server is counted from now on");
+    usage_contract(&s, &store).await;
+}
+
+#[cfg(feature = "mongo")]
+#[tokio::test]
+async fn mongodb_stores_count_what_they_hold() {
+    let uri = test_services::shared(test_services::Kind::MongoDb).url();
+    let dir = tempfile::tempdir().unwrap();
+    let s = stores(&dir);
+    let store = s.store("my_app", Kind::Document, Some(uri)).await.unwrap();
+    usage_contract(&s, &store).await;
+}

@@ -81,6 +81,29 @@ impl Embedded {
         }
     }
 
+    /// Bytes of the live entries (key and value) and documents (JSON) of every store
+    /// whose scope starts with `tenant_prefix` (`<tenant>:`): one range scan of each table.
+    pub fn bytes_of(&self, tenant_prefix: &str) -> KvResult<u64> {
+        // Scopes of the tenant sort from `<tenant>:` up to `<tenant>;` (`;` follows `:`).
+        let end = format!("{};", tenant_prefix.trim_end_matches(':'));
+        let db = self.lock();
+        let entries: i64 = db
+            .prepare_cached(&format!(
+                "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0)
+                 FROM kv WHERE scope >= ?1 AND scope < ?2 AND {LIVE}"
+            ))
+            .and_then(|mut s| s.query_row(params![tenant_prefix, end, now_ms()], |r| r.get(0)))
+            .map_err(failed)?;
+        let documents: i64 = db
+            .prepare_cached(
+                "SELECT COALESCE(SUM(length(CAST(body AS BLOB))), 0)
+                 FROM documents WHERE scope >= ?1 AND scope < ?2",
+            )
+            .and_then(|mut s| s.query_row(params![tenant_prefix, end], |r| r.get(0)))
+            .map_err(failed)?;
+        Ok(entries.max(0) as u64 + documents.max(0) as u64)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }

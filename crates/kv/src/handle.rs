@@ -27,18 +27,18 @@ fn wrong_kind(method: &str, store_is: Kind) -> HostError {
     ))
 }
 
-fn object(json: &str, what: &str) -> KvResult<Map<String, Value>> {
+pub(crate) fn object(json: &str, what: &str) -> KvResult<Map<String, Value>> {
     match parse_value(json)? {
         Value::Object(map) => Ok(map),
         _ => Err(HostError::Invalid(format!("{what} must be a JSON object"))),
     }
 }
 
-fn filter(json: &str) -> KvResult<Filter> {
+pub(crate) fn filter(json: &str) -> KvResult<Filter> {
     Filter::parse(&parse_value(json)?)
 }
 
-fn update(json: &str) -> KvResult<Update> {
+pub(crate) fn update(json: &str) -> KvResult<Update> {
     Update::parse(&parse_value(json)?)
 }
 
@@ -63,7 +63,24 @@ fn with_id(mut doc: Map<String, Value>) -> KvResult<(String, Map<String, Value>)
     Ok((id, doc))
 }
 
-fn collection_name(collection: &str) -> KvResult<&str> {
+/// The ids of an `insert-many`'s documents and the documents, in order.
+pub(crate) type Prepared = (Vec<String>, Vec<Map<String, Value>>);
+
+/// The documents of an `insert-many`, checked and with their ids (new ones where missing).
+pub(crate) fn prepared(documents: &[String]) -> KvResult<Prepared> {
+    if documents.len() > MAX_BATCH {
+        return Err(HostError::QuotaExceeded(format!(
+            "insert_many takes at most {MAX_BATCH} documents"
+        )));
+    }
+    documents
+        .iter()
+        .map(|json| with_id(object(json, "a document")?))
+        .collect::<KvResult<Vec<_>>>()
+        .map(|docs| docs.into_iter().unzip())
+}
+
+pub(crate) fn collection_name(collection: &str) -> KvResult<&str> {
     check_name("collection name", collection)?;
     Ok(collection)
 }
@@ -188,18 +205,7 @@ impl Store {
         documents: &[String],
     ) -> KvResult<Vec<String>> {
         let docs = self.documents("insert_many")?;
-        if documents.len() > MAX_BATCH {
-            return Err(HostError::QuotaExceeded(format!(
-                "insert_many takes at most {MAX_BATCH} documents"
-            )));
-        }
-        let mut ids = Vec::with_capacity(documents.len());
-        let mut checked = Vec::with_capacity(documents.len());
-        for json in documents {
-            let (id, doc) = with_id(object(json, "a document")?)?;
-            ids.push(id);
-            checked.push(doc);
-        }
+        let (ids, checked) = prepared(documents)?;
         docs.insert(collection_name(collection)?, checked).await?;
         Ok(ids)
     }

@@ -9,7 +9,8 @@
 //! Every store is opened for one app ([`Scope`]): names, collections and keys are
 //! prefixed with the app's tenant and the store name, so two apps opening `cache` never
 //! see each other's data. Values are bounded ([`MAX_VALUE_BYTES`]), pages too
-//! ([`MAX_PAGE`]). Grants are checked by the caller (`capability::kvstore`), not here.
+//! ([`MAX_PAGE`]). Grants are checked by the caller (`capability::kvstore`), not here;
+//! so is the app's `kvstore_mib` quota, from what [`usage`] measures.
 //!
 //! Invariant: no wasmtime or HTTP types; backends see checked, scoped arguments only.
 
@@ -21,6 +22,7 @@ mod handle;
 pub mod mongo;
 pub mod query;
 pub mod redis;
+mod usage;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 pub use query::{Filter, Update};
+pub use usage::Change;
 
 /// Largest value or document, in bytes of JSON.
 pub const MAX_VALUE_BYTES: usize = 1 << 20;
@@ -82,10 +85,12 @@ impl Scope {
                 "bad store name {name:?}: use 1 to 64 of A-Z a-z 0-9 _ - ."
             )));
         }
-        Ok(Scope(format!(
-            "{}:{name}",
-            utf8_percent_encode(tenant, TENANT_SET)
-        )))
+        Ok(Scope(format!("{}{name}", Scope::tenant_prefix(tenant))))
+    }
+
+    /// `<tenant>:`, what every scope of app `tenant` starts with.
+    pub fn tenant_prefix(tenant: &str) -> String {
+        format!("{}:", utf8_percent_encode(tenant, TENANT_SET))
     }
 
     /// `<tenant>:<store>`.

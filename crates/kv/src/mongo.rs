@@ -62,8 +62,8 @@ impl MongoServer {
         })
     }
 
-    /// The document store of `scope` on this deployment.
-    pub async fn store(&self, scope: Scope) -> KvResult<MongoDocuments> {
+    /// The client of this deployment, made on first use.
+    async fn client(&self) -> KvResult<Client> {
         let client = self
             .client
             .get_or_try_init(|| async {
@@ -80,12 +80,37 @@ impl MongoServer {
                 });
                 Client::with_options(options).map_err(failed)
             })
-            .await?
-            .clone();
+            .await?;
+        Ok(client.clone())
+    }
+
+    /// The document store of `scope` on this deployment.
+    pub async fn store(&self, scope: Scope) -> KvResult<MongoDocuments> {
         Ok(MongoDocuments {
-            client,
+            client: self.client().await?,
             prefix: format!("{}:", scope.as_str()),
         })
+    }
+
+    /// Bytes of the documents (as JSON, as the app reads them) of every store whose
+    /// scope starts with `tenant_prefix` (`<tenant>:`): each of its collections read
+    /// through once.
+    pub async fn bytes_of(&self, tenant_prefix: &str) -> KvResult<u64> {
+        let database = self.client().await?.database(DATABASE);
+        let names = database.list_collection_names().await.map_err(failed)?;
+        let mut bytes = 0;
+        for name in names.iter().filter(|n| n.starts_with(tenant_prefix)) {
+            let mut cursor = database
+                .collection::<Document>(name)
+                .find(doc! {})
+                .await
+                .map_err(failed)?;
+            while cursor.advance().await.map_err(failed)? {
+                let doc = from_bson(cursor.deserialize_current().map_err(failed)?);
+                bytes += crate::usage::document_bytes(&doc);
+            }
+        }
+        Ok(bytes)
     }
 }
 

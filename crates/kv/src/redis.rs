@@ -20,6 +20,8 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Reconnection attempts a failed connection makes before calls see the error (the
 /// next call tries again).
 const RECONNECT_ATTEMPTS: usize = 1;
+/// What every key of jac-scale starts with (then `<tenant>:<store>:`).
+const KEY_PREFIX: &str = "jac:kv:";
 /// Keys asked for per `SCAN` step.
 const SCAN_COUNT: usize = 1_000;
 
@@ -48,8 +50,8 @@ impl RedisServer {
         })
     }
 
-    /// The key-value store of `scope` on this server.
-    pub async fn store(&self, scope: Scope) -> KvResult<RedisKeyValue> {
+    /// The connection to this server, made on first use.
+    async fn connection(&self) -> KvResult<ConnectionManager> {
         let connection = self
             .connection
             .get_or_try_init(|| async {
@@ -68,12 +70,61 @@ impl RedisServer {
                     Err(_) => Err(super::unavailable("redis", "connection timed out")),
                 }
             })
-            .await?
-            .clone();
+            .await?;
+        Ok(connection.clone())
+    }
+
+    /// The key-value store of `scope` on this server.
+    pub async fn store(&self, scope: Scope) -> KvResult<RedisKeyValue> {
         Ok(RedisKeyValue {
-            connection,
-            prefix: format!("jac:kv:{}:", scope.as_str()),
+            connection: self.connection().await?,
+            prefix: format!("{KEY_PREFIX}{}:", scope.as_str()),
         })
+    }
+
+    /// Bytes of the keys (as the app names them) and values of every store whose scope
+    /// starts with `tenant_prefix` (`<tenant>:`): a `SCAN` of the server and a `STRLEN`
+    /// of each matching key.
+    pub async fn bytes_of(&self, tenant_prefix: &str) -> KvResult<u64> {
+        let mut connection = self.connection().await?;
+        let prefix = format!("{KEY_PREFIX}{tenant_prefix}");
+        let matching = format!("{prefix}*");
+        let mut bytes = 0u64;
+        let mut cursor = 0u64;
+        loop {
+            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&matching)
+                .arg("COUNT")
+                .arg(SCAN_COUNT)
+                .query_async(&mut connection)
+                .await
+                .map_err(failed)?;
+            let mut lengths = redis::pipe();
+            for key in &batch {
+                lengths.cmd("STRLEN").arg(key);
+            }
+            let lengths: Vec<u64> = if batch.is_empty() {
+                Vec::new()
+            } else {
+                lengths.query_async(&mut connection).await.map_err(failed)?
+            };
+            for (key, length) in batch.iter().zip(lengths) {
+                // `<store>:<key>`; a key gone since the scan (expired) has no length.
+                let app_key = key
+                    .strip_prefix(&prefix)
+                    .and_then(|k| k.split_once(':'))
+                    .map_or("", |(_, k)| k);
+                if length > 0 {
+                    bytes += crate::usage::entry_bytes(app_key, length);
+                }
+            }
+            if next == 0 {
+                return Ok(bytes);
+            }
+            cursor = next;
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub mod quotas;
 mod retry;
 pub mod schedule;
 pub mod scheduling;
+mod shared_code;
 pub mod tiering;
 
 use std::path::Path;
@@ -41,6 +42,7 @@ use observe::{CallObserver, CallStats, Load, TrapKind};
 pub use quotas::Quota;
 use quotas::{Admission, Admitted};
 use scheduling::GuestPool;
+use shared_code::SharedCode;
 use tiering::{Code, Tier};
 
 /// One epoch tick: a running call yields its guest thread on every tick (so a waiting
@@ -65,6 +67,8 @@ pub struct Runtime {
     permits: Arc<Semaphore>,
     /// The threads guest calls run on, apart from the HTTP workers.
     pool: Arc<GuestPool>,
+    /// The code of the components loaded, shared by apps of the same bytes.
+    shared: Arc<SharedCode>,
 }
 
 /// One engine and the linker of every capability for it.
@@ -214,6 +218,7 @@ impl Runtime {
             limits,
             permits,
             pool,
+            shared: Arc::default(),
         })
     }
 
@@ -236,46 +241,21 @@ impl Runtime {
             .file_stem()
             .map(|s| s.to_string_lossy().into())
             .unwrap_or_else(|| "app".into());
-        let started = std::time::Instant::now();
-        let not_a_component = |e: wasmtime::Error| LoadError::NotAComponent {
-            path: shown.clone(),
-            reason: one_line(&e),
-        };
         let digest = compiled::digest(&bytes);
-        let (backend, component, tier) =
-            match compiled::cached(&self.optimizing.engine, cache_dir, &digest) {
-                Some(component) => (&self.optimizing, component, Tier::Optimized),
-                None if bytes.len() >= tiering::BASELINE_MIN_BYTES => {
-                    // Kept too: a restart before the optimised code was ready loads it.
-                    let (component, _) = compiled::cached_or_compiled(
-                        &self.baseline.engine,
-                        cache_dir,
-                        &digest,
-                        &bytes,
-                    )
-                    .map_err(not_a_component)?;
-                    (&self.baseline, component, Tier::Baseline)
-                }
-                None => {
-                    let component = compiled::compile_and_keep(
-                        &self.optimizing.engine,
-                        cache_dir,
-                        &digest,
-                        &bytes,
-                    )
-                    .map_err(not_a_component)?;
-                    (&self.optimizing, component, Tier::Optimized)
-                }
-            };
-        tracing::info!(app = %name, ?tier, elapsed = ?started.elapsed(), "component ready");
-        let pre = backend.pre(&component).map_err(|e| LoadError::WrongWorld {
-            path: shown.clone(),
-            reason: one_line(&e),
-        })?;
+        // The first app of these bytes compiles them (and moves them to optimised code).
+        let (code, first_tier) = match self.shared.get(&digest) {
+            Some(code) => (code, None),
+            None => {
+                let (pre, tier) = self.compiled(&name, &shown, cache_dir, &digest, &bytes)?;
+                let code = Code::new(pre, tier);
+                self.shared.keep(&digest, &code);
+                (code, Some(tier))
+            }
+        };
         let app = App {
             calls: Calls {
                 name,
-                code: Code::new(pre, tier),
+                code,
                 limits: self.limits.clone(),
                 permits: self.permits.clone(),
                 pool: self.pool.clone(),
@@ -297,7 +277,7 @@ impl Runtime {
             source,
         })?;
         let app = App { manifest, ..app };
-        if tier == Tier::Baseline {
+        if first_tier == Some(Tier::Baseline) {
             tiering::tier_up(
                 app.calls.code.clone(),
                 self.optimizing.clone(),
@@ -308,6 +288,55 @@ impl Runtime {
             );
         }
         Ok(app)
+    }
+
+    /// The code of the component `bytes` (`digest`, from `shown`): cached optimised code,
+    /// baseline code while a big one compiles, or freshly compiled optimised code (kept
+    /// in `cache_dir`).
+    fn compiled(
+        &self,
+        name: &str,
+        shown: &str,
+        cache_dir: &Path,
+        digest: &str,
+        bytes: &[u8],
+    ) -> Result<(AppPre<HostState>, Tier), LoadError> {
+        let started = std::time::Instant::now();
+        let not_a_component = |e: wasmtime::Error| LoadError::NotAComponent {
+            path: shown.to_owned(),
+            reason: one_line(&e),
+        };
+        let (backend, component, tier) =
+            match compiled::cached(&self.optimizing.engine, cache_dir, digest) {
+                Some(component) => (&self.optimizing, component, Tier::Optimized),
+                None if bytes.len() >= tiering::BASELINE_MIN_BYTES => {
+                    // Kept too: a restart before the optimised code was ready loads it.
+                    let (component, _) = compiled::cached_or_compiled(
+                        &self.baseline.engine,
+                        cache_dir,
+                        digest,
+                        bytes,
+                    )
+                    .map_err(not_a_component)?;
+                    (&self.baseline, component, Tier::Baseline)
+                }
+                None => {
+                    let component = compiled::compile_and_keep(
+                        &self.optimizing.engine,
+                        cache_dir,
+                        digest,
+                        bytes,
+                    )
+                    .map_err(not_a_component)?;
+                    (&self.optimizing, component, Tier::Optimized)
+                }
+            };
+        tracing::info!(app = %name, ?tier, elapsed = ?started.elapsed(), "component ready");
+        let pre = backend.pre(&component).map_err(|e| LoadError::WrongWorld {
+            path: shown.to_owned(),
+            reason: one_line(&e),
+        })?;
+        Ok((pre, tier))
     }
 }
 
@@ -787,8 +816,18 @@ fn check_outcome(o: wit::Outcome) -> Result<Outcome, CallError> {
     })
 }
 
-/// The first line of an error chain's top message, without file paths from the host.
+/// An error chain on one line (each message's first line, joined with `: `), without
+/// wasmtime's guest backtrace (the guest's frames, not what failed) nor file paths from
+/// the host.
 pub fn one_line(e: &wasmtime::Error) -> String {
-    let msg = format!("{e:#}");
-    msg.lines().next().unwrap_or_default().to_string()
+    let backtrace = e
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .map(ToString::to_string);
+    e.chain()
+        .map(|cause| cause.to_string())
+        .filter(|message| Some(message) != backtrace.as_ref())
+        .filter_map(|message| message.lines().next().map(str::to_owned))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ")
 }

@@ -35,7 +35,8 @@ pub enum Tier {
     BaselineOnly,
 }
 
-/// An app's compiled code, replaced at most once (baseline -> optimised) while calls run.
+/// The compiled code of one component (shared by the apps of its bytes), replaced at most
+/// once (baseline -> optimised) while calls run.
 pub(crate) struct Code {
     pre: ArcSwap<AppPre<HostState>>,
     tier: watch::Sender<Tier>,
@@ -63,7 +64,8 @@ impl Code {
 }
 
 /// Compiles `bytes` (whose digest is `digest`) with the optimising `backend` on a thread of
-/// its own, keeps the result in `cache_dir` and swaps it into `code`.
+/// its own, keeps the result in `cache_dir` and swaps it into `code` (for every app that
+/// shares it).
 ///
 /// A plain thread, not tokio's blocking pool: shutdown must not wait for a compile.
 pub(crate) fn tier_up(

@@ -2,7 +2,9 @@
 //! memory, traps, floods the response or the host with calls, tries to escape the
 //! sandbox (host files, environment, sockets) or to read ids it does not own, and
 //! `Count` / `Fine` check afterwards that nothing leaked into the graph and that the
-//! server still serves. All are public.
+//! server still serves. [`host_abuse`] calls the host through the raw WIT bindings with
+//! forged handles, exhausted tables and oversized arguments; [`fuzz`] turns random bytes
+//! into host calls. All are public.
 //!
 //! Build and run:
 //!
@@ -13,9 +15,15 @@
 //! curl -s -X POST localhost:8000/walker/Fine     # still serving
 //! ```
 
+mod fuzz;
+mod host_abuse;
+
 use std::hint::black_box;
 
 use jac_scale_guest::prelude::*;
+
+use fuzz::{HostFuzz, Plant};
+use host_abuse::HostAbuse;
 
 /// A node that should never outlive a failed call.
 #[node]
@@ -219,5 +227,8 @@ jac_scale_guest::app!(
     Fine,
     Flood,
     Escape,
-    Probe
+    Probe,
+    HostAbuse,
+    HostFuzz,
+    Plant
 );
