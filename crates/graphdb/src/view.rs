@@ -2,14 +2,18 @@
 //! [`AnchorRecords`]: the same answers the SQLite store gives with its joins. Used by
 //! every backend that keeps records rather than SQL rows (the cache tier, MongoDB).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::records::{AnchorRecords, EdgeRecord, NodeRecord, entry_for};
-use graph::store::{AdjacencyQuery, StoreError, StoredEdge, StoredNeighbor, StoredNode};
-use graph::{AccessFacts, AccessLevel, Edge, Id, Node};
+use graph::store::{
+    AdjacencyQuery, AdjacencyTally, StoreError, StoredEdge, StoredNeighbor, StoredNode,
+};
+use graph::{AccessFacts, AccessLevel, Edge, Id, NeighborCount, Node, SharedFacts};
 
 /// Adjacency rows read per batch when the filters drop rows.
 const MIN_ADJACENCY_BATCH: u32 = 64;
+/// Adjacency rows read per batch while counting.
+const COUNT_BATCH: u32 = 1_000;
 
 /// `viewer`'s facts on an anchor, given its owner's record (`None` when the owner is gone).
 fn facts(
@@ -146,6 +150,66 @@ pub fn neighbors(
         }
     }
     Ok(found)
+}
+
+/// [`graph::store::GraphStore::count_neighbors`] from records: every adjacency row read
+/// in batches of [`COUNT_BATCH`], with its edge and node records (the ids of the distinct
+/// nodes are held while counting). Linear in the neighbourhood: for a backend without an
+/// index to count by.
+pub fn count_neighbors(
+    records: &impl AnchorRecords,
+    query: &AdjacencyQuery<'_>,
+) -> Result<AdjacencyTally, StoreError> {
+    let mut owned = NeighborCount::default();
+    let mut shared: HashMap<SharedFacts, NeighborCount> = HashMap::new();
+    let mut reached = HashSet::new();
+    let mut after = 0;
+    loop {
+        let rows = records.adjacency(query.origin, after, COUNT_BATCH)?;
+        let exhausted = rows.len() < COUNT_BATCH as usize;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|row| row.follows(query.direction))
+            .collect();
+        let edge_ids: Vec<Id> = rows.iter().map(|row| row.edge).collect();
+        let node_ids: Vec<Id> = rows.iter().map(|row| row.other).collect();
+        let edges = records.edge_records(&edge_ids)?;
+        let nodes = records.node_records(&node_ids)?;
+        let owners = owners_of(records, &nodes)?;
+        for (edge, node) in edges.into_iter().zip(nodes) {
+            let (Some(edge), Some(node)) = (edge, node) else {
+                continue;
+            };
+            if !matches(query.edge_types, &edge.archetype)
+                || !matches(query.node_types, &node.archetype)
+            {
+                continue;
+            }
+            let facts = facts(
+                node.owner,
+                node.all,
+                &node.roots,
+                owners.get(&node.owner),
+                query.viewer,
+            );
+            let group = if facts.owner == query.viewer {
+                &mut owned
+            } else {
+                shared.entry(facts.shared()).or_default()
+            };
+            group.edges += 1;
+            group.nodes += u64::from(reached.insert(node.id));
+        }
+        if exhausted {
+            break;
+        }
+    }
+    Ok(AdjacencyTally {
+        owned,
+        shared: shared.into_iter().collect(),
+    })
 }
 
 /// The owner records of `nodes`, by id, read in one batch (roots are their own owners).

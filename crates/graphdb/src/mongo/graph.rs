@@ -18,8 +18,8 @@ use super::{MongoStore, binary, corrupt, id_in, is_duplicate_key, level_in};
 use crate::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
 use crate::view;
 use graph::store::{
-    AccessSpec, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert,
-    StoreError, StoredEdge, StoredNeighbor, StoredNode,
+    AccessSpec, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert, GraphStore,
+    NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode,
 };
 use graph::{AccessFacts, AccessLevel, Id};
 
@@ -147,6 +147,10 @@ impl GraphStore for MongoStore {
 
     fn neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<Vec<StoredNeighbor>, StoreError> {
         view::neighbors(self, query)
+    }
+
+    fn count_neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<AdjacencyTally, StoreError> {
+        view::count_neighbors(self, query)
     }
 
     fn roots(
