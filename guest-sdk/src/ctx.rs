@@ -477,7 +477,7 @@ mod tests {
     fn counting_is_one_host_call_and_iterating_fetches_page_by_page() {
         let (graph, cx) = graph();
         let root = cx.root();
-        let items = 2 * NEIGHBOR_PAGE as i64 + 5;
+        let items = 2 * super::NEIGHBOR_PAGE as i64 + 5;
         for n in 0..items {
             cx.attach(&root, Item::new(n)).expect("attach");
         }

@@ -712,7 +712,8 @@ fn counts_match_the_listing_through_access_rules_and_this_calls_writes() {
         // A second edge to one item: two edges, one node.
         s.connect(root, items[0], "Likes", Map::new(), false)
             .unwrap();
-        s.grant(root, Read).unwrap();
+        // Everyone may read Alice's graph and connect to it.
+        s.grant(root, Connect).unwrap();
         s.allow_root(items[1], fx.bob.root, NoAccess).unwrap();
         s.grant(items[2], NoAccess).unwrap();
     });

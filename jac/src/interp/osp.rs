@@ -540,13 +540,14 @@ impl Interpreter {
     }
 
     /// `len(e)` for an edge reference `e` the graph can count without listing it: one hop
-    /// from one stored node, no edge predicates or destination, at most a filter of node
-    /// types by name (`len([-->])`, `len([root -->][?:Todo])`, `len([edge ->:E:->])`). The
+    /// from one stored node, no edge predicates or destination, at most one filter of node
+    /// types by name (`len([-->])`, `len([root -->][?:Todo])`, `len([me -->[?:Board]])`,
+    /// `len([edge ->:E:->])`). The
     /// count is what `len` of the list would be: each node once, subtypes included; what
     /// cannot be counted so (a node type that is not a node archetype, several origins) is
     /// listed and measured as usual. `None` (nothing evaluated) for any other `e`.
     pub(crate) fn count_edge_ref(&mut self, e: &Expr, scope: &Rc<Scope>) -> JacResult<Option<i64>> {
-        let (r, filter) = match &e.kind {
+        let (r, outer) = match &e.kind {
             ExprKind::EdgeRef(r) => (&**r, None),
             ExprKind::Filter { value, filter } => match &value.kind {
                 ExprKind::EdgeRef(r) if r.kind == EdgeRefKind::Nodes => (&**r, Some(filter)),
@@ -557,13 +558,18 @@ impl Interpreter {
         let [hop] = r.hops.as_slice() else {
             return Ok(None);
         };
+        let inner = match &hop.target {
+            None => None,
+            Some(HopTarget::Filter(f)) => Some(f),
+            Some(HopTarget::Dest(_)) => return Ok(None),
+        };
+        let filter = match (inner, outer) {
+            (Some(_), Some(_)) => return Ok(None),
+            (one, None) | (None, one) => one,
+        };
         let types = filter.map_or(&[][..], |f| f.types.as_slice());
         let by_name = types.iter().all(|t| matches!(t.kind, ExprKind::Name(_)));
-        if hop.target.is_some()
-            || !hop.op.conds.is_empty()
-            || filter.is_some_and(|f| !f.conds.is_empty())
-            || !by_name
-        {
+        if !hop.op.conds.is_empty() || filter.is_some_and(|f| !f.conds.is_empty()) || !by_name {
             return Ok(None);
         }
         let origin = self.edge_ref_origin(r, scope)?;
@@ -575,7 +581,7 @@ impl Interpreter {
             return Ok(Some(count));
         }
         let mut listed = self.edge_ref_from(&origin, r, scope)?;
-        if let Some(filter) = filter {
+        if let Some(filter) = outer {
             listed = self.apply_filter(&listed, filter, scope)?;
         }
         Ok(Some(match &listed {
