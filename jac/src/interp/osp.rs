@@ -498,11 +498,7 @@ impl Interpreter {
         let Some(id) = node.id().filter(|_| node.is_persisted()) else {
             return Ok(Vec::new());
         };
-        let dir = match op.dir {
-            EdgeDir::Out => Direction::Out,
-            EdgeDir::In => Direction::In,
-            EdgeDir::Any => Direction::Any,
-        };
+        let dir = graph_direction(op.dir);
         let types = match &op.edge_type {
             Some(t) => Some(self.edge_type_names(t, scope)?),
             None => None,
@@ -628,11 +624,7 @@ impl Interpreter {
         let Some(id) = node.id().filter(|_| node.is_persisted()) else {
             return Ok(None);
         };
-        let dir = match op.dir {
-            EdgeDir::Out => Direction::Out,
-            EdgeDir::In => Direction::In,
-            EdgeDir::Any => Direction::Any,
-        };
+        let dir = graph_direction(op.dir);
         let edge_types = match &op.edge_type {
             Some(t) => Some(self.edge_type_names(t, scope)?),
             None => None,
@@ -856,6 +848,15 @@ impl Interpreter {
     /// The classes known to the program (node/edge/walker/obj), by name.
     pub fn archetype(&self, name: &str) -> Option<Rc<Class>> {
         self.classes.get(name).cloned()
+    }
+}
+
+/// The graph's direction of an edge operator.
+fn graph_direction(dir: EdgeDir) -> Direction {
+    match dir {
+        EdgeDir::Out => Direction::Out,
+        EdgeDir::In => Direction::In,
+        EdgeDir::Any => Direction::Any,
     }
 }
 
