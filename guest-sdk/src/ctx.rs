@@ -1,6 +1,7 @@
 //! [`Ctx`]: what one call of an endpoint sees. It holds the reports and wraps the host's
 //! graph imports in typed helpers, one host call each (listing neighbours is one call
-//! per page of [`NEIGHBOR_PAGE`]).
+//! per page of [`NEIGHBOR_PAGE`], each page continuing after the last; counting them is
+//! one call).
 //!
 //! Writes are explicit: changing a [`Node`] locally costs nothing, [`Ctx::save`] writes
 //! it in one call. All writes of a call are committed together when it succeeds.
@@ -50,6 +51,25 @@ impl Ctx {
             saved: RefCell::default(),
             deleted: RefCell::default(),
         }
+    }
+
+    /// Appends one report, the list of the values `items` yields (`report [-->][?:Todo];`),
+    /// encoded as they come: with a lazy iterator ([`Neighbors::iter_of`]) only the
+    /// report's text is held, never the whole list of values. The first error ends it and
+    /// reports nothing.
+    #[track_caller]
+    pub fn report_each<T: Serialize>(&self, items: impl IntoIterator<Item = Result<T>>) -> Result {
+        let mut text = b"[".to_vec();
+        for (n, item) in items.into_iter().enumerate() {
+            if n > 0 {
+                text.push(b',');
+            }
+            serde_json::to_writer(&mut text, &item?)?;
+        }
+        text.push(b']');
+        let text = String::from_utf8(text).expect("serde_json writes UTF-8");
+        self.reports.borrow_mut().push(text);
+        Ok(())
     }
 
     /// Appends a value to the call's reports (`report expr;`). Reporting never stops anything.
@@ -323,39 +343,101 @@ impl Neighbors<'_> {
 
     /// The neighbour nodes, each once, in edge order (`[-->]`).
     pub fn nodes(self) -> Result<Vec<NodeRef>> {
-        let mut seen = HashSet::new();
-        Ok(self
-            .fetch()?
-            .into_iter()
-            .map(|step| step.node)
-            .filter(|node| seen.insert(node.id.clone()))
-            .collect())
+        self.iter_nodes().collect()
     }
 
     /// The neighbour nodes of type `T`, each once, in edge order (`[-->][?:T]`).
     #[track_caller]
-    pub fn of<T: NodeType>(mut self) -> Result<Vec<Node<T>>> {
-        self.query.node_types.push(T::ARCHETYPE.to_owned());
-        self.nodes()?.iter().map(NodeRef::cast).collect()
+    pub fn of<T: NodeType>(self) -> Result<Vec<Node<T>>> {
+        self.iter_of::<T>().collect()
     }
 
     /// Each edge taken with the node it leads to (`[edge -->]`).
     pub fn edges(self) -> Result<Vec<Neighbor>> {
-        self.fetch()
+        self.iter().collect()
     }
 
-    /// Runs the query, one host call per page of [`NEIGHBOR_PAGE`].
-    fn fetch(mut self) -> Result<Vec<Neighbor>> {
+    /// How many nodes [`Neighbors::nodes`] would list (`len([-->])`), counted by the
+    /// host: one call, nothing listed, whatever the size of the neighbourhood.
+    pub fn count(self) -> Result<u64> {
+        Ok(self
+            .cx
+            .host
+            .count_neighbors(&self.origin, &self.query)?
+            .nodes)
+    }
+
+    /// How many nodes [`Neighbors::of`] would list (`len([-->][?:T])`), counted by the host.
+    pub fn count_of<T: NodeType>(mut self) -> Result<u64> {
+        self.query.node_types.push(T::ARCHETYPE.to_owned());
+        self.count()
+    }
+
+    /// How many steps [`Neighbors::edges`] would list (`len([edge -->])`), counted by the host.
+    pub fn count_edges(self) -> Result<u64> {
+        Ok(self
+            .cx
+            .host
+            .count_neighbors(&self.origin, &self.query)?
+            .edges)
+    }
+
+    /// The steps of [`Neighbors::edges`], fetched lazily: one host call per page of
+    /// [`NEIGHBOR_PAGE`], each page continuing where the last ended, so at most one page
+    /// is held at a time however many there are (`for x in [edge -->]`).
+    pub fn iter(mut self) -> impl Iterator<Item = Result<Neighbor>> {
         self.query.limit = NEIGHBOR_PAGE;
-        let mut found = Vec::new();
+        Pages {
+            neighbors: self,
+            page: Vec::new().into_iter(),
+            next: Some(None),
+        }
+    }
+
+    /// The nodes of [`Neighbors::nodes`], fetched lazily page by page (only their ids are
+    /// kept, to list each node once).
+    pub fn iter_nodes(self) -> impl Iterator<Item = Result<NodeRef>> {
+        let mut seen = HashSet::new();
+        self.iter().filter_map(move |step| match step {
+            Ok(step) => seen.insert(step.node.id.clone()).then_some(Ok(step.node)),
+            Err(error) => Some(Err(error)),
+        })
+    }
+
+    /// The nodes of [`Neighbors::of`], fetched lazily page by page (`for t in [-->][?:T]`).
+    #[track_caller]
+    pub fn iter_of<T: NodeType>(mut self) -> impl Iterator<Item = Result<Node<T>>> {
+        self.query.node_types.push(T::ARCHETYPE.to_owned());
+        self.iter_nodes().map(|node| node?.cast())
+    }
+}
+
+/// The pages of one neighbour query, fetched as they are consumed.
+struct Pages<'c> {
+    neighbors: Neighbors<'c>,
+    page: std::vec::IntoIter<Neighbor>,
+    /// The cursor of the next page to fetch (`Some(None)`: the first), `None` once the
+    /// last page was fetched or a fetch failed.
+    next: Option<Option<String>>,
+}
+
+impl Iterator for Pages<'_> {
+    type Item = Result<Neighbor>;
+
+    fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let page = self.cx.host.neighbors(&self.origin, &self.query)?;
-            let count = u32::try_from(page.len()).unwrap_or(u32::MAX);
-            found.extend(page);
-            if count < NEIGHBOR_PAGE {
-                return Ok(found);
+            if let Some(step) = self.page.next() {
+                return Some(Ok(step));
             }
-            self.query.offset = self.query.offset.saturating_add(count);
+            let after = self.next.take()?;
+            let Neighbors { cx, origin, query } = &self.neighbors;
+            match cx.host.neighbors_after(origin, query, after.as_deref()) {
+                Ok(page) => {
+                    self.next = page.next.map(Some);
+                    self.page = page.neighbors.into_iter();
+                }
+                Err(error) => return Some(Err(error.into())),
+            }
         }
     }
 }
@@ -389,6 +471,49 @@ mod tests {
     fn graph() -> (Rc<MemoryGraph>, Ctx) {
         let graph = Rc::new(MemoryGraph::new());
         (graph.clone(), Ctx::new(graph))
+    }
+
+    #[test]
+    fn counting_is_one_host_call_and_iterating_fetches_page_by_page() {
+        let (graph, cx) = graph();
+        let root = cx.root();
+        let items = 2 * super::NEIGHBOR_PAGE as i64 + 5;
+        for n in 0..items {
+            cx.attach(&root, Item::new(n)).expect("attach");
+        }
+        let first = cx.neighbors(&root).of::<Item>().expect("list")[0].clone();
+        cx.connect(&root, &first).expect("second edge");
+        cx.attach(&root, Other::new()).expect("attach");
+        let before = graph.host_calls();
+        assert_eq!(
+            cx.neighbors(&root).count_of::<Item>().expect("count"),
+            items as u64
+        );
+        assert_eq!(
+            cx.neighbors(&root).count().expect("count"),
+            items as u64 + 1
+        );
+        assert_eq!(
+            cx.neighbors(&root).count_edges().expect("count"),
+            items as u64 + 2
+        );
+        assert_eq!(graph.host_calls() - before, 3);
+        let before = graph.host_calls();
+        let mut lazy = cx.neighbors(&root).iter_of::<Item>();
+        assert_eq!(lazy.next().expect("one").expect("item").n, 0);
+        assert_eq!(graph.host_calls() - before, 1, "one page fetched so far");
+        let rest: Vec<i64> = lazy.map(|item| item.expect("item").n).collect();
+        assert_eq!(rest, (1..items).collect::<Vec<_>>(), "each once, in order");
+        assert_eq!(
+            graph.host_calls() - before,
+            3,
+            "two full pages and a short one"
+        );
+        cx.report_each(cx.neighbors(&root).iter_of::<Item>().take(2))
+            .expect("report");
+        let reported = cx.take_reports();
+        assert_eq!(reported[0].as_array().expect("a list").len(), 2);
+        assert_eq!(reported[0][1]["n"], 1);
     }
 
     #[test]

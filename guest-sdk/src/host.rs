@@ -45,6 +45,24 @@ pub struct Neighbor {
     pub node: NodeRef,
 }
 
+/// One page of neighbours and where the next one starts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NeighborPage {
+    /// The neighbours, in order.
+    pub neighbors: Vec<Neighbor>,
+    /// The cursor of the next page; `None` after the last page.
+    pub next: Option<String>,
+}
+
+/// How many neighbours a query matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NeighborCount {
+    /// Edges followed (`len([edge -->])`).
+    pub edges: u64,
+    /// Distinct nodes reached (`len([-->])`).
+    pub nodes: u64,
+}
+
 /// A new edge, as `Host::connect` takes it.
 #[derive(Debug, Clone, Copy)]
 pub struct NewEdge<'a> {
@@ -98,8 +116,17 @@ pub trait Host {
     fn update_edge(&self, id: &Id, fields: &Fields) -> HostResult<()>;
     /// Delete one edge.
     fn delete_edge(&self, id: &Id) -> HostResult<()>;
-    /// Neighbours of a node, in edge insertion order, filtered to what the caller may read.
-    fn neighbors(&self, origin: &Id, query: &NeighborQuery) -> HostResult<Vec<Neighbor>>;
+    /// One page of the neighbours of a node, in edge insertion order, filtered to what the
+    /// caller may read: from the start (`after` = `None`) or after the page whose `next`
+    /// `after` is.
+    fn neighbors_after(
+        &self,
+        origin: &Id,
+        query: &NeighborQuery,
+        after: Option<&str>,
+    ) -> HostResult<NeighborPage>;
+    /// How many neighbours `neighbors_after` would list in all (offset and limit ignored).
+    fn count_neighbors(&self, origin: &Id, query: &NeighborQuery) -> HostResult<NeighborCount>;
     /// Give every root `level` access to a node or edge.
     fn grant(&self, id: &Id, level: AccessLevel) -> HostResult<()>;
     /// Remove the access given to every root.

@@ -25,11 +25,14 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::HostError;
 use crate::graph::{AccessLevel, EdgeRef, Fields, Id, NodeRef};
-use crate::host::{Direction, Host, HostResult, LogLevel, Neighbor, NeighborQuery, NewEdge};
+use crate::host::{
+    Direction, Host, HostResult, LogLevel, Neighbor, NeighborCount, NeighborPage, NeighborQuery,
+    NewEdge,
+};
 
 /// A graph in memory, owned by one root.
 #[derive(Debug)]
@@ -182,6 +185,42 @@ impl MemoryGraph {
     }
 }
 
+impl MemoryGraph {
+    /// Every step from `origin` the query's direction and archetypes match, in order.
+    fn matches(&self, origin: &Id, query: &NeighborQuery) -> HostResult<Vec<Neighbor>> {
+        let state = self.call();
+        state.node(origin)?;
+        let wanted = |list: &[String], archetype: &str| {
+            list.is_empty() || list.iter().any(|name| name == archetype)
+        };
+        let steps = state
+            .incident
+            .get(origin)
+            .into_iter()
+            .flatten()
+            .filter_map(|edge_id| {
+                let edge = state.edges.get(edge_id)?;
+                let outgoing = edge.source == *origin;
+                let follows = edge.undirected
+                    || match query.direction {
+                        Direction::Outgoing => outgoing,
+                        Direction::Incoming => !outgoing,
+                        Direction::Any => true,
+                    };
+                let other = if outgoing { &edge.target } else { &edge.source };
+                let node = state.nodes.get(other)?;
+                (follows
+                    && wanted(&query.edge_types, &edge.archetype)
+                    && wanted(&query.node_types, &node.archetype))
+                .then(|| Neighbor {
+                    edge: edge.clone(),
+                    node: node.clone(),
+                })
+            });
+        Ok(steps.collect())
+    }
+}
+
 impl Host for MemoryGraph {
     fn root(&self) -> Id {
         self.call().root.clone()
@@ -268,39 +307,40 @@ impl Host for MemoryGraph {
         self.call().remove_edge(id)
     }
 
-    fn neighbors(&self, origin: &Id, query: &NeighborQuery) -> HostResult<Vec<Neighbor>> {
-        let state = self.call();
-        state.node(origin)?;
-        let wanted = |list: &[String], archetype: &str| {
-            list.is_empty() || list.iter().any(|name| name == archetype)
+    /// The cursor is how many matches earlier pages went past.
+    fn neighbors_after(
+        &self,
+        origin: &Id,
+        query: &NeighborQuery,
+        after: Option<&str>,
+    ) -> HostResult<NeighborPage> {
+        let start = match after {
+            None => 0,
+            Some(text) => text
+                .parse::<usize>()
+                .map_err(|_| HostError::Invalid(format!("not a neighbour cursor: {text:?}")))?,
         };
-        let steps = state
-            .incident
-            .get(origin)
-            .into_iter()
-            .flatten()
-            .filter_map(|edge_id| {
-                let edge = state.edges.get(edge_id)?;
-                let outgoing = edge.source == *origin;
-                let follows = edge.undirected
-                    || match query.direction {
-                        Direction::Outgoing => outgoing,
-                        Direction::Incoming => !outgoing,
-                        Direction::Any => true,
-                    };
-                let other = if outgoing { &edge.target } else { &edge.source };
-                let node = state.nodes.get(other)?;
-                (follows
-                    && wanted(&query.edge_types, &edge.archetype)
-                    && wanted(&query.node_types, &node.archetype))
-                .then(|| Neighbor {
-                    edge: edge.clone(),
-                    node: node.clone(),
-                })
-            });
         let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-        Ok(steps.skip(offset).take(limit).collect())
+        let skipped = start.saturating_add(offset);
+        let neighbors: Vec<Neighbor> = self
+            .matches(origin, query)?
+            .into_iter()
+            .skip(skipped)
+            .take(limit)
+            .collect();
+        let next = (limit > 0 && neighbors.len() == limit)
+            .then(|| (skipped + neighbors.len()).to_string());
+        Ok(NeighborPage { neighbors, next })
+    }
+
+    fn count_neighbors(&self, origin: &Id, query: &NeighborQuery) -> HostResult<NeighborCount> {
+        let found = self.matches(origin, query)?;
+        let nodes: HashSet<&Id> = found.iter().map(|step| &step.node.id).collect();
+        Ok(NeighborCount {
+            edges: found.len() as u64,
+            nodes: nodes.len() as u64,
+        })
     }
 
     fn grant(&self, id: &Id, level: AccessLevel) -> HostResult<()> {

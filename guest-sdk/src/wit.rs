@@ -10,7 +10,10 @@ use crate::endpoint::{
 };
 use crate::error::{Error, HostError};
 use crate::graph::{AccessLevel, EdgeRef, Fields, Id, NodeRef};
-use crate::host::{Direction, Host, HostResult, LogLevel, Neighbor, NeighborQuery, NewEdge};
+use crate::host::{
+    Direction, Host, HostResult, LogLevel, Neighbor, NeighborCount, NeighborPage, NeighborQuery,
+    NewEdge,
+};
 
 use crate::bindings;
 use bindings::exports::jac::scale::endpoints as wit_endpoints;
@@ -18,6 +21,20 @@ use bindings::jac::scale::{
     graph as wit_graph, log as wit_log, streaming as wit_stream, timer as wit_timer,
     types as wit_types,
 };
+
+fn query_to_wit(query: &NeighborQuery) -> wit_graph::NeighborQuery {
+    wit_graph::NeighborQuery {
+        direction: match query.direction {
+            Direction::Outgoing => wit_graph::Direction::Outgoing,
+            Direction::Incoming => wit_graph::Direction::Incoming,
+            Direction::Any => wit_graph::Direction::Any,
+        },
+        edge_types: query.edge_types.clone(),
+        node_types: query.node_types.clone(),
+        offset: query.offset,
+        limit: query.limit,
+    }
+}
 
 /// The real host: every method is one import call.
 struct WitHost;
@@ -72,19 +89,15 @@ impl Host for WitHost {
         wit_graph::delete_edge(id.as_str())
     }
 
-    fn neighbors(&self, origin: &Id, query: &NeighborQuery) -> HostResult<Vec<Neighbor>> {
-        let query = wit_graph::NeighborQuery {
-            direction: match query.direction {
-                Direction::Outgoing => wit_graph::Direction::Outgoing,
-                Direction::Incoming => wit_graph::Direction::Incoming,
-                Direction::Any => wit_graph::Direction::Any,
-            },
-            edge_types: query.edge_types.clone(),
-            node_types: query.node_types.clone(),
-            offset: query.offset,
-            limit: query.limit,
-        };
-        wit_graph::neighbors(origin.as_str(), &query)?
+    fn neighbors_after(
+        &self,
+        origin: &Id,
+        query: &NeighborQuery,
+        after: Option<&str>,
+    ) -> HostResult<NeighborPage> {
+        let page = wit_graph::neighbors_after(origin.as_str(), &query_to_wit(query), after)?;
+        let neighbors = page
+            .neighbors
             .into_iter()
             .map(|step| {
                 Ok(Neighbor {
@@ -92,7 +105,19 @@ impl Host for WitHost {
                     node: node_from_wit(step.node)?,
                 })
             })
-            .collect()
+            .collect::<HostResult<_>>()?;
+        Ok(NeighborPage {
+            neighbors,
+            next: page.next,
+        })
+    }
+
+    fn count_neighbors(&self, origin: &Id, query: &NeighborQuery) -> HostResult<NeighborCount> {
+        let count = wit_graph::count_neighbors(origin.as_str(), &query_to_wit(query))?;
+        Ok(NeighborCount {
+            edges: count.edges,
+            nodes: count.nodes,
+        })
     }
 
     fn grant(&self, id: &Id, level: AccessLevel) -> HostResult<()> {

@@ -107,7 +107,11 @@ fn run_case(dir: &Path, name: &str) -> String {
         transcript.push_str(&vm.take_output());
         match result {
             Ok(outcome) => {
-                let _ = writeln!(transcript, "reports: {}", Json::Array(outcome.reports));
+                let _ = writeln!(
+                    transcript,
+                    "reports: {}",
+                    Json::Array(outcome.report_values())
+                );
                 let _ = writeln!(transcript, "result: {}", outcome.result);
                 if !outcome.warnings.is_empty() {
                     let _ = writeln!(transcript, "warnings: {:?}", outcome.warnings);

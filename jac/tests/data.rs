@@ -709,7 +709,7 @@ walker :pub upload_file {
         .run_walker("upload_file", &args, None)
         .unwrap_or_else(|f| panic!("{}", f.traceback()));
     assert_eq!(
-        outcome.reports,
+        outcome.report_values(),
         vec![json!({
             "stored": "documents/a.txt", "size": 14, "filename": "a.txt",
             "content_type": "text/plain", "declared_size": 14, "head": "uplo",

@@ -24,7 +24,7 @@ fn load(n: u32) -> Result<Interpreter, String> {
 
 fn reports(vm: &mut Interpreter, walker: &str, args: Json) -> Result<Vec<Json>, String> {
     vm.run_walker(walker, &args, None)
-        .map(|o| o.reports)
+        .map(|o| o.report_values())
         .map_err(|f| f.message)
 }
 

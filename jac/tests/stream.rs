@@ -80,7 +80,7 @@ fn a_reported_generator_streams_once_per_call_and_leaves_other_reports() {
     assert_eq!(sent(), [json!("R0"), json!("R1")]);
     // The second generator does not stream (one stream per call): it is a report.
     assert_eq!(
-        outcome.reports,
+        outcome.report_values(),
         [json!("before"), json!("after"), json!(["R0", "R1"])]
     );
 }
@@ -104,7 +104,7 @@ fn generator_functions_and_returned_generators_stream() {
     let outcome = interp.call_function("plain", &json!({})).expect("runs");
     assert!(sent().is_empty());
     assert_eq!(
-        (outcome.result, outcome.reports),
+        (outcome.result.clone(), outcome.report_values()),
         (json!(7), vec![json!(5)])
     );
 }
@@ -127,7 +127,7 @@ fn without_a_sink_generators_are_eager_lists() {
         .run_walker("W", &json!({"count": 1}), None)
         .expect("runs");
     assert_eq!(
-        outcome.reports,
+        outcome.report_values(),
         [
             json!("before"),
             json!(["R0"]),

@@ -44,7 +44,7 @@ fn time_count(vm: &mut Interpreter) -> Duration {
     let start = Instant::now();
     let outcome = vm.run_walker("Count", &json!({}), None).expect("runs");
     let elapsed = start.elapsed();
-    assert_eq!(outcome.reports, vec![json!(10000)]);
+    assert_eq!(outcome.report_values(), vec![json!(10000)]);
     elapsed
 }
 

@@ -11,6 +11,8 @@ mod async_walkers;
 mod auth;
 /// Malformed requests: bad JSON, wrong types, oversized bodies, deep nesting.
 mod bad_input;
+/// A root with 100,000 todos (Rust, Jac; fewer on MongoDB): counted by the host, listed page by page.
+mod big_graphs;
 /// The command line: start-up failures and SIGTERM.
 mod cli;
 /// Per-client limits: login and registration throttles, CORS, request-head sizes, slow clients.

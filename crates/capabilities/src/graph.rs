@@ -6,7 +6,9 @@
 use serde_json::{Map, Value};
 use wasmtime::component::{HasSelf, Linker};
 
-use super::bindings::graph::{self as wit, Direction, Edge, Neighbor, NeighborQuery, Node};
+use super::bindings::graph::{
+    self as wit, Direction, Edge, Neighbor, NeighborCount, NeighborPage, NeighborQuery, Node,
+};
 use super::bindings::types::{AccessLevel as WitLevel, Error as WitError};
 use graph::{self as g, AccessLevel, Id, Session};
 use host_error::HostError;
@@ -50,6 +52,30 @@ pub(crate) fn add_to_linker<T: 'static>(
 fn id(text: &str) -> Result<Id, HostError> {
     text.parse()
         .map_err(|_| HostError::NotFound(format!("no anchor with id {text:?}")))
+}
+
+fn neighbor_query(q: NeighborQuery) -> g::NeighborQuery {
+    g::NeighborQuery {
+        direction: match q.direction {
+            Direction::Outgoing => g::Direction::Outgoing,
+            Direction::Incoming => g::Direction::Incoming,
+            Direction::Any => g::Direction::Any,
+        },
+        edge_types: q.edge_types,
+        node_types: q.node_types,
+        offset: q.offset,
+        limit: q.limit,
+    }
+}
+
+fn neighbors(found: Vec<(g::Edge, g::Node)>) -> Vec<Neighbor> {
+    found
+        .into_iter()
+        .map(|(e, n)| Neighbor {
+            edge: edge(e),
+            node: node(n),
+        })
+        .collect()
 }
 
 fn fields(json: &str) -> Result<Map<String, Value>, HostError> {
@@ -200,26 +226,38 @@ impl wit::Host for CallGraph {
     }
 
     fn neighbors(&mut self, origin: String, q: NeighborQuery) -> Res<Vec<Neighbor>> {
-        let query = g::NeighborQuery {
-            direction: match q.direction {
-                Direction::Outgoing => g::Direction::Outgoing,
-                Direction::Incoming => g::Direction::Incoming,
-                Direction::Any => g::Direction::Any,
-            },
-            edge_types: q.edge_types,
-            node_types: q.node_types,
-            offset: q.offset,
-            limit: q.limit,
-        };
+        let query = neighbor_query(q);
+        self.with(|s| Ok(neighbors(s.neighbors(id(&origin)?, &query)?)))
+    }
+
+    fn neighbors_after(
+        &mut self,
+        origin: String,
+        q: NeighborQuery,
+        after: Option<String>,
+    ) -> Res<NeighborPage> {
+        let query = neighbor_query(q);
         self.with(|s| {
-            let found = s.neighbors(id(&origin)?, &query)?;
-            Ok(found
-                .into_iter()
-                .map(|(e, n)| Neighbor {
-                    edge: edge(e),
-                    node: node(n),
-                })
-                .collect())
+            let after = after
+                .as_deref()
+                .map(g::NeighborCursor::decode)
+                .transpose()?;
+            let page = s.neighbors_after(id(&origin)?, &query, after)?;
+            Ok(NeighborPage {
+                neighbors: neighbors(page.neighbors),
+                next: page.next.map(g::NeighborCursor::encode),
+            })
+        })
+    }
+
+    fn count_neighbors(&mut self, origin: String, q: NeighborQuery) -> Res<NeighborCount> {
+        let query = neighbor_query(q);
+        self.with(|s| {
+            let count = s.count_neighbors(id(&origin)?, &query)?;
+            Ok(NeighborCount {
+                edges: count.edges,
+                nodes: count.nodes,
+            })
         })
     }
 

@@ -92,6 +92,33 @@ impl AccessFacts {
         if self.owner == viewer || anchor == viewer {
             return AccessLevel::Write;
         }
+        self.shared().level()
+    }
+
+    /// The settings that decide the level of a viewer who neither owns the anchor nor is it.
+    pub const fn shared(&self) -> SharedFacts {
+        SharedFacts {
+            all: self.all,
+            viewer_entry: self.viewer_entry,
+            owner_all: self.owner_all,
+            owner_viewer_entry: self.owner_viewer_entry,
+        }
+    }
+}
+
+/// [`AccessFacts`] without the owner: all that decides the level of a viewer who neither
+/// owns the anchor nor is it. Many anchors share them, so a store can count by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SharedFacts {
+    pub all: AccessLevel,
+    pub viewer_entry: Option<AccessLevel>,
+    pub owner_all: AccessLevel,
+    pub owner_viewer_entry: Option<AccessLevel>,
+}
+
+impl SharedFacts {
+    /// The level these settings give (see [`AccessFacts::level`]).
+    pub fn level(&self) -> AccessLevel {
         let mut level = self.all.max(self.owner_all);
         if let Some(owner_entry) = self.owner_viewer_entry {
             level = level.max(owner_entry);

@@ -21,7 +21,7 @@ use host_error::HostError;
 use serde_json::{Map, Value};
 
 pub(crate) use access::AccessPatch;
-pub use access::{AccessFacts, AccessLevel};
+pub use access::{AccessFacts, AccessLevel, SharedFacts};
 pub use id::{Id, ParseIdError};
 pub use session::Session;
 pub use traverse::{MAX_DEPTH, MAX_NODES, Traversal, TraverseQuery};
@@ -111,6 +111,62 @@ pub struct NeighborQuery {
     pub offset: u32,
     /// Return at most this many matches (clamped to [`MAX_PAGE`]).
     pub limit: u32,
+}
+
+/// How many neighbours a query matches, as [`Session::neighbors`] would list them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NeighborCount {
+    /// Edges followed (`len([edge -->])`).
+    pub edges: u64,
+    /// Distinct nodes reached (`len([-->])`: a node reached by two edges counts once).
+    pub nodes: u64,
+}
+
+impl std::ops::AddAssign for NeighborCount {
+    fn add_assign(&mut self, other: Self) {
+        self.edges += other.edges;
+        self.nodes += other.nodes;
+    }
+}
+
+/// One page of [`Session::neighbors_after`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeighborPage {
+    pub neighbors: Vec<(Edge, Node)>,
+    /// Where to continue; `None` when this page was the last.
+    pub next: Option<NeighborCursor>,
+}
+
+/// Where a page of neighbours ended: [`Session::neighbors_after`] continues after it.
+/// Committed edges come first (by their store position), then this call's new edges (by
+/// creation order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeighborCursor {
+    /// After the committed edge at this store position.
+    Committed(u64),
+    /// After this call's new edge of this creation order.
+    Created(u64),
+}
+
+impl NeighborCursor {
+    /// The cursor's text for the guest (`c<position>` or `n<order>`).
+    pub fn encode(self) -> String {
+        match self {
+            Self::Committed(seq) => format!("c{seq}"),
+            Self::Created(order) => format!("n{order}"),
+        }
+    }
+
+    /// The cursor `encode` wrote; `Invalid` for anything else.
+    pub fn decode(text: &str) -> Result<Self, HostError> {
+        let number = |digits: &str| digits.parse::<u64>().ok();
+        let cursor = match text.split_at_checked(1) {
+            Some(("c", digits)) => number(digits).map(Self::Committed),
+            Some(("n", digits)) => number(digits).map(Self::Created),
+            _ => None,
+        };
+        cursor.ok_or_else(|| HostError::Invalid(format!("not a neighbour cursor: {text:?}")))
+    }
 }
 
 impl From<StoreError> for HostError {

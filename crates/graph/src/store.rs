@@ -2,7 +2,7 @@
 //! it speaks in (ids, inserts, changesets). Backends live in `graphdb`; they implement
 //! this trait and report access facts, they never judge them.
 
-use super::{AccessFacts, AccessLevel, Direction, Edge, Id, Node};
+use super::{AccessFacts, AccessLevel, Direction, Edge, Id, NeighborCount, Node, SharedFacts};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +80,18 @@ pub struct AdjacencyQuery<'a> {
     /// Only edges after this position (0 = from the start).
     pub after: u64,
     pub limit: u32,
+}
+
+/// A node's committed adjacency rows that match a query's direction and archetypes,
+/// counted by what decides the viewer's access to the node at their other end (the store
+/// reports, the graph judges).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdjacencyTally {
+    /// Rows whose node the viewer owns (its own root included): readable whatever the
+    /// settings say.
+    pub owned: NeighborCount,
+    /// The other rows, grouped by their node's [`SharedFacts`] (so a node is in one group).
+    pub shared: Vec<(SharedFacts, NeighborCount)>,
 }
 
 /// Access settings of an anchor being inserted.
@@ -198,6 +210,9 @@ pub trait GraphStore: Send + Sync {
     fn edge(&self, id: Id, viewer: Id) -> Result<Option<StoredEdge>, StoreError>;
     /// Up to `query.limit` adjacency rows of `query.origin`, in insertion order.
     fn neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<Vec<StoredNeighbor>, StoreError>;
+    /// Counts the adjacency rows of `query.origin` matching its direction and archetypes
+    /// (`after` and `limit` are ignored), without reading any fields.
+    fn count_neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<AdjacencyTally, StoreError>;
     /// Up to `limit` root nodes with ids above `after`, in id order, with `viewer`'s facts.
     fn roots(
         &self,

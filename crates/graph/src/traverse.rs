@@ -2,7 +2,7 @@
 //!
 //! The walk follows outgoing (and undirected) edges from a source node (or from an edge:
 //! the node it leads to, the edge listed first), level by level,
-//! through [`Session::neighbors`], so every node and edge it returns passed the same READ
+//! through [`Session::neighbors_after`], so every node and edge it returns passed the same READ
 //! check a walker's reads pass. Type filters prune the walk: only edges of `edge_types`
 //! leading to nodes of `node_types` are followed. The whole walk is bounded by
 //! [`MAX_DEPTH`] and [`MAX_NODES`]; callers page through its result.
@@ -79,20 +79,17 @@ impl Session {
                 continue;
             }
             let origin = found.nodes[at].id;
-            let mut offset = 0;
+            let step = NeighborQuery {
+                direction: Direction::Outgoing,
+                edge_types: query.edge_types.clone(),
+                node_types: query.node_types.clone(),
+                offset: 0,
+                limit: NEIGHBORS_PER_QUERY,
+            };
+            let mut after = None;
             loop {
-                let page = self.neighbors(
-                    origin,
-                    &NeighborQuery {
-                        direction: Direction::Outgoing,
-                        edge_types: query.edge_types.clone(),
-                        node_types: query.node_types.clone(),
-                        offset,
-                        limit: NEIGHBORS_PER_QUERY,
-                    },
-                )?;
-                let count = page.len() as u32;
-                for (edge, node) in page {
+                let page = self.neighbors_after(origin, &step, after)?;
+                for (edge, node) in page.neighbors {
                     let there = match position.get(&node.id) {
                         Some(&there) => there,
                         None => {
@@ -114,10 +111,10 @@ impl Session {
                         found.edges.push((at.max(there), edge));
                     }
                 }
-                if count < NEIGHBORS_PER_QUERY {
-                    break;
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
                 }
-                offset += count;
             }
         }
         Ok(found)

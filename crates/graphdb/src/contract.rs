@@ -3,16 +3,16 @@
 //! server); the tests start the servers (`test-services`). A backend's test module calls
 //! [`graph_contract!`] with a function that makes fresh, empty data.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
 use graph::store::{
-    AccessSpec, AccessUpdate, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, FieldsUpdate,
-    GraphStore, NodeInsert, StoreError, VersionCheck,
+    AccessSpec, AccessUpdate, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert, FieldsUpdate, GraphStore, NodeInsert, StoreError, VersionCheck,
 };
-use graph::{AccessLevel, Direction, Id};
+use graph::{AccessLevel, Direction, Id, NeighborCount};
 
 /// Fresh data for one test; every handle reads and writes the same data, as separate
 /// processes sharing it would.
@@ -30,6 +30,7 @@ macro_rules! graph_contract {
             nodes_read_back_with_the_viewers_access_facts,
             updates_and_access_changes_are_read_back,
             neighbours_follow_insertion_order_directions_filters_and_pages,
+            neighbour_counts_group_what_the_listing_shows,
             deleting_a_node_deletes_its_edges,
             a_conflict_rolls_back_the_whole_changeset,
             versions_count_field_changes_and_stale_checks_conflict,
@@ -315,6 +316,130 @@ pub(crate) fn neighbours_follow_insertion_order_directions_filters_and_pages(dat
     assert_eq!(back[0].node.node.id, owner);
     assert_eq!(back[0].edge.source, owner);
     assert_eq!(back[0].node.access.owner, owner);
+}
+
+/// The tally `count_neighbors` should give: the listing's rows, grouped as it groups them.
+fn tally_of_listing(store: &impl GraphStore, query: &AdjacencyQuery<'_>) -> AdjacencyTally {
+    let rows = store.neighbors(query).expect("neighbours");
+    let mut tally = AdjacencyTally::default();
+    let mut reached = HashSet::new();
+    for row in rows {
+        let facts = row.node.access;
+        let first = reached.insert(row.node.node.id);
+        let group = if facts.owner == query.viewer {
+            &mut tally.owned
+        } else {
+            let shared = facts.shared();
+            match tally.shared.iter().position(|(f, _)| *f == shared) {
+                Some(at) => &mut tally.shared[at].1,
+                None => {
+                    tally.shared.push((shared, NeighborCount::default()));
+                    &mut tally.shared.last_mut().expect("just pushed").1
+                }
+            }
+        };
+        group.edges += 1;
+        group.nodes += u64::from(first);
+    }
+    tally
+}
+
+fn sorted(mut tally: AdjacencyTally) -> AdjacencyTally {
+    tally.shared.sort_by_key(|(facts, _)| format!("{facts:?}"));
+    tally
+}
+
+pub(crate) fn neighbour_counts_group_what_the_listing_shows(data: &impl TestData) {
+    let store = data.handle();
+    let (viewer, stranger) = (Id::generate(), Id::generate());
+    let mine: Vec<Id> = (0..20).map(|_| Id::generate()).collect();
+    let (open, closed, entry) = (Id::generate(), Id::generate(), Id::generate());
+    let mut new_nodes = vec![root(viewer), root(stranger)];
+    let mut new_edges = Vec::new();
+    for &child in &mine {
+        new_nodes.push(node_of(child, viewer, "Todo", json!({})));
+        new_edges.push(edge_of(viewer, viewer, child, "Has"));
+    }
+    // Two edges to one node: two edges, one node.
+    new_edges.push(edge_of(viewer, viewer, mine[0], "Likes"));
+    let mut open_node = node_of(open, stranger, "Todo", json!({}));
+    open_node.access.all = AccessLevel::Read;
+    let mut entry_node = node_of(entry, stranger, "Other", json!({}));
+    entry_node.access.roots = vec![(viewer, AccessLevel::Connect)];
+    new_nodes.extend([
+        open_node,
+        node_of(closed, stranger, "Todo", json!({})),
+        entry_node,
+    ]);
+    for other in [open, closed, entry, stranger] {
+        new_edges.push(edge_of(stranger, viewer, other, "Has"));
+    }
+    new_edges.push(edge_of(stranger, stranger, viewer, "Follows"));
+    apply(
+        &*store,
+        Changeset {
+            new_nodes,
+            new_edges,
+            ..Changeset::default()
+        },
+    );
+    let has = ["Has".to_owned()];
+    let todo = ["Todo".to_owned()];
+    let queries = [
+        query(viewer, viewer, Direction::Outgoing),
+        query(viewer, viewer, Direction::Incoming),
+        query(viewer, viewer, Direction::Any),
+        query(viewer, stranger, Direction::Outgoing),
+        AdjacencyQuery {
+            edge_types: &has,
+            ..query(viewer, viewer, Direction::Outgoing)
+        },
+        AdjacencyQuery {
+            node_types: &todo,
+            ..query(viewer, viewer, Direction::Any)
+        },
+    ];
+    for query in &queries {
+        let counted = store.count_neighbors(query).expect("count");
+        assert_eq!(
+            sorted(counted),
+            sorted(tally_of_listing(&*store, query)),
+            "{query:?}"
+        );
+    }
+    let all_out = store
+        .count_neighbors(&query(viewer, viewer, Direction::Outgoing))
+        .expect("count");
+    assert_eq!(
+        all_out.owned,
+        NeighborCount {
+            edges: 21,
+            nodes: 20
+        }
+    );
+    assert_eq!(
+        all_out.shared.len(),
+        3,
+        "open, closed and entry differ: {all_out:?}"
+    );
+    // A deletion leaves the count at once.
+    apply(
+        &*store,
+        Changeset {
+            deleted_nodes: vec![mine[0]],
+            ..Changeset::default()
+        },
+    );
+    let after = store
+        .count_neighbors(&query(viewer, viewer, Direction::Outgoing))
+        .expect("count");
+    assert_eq!(
+        after.owned,
+        NeighborCount {
+            edges: 19,
+            nodes: 19
+        }
+    );
 }
 
 pub(crate) fn deleting_a_node_deletes_its_edges(data: &impl TestData) {

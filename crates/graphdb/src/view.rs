@@ -2,14 +2,18 @@
 //! [`AnchorRecords`]: the same answers the SQLite store gives with its joins. Used by
 //! every backend that keeps records rather than SQL rows (the cache tier, MongoDB).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::records::{AnchorRecords, EdgeRecord, NodeRecord, entry_for};
-use graph::store::{AdjacencyQuery, StoreError, StoredEdge, StoredNeighbor, StoredNode};
-use graph::{AccessFacts, AccessLevel, Edge, Id, Node};
+use graph::store::{
+    AdjacencyQuery, AdjacencyTally, StoreError, StoredEdge, StoredNeighbor, StoredNode,
+};
+use graph::{AccessFacts, AccessLevel, Edge, Id, NeighborCount, Node, SharedFacts};
 
 /// Adjacency rows read per batch when the filters drop rows.
 const MIN_ADJACENCY_BATCH: u32 = 64;
+/// Adjacency rows read per batch while counting.
+const COUNT_BATCH: u32 = 1_000;
 
 /// `viewer`'s facts on an anchor, given its owner's record (`None` when the owner is gone).
 fn facts(
@@ -110,31 +114,14 @@ pub fn neighbors(
         let want = u32::try_from(limit - found.len())
             .unwrap_or(u32::MAX)
             .max(MIN_ADJACENCY_BATCH);
-        let rows = records.adjacency(query.origin, after, want)?;
-        let exhausted = rows.len() < want as usize;
-        let Some(last) = rows.last() else { break };
-        after = last.seq;
-        let rows: Vec<_> = rows
-            .into_iter()
-            .filter(|row| row.follows(query.direction))
-            .collect();
-        let edge_ids: Vec<Id> = rows.iter().map(|row| row.edge).collect();
-        let node_ids: Vec<Id> = rows.iter().map(|row| row.other).collect();
-        let edges = records.edge_records(&edge_ids)?;
-        let nodes = records.node_records(&node_ids)?;
-        let owners = owners_of(records, &nodes)?;
-        for ((row, edge), node) in rows.iter().zip(edges).zip(nodes) {
-            let (Some(edge), Some(node)) = (edge, node) else {
-                continue;
-            };
-            if !matches(query.edge_types, &edge.archetype)
-                || !matches(query.node_types, &node.archetype)
-            {
-                continue;
-            }
-            let owner = owners.get(&node.owner);
+        let Some(batch) = read_batch(records, query, after, want)? else {
+            break;
+        };
+        after = batch.last;
+        for (seq, edge, node) in batch.matches {
+            let owner = batch.owners.get(&node.owner);
             found.push(StoredNeighbor {
-                seq: row.seq,
+                seq,
                 edge_version: edge.version,
                 edge: plain_edge(edge),
                 node: stored_node(node, owner, query.viewer),
@@ -143,11 +130,97 @@ pub fn neighbors(
                 break;
             }
         }
-        if exhausted {
+        if batch.exhausted {
             break;
         }
     }
     Ok(found)
+}
+
+/// [`graph::store::GraphStore::count_neighbors`] from records: every adjacency row read
+/// in batches of [`COUNT_BATCH`], with its edge and node records (the ids of the distinct
+/// nodes are held while counting). Linear in the neighbourhood: for a backend without an
+/// index to count by.
+pub fn count_neighbors(
+    records: &impl AnchorRecords,
+    query: &AdjacencyQuery<'_>,
+) -> Result<AdjacencyTally, StoreError> {
+    let mut owned = NeighborCount::default();
+    let mut shared: HashMap<SharedFacts, NeighborCount> = HashMap::new();
+    let mut reached = HashSet::new();
+    let mut after = 0;
+    while let Some(batch) = read_batch(records, query, after, COUNT_BATCH)? {
+        after = batch.last;
+        for (_, _, node) in batch.matches {
+            let owner = batch.owners.get(&node.owner);
+            let facts = facts(node.owner, node.all, &node.roots, owner, query.viewer);
+            let group = if facts.owner == query.viewer {
+                &mut owned
+            } else {
+                shared.entry(facts.shared()).or_default()
+            };
+            group.edges += 1;
+            group.nodes += u64::from(reached.insert(node.id));
+        }
+        if batch.exhausted {
+            break;
+        }
+    }
+    Ok(AdjacencyTally {
+        owned,
+        shared: shared.into_iter().collect(),
+    })
+}
+
+/// One batch of a node's adjacency rows: those the query's direction and archetypes
+/// match, with their positions, edge and node records, and the nodes' owners.
+struct Batch {
+    matches: Vec<(u64, EdgeRecord, NodeRecord)>,
+    owners: HashMap<Id, NodeRecord>,
+    /// The position of the batch's last row, matching or not.
+    last: u64,
+    /// No rows come after it.
+    exhausted: bool,
+}
+
+/// Up to `want` rows after position `after`; `None` when there are none.
+fn read_batch(
+    records: &impl AnchorRecords,
+    query: &AdjacencyQuery<'_>,
+    after: u64,
+    want: u32,
+) -> Result<Option<Batch>, StoreError> {
+    let rows = records.adjacency(query.origin, after, want)?;
+    let exhausted = rows.len() < want as usize;
+    let Some(last) = rows.last().map(|row| row.seq) else {
+        return Ok(None);
+    };
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|row| row.follows(query.direction))
+        .collect();
+    let edge_ids: Vec<Id> = rows.iter().map(|row| row.edge).collect();
+    let node_ids: Vec<Id> = rows.iter().map(|row| row.other).collect();
+    let edges = records.edge_records(&edge_ids)?;
+    let nodes = records.node_records(&node_ids)?;
+    let owners = owners_of(records, &nodes)?;
+    let matches = rows
+        .iter()
+        .zip(edges)
+        .zip(nodes)
+        .filter_map(|((row, edge), node)| {
+            let (edge, node) = (edge?, node?);
+            (matches(query.edge_types, &edge.archetype)
+                && matches(query.node_types, &node.archetype))
+            .then_some((row.seq, edge, node))
+        })
+        .collect();
+    Ok(Some(Batch {
+        matches,
+        owners,
+        last,
+        exhausted,
+    }))
 }
 
 /// The owner records of `nodes`, by id, read in one batch (roots are their own owners).

@@ -666,6 +666,163 @@ fn neighbors_keep_insertion_order_and_page() {
     assert_eq!(page(&mut bob, 3, 4), visible[3..7]);
 }
 
+/// What `count_neighbors` must answer: the listing's length and its distinct nodes.
+fn listed_count(s: &mut Session, origin: Id, query: &NeighborQuery) -> NeighborCount {
+    let listed = s.neighbors(origin, query).unwrap();
+    let nodes: std::collections::HashSet<Id> = listed.iter().map(|(_, node)| node.id).collect();
+    NeighborCount {
+        edges: listed.len() as u64,
+        nodes: nodes.len() as u64,
+    }
+}
+
+/// Every query shape against `origin`: counted as listed.
+fn assert_counts_as_listed(s: &mut Session, origin: Id) {
+    let shapes = [
+        query(Direction::Outgoing),
+        query(Direction::Incoming),
+        query(Direction::Any),
+        NeighborQuery {
+            node_types: vec!["Item".into()],
+            ..query(Direction::Any)
+        },
+        NeighborQuery {
+            edge_types: vec!["Likes".into()],
+            ..query(Direction::Outgoing)
+        },
+    ];
+    for shape in shapes {
+        assert_eq!(
+            s.count_neighbors(origin, &shape).unwrap(),
+            listed_count(s, origin, &shape),
+            "{shape:?}"
+        );
+    }
+}
+
+#[test]
+fn counts_match_the_listing_through_access_rules_and_this_calls_writes() {
+    let fx = Fixture::new();
+    let root = fx.alice.root;
+    let items: Vec<Id> = (0..6)
+        .map(|n| fx.committed_node(&fx.alice, "Item", json!({"n": n})))
+        .collect();
+    let other = fx.committed_node(&fx.alice, "Other", json!({}));
+    fx.commit_as(&fx.alice, |s| {
+        // A second edge to one item: two edges, one node.
+        s.connect(root, items[0], "Likes", Map::new(), false)
+            .unwrap();
+        // Everyone may read Alice's graph and connect to it.
+        s.grant(root, Connect).unwrap();
+        s.allow_root(items[1], fx.bob.root, NoAccess).unwrap();
+        s.grant(items[2], NoAccess).unwrap();
+    });
+    // Bob's own node pointing at Alice's root: incoming for her, his for him.
+    let bobs = fx.committed_node(&fx.bob, "Item", json!({}));
+    fx.commit_as(&fx.bob, |s| {
+        s.connect(bobs, root, "Likes", Map::new(), false).unwrap();
+    });
+    for caller in [&fx.alice, &fx.bob, &fx.guest] {
+        assert_counts_as_listed(&mut fx.session(caller), root);
+    }
+    let mut bob = fx.session(&fx.bob);
+    assert_eq!(
+        bob.count_neighbors(root, &query(Direction::Outgoing))
+            .unwrap(),
+        NeighborCount { edges: 7, nodes: 6 },
+        "items 0 (twice), 2, 3, 4, 5 and `other`; not item 1, hidden from Bob"
+    );
+    // This call's writes count before they are committed, whatever they are.
+    let mut s = fx.session(&fx.alice);
+    let fresh = s.create_node("Item", Map::new()).unwrap();
+    s.connect(root, fresh, "E", Map::new(), false).unwrap();
+    assert_counts_as_listed(&mut s, root);
+    assert_eq!(
+        s.count_neighbors(root, &query(Direction::Outgoing))
+            .unwrap(),
+        NeighborCount { edges: 9, nodes: 8 }
+    );
+    s.connect(root, items[3], "Likes", Map::new(), false)
+        .unwrap();
+    assert_counts_as_listed(&mut s, root);
+    s.delete_node(items[4]).unwrap();
+    s.delete_node(other).unwrap();
+    assert_counts_as_listed(&mut s, root);
+    let mut bob = fx.session(&fx.bob);
+    bob.delete_node(bobs).unwrap();
+    assert_counts_as_listed(&mut bob, root);
+    let mut alice = fx.session(&fx.alice);
+    alice.allow_root(items[5], fx.bob.root, NoAccess).unwrap();
+    alice.revoke(root).unwrap();
+    assert_counts_as_listed(&mut alice, root);
+    // A node this call created is an origin too.
+    let mut s = fx.session(&fx.alice);
+    let hub = s.create_node("Item", Map::new()).unwrap();
+    s.connect(hub, items[0], "E", Map::new(), false).unwrap();
+    s.connect(hub, items[0], "E", Map::new(), false).unwrap();
+    assert_eq!(
+        s.count_neighbors(hub, &query(Direction::Outgoing)).unwrap(),
+        NeighborCount { edges: 2, nodes: 1 }
+    );
+    assert!(is_not_found(
+        fx.session(&fx.bob)
+            .count_neighbors(items[1], &query(Direction::Any))
+    ));
+}
+
+#[test]
+fn cursor_pages_continue_where_the_last_ended() {
+    let fx = Fixture::new();
+    let root = fx.alice.root;
+    let mut s = fx.session(&fx.alice);
+    for n in 0..25 {
+        let id = s.create_node("Item", fields(json!({"n": n}))).unwrap();
+        s.connect(root, id, "E", Map::new(), false).unwrap();
+    }
+    s.commit().unwrap();
+    let mut s = fx.session(&fx.alice);
+    for n in 25..32 {
+        let id = s.create_node("Item", fields(json!({"n": n}))).unwrap();
+        s.connect(root, id, "E", Map::new(), false).unwrap();
+    }
+    let everything = neighbor_ids(&mut s, root, &query(Direction::Outgoing));
+    assert_eq!(everything.len(), 32);
+    let by_10 = NeighborQuery {
+        limit: 10,
+        ..query(Direction::Outgoing)
+    };
+    let mut paged = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = s.neighbors_after(root, &by_10, after).unwrap();
+        pages += 1;
+        paged.extend(page.neighbors.iter().map(|(_, node)| node.id));
+        match page.next {
+            Some(next) => {
+                let text = next.encode();
+                after = Some(NeighborCursor::decode(&text).unwrap());
+            }
+            None => break,
+        }
+    }
+    assert_eq!(paged, everything, "committed, then this call's, each once");
+    assert_eq!(pages, 4);
+    // The offset skips matches after the cursor.
+    let first = s.neighbors_after(root, &by_10, None).unwrap();
+    let skip_2 = NeighborQuery {
+        offset: 2,
+        ..by_10.clone()
+    };
+    let second = s.neighbors_after(root, &skip_2, first.next).unwrap();
+    assert_eq!(first.neighbors.len(), 10);
+    assert_eq!(second.neighbors[0].1.id, everything[12]);
+    assert!(matches!(
+        NeighborCursor::decode("x12"),
+        Err(HostError::Invalid(_))
+    ));
+}
+
 #[test]
 fn neighbor_limit_is_clamped_to_the_page_bound() {
     let fx = Fixture::new();

@@ -29,6 +29,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// The app's answer is larger than one response may be (413 too, with its own message).
+    #[error("{0}")]
+    AnswerTooLarge(String),
     #[error("{} validation problem(s)", .0.len())]
     Validation(Vec<Problem>),
     #[error("{message}")]
@@ -73,7 +76,9 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
-            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            ApiError::PayloadTooLarge(_) | ApiError::AnswerTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+            }
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_ERROR"),
             ApiError::Execution { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "EXECUTION_ERROR"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
@@ -187,12 +192,15 @@ impl ApiError {
                 quota: e.quota().expect("these errors name their quota"),
                 message: e.to_string(),
             },
-            CallError::Trap(_) | CallError::OutcomeTooLarge | CallError::BadOutcome(_) => {
-                ApiError::Execution {
-                    message: e.to_string(),
-                    details: Value::Null,
-                }
-            }
+            // Too much to answer in one response (a listing of a huge neighbourhood): the
+            // app should page it, as the message says.
+            CallError::OutcomeTooLarge => ApiError::AnswerTooLarge(format!(
+                "{e}: the answer is too large for one response; list it in pages"
+            )),
+            CallError::Trap(_) | CallError::BadOutcome(_) => ApiError::Execution {
+                message: e.to_string(),
+                details: Value::Null,
+            },
         }
     }
 }

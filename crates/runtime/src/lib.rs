@@ -50,8 +50,10 @@ use tiering::{Code, Tier};
 const TICK: Duration = Duration::from_millis(1);
 /// Largest result + reports a call may return, in bytes of JSON.
 pub const MAX_OUTCOME_BYTES: usize = 16 << 20;
-/// Bytes the guest may pass to the host in one host call (strings, field JSON).
-const HOSTCALL_FUEL: usize = 4 << 20;
+/// Bytes one host call may copy between guest and host (strings, field JSON, a page of
+/// neighbours), and the call's outcome as it leaves the guest: room for the largest
+/// outcome (and the record around it), so a larger one is answered by its bound, 413.
+const HOSTCALL_FUEL: usize = MAX_OUTCOME_BYTES + (1 << 20);
 /// Slot decommits batched into one madvise pass (fewer TLB shootdowns).
 const DECOMMIT_BATCH: usize = 8;
 /// Instances kept in the pool beyond the concurrency bound (for `describe` and reloads).

@@ -154,7 +154,8 @@ pub struct ListTodos {}
 impl ListTodos {
     #[entry(Root)]
     fn list(&mut self, w: &mut Walk) -> Result {
-        w.report(w.neighbors(&w.root()).of::<Todo>()?)
+        // Page by page into the report's text: a root with 100,000 todos fits the call's memory.
+        w.report_each(w.neighbors(&w.root()).iter_of::<Todo>())
     }
 }
 
@@ -166,8 +167,8 @@ pub struct CountTodos {}
 impl CountTodos {
     #[entry(Root)]
     fn count(&mut self, w: &mut Walk) -> Result {
-        let todos = w.neighbors(&w.root()).of::<Todo>()?;
-        w.report(json!({"count": todos.len()}))
+        let count = w.neighbors(&w.root()).count_of::<Todo>()?;
+        w.report(json!({"count": count}))
     }
 }
 
@@ -181,10 +182,14 @@ pub struct CompleteTodo {
 impl CompleteTodo {
     #[entry(Root)]
     fn go(&mut self, w: &mut Walk) -> Result {
-        for todo in w.neighbors(w.here()).of::<Todo>()? {
-            if todo.title == self.title {
-                w.visit(todo)?;
-            }
+        // Page by page, keeping only the matches.
+        let matching: Vec<Node<Todo>> = w
+            .neighbors(w.here())
+            .iter_of::<Todo>()
+            .filter(|todo| todo.as_ref().map_or(true, |todo| todo.title == self.title))
+            .collect::<Result<_>>()?;
+        for todo in matching {
+            w.visit(todo)?;
         }
         Ok(())
     }

@@ -6,15 +6,16 @@
 //! and whatever it stores only ever see permanent ids.
 
 use jac_lang::graph::{
-    AccessLevel, Direction, EdgeData, Fields, Graph, GraphError, GraphResult, Neighbour, NodeData,
+    AccessLevel, Direction, EdgeData, Fields, Graph, GraphError, GraphResult, Neighbour,
+    NeighbourCount, NodeData,
 };
 use serde_json::Value as Json;
 
 use crate::bindings::jac::scale::graph as wit;
 use crate::bindings::jac::scale::types::{AccessLevel as WitLevel, Error as WitError};
 
-/// Neighbours asked for per host call; the host clamps larger pages to its own bound
-/// (10,000), so a full page means "ask for the next one".
+/// Neighbours asked for per host call (the host clamps larger pages to its own bound,
+/// 10,000).
 const NEIGHBOUR_PAGE: u32 = 10_000;
 
 /// The graph of the current call, as the host serves it to the caller.
@@ -52,6 +53,54 @@ fn edge_in(edge: wit::Edge) -> GraphResult<EdgeData> {
         target: edge.target,
         undirected: edge.undirected,
     })
+}
+
+/// Hands each neighbour to `each`, page after page (`neighbors-after`, each page
+/// continuing where the last ended).
+fn each_neighbour(
+    id: &str,
+    dir: Direction,
+    edge_types: Option<&[&str]>,
+    mut each: impl FnMut(wit::Neighbor) -> GraphResult<()>,
+) -> GraphResult<()> {
+    let query = query_out(dir, edge_types, None, NEIGHBOUR_PAGE);
+    let mut after = None;
+    loop {
+        let page = wit::neighbors_after(id, &query, after.as_deref()).map_err(graph_error)?;
+        for step in page.neighbors {
+            each(step)?;
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+fn query_out(
+    dir: Direction,
+    edge_types: Option<&[&str]>,
+    node_types: Option<&[&str]>,
+    limit: u32,
+) -> wit::NeighborQuery {
+    let names = |types: Option<&[&str]>| {
+        types
+            .unwrap_or_default()
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect()
+    };
+    wit::NeighborQuery {
+        direction: match dir {
+            Direction::Out => wit::Direction::Outgoing,
+            Direction::In => wit::Direction::Incoming,
+            Direction::Any => wit::Direction::Any,
+        },
+        edge_types: names(edge_types),
+        node_types: names(node_types),
+        offset: 0,
+        limit,
+    }
 }
 
 fn graph_error(e: WitError) -> GraphError {
@@ -135,36 +184,45 @@ impl Graph for HostGraph {
         dir: Direction,
         edge_types: Option<&[&str]>,
     ) -> GraphResult<Vec<Neighbour>> {
-        let mut query = wit::NeighborQuery {
-            direction: match dir {
-                Direction::Out => wit::Direction::Outgoing,
-                Direction::In => wit::Direction::Incoming,
-                Direction::Any => wit::Direction::Any,
-            },
-            edge_types: edge_types
-                .unwrap_or_default()
-                .iter()
-                .map(|t| (*t).to_owned())
-                .collect(),
-            node_types: Vec::new(),
-            offset: 0,
-            limit: NEIGHBOUR_PAGE,
-        };
         let mut out = Vec::new();
-        loop {
-            let page = wit::neighbors(id, &query).map_err(graph_error)?;
-            let full = page.len() >= NEIGHBOUR_PAGE as usize;
-            for step in page {
-                out.push(Neighbour {
-                    edge: edge_in(step.edge)?,
-                    node: node_in(step.node)?,
-                });
-            }
-            if !full {
-                return Ok(out);
-            }
-            query.offset = query.offset.saturating_add(NEIGHBOUR_PAGE);
-        }
+        each_neighbour(id, dir, edge_types, |step| {
+            out.push(Neighbour {
+                edge: edge_in(step.edge)?,
+                node: node_in(step.node)?,
+            });
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Only one page of node records is held at a time.
+    fn visit_neighbour_nodes(
+        &mut self,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+        visit: &mut dyn FnMut(&NodeData),
+    ) -> GraphResult<()> {
+        each_neighbour(id, dir, edge_types, |step| {
+            visit(&node_in(step.node)?);
+            Ok(())
+        })
+    }
+
+    /// One host call, whatever the number of neighbours.
+    fn count_neighbours(
+        &mut self,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+        node_types: Option<&[&str]>,
+    ) -> GraphResult<NeighbourCount> {
+        let query = query_out(dir, edge_types, node_types, 0);
+        let count = wit::count_neighbors(id, &query).map_err(graph_error)?;
+        Ok(NeighbourCount {
+            edges: count.edges,
+            nodes: count.nodes,
+        })
     }
 
     fn access(&mut self, id: &str) -> GraphResult<AccessLevel> {

@@ -221,7 +221,7 @@ fn forward_output(interp: &mut Interpreter) {
 fn outcome_to_wit(outcome: Outcome) -> wit::Outcome {
     wit::Outcome {
         result: outcome.result.to_string(),
-        reports: outcome.reports.iter().map(Json::to_string).collect(),
+        reports: outcome.reports,
     }
 }
 

@@ -64,6 +64,15 @@ pub struct Neighbour {
     pub node: NodeData,
 }
 
+/// How many neighbours a query matches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NeighbourCount {
+    /// Edges followed (`len([edge -->])`).
+    pub edges: u64,
+    /// Distinct nodes reached (`len([-->])`).
+    pub nodes: u64,
+}
+
 /// Access levels, ordered (`NoPerm < ReadPerm < ConnectPerm < WritePerm`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AccessLevel {
@@ -165,6 +174,26 @@ pub trait Graph {
             visit(&node);
         }
         Ok(())
+    }
+    /// How many of [`Graph::neighbours`] lead to nodes whose archetype is in `node_types`
+    /// (`None`: any): the edges and the distinct nodes. Implement it when the graph can
+    /// count without listing.
+    fn count_neighbours(
+        &mut self,
+        id: &str,
+        dir: Direction,
+        edge_types: Option<&[&str]>,
+        node_types: Option<&[&str]>,
+    ) -> GraphResult<NeighbourCount> {
+        let mut count = NeighbourCount::default();
+        let mut reached = std::collections::HashSet::new();
+        for step in self.neighbours(id, dir, edge_types)? {
+            if node_types.is_none_or(|types| types.contains(&step.node.archetype.as_str())) {
+                count.edges += 1;
+                count.nodes += u64::from(reached.insert(step.node.id));
+            }
+        }
+        Ok(count)
     }
     /// The caller's access level on a node.
     fn access(&mut self, id: &str) -> GraphResult<AccessLevel>;

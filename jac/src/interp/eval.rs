@@ -494,9 +494,31 @@ impl Interpreter {
         if let ExprKind::Special(SpecialRef::Super) = func.kind {
             return self.eval_special(SpecialRef::Super, scope);
         }
+        if let [Arg::Positional(arg)] = args
+            && self.is_builtin(func, "len", scope)
+            && let Some(count) = self.count_edge_ref(arg, scope)?
+        {
+            return Ok(Value::Int(count));
+        }
         let callee = self.eval(func, scope)?;
         let args = self.eval_args(args, scope)?;
         self.call_value(&callee, args)
+    }
+
+    /// Whether `func` is a plain name bound to the builtin function `name` (not shadowed).
+    fn is_builtin(&mut self, func: &Expr, name: &str, scope: &Rc<Scope>) -> bool {
+        let ExprKind::Name(used) = &func.kind else {
+            return false;
+        };
+        if &**used != name {
+            return false;
+        }
+        match (self.lookup(used, scope), self.builtins.get(name)) {
+            (Ok(Value::Native(found)), Some(Value::Native(builtin))) => {
+                Rc::ptr_eq(&found, &builtin)
+            }
+            _ => false,
+        }
     }
 
     /// Calls `recv.name(args)` without materialising a bound method when possible.

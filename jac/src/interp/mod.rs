@@ -100,10 +100,20 @@ impl Default for HostEnv {
 pub struct Outcome {
     /// The function's return value, or the walker after its run.
     pub result: Json,
-    /// Reported values, in order.
-    pub reports: Vec<Json>,
+    /// Reported values as JSON text, in order (written without a JSON tree of each).
+    pub reports: Vec<String>,
     /// Graph writes that were refused for lack of access (their effects are not shown).
     pub warnings: Vec<String>,
+}
+
+impl Outcome {
+    /// The reports as JSON values.
+    pub fn report_values(&self) -> Vec<Json> {
+        self.reports
+            .iter()
+            .map(|text| serde_json::from_str(text).expect("a report is JSON text"))
+            .collect()
+    }
 }
 
 /// Why a call failed.
@@ -409,7 +419,7 @@ impl Interpreter {
         let reports = std::mem::take(&mut self.call_reports);
         Ok(Outcome {
             result: self.to_json(&value),
-            reports: reports.iter().map(|r| self.to_json(r)).collect(),
+            reports: reports.iter().map(|r| self.to_json_text(r)).collect(),
             warnings: std::mem::take(&mut self.warnings),
         })
     }
@@ -476,6 +486,13 @@ impl Interpreter {
         let mut id_of =
             |inst: &Rc<crate::value::Instance>| self.anchors.ensure_id(inst, self.graph.as_mut());
         crate::value::json::to_json(value, &mut id_of)
+    }
+
+    /// [`Interpreter::to_json`] as JSON text, written as it goes.
+    pub fn to_json_text(&mut self, value: &Value) -> String {
+        let mut id_of =
+            |inst: &Rc<crate::value::Instance>| self.anchors.ensure_id(inst, self.graph.as_mut());
+        crate::value::json::to_json_text(value, &mut id_of)
     }
 
     /// Appends a reported value to the active walker's (or the call's) reports; a

@@ -14,8 +14,8 @@ use std::rc::Rc;
 
 use crate::graph::Direction;
 use crate::syntax::ast::{
-    ConnectDir, ConnectOp, EdgeDir, EdgeOp, EdgeRef, EdgeRefKind, Expr, Filter, FilterCond,
-    HopTarget, Name,
+    ConnectDir, ConnectOp, EdgeDir, EdgeOp, EdgeRef, EdgeRefKind, Expr, ExprKind, Filter,
+    FilterCond, HopTarget, Name,
 };
 use crate::value::{ArchKind, Args, Class, ExcType, Exception, Instance, JacResult, Str, Value};
 
@@ -498,11 +498,7 @@ impl Interpreter {
         let Some(id) = node.id().filter(|_| node.is_persisted()) else {
             return Ok(Vec::new());
         };
-        let dir = match op.dir {
-            EdgeDir::Out => Direction::Out,
-            EdgeDir::In => Direction::In,
-            EdgeDir::Any => Direction::Any,
-        };
+        let dir = graph_direction(op.dir);
         let types = match &op.edge_type {
             Some(t) => Some(self.edge_type_names(t, scope)?),
             None => None,
@@ -535,14 +531,144 @@ impl Interpreter {
 
     /// `[origin hop...]`: the nodes (or edges) reached.
     pub(crate) fn eval_edge_ref(&mut self, r: &EdgeRef, scope: &Rc<Scope>) -> JacResult<Value> {
-        let origin = match &r.origin {
-            Some(e) => self.eval(e, scope)?,
-            None => match scope.lookup("here") {
-                Some(h) => h,
-                None => self.lookup("self", scope)?,
+        let origin = self.edge_ref_origin(r, scope)?;
+        self.edge_ref_from(&origin, r, scope)
+    }
+
+    /// `len(e)` for an edge reference `e` the graph can count without listing it: one hop
+    /// from one stored node, no edge predicates or destination, at most one filter of node
+    /// types by name (`len([-->])`, `len([root -->][?:Todo])`, `len([me -->[?:Board]])`,
+    /// `len([edge ->:E:->])`). The
+    /// count is what `len` of the list would be: each node once, subtypes included; what
+    /// cannot be counted so (a node type that is not a node archetype, several origins) is
+    /// listed and measured as usual. `None` (nothing evaluated) for any other `e`.
+    pub(crate) fn count_edge_ref(&mut self, e: &Expr, scope: &Rc<Scope>) -> JacResult<Option<i64>> {
+        let (r, outer) = match &e.kind {
+            ExprKind::EdgeRef(r) => (&**r, None),
+            ExprKind::Filter { value, filter } => match &value.kind {
+                ExprKind::EdgeRef(r) if r.kind == EdgeRefKind::Nodes => (&**r, Some(filter)),
+                _ => return Ok(None),
             },
+            _ => return Ok(None),
         };
-        let mut current = self.node_operands(&origin)?;
+        let [hop] = r.hops.as_slice() else {
+            return Ok(None);
+        };
+        let inner = match &hop.target {
+            None => None,
+            Some(HopTarget::Filter(f)) => Some(f),
+            Some(HopTarget::Dest(_)) => return Ok(None),
+        };
+        let filter = match (inner, outer) {
+            (Some(_), Some(_)) => return Ok(None),
+            (one, None) | (None, one) => one,
+        };
+        let types = filter.map_or(&[][..], |f| f.types.as_slice());
+        let by_name = types.iter().all(|t| matches!(t.kind, ExprKind::Name(_)));
+        if !hop.op.conds.is_empty() || filter.is_some_and(|f| !f.conds.is_empty()) || !by_name {
+            return Ok(None);
+        }
+        let origin = self.edge_ref_origin(r, scope)?;
+        let counted = match self.node_type_names(types, scope) {
+            Some(node_types) => self.count_hop(&origin, &hop.op, r.kind, &node_types, scope)?,
+            None => None,
+        };
+        if let Some(count) = counted {
+            return Ok(Some(count));
+        }
+        let mut listed = self.edge_ref_from(&origin, r, scope)?;
+        if let Some(filter) = outer {
+            listed = self.apply_filter(&listed, filter, scope)?;
+        }
+        Ok(Some(match &listed {
+            Value::List(items) => items.borrow().len() as i64,
+            _ => 0,
+        }))
+    }
+
+    /// The archetype names a node-type filter accepts (each type and its subtypes), or
+    /// `None` when a type is not a node archetype (then only `isinstance` can tell).
+    fn node_type_names(&mut self, types: &[Expr], scope: &Rc<Scope>) -> Option<Vec<String>> {
+        let mut names = Vec::new();
+        for t in types {
+            let Ok(Value::Class(c)) = self.eval(t, scope) else {
+                return None;
+            };
+            if !c.is_kind(ArchKind::Node) {
+                return None;
+            }
+            let subtypes = self.classes.values().filter(|k| k.is_subclass(&c));
+            names.extend(subtypes.map(|k| k.name.to_string()));
+            names.push(c.name.to_string());
+        }
+        names.sort();
+        names.dedup();
+        Some(names)
+    }
+
+    /// The graph's count of one hop from `origin`, if it is one stored node.
+    fn count_hop(
+        &mut self,
+        origin: &Value,
+        op: &EdgeOp,
+        kind: EdgeRefKind,
+        node_types: &[String],
+        scope: &Rc<Scope>,
+    ) -> JacResult<Option<i64>> {
+        let Ok(operands) = self.node_operands(origin) else {
+            return Ok(None);
+        };
+        let [node] = operands.as_slice() else {
+            return Ok(None);
+        };
+        let Some(id) = node.id().filter(|_| node.is_persisted()) else {
+            return Ok(None);
+        };
+        let dir = graph_direction(op.dir);
+        let edge_types = match &op.edge_type {
+            Some(t) => Some(self.edge_type_names(t, scope)?),
+            None => None,
+        };
+        let edge_refs: Option<Vec<&str>> = edge_types
+            .as_ref()
+            .map(|t| t.iter().map(String::as_str).collect());
+        let node_refs: Vec<&str> = node_types.iter().map(String::as_str).collect();
+        let count = self
+            .graph
+            .count_neighbours(
+                &id,
+                dir,
+                edge_refs.as_deref(),
+                (!node_refs.is_empty()).then_some(node_refs.as_slice()),
+            )
+            .map_err(super::graph_error)?;
+        let count = match kind {
+            EdgeRefKind::Nodes => count.nodes,
+            EdgeRefKind::Edges => count.edges,
+        };
+        Ok(Some(i64::try_from(count).unwrap_or(i64::MAX)))
+    }
+
+    /// The origin of an edge reference: its expression, else `here` in walker abilities,
+    /// `self` elsewhere.
+    fn edge_ref_origin(&mut self, r: &EdgeRef, scope: &Rc<Scope>) -> JacResult<Value> {
+        match &r.origin {
+            Some(e) => self.eval(e, scope),
+            None => match scope.lookup("here") {
+                Some(h) => Ok(h),
+                None => self.lookup("self", scope),
+            },
+        }
+    }
+
+    /// The nodes (or edges) an edge reference reaches from `origin`.
+    fn edge_ref_from(
+        &mut self,
+        origin: &Value,
+        r: &EdgeRef,
+        scope: &Rc<Scope>,
+    ) -> JacResult<Value> {
+        let mut current = self.node_operands(origin)?;
         let need_edges = r.kind == EdgeRefKind::Edges;
         let mut edges: Vec<Option<Rc<Instance>>> = Vec::new();
         for hop in &r.hops {
@@ -722,6 +848,15 @@ impl Interpreter {
     /// The classes known to the program (node/edge/walker/obj), by name.
     pub fn archetype(&self, name: &str) -> Option<Rc<Class>> {
         self.classes.get(name).cloned()
+    }
+}
+
+/// The graph's direction of an edge operator.
+fn graph_direction(dir: EdgeDir) -> Direction {
+    match dir {
+        EdgeDir::Out => Direction::Out,
+        EdgeDir::In => Direction::In,
+        EdgeDir::Any => Direction::Any,
     }
 }
 

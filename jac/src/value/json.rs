@@ -4,8 +4,10 @@
 //! Archetype instances serialize as objects carrying `_jac_type`, `_jac_id`
 //! and `_jac_archetype` before their fields, as jac-scale does.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Number, Value as Json};
 
 use super::class::ArchKind;
@@ -83,17 +85,13 @@ fn to_json_depth(value: &Value, id_of: &mut dyn FnMut(&Rc<Instance>) -> Str, dep
             if inst.class.exception_type().is_some() {
                 return Json::String(repr::str(value));
             }
-            let kind = match inst.class.kind {
-                ArchKind::Node | ArchKind::Edge | ArchKind::Walker => inst.class.kind.keyword(),
-                _ if inst.class.is_kind(ArchKind::Node) => "node",
-                _ if inst.class.is_kind(ArchKind::Edge) => "edge",
-                _ if inst.class.is_kind(ArchKind::Walker) => "walker",
-                _ => "archetype",
-            };
             let mut map = Map::new();
             map.insert(TYPE_KEY.into(), Json::String(inst.class.name.to_string()));
             map.insert(ID_KEY.into(), Json::String(id_of(inst).to_string()));
-            map.insert(ARCHETYPE_KEY.into(), Json::String(kind.into()));
+            map.insert(
+                ARCHETYPE_KEY.into(),
+                Json::String(archetype_kind(inst).into()),
+            );
             for (k, v) in inst.declared_fields() {
                 map.insert(k.to_string(), to_json_depth(&v, id_of, depth + 1));
             }
@@ -102,6 +100,144 @@ fn to_json_depth(value: &Value, id_of: &mut dyn FnMut(&Rc<Instance>) -> Str, dep
         Value::Object(o) => o.to_json(),
         other => Json::String(repr::repr(other)),
     }
+}
+
+/// The `_jac_archetype` of an archetype instance.
+fn archetype_kind(inst: &Instance) -> &'static str {
+    match inst.class.kind {
+        ArchKind::Node | ArchKind::Edge | ArchKind::Walker => inst.class.kind.keyword(),
+        _ if inst.class.is_kind(ArchKind::Node) => "node",
+        _ if inst.class.is_kind(ArchKind::Edge) => "edge",
+        _ if inst.class.is_kind(ArchKind::Walker) => "walker",
+        _ => "archetype",
+    }
+}
+
+/// [`to_json`] as JSON text, written as it goes: lists, dicts and archetype objects are
+/// encoded item by item, so no JSON tree of the whole value is built (a report of 100,000
+/// nodes holds its text, not 100,000 maps besides). The text is exactly `to_json`'s.
+pub fn to_json_text(value: &Value, id_of: &mut dyn FnMut(&Rc<Instance>) -> Str) -> String {
+    let id_of = RefCell::new(id_of);
+    let text = Text {
+        value,
+        id_of: &id_of,
+        depth: 0,
+    };
+    serde_json::to_string(&text).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Supplies (assigning if needed) the id of an instance.
+type IdOf<'f> = &'f mut dyn FnMut(&Rc<Instance>) -> Str;
+
+/// One value being written by [`to_json_text`].
+struct Text<'v, 'f> {
+    value: &'v Value,
+    id_of: &'v RefCell<IdOf<'f>>,
+    depth: usize,
+}
+
+impl<'v, 'f> Text<'v, 'f> {
+    fn child<'c>(&self, value: &'c Value) -> Text<'c, 'f>
+    where
+        'v: 'c,
+    {
+        Text {
+            value,
+            id_of: self.id_of,
+            depth: self.depth + 1,
+        }
+    }
+
+    fn items<'c, S: Serializer>(
+        &self,
+        serializer: S,
+        items: impl ExactSizeIterator<Item = &'c Value>,
+    ) -> Result<S::Ok, S::Error>
+    where
+        'v: 'c,
+    {
+        let mut seq = serializer.serialize_seq(Some(items.len()))?;
+        for item in items {
+            seq.serialize_element(&self.child(item))?;
+        }
+        seq.end()
+    }
+
+    /// An object of distinct keys, in order (repeated keys are `to_json`'s business).
+    fn object<'c, S: Serializer>(
+        &self,
+        serializer: S,
+        head: &[(&str, String)],
+        entries: &'c [(String, &'c Value)],
+    ) -> Result<S::Ok, S::Error>
+    where
+        'v: 'c,
+    {
+        let mut map = serializer.serialize_map(Some(head.len() + entries.len()))?;
+        for (key, text) in head {
+            map.serialize_entry(key, text)?;
+        }
+        for (key, value) in entries {
+            map.serialize_entry(key, &self.child(value))?;
+        }
+        map.end()
+    }
+
+    /// The value through `to_json` (leaves, and the rare objects whose keys repeat).
+    fn as_tree<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut id_of = self.id_of.borrow_mut();
+        to_json_depth(self.value, &mut **id_of, self.depth).serialize(serializer)
+    }
+}
+
+impl Serialize for Text<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.depth > MAX_DEPTH {
+            return serializer.serialize_unit();
+        }
+        match self.value {
+            Value::List(items) => self.items(serializer, items.borrow().iter()),
+            Value::Tuple(items) => self.items(serializer, items.iter()),
+            Value::Iter(it) => self.items(serializer, it.borrow().remaining().iter()),
+            Value::Dict(dict) => {
+                let dict = dict.borrow();
+                let entries: Vec<(String, &Value)> =
+                    dict.iter().map(|(k, v)| (key_string(k), v)).collect();
+                if !distinct(entries.iter().map(|(key, _)| key.as_str())) {
+                    return self.as_tree(serializer);
+                }
+                self.object(serializer, &[], &entries)
+            }
+            Value::Instance(inst)
+                if inst.enum_member().is_none() && inst.class.exception_type().is_none() =>
+            {
+                let fields = inst.declared_fields();
+                let entries: Vec<(String, &Value)> =
+                    fields.iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let special = [TYPE_KEY, ID_KEY, ARCHETYPE_KEY];
+                let keys = special
+                    .into_iter()
+                    .chain(entries.iter().map(|(k, _)| k.as_str()));
+                if !distinct(keys) {
+                    return self.as_tree(serializer);
+                }
+                let id = (self.id_of.borrow_mut())(inst);
+                let head = [
+                    (TYPE_KEY, inst.class.name.to_string()),
+                    (ID_KEY, id.to_string()),
+                    (ARCHETYPE_KEY, archetype_kind(inst).to_owned()),
+                ];
+                self.object(serializer, &head, &entries)
+            }
+            _ => self.as_tree(serializer),
+        }
+    }
+}
+
+/// Whether no key repeats.
+fn distinct<'k>(keys: impl Iterator<Item = &'k str>) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    keys.into_iter().all(|key| seen.insert(key))
 }
 
 /// Turns selected JSON objects into values (`None` = treat as a plain dict).
@@ -143,5 +279,41 @@ pub fn from_json_plain(json: &Json) -> Value {
     match from_json(json, &mut |_| None) {
         Ok(v) => v,
         Err(_) => Value::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_ids(_: &Rc<Instance>) -> Str {
+        unreachable!("no instance in these values")
+    }
+
+    #[test]
+    fn text_is_the_trees_text() {
+        let mut clashing = Dict::new();
+        clashing.insert(Value::Int(1), Value::from("int")).unwrap();
+        clashing
+            .insert(Value::from("1"), Value::from("str"))
+            .unwrap();
+        let mut plain = Dict::new();
+        plain
+            .insert(Value::from("a \"quoted\"\n"), Value::Float(0.1))
+            .unwrap();
+        plain.insert(Value::None, Value::Float(f64::NAN)).unwrap();
+        plain
+            .insert(Value::from("nested"), Value::dict(clashing))
+            .unwrap();
+        let value = Value::list(vec![
+            Value::Bool(true),
+            Value::Int(-7),
+            Value::tuple(vec![Value::from("é"), Value::list(Vec::new())]),
+            Value::dict(plain),
+            Value::dict(Dict::new()),
+        ]);
+        let tree = to_json(&value, &mut no_ids).to_string();
+        assert_eq!(to_json_text(&value, &mut no_ids), tree);
+        assert!(tree.contains(r#""1":"str""#), "{tree}");
     }
 }

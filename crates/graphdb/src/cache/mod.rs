@@ -34,8 +34,8 @@ use subscriber::Tiers;
 use super::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord};
 use super::view;
 use graph::store::{
-    AdjacencyQuery, AnchorKind, CacheCounts, Changeset, GraphStore, NodeInsert, StoreError,
-    StoredEdge, StoredNeighbor, StoredNode,
+    AdjacencyQuery, AdjacencyTally, AnchorKind, CacheCounts, Changeset, GraphStore, NodeInsert,
+    StoreError, StoredEdge, StoredNeighbor, StoredNode,
 };
 use graph::{AccessFacts, Id};
 
@@ -299,6 +299,12 @@ impl<S: GraphStore + AnchorRecords> GraphStore for CachedStore<S> {
 
     fn neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<Vec<StoredNeighbor>, StoreError> {
         view::neighbors(self, query)
+    }
+
+    /// Counted by the store of record, which keeps what a count needs (the tiers cache
+    /// anchors and short adjacency lists, not counts).
+    fn count_neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<AdjacencyTally, StoreError> {
+        self.inner.count_neighbors(query)
     }
 
     fn roots(

@@ -18,8 +18,7 @@ use super::{MongoStore, binary, corrupt, id_in, is_duplicate_key, level_in};
 use crate::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord, changed};
 use crate::view;
 use graph::store::{
-    AccessSpec, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert,
-    StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
+    AccessSpec, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
 };
 use graph::{AccessFacts, AccessLevel, Id};
 
@@ -149,6 +148,10 @@ impl GraphStore for MongoStore {
 
     fn neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<Vec<StoredNeighbor>, StoreError> {
         view::neighbors(self, query)
+    }
+
+    fn count_neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<AdjacencyTally, StoreError> {
+        view::count_neighbors(self, query)
     }
 
     fn roots(

@@ -9,10 +9,9 @@ use serde_json::{Map, Value};
 use super::SqliteStore;
 use crate::records::changed;
 use graph::store::{
-    AccessSpec, AccessUpdate, AdjacencyQuery, AnchorKind, Changeset, EdgeInsert, GraphStore,
-    NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
+    AccessSpec, AccessUpdate, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
 };
-use graph::{AccessFacts, AccessLevel, Direction, Edge, Id, Node};
+use graph::{AccessFacts, AccessLevel, Direction, Edge, Id, NeighborCount, Node, SharedFacts};
 
 /// `adjacency.directions` bit: the edge is followed outward from `node`.
 pub(super) const OUTGOING: i64 = 1;
@@ -84,6 +83,57 @@ const SELECT_NEIGHBORS: &str = concat!(
     " AND (?5 IS NULL OR e.archetype IN (SELECT value FROM json_each(?5)))",
     " AND (?6 IS NULL OR n.archetype IN (SELECT value FROM json_each(?6)))",
     " ORDER BY a.seq LIMIT ?7"
+);
+
+/// The filters of a neighbour count on adjacency rows `a` (`?1` origin, `?2` viewer, `?3`
+/// direction bits, `?4`/`?5` edge/node archetypes as JSON arrays or NULL).
+macro_rules! count_filters {
+    () => {
+        concat!(
+            " AND (a.directions & ?3) != 0",
+            " AND (?4 IS NULL OR a.edge_archetype IN (SELECT value FROM json_each(?4)))",
+            " AND (?5 IS NULL OR a.other_archetype IN (SELECT value FROM json_each(?5)))"
+        )
+    };
+}
+
+/// Each other node others own, once, with its number of matching rows (`k`).
+macro_rules! shared_rows {
+    ($owner:literal) => {
+        concat!(
+            "SELECT a.other, COUNT(*) AS k FROM adjacency a INDEXED BY adjacency_by_owner ",
+            "WHERE a.node = ?1 AND a.other_owner ",
+            $owner,
+            " ?2",
+            count_filters!(),
+            " GROUP BY a.other_owner, a.other"
+        )
+    };
+}
+
+/// The rows to nodes the viewer (`?2`) owns, and how many of them lead to a node an
+/// earlier row led to already (only pairs in `multi_edges` can): one index range, no node
+/// read.
+const COUNT_OWNED_NEIGHBORS: &str = concat!(
+    "SELECT (SELECT COUNT(*) FROM adjacency a INDEXED BY adjacency_by_owner ",
+    "WHERE a.node = ?1 AND a.other_owner = ?2",
+    count_filters!(),
+    "), (SELECT COALESCE(SUM(k - 1), 0) FROM (SELECT COUNT(*) AS k FROM multi_edges m ",
+    "JOIN adjacency a INDEXED BY adjacency_by_owner ",
+    "ON a.node = m.node AND a.other_owner = ?2 AND a.other = m.other WHERE m.node = ?1",
+    count_filters!(),
+    " GROUP BY m.other))"
+);
+
+/// The rows to nodes others own, by the viewer's shared facts on the node.
+const COUNT_SHARED_NEIGHBORS: &str = concat!(
+    "SELECT n.access_all, xa.level, o.access_all, oa.level, SUM(r.k), COUNT(*) FROM (",
+    shared_rows!("<"),
+    " UNION ALL ",
+    shared_rows!(">"),
+    ") r JOIN nodes n ON n.id = r.other",
+    facts_joins!("n"),
+    "GROUP BY 1, 2, 3, 4"
 );
 
 /// Roots own themselves, so their owner facts are their own (`o`/`oa` alias `n`/`xa`).
@@ -163,11 +213,7 @@ impl GraphStore for SqliteStore {
     }
 
     fn neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<Vec<StoredNeighbor>, StoreError> {
-        let directions = match query.direction {
-            Direction::Outgoing => OUTGOING,
-            Direction::Incoming => INCOMING,
-            Direction::Any => OUTGOING | INCOMING,
-        };
+        let directions = direction_bits(query.direction);
         let edge_types = type_filter(query.edge_types);
         let node_types = type_filter(query.node_types);
         self.read(|conn| {
@@ -209,6 +255,41 @@ impl GraphStore for SqliteStore {
                 });
             }
             Ok(neighbors)
+        })
+    }
+
+    fn count_neighbors(&self, query: &AdjacencyQuery<'_>) -> Result<AdjacencyTally, StoreError> {
+        let edge_types = type_filter(query.edge_types);
+        let node_types = type_filter(query.node_types);
+        let arguments = params![
+            query.origin.to_bytes(),
+            query.viewer.to_bytes(),
+            direction_bits(query.direction),
+            edge_types,
+            node_types,
+        ];
+        self.read(|conn| {
+            let (edges, repeats): (i64, i64) = conn
+                .prepare_cached(COUNT_OWNED_NEIGHBORS)?
+                .query_row(arguments, |row| Ok((row.get(0)?, row.get(1)?)))?;
+            let mut tally = AdjacencyTally {
+                owned: neighbor_count((edges, edges - repeats))?,
+                shared: Vec::new(),
+            };
+            let mut statement = conn.prepare_cached(COUNT_SHARED_NEIGHBORS)?;
+            let mut rows = statement.query(arguments)?;
+            while let Some(row) = rows.next()? {
+                let facts = SharedFacts {
+                    all: level_at(row, 0)?.unwrap_or_default(),
+                    viewer_entry: level_at(row, 1)?,
+                    owner_all: level_at(row, 2)?.unwrap_or_default(),
+                    owner_viewer_entry: level_at(row, 3)?,
+                };
+                tally
+                    .shared
+                    .push((facts, neighbor_count((row.get(4)?, row.get(5)?))?));
+            }
+            Ok(tally)
         })
     }
 
@@ -321,37 +402,60 @@ fn insert_edge(conn: &Connection, edge: &EdgeInsert) -> Result<(), StoreError> {
         edge.undirected,
     ])?;
     let seq = conn.last_insert_rowid();
+    // The other node's archetype and owner come from its row (inserted before any edge).
     let mut adjacency = conn.prepare_cached(
-        "INSERT INTO adjacency (node, seq, directions, other) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO adjacency \
+         (node, seq, directions, other, edge_archetype, other_archetype, other_owner) \
+         SELECT ?1, ?2, ?3, ?4, ?5, archetype, owner FROM nodes WHERE id = ?4",
     )?;
+    let mut add_row = |node: Id, directions: i64, other: Id| {
+        adjacency.execute(params![
+            node.to_bytes(),
+            seq,
+            directions,
+            other.to_bytes(),
+            edge.archetype
+        ])
+    };
     let both = OUTGOING | INCOMING;
     if edge.source == edge.target {
-        adjacency.execute(params![
-            edge.source.to_bytes(),
-            seq,
-            both,
-            edge.target.to_bytes()
-        ])?;
+        add_row(edge.source, both, edge.target)?;
+        note_multi_edges(conn, edge.source, edge.target)?;
     } else {
         let (from_source, from_target) = if edge.undirected {
             (both, both)
         } else {
             (OUTGOING, INCOMING)
         };
-        adjacency.execute(params![
-            edge.source.to_bytes(),
-            seq,
-            from_source,
-            edge.target.to_bytes()
-        ])?;
-        adjacency.execute(params![
-            edge.target.to_bytes(),
-            seq,
-            from_target,
-            edge.source.to_bytes()
-        ])?;
+        add_row(edge.source, from_source, edge.target)?;
+        add_row(edge.target, from_target, edge.source)?;
+        note_multi_edges(conn, edge.source, edge.target)?;
+        note_multi_edges(conn, edge.target, edge.source)?;
     }
     insert_access_entries(conn, edge.id, &edge.access)
+}
+
+/// Records `(node, other)` in `multi_edges` when more than one edge joins them now.
+fn note_multi_edges(conn: &Connection, node: Id, other: Id) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO multi_edges (node, other) \
+         SELECT a.node, a.other FROM adjacency a INDEXED BY adjacency_by_owner \
+         WHERE a.node = ?1 AND a.other_owner = (SELECT owner FROM nodes WHERE id = ?2) \
+         AND a.other = ?2 GROUP BY a.node, a.other HAVING COUNT(*) > 1",
+    )?
+    .execute(params![node.to_bytes(), other.to_bytes()])?;
+    Ok(())
+}
+
+/// Drops `(node, other)` from `multi_edges` once at most one edge joins them.
+fn forget_multi_edges(conn: &Connection, node: &[u8], other: &[u8]) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "DELETE FROM multi_edges WHERE node = ?1 AND other = ?2 AND \
+         (SELECT COUNT(*) FROM adjacency a INDEXED BY adjacency_by_owner WHERE a.node = ?1 \
+         AND a.other_owner = (SELECT owner FROM nodes WHERE id = ?2) AND a.other = ?2) < 2",
+    )?
+    .execute(params![node, other])?;
+    Ok(())
 }
 
 fn insert_access_entries(
@@ -452,6 +556,8 @@ fn delete_edge(conn: &Connection, id: Id) -> Result<(), StoreError> {
         conn.prepare_cached("DELETE FROM adjacency WHERE node = ?1 AND seq = ?2")?;
     adjacency.execute(params![source, seq])?;
     adjacency.execute(params![target, seq])?;
+    forget_multi_edges(conn, &source, &target)?;
+    forget_multi_edges(conn, &target, &source)?;
     delete_access_entries(conn, id)
 }
 
@@ -471,8 +577,13 @@ fn delete_node(conn: &Connection, id: Id) -> Result<(), StoreError> {
         }
         conn.prepare_cached("DELETE FROM adjacency WHERE node = ?1 AND seq = ?2")?
             .execute(params![other, seq])?;
+        // Every edge between the two goes.
+        conn.prepare_cached("DELETE FROM multi_edges WHERE node = ?1 AND other = ?2")?
+            .execute(params![other, id.to_bytes()])?;
     }
     conn.prepare_cached("DELETE FROM adjacency WHERE node = ?1")?
+        .execute([id.to_bytes()])?;
+    conn.prepare_cached("DELETE FROM multi_edges WHERE node = ?1")?
         .execute([id.to_bytes()])?;
     delete_access_entries(conn, id)?;
     conn.prepare_cached("DELETE FROM nodes WHERE id = ?1")?
@@ -484,6 +595,24 @@ fn delete_access_entries(conn: &Connection, anchor: Id) -> Result<(), StoreError
     conn.prepare_cached("DELETE FROM access WHERE anchor = ?1")?
         .execute([anchor.to_bytes()])?;
     Ok(())
+}
+
+/// The `adjacency.directions` bits a direction follows.
+fn direction_bits(direction: Direction) -> i64 {
+    match direction {
+        Direction::Outgoing => OUTGOING,
+        Direction::Incoming => INCOMING,
+        Direction::Any => OUTGOING | INCOMING,
+    }
+}
+
+/// Edges and distinct nodes as SQLite counted them.
+fn neighbor_count((edges, nodes): (i64, i64)) -> Result<NeighborCount, StoreError> {
+    let count = |n: i64| u64::try_from(n).map_err(|_| corrupt("negative count"));
+    Ok(NeighborCount {
+        edges: count(edges)?,
+        nodes: count(nodes)?,
+    })
 }
 
 /// A type filter as a JSON array bound to `json_each`, or NULL for "any".

@@ -8,7 +8,11 @@
 //! - `adjacency`: one row per (node, incident edge), keyed `(node, seq)`, so listing a
 //!   node's neighbours is one ordered index range and adding an edge never rewrites a list.
 //!   `directions` says which ways the edge is followed from `node` (bit 1 outgoing,
-//!   bit 2 incoming; undirected edges and self-loops have both).
+//!   bit 2 incoming; undirected edges and self-loops have both). Each row also keeps the
+//!   edge's archetype and the other node's archetype and owner, so `adjacency_by_owner`
+//!   counts neighbours without reading a node (`count_neighbors`).
+//! - `multi_edges`: the (node, other) pairs joined by more than one edge, the only
+//!   places where counting distinct neighbours must look closer.
 //! - `access`: per-root access entries of nodes and edges (`allow_root`).
 //! - `users`: accounts; `identity` is unique.
 //! - `meta`: singletons such as the guest root's id.
@@ -89,6 +93,27 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE nodes ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE edges ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ",
+    // 4: what a neighbour count filters on, kept with each adjacency row (an edge's and a
+    // node's archetype and a node's owner never change), and an index that counts a node's
+    // neighbours by owner without reading a node.
+    "
+    ALTER TABLE adjacency ADD COLUMN edge_archetype TEXT NOT NULL DEFAULT '';
+    ALTER TABLE adjacency ADD COLUMN other_archetype TEXT NOT NULL DEFAULT '';
+    ALTER TABLE adjacency ADD COLUMN other_owner BLOB NOT NULL DEFAULT x'';
+    UPDATE adjacency SET
+        edge_archetype = COALESCE((SELECT archetype FROM edges e WHERE e.seq = adjacency.seq), ''),
+        other_archetype = COALESCE((SELECT archetype FROM nodes n WHERE n.id = adjacency.other), ''),
+        other_owner = COALESCE((SELECT owner FROM nodes n WHERE n.id = adjacency.other), x'');
+    CREATE INDEX adjacency_by_owner ON adjacency
+        (node, other_owner, other, directions, other_archetype, edge_archetype);
+    CREATE TABLE multi_edges (
+        node BLOB NOT NULL,
+        other BLOB NOT NULL,
+        PRIMARY KEY (node, other)
+    ) WITHOUT ROWID;
+    INSERT INTO multi_edges (node, other)
+        SELECT node, other FROM adjacency GROUP BY node, other HAVING COUNT(*) > 1;
     ",
 ];
 
