@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value, json};
 
 use graph::store::{
-    AccessSpec, AccessUpdate, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert, FieldsUpdate, GraphStore, NodeInsert, StoreError, VersionCheck,
+    AccessSpec, AccessUpdate, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert,
+    FieldsUpdate, GraphStore, NodeInsert, StoreError, VersionCheck,
 };
 use graph::{AccessLevel, Direction, Id, NeighborCount};
 

@@ -18,7 +18,8 @@ use super::{MongoStore, binary, corrupt, id_in, is_duplicate_key, level_in};
 use crate::records::{AdjacencyRow, AnchorRecords, EdgeRecord, NodeRecord, changed};
 use crate::view;
 use graph::store::{
-    AccessSpec, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
+    AccessSpec, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert, GraphStore,
+    NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
 };
 use graph::{AccessFacts, AccessLevel, Id};
 

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::SqliteStore;
 use crate::records::changed;
 use graph::store::{
-    AccessSpec, AccessUpdate, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert, GraphStore, NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
+    AccessSpec, AccessUpdate, AdjacencyQuery, AdjacencyTally, AnchorKind, Changeset, EdgeInsert,
+    GraphStore, NodeInsert, StoreError, StoredEdge, StoredNeighbor, StoredNode, VersionCheck,
 };
 use graph::{AccessFacts, AccessLevel, Direction, Edge, Id, NeighborCount, Node, SharedFacts};
 
